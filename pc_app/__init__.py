@@ -1,0 +1,99 @@
+"""Partner Connector's core: ``create_app`` builds a Flask app around the enabled plugins."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ._version import __version__
+from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
+
+log = logging.getLogger("pc_app")
+
+
+def _core_blueprints():
+    from .core.auth.routes import blp as auth_blp
+    from .core.leads.routes import blp as leads_blp
+    from .core.partners.routes import blp as partners_blp
+    from .core.system.routes import health_blp, plugins_blp
+    from .core.users.routes import blp as users_blp
+
+    return [health_blp, plugins_blp, auth_blp, partners_blp, users_blp, leads_blp]
+
+
+def core_models():
+    from .core.models import CORE_MODELS
+    from .mail import OutboxMessage
+
+    return [*CORE_MODELS, OutboxMessage]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, plugins, database, auth, routes.
+
+    :param config: settings that win over the environment; ``PC_EXTRA_PLUGINS`` (a dict of
+        name -> module path) adds plugins that are not installed as distributions (tests).
+    """
+    import os
+
+    from .api import Api, api_settings, install_error_handling, install_swagger_assets
+    from .auth import init_auth
+    from .config import load_config
+    from .db import connect_database
+    from .plugins import build_plugin_manager, call_each
+    from .ratelimit import init_rate_limits
+
+    overrides = dict(config or {})
+    extra_plugins = overrides.pop("PC_EXTRA_PLUGINS", None)
+    enabled = overrides.get("PC_PLUGINS")
+    if enabled is None:
+        enabled = [p.strip() for p in os.environ.get("PC_PLUGINS", "").split(",") if p.strip()]
+    elif isinstance(enabled, str):
+        enabled = [p.strip() for p in enabled.split(",") if p.strip()]
+    if extra_plugins and enabled:
+        enabled = list(enabled) + [n for n in extra_plugins if n not in enabled]
+    pm, plugin_infos = build_plugin_manager(enabled, extra_plugins)
+
+    extra_settings: dict = {}
+    for defaults in pm.hook.pc_config_defaults():
+        extra_settings.update(defaults or {})
+    settings = load_config(overrides, extra_settings)
+
+    app = Flask("pc_app")
+    app.config.update(settings)
+    app.config.update(api_settings())
+    app.json.sort_keys = False
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1, x_host=1, x_port=1)
+    CORS(app, origins=settings["CORS_ORIGINS"], supports_credentials=False,
+         expose_headers=["X-Request-ID", "Retry-After", "X-Pagination"])
+    app.extensions["pc_plugin_manager"] = pm
+    app.extensions["pc_plugins"] = plugin_infos
+
+    connect_database(settings)
+    init_auth(app)
+    init_rate_limits(app)
+    api = Api(app)
+    app.extensions["pc_api"] = api
+    install_error_handling(app)
+    install_swagger_assets(app)
+
+    for blp in _core_blueprints():
+        api.register_blueprint(blp)
+    if settings["PC_ENV"] == "development":
+        from .core.system.routes import outbox_blp
+        api.register_blueprint(outbox_blp)
+
+    infos_by_name = {info.name: info for info in plugin_infos}
+    for plugin_name, blueprints in call_each(pm, "pc_register_blueprints", app=app):
+        for blp in blueprints or []:
+            api.register_blueprint(blp)
+            infos_by_name[plugin_name].blueprints.append(blp.name)
+    models = core_models()
+    for _name, plugin_models in call_each(pm, "pc_register_models"):
+        models.extend(plugin_models or [])
+    app.extensions["pc_models"] = models
+
+    pm.hook.pc_app_created(app=app)
+    return app

@@ -1,0 +1,226 @@
+"""The project-wide flask-smorest Api, Blueprint and Schema bases and the single error shape.
+
+Every 4xx/5xx leaves as ``{"code", "status", "message", "errors"}`` whatever raised it:
+``abort``, validation, flask-jwt-extended, unknown routes, or an unexpected exception.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import marshmallow as ma
+from flask import Flask, g, jsonify, request, send_from_directory
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("pc_app.api")
+
+# Sentences for statuses that have no natural message of their own.
+_DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required.",
+    403: "You are not allowed to do this.",
+    404: "Not found.",
+    405: "This method is not allowed on this URL.",
+    409: "The resource is in a state that does not allow this.",
+    413: "The request body is too large.",
+    415: "The request body must be JSON.",
+    422: "The request has invalid fields.",
+    429: "Too many requests; try again later.",
+    500: "Something went wrong on our side; it has been logged.",
+    502: "An upstream service failed.",
+    503: "A service we depend on is unavailable.",
+}
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+def schema_name_resolver(schema) -> str:
+    """Name OpenAPI components after the schema's module owner, so plugins never collide."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    module = cls.__module__
+    owner = module.split(".")[1] if module.startswith(("plugins.", "pc_app.")) and module.count(".") >= 1 else ""
+    base = cls.__name__[:-6] if cls.__name__.endswith("Schema") and cls.__name__ != "Schema" else cls.__name__
+    prefix = "".join(part.capitalize() for part in owner.split("_")) if owner and owner != "core" else ""
+    name = f"{prefix}{base}" if prefix and not base.startswith(prefix) else base
+    if not isinstance(schema, type) and (schema.partial or schema.only or schema.exclude):
+        name += "Partial"
+    return name
+
+
+class Blueprint(_Blueprint):
+    """A flask-smorest Blueprint; kept as our own class so behaviour can be added in one place."""
+
+
+def _flatten_errors(errors) -> dict:
+    """webargs nests errors under their location ("json", "query"); the API names fields directly."""
+    if not isinstance(errors, dict):
+        return {"_schema": errors if isinstance(errors, list) else [str(errors)]}
+    locations = {"json", "query", "form", "headers", "files", "view_args", "path", "cookies", "querystring"}
+    if errors and set(errors) <= locations:
+        flat: dict = {}
+        for loc_errors in errors.values():
+            flat.update(_flatten_errors(loc_errors) if isinstance(loc_errors, dict) else {"_schema": loc_errors})
+        return flat
+    out: dict = {}
+
+    def walk(prefix: str, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            out[prefix or "_schema"] = value if isinstance(value, list) else [str(value)]
+
+    walk("", errors)
+    return out
+
+
+def error_body(code: int, message: str | None = None, errors: dict | None = None, status: str | None = None):
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return {
+        "code": code,
+        "status": status or HTTP_STATUS_CODES.get(code, "Error"),
+        "message": message or _DEFAULT_MESSAGES.get(code, HTTP_STATUS_CODES.get(code, "Error")),
+        "errors": errors or {},
+    }
+
+
+class Api(_Api):
+    """The app's Api: one error shape, local Swagger UI assets, collision-free schema names."""
+
+    def __init__(self, app=None, **kwargs):
+        kwargs.setdefault("spec_kwargs", {})
+        kwargs["spec_kwargs"].setdefault("marshmallow_plugin", None)
+        from apispec.ext.marshmallow import MarshmallowPlugin
+
+        kwargs["spec_kwargs"]["marshmallow_plugin"] = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)
+        super().__init__(app, **kwargs)
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        message = data.get("message")
+        if errors is not None:
+            errors = _flatten_errors(errors)
+            if message is None and error.code == 422:
+                names = ", ".join(sorted(k for k in errors if k != "_schema")) or "body"
+                message = f"Invalid fields: {names}."
+        if error.code == 429:
+            message = message or _DEFAULT_MESSAGES[429]
+        if message is None and error.code not in (500,) and error.description and \
+                error.description != type(error).description:
+            message = error.description
+        body = error_body(error.code, message, errors, error.name)
+        headers = dict(data.get("headers") or {})
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers.setdefault("Allow", ", ".join(error.valid_methods))
+        return body, error.code, headers
+
+
+def install_error_handling(app: Flask) -> None:
+    """Request ids on every response, and a generic JSON 500 that logs the id."""
+
+    @app.before_request
+    def _assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if 8 <= len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return app.extensions["pc_api"].handle_http_exception(exc)
+        request_id = getattr(g, "request_id", "-")
+        log.exception("unhandled error request_id=%s path=%s", request_id, request.path)
+        body = error_body(500, _DEFAULT_MESSAGES[500] + f" Request id: {request_id}.")
+        return jsonify(body), 500
+
+
+def install_swagger_assets(app: Flask) -> None:
+    """Serve Swagger UI's files from the swagger-ui-bundle package: no CDN needed."""
+    import swagger_ui_bundle
+
+    @app.route("/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def api_settings() -> dict:
+    return {
+        "API_TITLE": "Partner Connector API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                             "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    }
+
+
+
+class PageArgsSchema(Schema):
+    """``page`` (from 1) and ``perPage`` (1-100) query arguments shared by every list route."""
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    perPage = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A response schema ``{items, total, page, perPage, pages}`` around an item schema."""
+    return type(name, (Schema,), {
+        "__module__": item_schema.__module__,
+        "items": ma.fields.List(ma.fields.Nested(item_schema)),
+        "total": ma.fields.Integer(),
+        "page": ma.fields.Integer(),
+        "perPage": ma.fields.Integer(),
+        "pages": ma.fields.Integer(),
+    })
+
+
+def paginate(queryset, page: int, per_page: int) -> dict:
+    """One count and one find, whatever the page size."""
+    total = queryset.count()
+    items = list(queryset.skip((page - 1) * per_page).limit(per_page))
+    return {"items": items, "total": total, "page": page, "perPage": per_page,
+            "pages": (total + per_page - 1) // per_page}
+
+
+class ObjectIdString(ma.fields.String):
+    """Dumps ObjectIds (or documents) as 24-hex strings."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return str(getattr(value, "id", value))
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """ISO 8601 with an explicit UTC offset, even when the store hands back a naive datetime."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        import datetime as dt
+
+        from .db import parse_stored_datetime
+
+        if isinstance(value, str):
+            value = parse_stored_datetime(value)
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

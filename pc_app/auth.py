@@ -1,0 +1,209 @@
+"""JWT tokens, the signed-in user and partner, and the access rules of PRODUCT.md §2.
+
+A foreign partner's resources answer 404, never 403, so ids cannot be probed; platform-only
+routes answer 403 to partner users.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from flask import current_app, has_request_context, request
+from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_token, get_jwt,
+                                jwt_required, verify_jwt_in_request)
+from flask_jwt_extended import current_user as _jwt_current_user
+
+from .api import abort, error_body
+from .core.models import Partner, User
+from .db import is_object_id
+from .redis_client import get_redis
+
+jwt = JWTManager()
+
+REVOKED_PREFIX = "pc:auth:revoked:"
+
+
+def init_auth(app) -> None:
+    app.config.update(
+        JWT_SECRET_KEY=app.config["JWT_SECRET"],
+        JWT_ACCESS_TOKEN_EXPIRES=dt.timedelta(minutes=app.config["JWT_ACCESS_MINUTES"]),
+        JWT_REFRESH_TOKEN_EXPIRES=dt.timedelta(days=app.config["JWT_REFRESH_DAYS"]),
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ERROR_MESSAGE_KEY="message",
+    )
+    jwt.init_app(app)
+
+
+def _unauthorized(message: str):
+    return error_body(401, message), 401, {"WWW-Authenticate": "Bearer"}
+
+
+@jwt.user_identity_loader
+def _identity(user):
+    return str(user.id) if isinstance(user, User) else str(user)
+
+
+@jwt.additional_claims_loader
+def _claims(user):
+    if not isinstance(user, User):
+        return {}
+    return {"role": user.role, "partnerId": str(user.partner) if user.partner else None,
+            "isPartnerOwner": bool(user.is_partner_owner), "sv": user.session_version or 0}
+
+
+@jwt.user_lookup_loader
+def _lookup_user(_header, payload):
+    user = User.objects(id=payload["sub"]).first() if is_object_id(payload.get("sub")) else None
+    if user is None or not user.is_active:
+        return None
+    if payload.get("sv", 0) != (user.session_version or 0):
+        return None
+    return user
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header, payload) -> bool:
+    return bool(get_redis().exists(REVOKED_PREFIX + payload["jti"]))
+
+
+@jwt.user_lookup_error_loader
+def _lookup_failed(_header, _payload):
+    return _unauthorized("This session is no longer valid; sign in again.")
+
+
+@jwt.expired_token_loader
+def _expired(_header, _payload):
+    return _unauthorized("The token has expired.")
+
+
+@jwt.invalid_token_loader
+def _invalid(_reason):
+    return _unauthorized("The token is invalid.")
+
+
+@jwt.unauthorized_loader
+def _missing(_reason):
+    return _unauthorized("Authentication is required: send 'Authorization: Bearer <token>'.")
+
+
+@jwt.revoked_token_loader
+def _revoked(_header, _payload):
+    return _unauthorized("The token has been revoked.")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(_header, _payload):
+    return _unauthorized("A freshly issued token is required.")
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(_header, _payload):
+    return _unauthorized("The token is invalid.")
+
+
+def issue_tokens(user: User) -> dict:
+    return {"accessToken": create_access_token(identity=user, fresh=True),
+            "refreshToken": create_refresh_token(identity=user)}
+
+
+def revoke_token_payload(payload: dict) -> None:
+    """Remember a token's jti until the token would have expired anyway."""
+    ttl = max(int(payload["exp"] - dt.datetime.now(dt.timezone.utc).timestamp()), 1)
+    get_redis().set(REVOKED_PREFIX + payload["jti"], "1", ex=ttl)
+
+
+def current_user() -> User:
+    return _jwt_current_user
+
+
+def current_claims() -> dict:
+    return get_jwt()
+
+
+def parse_object_id(value: str, what: str = "resource") -> str:
+    """A malformed id is simply an id that does not exist: 404."""
+    if not is_object_id(value):
+        abort(404, message=f"No such {what}.")
+    return value
+
+
+def login_required(fn):
+    return jwt_required()(fn)
+
+
+def platform_required(fn):
+    """Owner or admin only; partner users get 403."""
+    @wraps(fn)
+    @jwt_required()
+    def wrapper(*args, **kwargs):
+        if not current_user().is_platform:
+            abort(403, message="Only platform staff may do this.")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def owner_required(fn):
+    """The platform owner only."""
+    @wraps(fn)
+    @jwt_required()
+    def wrapper(*args, **kwargs):
+        if current_user().role != "owner":
+            abort(403, message="Only the platform owner may do this.")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def partner_for_request(partner_id: str, *, owner_only: bool = False) -> Partner:
+    """The partner the caller may act on: platform staff any, a partner user only its own.
+
+    :param owner_only: partner members (not owners) get 403 for their own partner.
+    """
+    user = current_user()
+    oid = parse_object_id(partner_id, "partner")
+    if not user.is_platform and user.partner != oid:
+        abort(404, message="No such partner.")
+    partner = Partner.objects(id=oid).first()
+    if partner is None:
+        abort(404, message="No such partner.")
+    if owner_only and not user.is_platform and not user.is_partner_owner:
+        abort(403, message="Only the partner's owner may do this.")
+    return partner
+
+
+def current_partner(required: bool = True) -> Partner | None:
+    """The signed-in user's own partner (cached on the request, never on the shared ``g``)."""
+    cache = request.environ if has_request_context() else {}
+    if "pc.partner" not in cache:
+        user = current_user()
+        cache["pc.partner"] = Partner.objects(id=user.partner).first() if user.partner else None
+    partner = cache["pc.partner"]
+    if required and partner is None:
+        abort(403, message="This action needs a partner account.")
+    return partner
+
+
+def require_trading_partner() -> Partner:
+    """The caller's partner, which must be active to act on the marketplace."""
+    partner = current_partner()
+    if partner.status == "suspended":
+        abort(403, message="Your partner account is suspended; marketplace actions are disabled. "
+                           "Contact the platform team.")
+    if partner.status != "active":
+        abort(403, message="Your partner account is not active yet; finish onboarding and activate it first.")
+    return partner
+
+
+def optional_user():
+    """The user if a valid token was sent, else None (public routes that behave better signed in)."""
+    try:
+        verify_jwt_in_request(optional=True)
+    except Exception:
+        return None
+    return _jwt_current_user if get_jwt() else None
+
+
+def cron_secret_matches(presented: str | None) -> bool:
+    import hmac
+
+    expected = current_app.config["CRON_SECRET"]
+    return bool(presented) and hmac.compare_digest(presented.encode(), expected.encode())

@@ -1,0 +1,124 @@
+"""Settings read from the environment, validated once at start-up so a bad deploy fails fast."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+_DEV_SECRET = "dev-insecure-secret-change-me-0000000000000000"
+_DEV_ENCRYPTION_KEY = "00" * 32
+
+# name -> (default, kind). Kinds: str, int, bool, list. Plugins add their own via pc_config_defaults.
+CORE_SETTINGS: dict[str, tuple[object, str]] = {
+    "PC_ENV": ("development", "str"),
+    "PC_PLUGINS": ("", "list"),
+    "MONGODB_URL": ("mongodb://127.0.0.1:27017/partner_connector", "str"),
+    "MONGODB_DB": ("", "str"),
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", "str"),
+    "JWT_SECRET": (_DEV_SECRET, "str"),
+    "JWT_ACCESS_MINUTES": (30, "int"),
+    "JWT_REFRESH_DAYS": (30, "int"),
+    "CRON_SECRET": (_DEV_SECRET, "str"),
+    "ENCRYPTION_KEY": (_DEV_ENCRYPTION_KEY, "str"),
+    "ENCRYPTION_KEYS_OLD": ("", "list"),
+    "FRONTEND_URL": ("http://localhost:3001", "str"),
+    "CORS_ORIGINS": ("http://localhost:3001", "list"),
+    "MAIL_BACKEND": ("outbox", "str"),
+    "MAILGUN_API_KEY": ("", "str"),
+    "MAILGUN_DOMAIN": ("", "str"),
+    "MAILGUN_API_BASE": ("https://api.mailgun.net", "str"),
+    "MAIL_FROM": ("Partner Connector <no-reply@partner-connector.local>", "str"),
+    "RATELIMIT_SIGN_IN": ("10 per minute", "str"),
+    "RATELIMIT_PUBLIC": ("5 per minute", "str"),
+    "PASSWORD_RESET_MINUTES": (60, "int"),
+    "INVITE_HOURS": (72, "int"),
+    "INITIAL_OWNER_EMAIL": ("owner@partner-connector.local", "str"),
+    "INITIAL_OWNER_PASSWORD": ("", "str"),
+    "INITIAL_OWNER_NAME": ("Platform Owner", "str"),
+    "TRUSTED_PROXIES": (1, "int"),
+    "LOG_LEVEL": ("INFO", "str"),
+}
+
+# Secrets that production refuses to start with when missing, defaulted or short.
+PRODUCTION_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when a setting is missing or invalid; the message names the variable."""
+
+
+def _parse(name: str, raw: str, kind: str):
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+    if kind == "bool":
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+    if kind == "list":
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load_config(overrides: dict | None = None, extra_settings: dict | None = None,
+                environ: dict | None = None) -> dict:
+    """Build the settings dict: defaults, then the environment, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    settings = dict(CORE_SETTINGS)
+    settings.update(extra_settings or {})
+    config: dict = {}
+    for name, (default, kind) in settings.items():
+        if name in overrides:
+            config[name] = overrides.pop(name)
+        elif name in environ:
+            config[name] = _parse(name, environ[name], kind)
+        else:
+            config[name] = list(default) if isinstance(default, list) else default
+    config.update(overrides)
+    validate_config(config)
+    return config
+
+
+def validate_config(config: dict) -> None:
+    """Refuse settings that would make the service unsafe or broken, naming the variable."""
+    if config["PC_ENV"] not in ("development", "test", "production"):
+        raise ConfigError("PC_ENV must be development, test or production.")
+    key = config["ENCRYPTION_KEY"]
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", key or ""):
+        raise ConfigError("ENCRYPTION_KEY must be 64 hexadecimal characters (32 bytes).")
+    for old in config.get("ENCRYPTION_KEYS_OLD") or []:
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", old):
+            raise ConfigError("ENCRYPTION_KEYS_OLD must be a comma list of 64-hex-character keys.")
+    if config["PC_ENV"] == "production":
+        for name in PRODUCTION_SECRETS:
+            value = config.get(name) or ""
+            if value in (_DEV_SECRET, _DEV_ENCRYPTION_KEY) or len(value) < 32:
+                raise ConfigError(
+                    f"{name} is missing or weak: production needs a random value of at least 32 characters.")
+        if config["MAIL_BACKEND"] == "mailgun" and not (config["MAILGUN_API_KEY"] and config["MAILGUN_DOMAIN"]):
+            raise ConfigError("MAILGUN_API_KEY and MAILGUN_DOMAIN are required when MAIL_BACKEND=mailgun.")
+        if config["MAIL_BACKEND"] == "outbox":
+            raise ConfigError("MAIL_BACKEND=outbox keeps mail in the database; production needs mailgun.")
+    if config["MAIL_BACKEND"] not in ("outbox", "mailgun"):
+        raise ConfigError("MAIL_BACKEND must be outbox or mailgun.")
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where MongoDB lives and which database to use."""
+    url: str
+    name: str
+
+
+def database_target(config: dict) -> DatabaseTarget:
+    """The database name comes from MONGODB_DB, else from the URL path, else a default."""
+    from pymongo.uri_parser import parse_uri
+
+    name = config.get("MONGODB_DB") or parse_uri(config["MONGODB_URL"]).get("database") or "partner_connector"
+    return DatabaseTarget(url=config["MONGODB_URL"], name=name)

@@ -1,0 +1,90 @@
+"""HTTP routes for sign-in, tokens, the current user and password reset."""
+
+from flask.views import MethodView
+from flask_jwt_extended import get_jwt, jwt_required
+
+from ...api import Blueprint, abort
+from ...auth import current_user, issue_tokens, login_required
+from ...ratelimit import email_in_body, limiter, setting
+from ..tokens import TokenRejected
+from . import services
+from .schemas import (AcceptedSchema, AccessTokenSchema, ForgotPasswordSchema, MeSchema, ResetPasswordSchema,
+                      SessionSchema, SignInSchema, SignOutSchema)
+
+blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, tokens and passwords")
+
+FORGOT_ANSWER = {"message": "If an account exists for this address, we have sent it a reset link."}
+
+TOKEN_MESSAGES = {
+    "unknown": "This link is not valid.",
+    "used": "This link has already been used.",
+    "expired": "This link has expired; ask for a new one.",
+}
+
+
+@blp.route("/sign-in", methods=["POST"])
+@limiter.limit(setting("RATELIMIT_SIGN_IN"))
+@limiter.limit(setting("RATELIMIT_SIGN_IN"), key_func=email_in_body)
+@blp.arguments(SignInSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
+def sign_in(data):
+    """Exchange e-mail and password for an access and a refresh token."""
+    user = services.authenticate(data["email"], data["password"])
+    if user is None:
+        abort(401, message="Wrong e-mail or password.")
+    return services.session_for(user)
+
+
+@blp.route("/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@blp.response(200, AccessTokenSchema)
+def refresh():
+    """Trade a refresh token (as the Bearer token) for a new access token."""
+    return {"accessToken": issue_tokens(current_user())["accessToken"]}
+
+
+@blp.route("/sign-out", methods=["POST"])
+@login_required
+@blp.arguments(SignOutSchema, required=False)
+@blp.response(204)
+def sign_out(data):
+    """Revoke the access token used for this call and, if given, the refresh token."""
+    services.sign_out(get_jwt(), (data or {}).get("refreshToken"))
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @login_required
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The signed-in user with role, partner id and partner."""
+        return current_user()
+
+
+@blp.route("/forgot-password", methods=["POST"])
+@limiter.limit(setting("RATELIMIT_PUBLIC"))
+@limiter.limit(setting("RATELIMIT_PUBLIC"), key_func=email_in_body)
+@blp.arguments(ForgotPasswordSchema)
+@blp.response(202, AcceptedSchema)
+def forgot_password(data):
+    """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
+    services.request_password_reset(data["email"])
+    return FORGOT_ANSWER
+
+
+@blp.route("/reset-password", methods=["POST"])
+@limiter.limit(setting("RATELIMIT_PUBLIC"))
+@blp.arguments(ResetPasswordSchema)
+@blp.response(200, AcceptedSchema)
+def reset_password(data):
+    """Set a new password with a reset or invitation token; every existing session ends."""
+    try:
+        services.reset_password(data["token"], data["password"])
+    except TokenRejected as exc:
+        abort(400, message=TOKEN_MESSAGES[exc.reason], errors={"token": [f"token_{exc.reason}"]})
+    except services.PasswordRejected as exc:
+        abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
+    return {"message": "Your password has been set; sign in with it."}
+
+

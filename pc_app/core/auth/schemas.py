@@ -1,0 +1,51 @@
+"""Request and response bodies of the sign-in, token and password routes."""
+import marshmallow as ma
+from marshmallow import validate
+
+from ...api import Schema
+from ..fields import LowerEmail
+from ..partners.schemas import PartnerSchema
+from ..users.schemas import UserSchema
+
+
+class SignInSchema(Schema):
+    email = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
+class SessionSchema(Schema):
+    accessToken = ma.fields.String()
+    refreshToken = ma.fields.String()
+    user = ma.fields.Nested(UserSchema)
+    partner = ma.fields.Nested(PartnerSchema, allow_none=True)
+
+
+class AccessTokenSchema(Schema):
+    accessToken = ma.fields.String()
+
+
+class SignOutSchema(Schema):
+    refreshToken = ma.fields.String(load_default=None, allow_none=True)
+
+
+class MeSchema(UserSchema):
+    partner = ma.fields.Method("_partner", metadata={"description": "The user's partner, or null"})
+
+    def _partner(self, user):
+        from ...auth import current_partner
+
+        partner = current_partner(required=False)
+        return PartnerSchema().dump(partner) if partner else None
+
+
+class ForgotPasswordSchema(Schema):
+    email = LowerEmail(required=True)
+
+
+class ResetPasswordSchema(Schema):
+    token = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
+    password = ma.fields.String(required=True, load_only=True)
+
+
+class AcceptedSchema(Schema):
+    message = ma.fields.String()

@@ -1,0 +1,81 @@
+"""Sign-in, refresh, sign-out and password reset decisions, apart from HTTP."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_jwt_extended import decode_token
+
+from ...auth import issue_tokens, revoke_token_payload
+from ...events import emit
+from ...mail import send_mail
+from ..models import Partner, User, utcnow
+from ..passwords import hash_password, password_problems, verify_password
+from ..tokens import TokenRejected, consume_token, issue_token, release_token, revoke_tokens
+from ..users.services import INVITE_PURPOSE, end_all_sessions
+
+RESET_PURPOSE = "reset_password"
+
+
+class PasswordRejected(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def session_for(user: User) -> dict:
+    """The sign-in answer: tokens, the user and their partner."""
+    user.update(set__last_sign_in_at=utcnow())
+    partner = Partner.objects(id=user.partner).first() if user.partner else None
+    return {**issue_tokens(user), "user": user, "partner": partner}
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None for any failure (one answer for all of them)."""
+    user = User.objects(email=email.strip().lower()).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+def sign_out(access_payload: dict, refresh_token: str | None) -> None:
+    revoke_token_payload(access_payload)
+    if refresh_token:
+        try:
+            payload = decode_token(refresh_token)
+        except Exception:
+            return  # an unusable refresh token needs no revoking
+        if payload.get("sub") == access_payload.get("sub"):
+            revoke_token_payload(payload)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link when the account exists; the caller answers the same either way."""
+    user = User.objects(email=email, is_active=True).first()
+    if user is None:
+        return
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    token = issue_token(user.id, RESET_PURPOSE, dt.timedelta(minutes=minutes))
+    link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
+    send_mail(user.email, "pc_app", "password_reset", {"name": user.name, "link": link, "minutes": minutes})
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset or invitation token once, set the password and end every other session."""
+    consumed = consume_token(token, (RESET_PURPOSE, INVITE_PURPOSE))
+    user = User.objects(id=consumed.user_id).first()
+    if user is None:
+        raise TokenRejected("unknown")
+    problems = password_problems(password, user.email)
+    if problems:
+        release_token(token)  # the person may retry with a better password
+        raise PasswordRejected(problems)
+    user.password_hash = hash_password(password)
+    user.save()
+    end_all_sessions(user)
+    revoke_tokens(user.id, (RESET_PURPOSE, INVITE_PURPOSE))
+    emit("core.password_changed", partner_ids=[user.partner] if user.partner else [], actor=f"user:{user.id}",
+         payload={"userId": str(user.id)})
+    return user
+

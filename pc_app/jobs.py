@@ -1,0 +1,92 @@
+"""Background jobs on RQ: queues, the enqueue helper, and JobSpec for periodic jobs.
+
+Jobs take ids and primitives, never documents, and run inside an app context built from the
+same configuration as the API.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app, has_app_context
+from rq import Queue, Retry
+
+from .redis_client import get_redis
+
+log = logging.getLogger("pc_app.jobs")
+
+QUEUES = ("default", "mail", "sync", "webhooks")
+
+_worker_app = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A periodic job declared by a plugin; ``id`` is stable so the scheduler can reconcile."""
+    id: str
+    func: str
+    interval: int | None = None
+    cron: str | None = None
+    queue: str = "default"
+    timeout: int = 300
+    description: str = ""
+    retries: int = 0
+    args: tuple = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(f"JobSpec {self.id}: give exactly one of interval or cron.")
+        if self.queue not in QUEUES:
+            raise ValueError(f"JobSpec {self.id}: unknown queue {self.queue!r}.")
+
+
+def _import(path: str):
+    module_name, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def func_path(func) -> str:
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+
+
+def run_in_app(path: str, *args, **kwargs):
+    """What RQ actually executes: the job function inside an app context.
+
+    Inside a test (or any caller that already has an app context) that app is used; in a
+    worker process the app is built once from the environment.
+    """
+    global _worker_app
+    func = _import(path)
+    if has_app_context():
+        return func(*args, **kwargs)
+    if _worker_app is None:
+        from . import create_app
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return func(*args, **kwargs)
+
+
+def get_queue(name: str = "default", app=None) -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"Unknown queue {name!r}")
+    return Queue(name, connection=get_redis(app))
+
+
+def enqueue(func, *args, queue: str = "default", job_id: str | None = None, at: dt.datetime | None = None,
+            retries: int = 0, retry_intervals=(10, 60, 300), timeout: int = 300, **kwargs):
+    """Queue ``func(*args, **kwargs)`` to run in a worker; ``at`` schedules it for later."""
+    q = get_queue(queue)
+    options = {"job_timeout": timeout, "result_ttl": 3600, "failure_ttl": 7 * 24 * 3600,
+               "description": func_path(func)}
+    if job_id:
+        options["job_id"] = job_id
+    if retries:
+        options["retry"] = Retry(max=retries, interval=list(retry_intervals))
+    target = "pc_app.jobs.run_in_app"
+    job_args = (func_path(func), *args)
+    if at is not None:
+        return q.enqueue_at(at, target, args=job_args, kwargs=kwargs, **options)
+    return q.enqueue(target, args=job_args, kwargs=kwargs, **options)
+

@@ -1,0 +1,19 @@
+"""One Redis client per app, for rate limits, token revocation, locks, queues and pub/sub."""
+from __future__ import annotations
+
+import redis
+from flask import current_app
+
+
+def make_redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
+
+
+def get_redis(app=None) -> redis.Redis:
+    """The app's Redis client, created on first use."""
+    app = app or current_app
+    client = app.extensions.get("pc_redis")
+    if client is None:
+        client = make_redis(app.config["REDIS_URL"])
+        app.extensions["pc_redis"] = client
+    return client

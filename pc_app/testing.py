@@ -1,0 +1,276 @@
+"""Pytest plugin for the core and every plugin: real services, a clean database, actors.
+
+Services start once per session on free ports (the MongoDB wire server and Redis); each test
+gets a fresh app on an emptied database and Redis. Set ``PC_TEST_MONGODB_URL`` /
+``PC_TEST_REDIS_URL`` to run the suite against servers you already have.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pymongo import monitoring
+
+from . import devstack
+
+TEST_PASSWORD = "Correct-Horse-Battery-9"
+TEST_DB = "pc_test"
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the database commands sent while it is recording (``with counter:``)."""
+
+    IGNORED = {"ismaster", "isMaster", "hello", "ping", "endSessions", "saslStart", "saslContinue",
+               "buildInfo", "getnonce"}
+
+    def __init__(self):
+        self.recording = False
+        self.commands: list[str] = []
+
+    def __enter__(self):
+        self.commands = []
+        self.recording = True
+        return self
+
+    def __exit__(self, *exc):
+        self.recording = False
+
+    @property
+    def count(self) -> int:
+        return len(self.commands)
+
+    def started(self, event):
+        if self.recording and event.command_name not in self.IGNORED:
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+_command_counter = CommandCounter()
+
+
+@dataclass
+class Services:
+    mongodb_url: str
+    redis_url: str
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def pc_services():
+    """The MongoDB wire server and Redis, started once for the whole session."""
+    workdir = Path(tempfile.mkdtemp(prefix="pc-test-"))
+    started = []
+    mongo_url = os.environ.get("PC_TEST_MONGODB_URL")
+    redis_url = os.environ.get("PC_TEST_REDIS_URL")
+    if not mongo_url:
+        service = devstack.start_mongo(workdir)
+        started.append(service)
+        mongo_url = service.url
+    if not redis_url:
+        service = devstack.start_redis(workdir)
+        started.append(service)
+        redis_url = service.url
+    yield Services(mongo_url, redis_url, workdir)
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def db_commands():
+    """A pymongo listener: ``with db_commands: client.get(...)`` then ``db_commands.count``."""
+    return _command_counter
+
+
+@pytest.fixture
+def app_config(pc_services) -> dict:
+    """Settings for the app under test; override this fixture (or update it) to change them."""
+    return {
+        "PC_ENV": "development",
+        "MONGODB_URL": pc_services.mongodb_url,
+        "MONGODB_DB": TEST_DB,
+        "REDIS_URL": pc_services.redis_url,
+        "FRONTEND_URL": "http://frontend.test",
+        "MAIL_BACKEND": "outbox",
+        "MONGODB_EVENT_LISTENERS": [_command_counter],
+        "TESTING": True,
+    }
+
+
+_indexed: set = set()
+
+
+def reset_state(app) -> None:
+    """Empty every collection (indexes stay) and Redis: each test starts from nothing."""
+    from .db import database, ensure_indexes
+    from .redis_client import get_redis
+
+    with app.app_context():
+        db = database()
+        for name in db.list_collection_names():
+            if not name.startswith("system."):
+                db[name].delete_many({})
+        missing = [m for m in app.extensions["pc_models"] if m not in _indexed]
+        ensure_indexes(missing)
+        _indexed.update(missing)
+        get_redis(app).flushdb()
+
+
+@pytest.fixture
+def app(app_config):
+    """A fresh app on a clean database."""
+    from . import create_app
+
+    application = create_app(dict(app_config))
+    reset_state(application)
+    yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app):
+    """An app context for tests that call services directly."""
+    with app.app_context():
+        yield app
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Actor:
+    """A signed-in person for tests: the user, their partner (if any) and request headers."""
+    user: object
+    partner: object | None
+    headers: dict
+    password: str = TEST_PASSWORD
+
+    @property
+    def id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def partner_id(self) -> str | None:
+        return str(self.partner.id) if self.partner is not None else None
+
+
+_password_hash_cache: dict = {}
+
+
+class ActorFactory:
+    """Creates partners and users straight in the database and signs them in."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def _hash(self) -> str:
+        if TEST_PASSWORD not in _password_hash_cache:
+            from .core.passwords import hash_password
+            _password_hash_cache[TEST_PASSWORD] = hash_password(TEST_PASSWORD)
+        return _password_hash_cache[TEST_PASSWORD]
+
+    def token_for(self, user) -> dict:
+        from .auth import issue_tokens
+
+        with self.app.app_context():
+            return issue_tokens(user)
+
+    def user(self, *, role="user", partner=None, is_partner_owner=False, email=None, name=None,
+             is_active=True) -> Actor:
+        from .core.models import User
+
+        n = self._next()
+        with self.app.app_context():
+            user = User(email=email or f"{role}{n}@example.test", name=name or f"Test {role.title()} {n}",
+                        role=role, partner=partner.id if partner is not None else None,
+                        is_partner_owner=is_partner_owner, is_active=is_active,
+                        password_hash=self._hash()).save()
+        return Actor(user, partner, bearer(self.token_for(user)["accessToken"]))
+
+    def partner(self, *, status="active", name=None, icp=None, is_platform=False):
+        from .core.partners.services import create_partner
+
+        with self.app.app_context():
+            return create_partner(name or f"Partner {self._next()}", status=status, icp=icp,
+                                  is_platform=is_platform)
+
+    def owner(self) -> Actor:
+        return self.user(role="owner")
+
+    def admin(self) -> Actor:
+        return self.user(role="admin")
+
+    def partner_owner(self, partner=None, **partner_kwargs) -> Actor:
+        partner = partner or self.partner(**partner_kwargs)
+        return self.user(partner=partner, is_partner_owner=True)
+
+    def member(self, partner) -> Actor:
+        return self.user(partner=partner)
+
+
+@pytest.fixture
+def actors(app) -> ActorFactory:
+    return ActorFactory(app)
+
+
+def run_jobs(app, queues=None) -> int:
+    """Run queued jobs with a real RQ worker in burst mode, in this process; returns how many ran."""
+    from rq import SimpleWorker
+    from rq.registry import FinishedJobRegistry, FailedJobRegistry  # noqa: F401
+
+    from .jobs import QUEUES, get_queue
+
+    with app.app_context():
+        queue_objs = [get_queue(name) for name in (queues or QUEUES)]
+        worker = SimpleWorker(queue_objs, connection=queue_objs[0].connection)
+        before = worker.successful_job_count + worker.failed_job_count
+        worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
+        return worker.successful_job_count + worker.failed_job_count - before
+
+
+@pytest.fixture
+def jobs(app):
+    """``jobs.run()`` runs what is queued with a real worker; ``jobs.queued(name)`` lists job ids."""
+
+    class Jobs:
+        def run(self, queues=None) -> int:
+            return run_jobs(app, queues)
+
+        def queued(self, queue="default") -> list:
+            from .jobs import get_queue
+            with app.app_context():
+                return get_queue(queue).get_jobs()
+
+    return Jobs()
+
+
+def read_outbox(app) -> list:
+    """Deliver queued mail with a real worker, then return the outbox newest first."""
+    from .mail import OutboxMessage
+
+    run_jobs(app, ["mail"])
+    with app.app_context():
+        return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id")]
+
+
+@pytest.fixture
+def outbox(app):
+    """``outbox()`` delivers pending mail and returns every message, newest first."""
+    return lambda: read_outbox(app)
