@@ -69,6 +69,16 @@ def pc_listing_vetoes(partner, lead):
 
 
 @hookspec
+def pc_buyer_relationship(listing, partner):
+    """Tell how a partner stands towards a marketplace listing (decides when contact data unmasks).
+
+    :param listing: the marketplace listing document.
+    :param partner: the viewing partner's ``Partner`` document.
+    :return: ``"purchased"``, ``"reserved"`` or None when this plugin knows of no relationship.
+    """
+
+
+@hookspec
 def pc_on_event(app, event):
     """React to a domain event; decide and enqueue, never block.
 
