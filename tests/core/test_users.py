@@ -1,0 +1,235 @@
+"""Users: invitations with a set-password link, roles, listing, activation (PRODUCT.md §2, §4)."""
+import datetime as dt
+
+from pc_app.testing import bearer
+
+from .api_checks import NEW_PASSWORD, assert_error_shape, link_token, sign_in
+
+
+def _invite(client, headers, **body):
+    body.setdefault("name", "Invited Person")
+    return client.post("/v1/users", headers=headers, json=body)
+
+
+# --- invitation flow -------------------------------------------------------------------------
+
+def test_partner_owner_invites_a_member_who_sets_a_password_and_signs_in(client, actors, outbox):
+    owner = actors.partner_owner()
+    response = _invite(client, owner.headers, email="New.Member@Example.test")
+    assert response.status_code == 201, response.get_json()
+    user = response.get_json()
+    assert user["email"] == "new.member@example.test"
+    assert user["partnerId"] == owner.partner_id
+    assert user["role"] == "user" and user["isPartnerOwner"] is False
+    assert user["hasPassword"] is False
+
+    [mail] = outbox()
+    assert mail["to"] == "new.member@example.test"
+    token = link_token(mail["text"])
+    assert f"http://frontend.test/reset-password?token={token}" in mail["html"]
+    assert sign_in(client, "new.member@example.test", NEW_PASSWORD).status_code == 401
+
+    accepted = client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+    assert accepted.status_code == 200, accepted.get_json()
+    session = sign_in(client, "new.member@example.test", NEW_PASSWORD)
+    assert session.status_code == 200
+    assert session.get_json()["user"]["partnerId"] == owner.partner_id
+
+
+def test_invitation_link_is_valid_72_hours(client, actors, outbox, app):
+    from pc_app.core.models import UserToken, as_utc, utcnow
+
+    owner = actors.partner_owner()
+    user_id = _invite(client, owner.headers, email="later@example.test").get_json()["id"]
+    token = link_token(outbox()[0]["text"])
+    with app.app_context():
+        stored = UserToken.objects(user=user_id).get()
+        assert stored.purpose == "invite"
+        assert dt.timedelta(hours=71) < as_utc(stored.expires_at) - utcnow() <= dt.timedelta(hours=72)
+        UserToken.objects(user=user_id).update(set__expires_at=utcnow() - dt.timedelta(minutes=1))
+    body = assert_error_shape(client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}),
+                              400)
+    assert body["errors"] == {"token": ["token_expired"]}
+
+
+def test_invitation_password_must_follow_the_policy(client, actors, outbox):
+    owner = actors.partner_owner()
+    _invite(client, owner.headers, email="weak@example.test")
+    token = link_token(outbox()[0]["text"])
+    body = assert_error_shape(client.post("/v1/auth/reset-password",
+                                          json={"token": token, "password": "weak@example.test"}), 422)
+    assert "password" in body["errors"]
+
+
+def test_platform_invites_a_partner_owner_for_any_partner(client, actors, outbox):
+    admin = actors.admin()
+    partner = actors.partner()
+    response = _invite(client, admin.headers, email="boss@example.test", partnerId=str(partner.id),
+                       isPartnerOwner=True)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["isPartnerOwner"] is True
+    assert response.get_json()["partnerId"] == str(partner.id)
+    assert outbox()[0]["to"] == "boss@example.test"
+
+
+def test_owner_creates_an_admin(client, actors, outbox):
+    response = _invite(client, actors.owner().headers, email="staff@example.test", role="admin")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["role"] == "admin"
+    assert response.get_json()["partnerId"] is None
+
+
+def test_admin_cannot_create_admins(client, actors):
+    assert_error_shape(_invite(client, actors.admin().headers, email="s@example.test", role="admin"), 403)
+
+
+def test_nobody_creates_a_second_owner(client, actors):
+    body = assert_error_shape(_invite(client, actors.owner().headers, email="o@example.test", role="owner"), 422)
+    assert "role" in body["errors"]
+
+
+def test_platform_user_invite_needs_an_existing_partner(client, actors):
+    admin = actors.admin()
+    body = assert_error_shape(_invite(client, admin.headers, email="x@example.test"), 422)
+    assert "partnerId" in body["errors"]
+    assert_error_shape(_invite(client, admin.headers, email="x@example.test", partnerId="a" * 24), 404)
+
+
+def test_member_cannot_invite(client, actors):
+    member = actors.member(actors.partner())
+    assert_error_shape(_invite(client, member.headers, email="x@example.test"), 403)
+
+
+def test_partner_owner_cannot_invite_into_a_foreign_partner(client, actors):
+    owner = actors.partner_owner()
+    other = actors.partner()
+    assert_error_shape(_invite(client, owner.headers, email="x@example.test", partnerId=str(other.id)), 404)
+
+
+def test_partner_owner_cannot_invite_platform_staff(client, actors):
+    owner = actors.partner_owner()
+    assert_error_shape(_invite(client, owner.headers, email="x@example.test", role="admin"), 403)
+
+
+def test_inviting_a_taken_email_is_409(client, actors, outbox):
+    owner = actors.partner_owner()
+    assert _invite(client, owner.headers, email="dup@example.test").status_code == 201
+    body = assert_error_shape(_invite(client, owner.headers, email="DUP@example.test"), 409)
+    assert "email" in body["errors"]
+    assert len(outbox()) == 1
+
+
+def test_invite_validates_fields(client, actors):
+    owner = actors.partner_owner()
+    body = assert_error_shape(client.post("/v1/users", headers=owner.headers,
+                                          json={"email": "not-an-email", "nickname": "x"}), 422)
+    assert {"email", "name", "nickname"} <= set(body["errors"])
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+def test_platform_lists_every_user_and_filters_by_partner(client, actors):
+    admin = actors.admin()
+    first, second = actors.partner(), actors.partner()
+    actors.member(first)
+    actors.member(first)
+    actors.member(second)
+    everyone = client.get("/v1/users", headers=admin.headers).get_json()
+    assert everyone["total"] == 4
+    filtered = client.get(f"/v1/users?partnerId={first.id}", headers=admin.headers).get_json()
+    assert filtered["total"] == 2
+    assert {u["partnerId"] for u in filtered["items"]} == {str(first.id)}
+
+
+def test_partner_owner_lists_only_its_partners_users(client, actors):
+    owner = actors.partner_owner()
+    actors.member(owner.partner)
+    actors.member(actors.partner())
+    body = client.get("/v1/users", headers=owner.headers).get_json()
+    assert body["total"] == 2
+    assert {u["partnerId"] for u in body["items"]} == {owner.partner_id}
+    # asking for another partner does not widen the view
+    other = client.get(f"/v1/users?partnerId={'b' * 24}", headers=owner.headers).get_json()
+    assert {u["partnerId"] for u in other["items"]} == {owner.partner_id}
+
+
+def test_member_cannot_list_users(client, actors):
+    assert_error_shape(client.get("/v1/users", headers=actors.member(actors.partner()).headers), 403)
+
+
+def test_user_list_never_shows_password_hashes(client, actors):
+    body = client.get("/v1/users", headers=actors.owner().headers).get_json()
+    assert "password" not in str(body).lower().replace("haspassword", "")
+    assert "argon2" not in str(body)
+
+
+# --- activation ----------------------------------------------------------------------------
+
+def test_deactivated_user_is_refused_on_every_request_and_at_sign_in(client, actors):
+    owner = actors.partner_owner()
+    member = actors.member(owner.partner)
+    assert client.get("/v1/leads", headers=member.headers).status_code == 200
+    response = client.patch(f"/v1/users/{member.id}/status", headers=owner.headers, json={"isActive": False})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["isActive"] is False
+    assert_error_shape(client.get("/v1/leads", headers=member.headers), 401)
+    assert_error_shape(client.get("/v1/auth/me", headers=member.headers), 401)
+    assert_error_shape(sign_in(client, member.user.email), 401)
+
+
+def test_reactivated_user_can_sign_in_again(client, actors):
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    client.patch(f"/v1/users/{member.id}/status", headers=admin.headers, json={"isActive": False})
+    client.patch(f"/v1/users/{member.id}/status", headers=admin.headers, json={"isActive": True})
+    assert sign_in(client, member.user.email).status_code == 200
+
+
+def test_deactivated_users_refresh_token_is_refused(client, actors, signed_in):
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    session = signed_in(member.user.email)
+    client.patch(f"/v1/users/{member.id}/status", headers=admin.headers, json={"isActive": False})
+    assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
+
+
+def test_partner_owner_cannot_change_a_foreign_user(client, actors):
+    owner = actors.partner_owner()
+    stranger = actors.member(actors.partner())
+    assert_error_shape(client.patch(f"/v1/users/{stranger.id}/status", headers=owner.headers,
+                                    json={"isActive": False}), 404)
+
+
+def test_member_cannot_change_status(client, actors):
+    partner = actors.partner()
+    member, colleague = actors.member(partner), actors.member(partner)
+    assert_error_shape(client.patch(f"/v1/users/{colleague.id}/status", headers=member.headers,
+                                    json={"isActive": False}), 403)
+
+
+def test_nobody_changes_their_own_status(client, actors):
+    owner = actors.partner_owner()
+    assert_error_shape(client.patch(f"/v1/users/{owner.id}/status", headers=owner.headers,
+                                    json={"isActive": False}), 409)
+
+
+def test_admin_cannot_deactivate_the_owner_or_other_admins(client, actors):
+    admin, other_admin, owner = actors.admin(), actors.admin(), actors.owner()
+    for target in (owner, other_admin):
+        assert_error_shape(client.patch(f"/v1/users/{target.id}/status", headers=admin.headers,
+                                        json={"isActive": False}), 403)
+
+
+def test_status_of_unknown_or_malformed_user_id_is_404(client, actors):
+    admin = actors.admin()
+    for user_id in ("c" * 24, "not-an-id"):
+        assert_error_shape(client.patch(f"/v1/users/{user_id}/status", headers=admin.headers,
+                                        json={"isActive": False}), 404)
+
+
+def test_status_body_is_validated(client, actors):
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    body = assert_error_shape(client.patch(f"/v1/users/{member.id}/status", headers=admin.headers,
+                                           json={"isActive": "maybe"}), 422)
+    assert list(body["errors"]) == ["isActive"]
