@@ -68,6 +68,31 @@ def run_in_app(path: str, *args, **kwargs):
         return func(*args, **kwargs)
 
 
+def registered_job_specs(app) -> dict[str, JobSpec]:
+    """Every enabled plugin's periodic jobs by id; two plugins claiming one id stop start-up."""
+    from .plugins import call_each
+
+    specs: dict[str, JobSpec] = {}
+    owners: dict[str, str] = {}
+    for plugin_name, plugin_specs in call_each(app.extensions["pc_plugin_manager"], "pc_register_jobs"):
+        for spec in plugin_specs or []:
+            if spec.id in specs:
+                raise ValueError(f"Periodic job id {spec.id!r} is declared by both {owners[spec.id]} "
+                                 f"and {plugin_name}.")
+            specs[spec.id], owners[spec.id] = spec, plugin_name
+    return specs
+
+
+def start_periodic_job(func: str, queue: str, timeout: int, retries: int, *args):
+    """Job: one tick of a periodic job, queued as a fresh job so every tick gets all its retries."""
+    return enqueue(func, *args, queue=queue, timeout=timeout, retries=retries).id
+
+
+def enqueue_job_spec(spec: JobSpec):
+    """Queue one run of a periodic job now (the cron endpoint and the scheduler's ticks)."""
+    return enqueue(spec.func, *spec.args, queue=spec.queue, timeout=spec.timeout, retries=spec.retries)
+
+
 def get_queue(name: str = "default", app=None) -> Queue:
     if name not in QUEUES:
         raise ValueError(f"Unknown queue {name!r}")

@@ -1,0 +1,1 @@
+"""Tests of everything that runs besides a request: events, jobs, scheduler, mail, processes."""
