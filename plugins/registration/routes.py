@@ -1,0 +1,123 @@
+"""HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
+from pc_app.api import Blueprint, abort
+from pc_app.auth import current_user, login_required, partner_for_request, platform_required
+from pc_app.core.auth.schemas import SessionSchema
+from pc_app.core.partners.schemas import PartnerSchema
+from pc_app.core.tokens import TokenRejected
+from pc_app.ratelimit import email_in_body, limiter, setting
+
+from . import services
+from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
+                      SuspendPartnerSchema, VerifyRegistrationSchema)
+
+registration_blp = Blueprint("registration", __name__, url_prefix="/v1/auth",
+                             description="Partner self-registration and e-mail verification")
+lifecycle_blp = Blueprint("registration_partners", __name__, url_prefix="/v1/partners",
+                          description="Partner onboarding checklist, activation and suspension")
+
+# One body whatever happened, so the answer never tells whether an e-mail has an account.
+REGISTER_ANSWER = {"message": "Thank you. We have sent an e-mail to this address with the next step."}
+RESEND_ANSWER = {"message": "If this address is waiting for verification, we have sent it a new link."}
+
+TOKEN_MESSAGES = {
+    "unknown": "This verification link is not valid.",
+    "used": "This verification link has already been used; sign in instead.",
+    "expired": "This verification link has expired; ask for a new one.",
+}
+
+
+@registration_blp.route("/register-partner", methods=["POST"])
+@limiter.limit(setting("REGISTRATION_RATELIMIT"))
+@limiter.limit(setting("REGISTRATION_RATELIMIT"), key_func=email_in_body)
+@registration_blp.arguments(RegisterPartnerSchema)
+@registration_blp.response(202, AcceptedSchema)
+@registration_blp.alt_response(422, description="A field is missing or invalid; ``errors`` names it")
+@registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
+def register_partner(data):
+    """Register a company and its owner; a verification link (48 h, single-use) is e-mailed.
+
+    An e-mail that already has an account gets the same answer and a mail telling its owner to
+    sign in or reset the password instead; registering again before verifying re-sends the link.
+    """
+    services.register_partner(data["companyName"], data["name"], data["email"], website=data.get("website"),
+                              phone=data.get("phone"))
+    return REGISTER_ANSWER
+
+
+@registration_blp.route("/resend-verification", methods=["POST"])
+@limiter.limit(setting("REGISTRATION_RATELIMIT"))
+@limiter.limit(setting("REGISTRATION_RATELIMIT"), key_func=email_in_body)
+@registration_blp.arguments(ResendVerificationSchema)
+@registration_blp.response(202, AcceptedSchema)
+@registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
+def resend_verification(data):
+    """Mail a new verification link (the previous one stops working); same answer for every e-mail."""
+    services.resend_verification(data["email"])
+    return RESEND_ANSWER
+
+
+@registration_blp.route("/verify-registration", methods=["POST"])
+@limiter.limit(setting("REGISTRATION_RATELIMIT"))
+@registration_blp.arguments(VerifyRegistrationSchema)
+@registration_blp.response(200, SessionSchema)
+@registration_blp.alt_response(400, description="errors.token is token_unknown, token_used or token_expired")
+@registration_blp.alt_response(422, description="The password breaks the policy; the link stays usable")
+def verify_registration(data):
+    """Verify the e-mail with the link's token and choose a password; answers like sign-in."""
+    try:
+        return services.verify_registration(data["token"], data["password"])
+    except TokenRejected as exc:
+        abort(400, message=TOKEN_MESSAGES[exc.reason], errors={"token": [f"token_{exc.reason}"]})
+    except services.PasswordRejected as exc:
+        abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
+
+
+@lifecycle_blp.route("/<partner_id>/onboarding", methods=["GET"])
+@login_required
+@lifecycle_blp.response(200, OnboardingSchema)
+def onboarding(partner_id):
+    """The partner's onboarding checklist, assembled from every enabled plugin."""
+    return services.onboarding_for(partner_for_request(partner_id))
+
+
+@lifecycle_blp.route("/<partner_id>/activate", methods=["POST"])
+@login_required
+@lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(409, description="Required steps missing (named in errors) or wrong status")
+def activate(partner_id):
+    """Activate the partner (its owner, or platform staff) once its ICP is configured."""
+    partner = partner_for_request(partner_id, owner_only=True)
+    try:
+        return services.activate_partner(partner, current_user())
+    except services.ActivationBlocked as exc:
+        abort(409, message=f"Finish these onboarding steps first: {', '.join(exc.missing)}.",
+              errors={key: [services.step_sentence(key)] for key in exc.missing})
+    except services.StatusConflict as exc:
+        abort(409, message=str(exc))
+
+
+@lifecycle_blp.route("/<partner_id>/suspend", methods=["POST"])
+@platform_required
+@lifecycle_blp.arguments(SuspendPartnerSchema)
+@lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(409, description="Already suspended")
+def suspend(data, partner_id):
+    """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
+    partner = partner_for_request(partner_id)
+    try:
+        return services.suspend_partner(partner, data["reason"].strip(), current_user())
+    except services.StatusConflict as exc:
+        abort(409, message=str(exc))
+
+
+@lifecycle_blp.route("/<partner_id>/reinstate", methods=["POST"])
+@platform_required
+@lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(409, description="Not suspended")
+def reinstate(partner_id):
+    """Lift a suspension (platform staff); the partner returns to the status it had reached."""
+    partner = partner_for_request(partner_id)
+    try:
+        return services.reinstate_partner(partner, current_user())
+    except services.StatusConflict as exc:
+        abort(409, message=str(exc))

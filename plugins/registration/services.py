@@ -1,0 +1,255 @@
+"""Registration decisions: sign-up without account enumeration, verification, onboarding and status moves."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+from pc_app.core.auth.services import session_for
+from pc_app.core.models import Partner, User, utcnow
+from pc_app.core.partners.services import create_partner, set_partner_status
+from pc_app.core.passwords import hash_password, password_problems
+from pc_app.core.tokens import TokenRejected, consume_token, issue_token, release_token, revoke_tokens
+from pc_app.core.users.services import EmailTaken, create_user
+from pc_app.events import emit
+from pc_app.mail import send_mail
+from pc_app.plugins import call_each
+
+VERIFY_PURPOSE = "verify_registration"
+MAIL_PACKAGE = "plugins.registration"
+
+# Steps that must be done before a partner may trade; other plugins' steps only inform.
+REQUIRED_STEPS = ("icpConfigured",)
+
+# Where each status may come from. A partner owner cannot sign in before verifying, so only
+# platform staff can meet a pending partner; they may activate it directly (e.g. verified
+# by phone), the owner's verification link then still sets the password.
+ACTIVATE_FROM_FOR_OWNER = ("onboarding",)
+ACTIVATE_FROM_FOR_PLATFORM = ("pending_verification", "onboarding")
+SUSPEND_FROM = ("pending_verification", "onboarding", "active")
+
+STEP_SENTENCES = {
+    "icpConfigured": "Describe your ideal customer profile (industries, company sizes, countries, job titles "
+                     "or seniorities) first.",
+}
+
+
+def step_sentence(key: str) -> str:
+    return STEP_SENTENCES.get(key, f"Finish the onboarding step '{key}' first.")
+
+
+class PasswordRejected(Exception):
+    """The chosen password breaks the policy; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class ActivationBlocked(Exception):
+    """Required onboarding steps are not done; ``missing`` names them."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class StatusConflict(Exception):
+    """The partner's current status does not allow the move; the message says why."""
+
+
+# --- registration ----------------------------------------------------------------------------
+
+def register_partner(company_name: str, name: str, email: str, *, website: str | None = None,
+                     phone: str | None = None) -> None:
+    """Create the partner and its owner and mail a verification link; known e-mails get another mail.
+
+    The caller answers the same in every case, so the answer never tells whether an e-mail has
+    an account. Someone who registers again before verifying simply gets a fresh link.
+    """
+    existing = User.objects(email=email).first()
+    if existing is not None:
+        _answer_known_email(existing)
+        return
+    partner = create_partner(company_name, status="pending_verification", website=website, phone=phone)
+    try:
+        user = create_user(email, name, partner_id=partner.id, is_partner_owner=True, is_active=False)
+    except EmailTaken:
+        # Two sign-ups with one e-mail raced: the unique index kept one user; undo our partner.
+        Partner.objects(id=partner.id, status="pending_verification").delete()
+        existing = User.objects(email=email).first()
+        if existing is not None:
+            _answer_known_email(existing)
+        return
+    _send_verification(user, partner)
+    emit("registration.partner_registered", partner_ids=[partner.id], actor=f"user:{user.id}",
+         payload={"partnerId": str(partner.id), "userId": str(user.id), "name": partner.name,
+                  "slug": partner.slug})
+
+
+def resend_verification(email: str) -> None:
+    """Mail a new link (the old one stops working) when the address awaits verification; else nothing."""
+    user = User.objects(email=email).first()
+    if user is None:
+        return
+    partner = _pending_registration_partner(user)
+    if partner is not None:
+        _send_verification(user, partner)
+
+
+def _pending_registration_partner(user: User) -> Partner | None:
+    """The partner of a self-registered owner who has not verified yet, or None."""
+    if user.is_active or user.password_hash or not user.is_partner_owner or not user.partner:
+        return None
+    return Partner.objects(id=user.partner, status="pending_verification").first()
+
+
+def _answer_known_email(user: User) -> None:
+    partner = _pending_registration_partner(user)
+    if partner is not None:
+        _send_verification(user, partner)
+        return
+    send_mail(user.email, MAIL_PACKAGE, "already_registered",
+              {"name": user.name, "sign_in_link": f"{current_app.config['FRONTEND_URL']}/sign-in",
+               "reset_link": f"{current_app.config['FRONTEND_URL']}/forgot-password"})
+
+
+def _send_verification(user: User, partner: Partner) -> None:
+    hours = current_app.config["VERIFICATION_HOURS"]
+    token = issue_token(user.id, VERIFY_PURPOSE, dt.timedelta(hours=hours))  # replaces any earlier link
+    link = f"{current_app.config['FRONTEND_URL']}/verify?token={token}"
+    send_mail(user.email, MAIL_PACKAGE, "verification",
+              {"name": user.name, "company": partner.name, "link": link, "hours": hours})
+
+
+def verify_registration(token: str, password: str) -> dict:
+    """Use the link once: set the password, activate the owner, move the partner to onboarding.
+
+    :return: the sign-in answer (tokens, user, partner).
+    :raises TokenRejected: unknown, used or expired link.
+    :raises PasswordRejected: weak password; the link stays usable.
+    """
+    consumed = consume_token(token, (VERIFY_PURPOSE,))
+    user = User.objects(id=consumed.user_id).first()
+    if user is None:
+        raise TokenRejected("unknown")
+    problems = password_problems(password, user.email)
+    if problems:
+        release_token(token)  # let the person retry with a better password
+        raise PasswordRejected(problems)
+    user.update(set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow())
+    user.reload()
+    revoke_tokens(user.id, (VERIFY_PURPOSE,))
+    partner = None
+    if user.partner:
+        # A partner the platform activated or suspended meanwhile keeps its status.
+        partner = set_partner_status(user.partner, to="onboarding", allowed_from=("pending_verification",))
+        partner = partner or Partner.objects(id=user.partner).first()
+    if partner is not None:
+        send_mail(user.email, MAIL_PACKAGE, "welcome",
+                  {"name": user.name, "company": partner.name,
+                   "onboarding_link": f"{current_app.config['FRONTEND_URL']}/dashboard"})
+        emit("registration.partner_verified", partner_ids=[partner.id], actor=f"user:{user.id}",
+             payload={"partnerId": str(partner.id), "userId": str(user.id)})
+    return session_for(user)
+
+
+# --- onboarding --------------------------------------------------------------------------------
+
+def icp_step(partner: Partner) -> tuple[str, bool]:
+    """This plugin's onboarding step: a valid, non-empty ICP has been saved."""
+    return "icpConfigured", bool(partner.icp is not None and partner.icp.is_configured())
+
+
+def onboarding_steps(partner: Partner) -> list[tuple[str, bool]]:
+    """Every enabled plugin's steps, in plugin order; a key reported twice counts once."""
+    pm = current_app.extensions["pc_plugin_manager"]
+    steps: dict[str, bool] = {}
+    for _plugin, contributed in call_each(pm, "pc_onboarding_steps", partner=partner):
+        for key, done in contributed or []:
+            steps[key] = steps.get(key, True) and bool(done)
+    return list(steps.items())
+
+
+def missing_required_steps(steps: list[tuple[str, bool]]) -> list[str]:
+    done = {key for key, is_done in steps if is_done}
+    return [key for key in REQUIRED_STEPS if key not in done]
+
+
+def onboarding_for(partner: Partner) -> dict:
+    """The onboarding checklist: steps, counts, percent and whether the partner may activate now."""
+    steps = onboarding_steps(partner)
+    completed = sum(1 for _key, done in steps if done)
+    total = len(steps)
+    return {
+        "steps": [{"key": key, "done": done, "required": key in REQUIRED_STEPS} for key, done in steps],
+        "completed": completed,
+        "total": total,
+        "percent": round(100 * completed / total) if total else 0,
+        "canActivate": partner.status == "onboarding" and not missing_required_steps(steps),
+    }
+
+
+# --- status moves --------------------------------------------------------------------------------
+
+def activate_partner(partner: Partner, actor: User) -> Partner:
+    """Move the partner to ``active`` once the required steps are done.
+
+    :raises ActivationBlocked: required steps missing.
+    :raises StatusConflict: the partner is not in a state that can be activated.
+    """
+    allowed_from = ACTIVATE_FROM_FOR_PLATFORM if actor.is_platform else ACTIVATE_FROM_FOR_OWNER
+    if partner.status not in allowed_from:
+        raise StatusConflict(_cannot_activate_sentence(partner.status))
+    missing = missing_required_steps(onboarding_steps(partner))
+    if missing:
+        raise ActivationBlocked(missing)
+    activated = set_partner_status(partner.id, to="active", allowed_from=allowed_from)
+    if activated is None:
+        # Someone else moved it between our read and the conditional update.
+        current = Partner.objects(id=partner.id).first()
+        raise StatusConflict(_cannot_activate_sentence(current.status if current else "gone"))
+    emit("registration.partner_activated", partner_ids=[activated.id], actor=f"user:{actor.id}",
+         payload={"partnerId": str(activated.id), "from": partner.status})
+    return activated
+
+
+def _cannot_activate_sentence(status: str) -> str:
+    if status == "active":
+        return "The partner is already active."
+    if status == "suspended":
+        return "The partner is suspended; platform staff must reinstate it."
+    if status == "pending_verification":
+        return "The partner's owner has not verified the e-mail address yet."
+    return f"A partner in status '{status}' cannot be activated."
+
+
+def suspend_partner(partner: Partner, reason: str, actor: User) -> Partner:
+    """Suspend (platform staff): the partner's users can still sign in but cannot trade."""
+    suspended = set_partner_status(partner.id, to="suspended", allowed_from=SUSPEND_FROM, reason=reason)
+    if suspended is None:
+        raise StatusConflict("The partner is already suspended.")
+    emit("registration.partner_suspended", partner_ids=[suspended.id], actor=f"user:{actor.id}",
+         payload={"partnerId": str(suspended.id), "from": partner.status, "reason": reason})
+    return suspended
+
+
+def reinstate_partner(partner: Partner, actor: User) -> Partner:
+    """Lift a suspension, back to where the partner had got: active, onboarding or pending verification."""
+    if partner.status != "suspended":
+        raise StatusConflict("Only a suspended partner can be reinstated.")
+    target = _status_before_suspension(partner)
+    reinstated = set_partner_status(partner.id, to=target, allowed_from=("suspended",))
+    if reinstated is None:
+        raise StatusConflict("Only a suspended partner can be reinstated.")
+    emit("registration.partner_reinstated", partner_ids=[reinstated.id], actor=f"user:{actor.id}",
+         payload={"partnerId": str(reinstated.id), "to": target})
+    return reinstated
+
+
+def _status_before_suspension(partner: Partner) -> str:
+    """Derived from the record, since the partner keeps no history: activated once, or verified once."""
+    if partner.activated_at is not None:
+        return "active"
+    verified = User.objects(partner=partner.id, is_active=True).only("id").first()
+    return "onboarding" if verified is not None else "pending_verification"
