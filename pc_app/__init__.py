@@ -17,10 +17,11 @@ def _core_blueprints():
     from .core.auth.routes import blp as auth_blp
     from .core.leads.routes import blp as leads_blp
     from .core.partners.routes import blp as partners_blp
+    from .core.system.cron import cron_blp
     from .core.system.routes import health_blp, plugins_blp
     from .core.users.routes import blp as users_blp
 
-    return [health_blp, plugins_blp, auth_blp, partners_blp, users_blp, leads_blp]
+    return [health_blp, plugins_blp, auth_blp, partners_blp, users_blp, leads_blp, cron_blp]
 
 
 def core_models():
