@@ -11,7 +11,9 @@ from . import vocabulary as v
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """Now in UTC, to the millisecond: what BSON stores, so an answer equals a later read."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -1,8 +1,31 @@
-"""Fixtures of the core's tests on top of pc_app.testing."""
+"""Fixtures of the core's tests on top of pc_app.testing.
+
+The core's tests run the core alone plus a recording plugin, so that a feature plugin in
+progress cannot change what the core's tests observe (``PC_PLUGINS`` enables only that one).
+"""
 import pytest
 
-from .api_checks import sign_in
 from pc_app.testing import TEST_PASSWORD
+
+from .api_checks import sign_in
+
+THROWAWAY = __name__.rpartition(".")[0] + ".throwaway_plugins"
+
+
+def throwaway(name: str) -> str:
+    """The import path of a throwaway plugin module of these tests."""
+    return f"{THROWAWAY}.{name}"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PC_PLUGINS": ["recorder"], "PC_EXTRA_PLUGINS": {"recorder": throwaway("recorder")}}
+
+
+@pytest.fixture
+def events(app):
+    """Events received by the recording plugin, in order."""
+    return app.extensions.setdefault("recorded_events", [])
 
 
 @pytest.fixture

@@ -154,19 +154,9 @@ def test_partner_patch_rejects_unknown_and_read_only_fields(client, actors):
     assert {"status", "isPlatform"} <= set(body["errors"])
 
 
-def test_partner_update_emits_an_event(app, client, actors):
-    from pc_app import hookimpl
-
-    seen = []
-
-    class Recorder:
-        @hookimpl
-        def pc_on_event(event):
-            seen.append(event)
-
-    app.extensions["pc_plugin_manager"].register(Recorder, name="recorder")
+def test_partner_update_emits_an_event(client, actors, events):
     owner = actors.partner_owner()
     client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers, json={"name": "Renamed"})
-    assert [(e.name, e.partner_ids, e.payload["fields"]) for e in seen] == [
+    assert [(e.name, e.partner_ids, e.payload["fields"]) for e in events] == [
         ("core.partner_updated", (owner.partner_id,), ["name"])]
-    assert seen[0].actor == f"user:{owner.id}"
+    assert events[0].actor == f"user:{owner.id}"
