@@ -1,0 +1,13 @@
+"""Throwaway plugins listening to events: two record what they hear, one always fails."""
+from pc_app.redis_client import get_redis
+
+HEARD_KEY = "test:events-heard"
+
+
+def record(app, plugin_name, event) -> None:
+    get_redis(app).rpush(HEARD_KEY, f"{plugin_name}:{event.name}:{event.id}")
+
+
+def heard(app) -> list[str]:
+    with app.app_context():
+        return [v.decode() for v in get_redis(app).lrange(HEARD_KEY, 0, -1)]

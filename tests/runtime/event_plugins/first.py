@@ -1,0 +1,14 @@
+"""A throwaway plugin that records every event it hears."""
+from pc_app import hookimpl
+
+from . import record
+
+NAME = "listener_first"
+__version__ = "1.0.0"
+REQUIRES = {"pc_app": ">=1,<2"}
+
+
+@hookimpl
+def pc_on_event(app, event):
+    """Record the event in Redis."""
+    record(app, NAME, event)
