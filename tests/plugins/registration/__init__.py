@@ -1,0 +1,1 @@
+"""Tests of the registration plugin (PRODUCT.md §4 "Registration plugin")."""
