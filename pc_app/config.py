@@ -107,6 +107,16 @@ def validate_config(config: dict) -> None:
             raise ConfigError("MAIL_BACKEND=outbox keeps mail in the database; production needs mailgun.")
     if config["MAIL_BACKEND"] not in ("outbox", "mailgun"):
         raise ConfigError("MAIL_BACKEND must be outbox or mailgun.")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config["FRONTEND_URL"] or ""):
+        raise ConfigError(f"FRONTEND_URL must be an http(s) URL like https://app.example.com, "
+                          f"got {config['FRONTEND_URL']!r}.")
+    for origin in config["CORS_ORIGINS"]:
+        if origin != "*" and not re.fullmatch(r"https?://[^\s/?#]+", origin):
+            raise ConfigError(f"CORS_ORIGINS must list origins like https://app.example.com (no path), "
+                              f"got {origin!r}.")
+    for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS"):
+        if not isinstance(config[name], int) or config[name] <= 0:
+            raise ConfigError(f"{name} must be a positive whole number.")
 
 
 @dataclass(frozen=True)

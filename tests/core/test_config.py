@@ -1,0 +1,114 @@
+"""Settings from the environment, validated at start: a bad deploy stops with a sentence naming the variable."""
+import pytest
+
+from pc_app.config import ConfigError, load_config
+
+STRONG = "s" * 20 + "9f2c41d8e7b6a5f4c3d2e1f0a9b8c7d6"
+GOOD_KEY = "ab" * 32
+PRODUCTION = {"PC_ENV": "production", "JWT_SECRET": STRONG, "CRON_SECRET": STRONG + "x",
+              "ENCRYPTION_KEY": GOOD_KEY, "MAIL_BACKEND": "mailgun", "MAILGUN_API_KEY": "key-123",
+              "MAILGUN_DOMAIN": "mg.example.com"}
+
+
+def test_defaults_work_for_development_without_any_environment():
+    config = load_config(environ={})
+    assert config["PC_ENV"] == "development"
+    assert config["JWT_ACCESS_MINUTES"] == 30 and config["JWT_REFRESH_DAYS"] == 30
+    assert config["MAIL_BACKEND"] == "outbox"
+
+
+def test_values_come_from_the_environment_with_their_types():
+    config = load_config(environ={"JWT_ACCESS_MINUTES": "15", "CORS_ORIGINS": "https://a.example, https://b.example",
+                                  "FRONTEND_URL": "https://app.example"})
+    assert config["JWT_ACCESS_MINUTES"] == 15
+    assert config["CORS_ORIGINS"] == ["https://a.example", "https://b.example"]
+    assert config["FRONTEND_URL"] == "https://app.example"
+
+
+def test_explicit_overrides_win_over_the_environment():
+    assert load_config({"JWT_ACCESS_MINUTES": 5}, environ={"JWT_ACCESS_MINUTES": "15"})["JWT_ACCESS_MINUTES"] == 5
+
+
+def test_a_good_production_configuration_loads():
+    assert load_config(environ=PRODUCTION)["PC_ENV"] == "production"
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET", "CRON_SECRET"])
+@pytest.mark.parametrize("value", [None, "", "short-secret", "dev-insecure-secret-change-me-0000000000000000"])
+def test_production_refuses_missing_or_weak_secrets_naming_the_variable(name, value):
+    environ = dict(PRODUCTION)
+    if value is None:
+        del environ[name]
+    else:
+        environ[name] = value
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ=environ)
+    assert str(refused.value).startswith(name)
+
+
+def test_production_refuses_the_development_encryption_key():
+    with pytest.raises(ConfigError, match="^ENCRYPTION_KEY"):
+        load_config(environ={**PRODUCTION, "ENCRYPTION_KEY": "00" * 32})
+
+
+def test_production_refuses_a_missing_encryption_key():
+    environ = dict(PRODUCTION)
+    del environ["ENCRYPTION_KEY"]
+    with pytest.raises(ConfigError, match="^ENCRYPTION_KEY"):
+        load_config(environ=environ)
+
+
+@pytest.mark.parametrize("key", ["abc", "zz" * 32, "ab" * 31, "ab" * 33])
+def test_a_malformed_encryption_key_is_refused_everywhere(key):
+    with pytest.raises(ConfigError, match="^ENCRYPTION_KEY must be 64 hexadecimal"):
+        load_config(environ={"ENCRYPTION_KEY": key})
+
+
+def test_old_encryption_keys_are_checked_too():
+    with pytest.raises(ConfigError, match="^ENCRYPTION_KEYS_OLD"):
+        load_config(environ={"ENCRYPTION_KEYS_OLD": f"{GOOD_KEY},nope"})
+
+
+def test_production_needs_mailgun_settings():
+    with pytest.raises(ConfigError, match="MAILGUN_API_KEY"):
+        load_config(environ={**PRODUCTION, "MAILGUN_API_KEY": ""})
+    with pytest.raises(ConfigError, match="MAIL_BACKEND"):
+        load_config(environ={**PRODUCTION, "MAIL_BACKEND": "outbox"})
+
+
+@pytest.mark.parametrize("name, raw", [("JWT_ACCESS_MINUTES", "soon"), ("TRUSTED_PROXIES", "1.5")])
+def test_a_number_setting_that_is_not_a_number_names_the_variable(name, raw):
+    with pytest.raises(ConfigError, match=f"^{name} must be a whole number"):
+        load_config(environ={name: raw})
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(ConfigError, match="^PC_ENV"):
+        load_config(environ={"PC_ENV": "staging"})
+
+
+def test_unknown_mail_backend_is_refused():
+    with pytest.raises(ConfigError, match="^MAIL_BACKEND"):
+        load_config(environ={"MAIL_BACKEND": "carrier-pigeon"})
+
+
+def test_plugin_settings_are_read_like_core_settings():
+    config = load_config(extra_settings={"DEMO_LIMIT": (3, "int"), "DEMO_ON": (False, "bool")},
+                         environ={"DEMO_LIMIT": "7", "DEMO_ON": "yes"})
+    assert config["DEMO_LIMIT"] == 7 and config["DEMO_ON"] is True
+    with pytest.raises(ConfigError, match="^DEMO_ON must be true or false"):
+        load_config(extra_settings={"DEMO_ON": (False, "bool")}, environ={"DEMO_ON": "perhaps"})
+
+
+def test_create_app_refuses_a_bad_configuration(app_config):
+    from pc_app import create_app
+
+    with pytest.raises(ConfigError, match="^JWT_SECRET"):
+        create_app({**app_config, **PRODUCTION, "JWT_SECRET": "weak"})
+
+
+@pytest.mark.parametrize("name, raw", [("FRONTEND_URL", "app.example.com"), ("CORS_ORIGINS", "https://a.example/path"),
+                                       ("JWT_ACCESS_MINUTES", "0"), ("INVITE_HOURS", "-1")])
+def test_malformed_urls_and_durations_are_refused_naming_the_variable(name, raw):
+    with pytest.raises(ConfigError, match=f"^{name} must"):
+        load_config(environ={name: raw})
