@@ -1,0 +1,62 @@
+"""The marketplace's one collection: a lead offered for sale, with the snapshot buyers browse."""
+from __future__ import annotations
+
+from mongoengine import IntField, ListField, StringField
+
+from pc_app.core.models import TimestampedDocument, utcnow
+from pc_app.db import DateTimeField, RefField
+
+LISTING_STATUSES = ("listed", "reserved", "sold", "delisted")
+OPEN_STATUSES = ("listed", "reserved")
+
+
+class Listing(TimestampedDocument):
+    """One offer of one lead by its seller.
+
+    ``open_key`` holds the lead id while the listing is open (listed or reserved) and is
+    unset when it closes: a sparse unique index on it allows at most one open listing per
+    lead on every MongoDB (partial indexes are ignored by some wire-compatible servers).
+    """
+    meta = {"collection": "marketplace_listings", "indexes": [
+        {"fields": ["open_key"], "unique": True, "sparse": True},
+        ("status", "-created_at"),
+        ("status", "price"),
+        ("seller", "status", "-created_at"),
+        ("lead", "-created_at"),
+        "buyer",
+    ]}
+
+    lead = RefField(required=True)
+    seller = RefField(required=True)
+    open_key = StringField()
+    price = IntField(required=True, min_value=0)
+    currency = StringField(default="usd", max_length=3)
+    status = StringField(choices=LISTING_STATUSES, default="listed", required=True)
+
+    # Snapshot of the lead's browse attributes at listing time (filters and ICP score read these).
+    industry = StringField(null=True)
+    company_size = StringField(null=True)
+    country = StringField(null=True)
+    job_title = StringField(null=True)
+    job_title_key = StringField(null=True)  # lower-cased, so ICP keyword matching is case-blind
+    seniority = StringField(null=True)
+    company = StringField(null=True)
+    first_name = StringField(null=True)
+    masked_email = StringField()
+    masked_phone = StringField(null=True)
+    lead_created_at = DateTimeField()
+    # The lead's e-mail (lower-case), only to hide leads a buyer already owns; never shown.
+    email = StringField(required=True)
+
+    view_count = IntField(default=0)
+    # Partner ids; created as [] because $addToSet does not create a missing array everywhere.
+    unique_viewers = ListField(StringField(), default=list)
+
+    listed_at = DateTimeField(default=utcnow)
+    delisted_at = DateTimeField()
+    reserved_by = RefField(null=True)
+    reserved_at = DateTimeField()
+    reservation_expires_at = DateTimeField()
+    buyer = RefField(null=True)
+    sold_at = DateTimeField()
+    sold_price = IntField(null=True)

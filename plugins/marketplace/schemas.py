@@ -1,0 +1,163 @@
+"""Marketplace schemas: the price body, browse filters, masked cards, detail and the seller's view."""
+from __future__ import annotations
+
+import datetime as dt
+
+import marshmallow as ma
+from marshmallow import validate
+
+from pc_app.api import PageArgsSchema, Schema, UtcDateTime, page_schema
+from pc_app.core import vocabulary as v
+from pc_app.core.partners.schemas import _country
+from pc_app.db import parse_stored_datetime
+
+from .models import LISTING_STATUSES
+
+
+def _as_utc(value) -> dt.datetime | None:
+    if isinstance(value, str):
+        value = parse_stored_datetime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _iso(value) -> str | None:
+    value = _as_utc(value)
+    return value.isoformat() if value is not None else None
+
+
+def _get(obj, key):
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+class PriceSchema(Schema):
+    price = ma.fields.Integer(required=True, strict=True,
+                              metadata={"description": "Price in cents (bounds: MARKETPLACE_MIN_PRICE..MAX_PRICE)"})
+
+
+class BrowseArgsSchema(PageArgsSchema):
+    industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
+    companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
+    country = ma.fields.List(ma.fields.String(validate=_country))
+    seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
+    minPrice = ma.fields.Integer(validate=validate.Range(min=0))
+    maxPrice = ma.fields.Integer(validate=validate.Range(min=0))
+    minScore = ma.fields.Integer(validate=validate.Range(min=0, max=100),
+                                 metadata={"description": "Only listings scoring at least this for your ICP; "
+                                                          "with no ICP configured nothing has a score"})
+    q = ma.fields.String(validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Text in company, job title or first name"})
+    sort = ma.fields.String(load_default="score", validate=validate.OneOf(["score", "newest", "price", "-price"]),
+                            metadata={"description": "score (best ICP fit first, then newest), newest, "
+                                                     "price (cheapest first) or -price"})
+
+    @ma.pre_load
+    def _upper_countries(self, data, **kwargs):
+        # Query args arrive as a MultiDict: normalise country codes without losing repeated keys.
+        if hasattr(data, "getlist") and "country" in data:
+            data = data.copy()
+            data.setlist("country", [c.strip().upper() for c in data.getlist("country")])
+        return data
+
+
+class _ListingBaseSchema(Schema):
+    """Fields every view of a listing shares; contact data here is always the masked snapshot."""
+    id = ma.fields.Method("_id")
+    leadId = ma.fields.String(attribute="lead")
+    price = ma.fields.Integer()
+    currency = ma.fields.String()
+    status = ma.fields.String()
+    firstName = ma.fields.String(attribute="first_name", allow_none=True)
+    company = ma.fields.String(allow_none=True)
+    jobTitle = ma.fields.String(attribute="job_title", allow_none=True)
+    seniority = ma.fields.String(allow_none=True)
+    industry = ma.fields.String(allow_none=True)
+    companySize = ma.fields.String(attribute="company_size", allow_none=True)
+    country = ma.fields.String(allow_none=True)
+    email = ma.fields.String(attribute="masked_email", allow_none=True)
+    phone = ma.fields.String(attribute="masked_phone", allow_none=True)
+    leadCreatedAt = UtcDateTime(attribute="lead_created_at", allow_none=True)
+    leadAgeDays = ma.fields.Method("_lead_age_days")
+    listedAt = UtcDateTime(attribute="listed_at")
+    viewCount = ma.fields.Integer(attribute="view_count")
+
+    def _id(self, obj):
+        return str(_get(obj, "id") or _get(obj, "_id"))
+
+    def _lead_age_days(self, obj):
+        created = _as_utc(_get(obj, "lead_created_at"))
+        if created is None:
+            return None
+        return max((dt.datetime.now(dt.timezone.utc) - created).days, 0)
+
+
+class ListingCardSchema(_ListingBaseSchema):
+    """A browse card: masked contact data, no notes, no last name, the buyer's ICP fit."""
+    icpScore = ma.fields.Integer(attribute="icp_score", allow_none=True,
+                                 metadata={"description": "0-100, or null when the buyer has no ICP"})
+    matchedCriteria = ma.fields.List(ma.fields.String(), attribute="matched_criteria",
+                                     metadata={"description": "industry, companySize, country, "
+                                                              "jobTitleOrSeniority"})
+
+
+ListingCardPageSchema = page_schema(ListingCardSchema, "ListingCardPageSchema")
+
+
+class ListingDetailSchema(ListingCardSchema):
+    """One listing opened by a partner: contact data unmasked when the policy allows, notes never."""
+    email = ma.fields.Method("_email")
+    phone = ma.fields.Method("_phone")
+    lastName = ma.fields.Method("_last_name")
+    companyDomain = ma.fields.Method("_company_domain")
+    unmasked = ma.fields.Boolean()
+    unmaskPolicy = ma.fields.String(attribute="unmask_policy",
+                                    metadata={"description": "view, reservation or purchase"})
+    relationship = ma.fields.String(allow_none=True, metadata={"description": "reserved, purchased or null"})
+    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+
+    def _email(self, obj):
+        return obj["lead_doc"].email if obj["unmasked"] else obj["masked_email"]
+
+    def _phone(self, obj):
+        return obj["lead_doc"].phone if obj["unmasked"] else obj["masked_phone"]
+
+    def _last_name(self, obj):
+        return obj["lead_doc"].last_name if obj["unmasked"] else None
+
+    def _company_domain(self, obj):
+        return obj["lead_doc"].company_domain if obj["unmasked"] else None
+
+    def _unique_viewer_count(self, obj):
+        return len(obj.get("unique_viewers") or [])
+
+
+class MyListingSchema(_ListingBaseSchema):
+    """The seller's view of its listing: views, the reservation and the sale."""
+    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+    delistedAt = UtcDateTime(attribute="delisted_at", allow_none=True)
+    reservation = ma.fields.Method("_reservation", metadata={"description": "null unless reserved"})
+    sale = ma.fields.Method("_sale", metadata={"description": "null unless sold"})
+    createdAt = UtcDateTime(attribute="created_at")
+    updatedAt = UtcDateTime(attribute="updated_at")
+
+    def _unique_viewer_count(self, obj):
+        return len(obj.unique_viewers or [])
+
+    def _reservation(self, obj):
+        if obj.status != "reserved":
+            return None
+        return {"buyerPartnerId": obj.reserved_by, "reservedAt": _iso(obj.reserved_at),
+                "expiresAt": _iso(obj.reservation_expires_at)}
+
+    def _sale(self, obj):
+        if obj.status != "sold":
+            return None
+        return {"buyerPartnerId": obj.buyer, "soldAt": _iso(obj.sold_at), "price": obj.sold_price}
+
+
+MyListingPageSchema = page_schema(MyListingSchema, "MyListingPageSchema")
+
+
+class MyListingsArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=validate.OneOf(LISTING_STATUSES))

@@ -1,0 +1,372 @@
+"""Marketplace business logic: list, reprice, delist, browse, detail with views, and the
+small conditional state changes the payments plugin drives (reserve, relist, sell)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from mongoengine.errors import NotUniqueError
+from pymongo import ReturnDocument
+
+from pc_app.core.models import Lead, Partner, utcnow
+from pc_app.db import text_contains
+from pc_app.events import emit
+from pc_app.plugins import call_each
+
+from . import scoring
+from .masking import mask_email, mask_phone
+from .models import Listing
+
+UNMASK_POLICIES = ("view", "reservation", "purchase")
+
+# Browse fields buyers never receive: the raw e-mail (only for exclusion) and the viewer ids.
+_HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0}
+
+_SORTS = {
+    "score": {"score": -1, "created_at": -1, "_id": -1},
+    "newest": {"created_at": -1, "_id": -1},
+    "price": {"price": 1, "_id": 1},
+    "-price": {"price": -1, "_id": -1},
+}
+
+
+class ListingRefused(Exception):
+    """The lead cannot be listed or the listing cannot change; ``check`` names the failed rule."""
+
+    def __init__(self, check: str, message: str, status: int = 409, errors: dict | None = None):
+        super().__init__(message)
+        self.check = check
+        self.message = message
+        self.status = status
+        self.errors = errors if errors is not None else {check: [message]}
+
+
+def _pm():
+    return current_app.extensions["pc_plugin_manager"]
+
+
+def own_lead(partner_id: str, lead_id: str) -> Lead | None:
+    """The partner's live lead with this id, or None (foreign and deleted leads look the same)."""
+    return Lead.objects(id=lead_id, partner=partner_id, is_deleted=False).first()
+
+
+def check_price(price: int) -> None:
+    low, high = current_app.config["MARKETPLACE_MIN_PRICE"], current_app.config["MARKETPLACE_MAX_PRICE"]
+    if not low <= price <= high:
+        message = f"The price must be between {low} and {high} cents."
+        raise ListingRefused("price", message, status=422, errors={"price": [message]})
+
+
+def listing_vetoes(partner: Partner, lead: Lead) -> list[tuple[str, str]]:
+    """Every ``(check, sentence)`` other plugins raise against listing this lead."""
+    vetoes = []
+    for _plugin, answer in call_each(_pm(), "pc_listing_vetoes", partner=partner, lead=lead):
+        vetoes.extend(tuple(item) for item in answer or [])
+    return vetoes
+
+
+def snapshot_of(lead: Lead) -> dict:
+    """The lead's browse attributes as a listing stores them (contact data masked)."""
+    return {
+        "industry": lead.industry, "company_size": lead.company_size, "country": lead.country,
+        "job_title": lead.job_title, "job_title_key": (lead.job_title or "").strip().lower() or None,
+        "seniority": lead.seniority, "company": lead.company, "first_name": lead.first_name,
+        "masked_email": mask_email(lead.email), "masked_phone": mask_phone(lead.phone),
+        "lead_created_at": lead.created_at, "email": (lead.email or "").lower(),
+    }
+
+
+def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
+    """Offer the lead for sale; the sparse unique ``open_key`` refuses a second open listing."""
+    check_price(price)
+    if not lead.email:
+        raise ListingRefused("leadEmail", "Only a lead with an e-mail address can be listed.")
+    vetoes = listing_vetoes(partner, lead)
+    if vetoes:
+        sentences = " ".join(sentence for _check, sentence in vetoes)
+        errors: dict = {}
+        for check, sentence in vetoes:
+            errors.setdefault(check, []).append(sentence)
+        raise ListingRefused(vetoes[0][0], f"This lead cannot be listed: {sentences}", errors=errors)
+    listing = Listing(lead=lead.id, seller=partner.id, open_key=lead.id, price=price,
+                      currency=lead.currency or "usd", status="listed", **snapshot_of(lead))
+    try:
+        listing.save(force_insert=True)
+    except NotUniqueError:
+        raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
+    emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
+        "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
+        "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing)})
+    return listing
+
+
+def matching_partner_ids(listing: Listing) -> list[str]:
+    """Active partners (not the seller) whose ICP scores this listing at the notify threshold or more."""
+    threshold = current_app.config["MARKETPLACE_NOTIFY_SCORE"]
+    snapshot = listing.to_mongo().to_dict()
+    found = []
+    for partner in Partner.objects(status="active", id__ne=listing.seller).only("id", "icp"):
+        score, _matched = scoring.score_listing(partner.icp, snapshot)
+        if score is not None and score >= threshold:
+            found.append(str(partner.id))
+    return found
+
+
+def open_listing_of(lead_id: str) -> Listing | None:
+    return Listing.objects(open_key=lead_id).first()
+
+
+def _refuse_change(lead_id: str, verb: str) -> None:
+    listing = open_listing_of(lead_id)
+    if listing is None:
+        raise ListingRefused("notListed", f"This lead is not on the marketplace, so it cannot be {verb}.")
+    raise ListingRefused("notListed", f"This lead is {listing.status}, so its listing cannot be {verb}.")
+
+
+def reprice_listing(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
+    """Change the price while the listing is ``listed`` (a reserved buyer keeps the price they saw)."""
+    check_price(price)
+    before = Listing.objects(open_key=lead.id, seller=partner.id, status="listed").modify(
+        set__price=price, set__updated_at=utcnow())
+    if before is None:
+        _refuse_change(lead.id, "repriced")
+    listing = Listing.objects(id=before.id).first()
+    emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
+        "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
+        "currency": listing.currency})
+    return listing
+
+
+def delist_lead(partner: Partner, lead: Lead, actor: str) -> Listing:
+    """Take a ``listed`` listing off the marketplace; reserved and sold ones stay as they are."""
+    listing = _close_listed(lead.id, seller=partner.id)
+    if listing is None:
+        _refuse_change(lead.id, "delisted")
+    _emit_delisted(listing, actor, "seller")
+    return listing
+
+
+def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
+    query = {"open_key": lead_id, "status": "listed"}
+    if seller is not None:
+        query["seller"] = seller
+    return Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
+                                           set__delisted_at=utcnow(), set__updated_at=utcnow())
+
+
+def _emit_delisted(listing: Listing, actor: str, reason: str) -> None:
+    emit("marketplace.lead_delisted", partner_ids=[listing.seller], actor=actor, payload={
+        "listingId": listing.id, "leadId": listing.lead, "reason": reason})
+
+
+def delist_for_lead(lead_id: str, reason: str, actor: str = "system") -> Listing | None:
+    """Delist the lead's open listing if it is ``listed`` (lead deleted, deal won in the CRM...)."""
+    listing = _close_listed(lead_id)
+    if listing is not None:
+        _emit_delisted(listing, actor, reason)
+    return listing
+
+
+def refresh_snapshot(lead_id: str) -> None:
+    """Keep a listed lead's browse attributes in step with the lead after the seller edits it."""
+    lead = Lead.objects(id=lead_id, is_deleted=False).first()
+    if lead is not None:
+        Listing.objects(open_key=lead_id, status="listed").update_one(
+            **{f"set__{key}": value for key, value in snapshot_of(lead).items()}, set__updated_at=utcnow())
+
+
+# --- browse ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BrowseQuery:
+    """The aggregation stages of one buyer's browse: match, score, score filter."""
+    stages: list
+    count_stages: list
+
+
+def browse_query(partner: Partner, args: dict) -> BrowseQuery:
+    """Build the pipeline; the only database call is the buyer's own e-mail addresses."""
+    match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
+    # Leads the buyer already owns (live ones): fetched once, so the exclusion stays in $match.
+    owned = sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
+    if owned:
+        match["email"] = {"$nin": owned}
+    for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
+                       ("seniority", "seniority")):
+        if args.get(arg):
+            match[field] = {"$in": list(args[arg])}
+    price: dict = {}
+    if args.get("minPrice") is not None:
+        price["$gte"] = args["minPrice"]
+    if args.get("maxPrice") is not None:
+        price["$lte"] = args["maxPrice"]
+    if price:
+        match["price"] = price
+    if args.get("q"):
+        match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
+    stages = [{"$match": match}, *scoring.score_stages(partner.icp)]
+    if args.get("minScore") is not None:
+        stages.append({"$match": {"score": {"$gte": args["minScore"]}}})
+        count_stages = list(stages)
+    else:
+        count_stages = [{"$match": match}]  # the score is not needed to count
+    return BrowseQuery(stages, count_stages)
+
+
+def browse(partner: Partner, args: dict) -> dict:
+    """One page of listed leads for a buyer, scored and sorted in the database (3 round trips)."""
+    query = browse_query(partner, args)
+    page, per_page = args["page"], args["perPage"]
+    collection = Listing._get_collection()
+    # Two pipelines, not one $facet: $group/$count inside $facet is wrong on some servers.
+    counted = list(collection.aggregate(query.count_stages + [{"$count": "n"}]))
+    total = int(counted[0]["n"]) if counted else 0
+    rows = list(collection.aggregate(query.stages + [
+        {"$sort": _SORTS[args.get("sort") or "score"]},
+        {"$skip": (page - 1) * per_page},
+        {"$limit": per_page},
+        {"$project": _HIDDEN_FROM_BROWSE},
+    ]))
+    items = [card_from_row(partner, row) for row in rows]
+    return {"items": items, "total": total, "page": page, "perPage": per_page,
+            "pages": (total + per_page - 1) // per_page}
+
+
+def card_from_row(partner: Partner, row: dict) -> dict:
+    """A browse card from a raw aggregation row (ids come back as strings, flags as 0/1)."""
+    score = row.get("score")
+    return {**row, "id": str(row["_id"]), "icp_score": int(score) if score is not None else None,
+            "matched_criteria": scoring.matched_from_row(partner.icp, row)}
+
+
+# --- detail and views ----------------------------------------------------------------------
+
+def buyer_relationship(listing: Listing, partner: Partner) -> str | None:
+    """What another plugin (payments) says about this partner and listing: purchased, reserved or None."""
+    answers = {answer for _plugin, answer in call_each(_pm(), "pc_buyer_relationship", listing=listing,
+                                                       partner=partner) if answer}
+    for relationship in ("purchased", "reserved"):
+        if relationship in answers:
+            return relationship
+    return None
+
+
+def may_unmask(policy: str, relationship: str | None) -> bool:
+    if policy == "view":
+        return True
+    if policy == "reservation":
+        return relationship in ("reserved", "purchased")
+    return relationship == "purchased"
+
+
+@dataclass
+class ListingDetail:
+    """What a partner sees when it opens a listing."""
+    listing: Listing
+    unmasked: bool
+    relationship: str | None
+    lead: Lead | None
+    icp_score: int | None
+    matched_criteria: list
+    unmask_policy: str
+
+    def as_dict(self) -> dict:
+        """The listing's stored fields plus what this partner's view adds (``lead_doc`` when unmasked)."""
+        return {**self.listing.to_mongo().to_dict(), "lead_doc": self.lead, "unmasked": self.unmasked,
+                "relationship": self.relationship, "icp_score": self.icp_score,
+                "matched_criteria": self.matched_criteria, "unmask_policy": self.unmask_policy}
+
+
+def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> ListingDetail | None:
+    """The listing as this partner may see it, counting a view unless the partner is the seller.
+
+    Listed listings are visible to every trading partner; reserved and sold ones only to the
+    seller and to the buyer another plugin vouches for. None means 404.
+    """
+    listing = Listing.objects(id=listing_id).first()
+    if listing is None:
+        return None
+    is_seller = listing.seller == partner.id
+    policy = current_app.config["MARKETPLACE_UNMASK"]
+    relationship = None
+    if not is_seller and (listing.status != "listed" or policy != "view"):
+        relationship = buyer_relationship(listing, partner)
+    if not is_seller and listing.status != "listed" and relationship is None:
+        return None
+    if not is_seller:
+        listing = count_view(listing, partner, actor) or listing
+    unmasked = is_seller or may_unmask(policy, relationship)
+    lead = Lead.objects(id=listing.lead).only("email", "phone", "last_name", "company_domain").first() \
+        if unmasked else None
+    score, matched = (None, []) if is_seller else scoring.score_listing(partner.icp, listing.to_mongo().to_dict())
+    return ListingDetail(listing, unmasked and lead is not None, relationship, lead, score, matched, policy)
+
+
+def count_view(listing: Listing, partner: Partner, actor: str) -> Listing | None:
+    """Count one view atomically: ``$inc`` always, ``$addToSet`` keeps one entry per partner."""
+    before = Listing._get_collection().find_one_and_update(
+        {"_id": listing.id, "seller": {"$ne": partner.id}},
+        {"$inc": {"view_count": 1}, "$addToSet": {"unique_viewers": partner.id}},
+        projection={"unique_viewers": 1, "view_count": 1}, return_document=ReturnDocument.BEFORE)
+    if before is None:
+        return None
+    first_view = partner.id not in (before.get("unique_viewers") or [])
+    listing.view_count = int(before.get("view_count") or 0) + 1
+    listing.unique_viewers = list(before.get("unique_viewers") or []) + ([partner.id] if first_view else [])
+    emit("marketplace.lead_viewed", partner_ids=[listing.seller], actor=actor, payload={
+        "listingId": listing.id, "leadId": listing.lead, "viewerPartnerId": partner.id, "firstView": first_view})
+    return listing
+
+
+def my_listings(partner: Partner, status: str | None):
+    """The partner's own listings, newest first, optionally of one status."""
+    query = {"seller": partner.id}
+    if status:
+        query["status"] = status
+    return Listing.objects(**query).order_by("-created_at", "-id")
+
+
+def has_listed(partner_id: str) -> bool:
+    """Whether the partner has ever listed a lead (the ``firstLeadListed`` onboarding step)."""
+    return Listing.objects(seller=partner_id).only("id").first() is not None
+
+
+# --- for the payments plugin: conditional single-document state changes --------------------
+
+def get_open_listing(listing_id: str) -> Listing | None:
+    """The listing if it can be reserved right now (status ``listed``), else None."""
+    return Listing.objects(id=listing_id, status="listed").first()
+
+
+def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None) -> Listing | None:
+    """``listed`` → ``reserved`` for this buyer in one conditional update; None if someone else won."""
+    return Listing.objects(id=listing_id, status="listed", seller__ne=buyer_partner_id).modify(
+        new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
+        set__reservation_expires_at=expires_at, set__updated_at=utcnow())
+
+
+def extend_reservation(listing_id: str, buyer_partner_id: str, expires_at) -> Listing | None:
+    """Record a new expiry while this buyer still holds the reservation."""
+    return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
+        new=True, set__reservation_expires_at=expires_at, set__updated_at=utcnow())
+
+
+def relist(listing_id: str, buyer_partner_id: str | None = None) -> Listing | None:
+    """``reserved`` → ``listed`` (expiry or cancel); with a buyer id only that buyer's hold is released."""
+    query = {"id": listing_id, "status": "reserved"}
+    if buyer_partner_id is not None:
+        query["reserved_by"] = buyer_partner_id
+    return Listing.objects(**query).modify(new=True, set__status="listed", unset__reserved_by=True,
+                                           unset__reserved_at=True, unset__reservation_expires_at=True,
+                                           set__updated_at=utcnow())
+
+
+def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None) -> Listing | None:
+    """``reserved`` (by this buyer) → ``sold``; frees the lead for a future listing by its new owner."""
+    listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
+    if listing is None:
+        return None
+    return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
+        new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
+        set__sold_price=listing.price if price is None else price, unset__open_key=True,
+        set__updated_at=utcnow())
