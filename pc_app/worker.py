@@ -11,10 +11,7 @@ log = logging.getLogger("pc_app.worker")
 
 
 class PcWorker(Worker):
-    """Reconnects mongoengine after fork: PyMongo clients must not cross a fork."""
-
-    def fork_work_horse(self, job, queue):
-        return super().fork_work_horse(job, queue)
+    """Forks a work horse per job and reconnects mongoengine in it: PyMongo clients must not cross a fork."""
 
     def main_work_horse(self, job, queue):
         from . import jobs
@@ -25,18 +22,34 @@ class PcWorker(Worker):
         return super().main_work_horse(job, queue)
 
 
-def run_worker(queues: list[str], *, with_scheduler: bool = False, burst: bool = False) -> None:
-    from . import create_app, jobs
-    from .redis_client import get_redis
-
-    app = create_app()
-    jobs._worker_app = app
-    names = queues or list(QUEUES)
+def check_queue_names(names: list[str]) -> list[str]:
+    """The queues to listen on, all of them when none is named; an unknown name stops start-up."""
     unknown = [q for q in names if q not in QUEUES]
     if unknown:
         raise SystemExit(f"Unknown queue(s): {', '.join(unknown)}; choose from {', '.join(QUEUES)}.")
+    return list(names) or list(QUEUES)
+
+
+def _check_database() -> None:
+    """Fail at start, in words, when MongoDB is unreachable (this also opens the parent's client)."""
+    from .db import ping_database
+
+    try:
+        ping_database()
+    except Exception as exc:
+        raise SystemExit(f"MongoDB is unreachable ({type(exc).__name__}); check MONGODB_URL.") from None
+
+
+def run_worker(queues: list[str], *, with_scheduler: bool = False, burst: bool = False) -> bool:
+    """``pc-app worker``: build the app once, then work the queues; returns whether any job ran."""
+    from . import create_app, jobs
+    from .redis_client import get_redis
+
+    names = check_queue_names(queues)
+    app = create_app()
+    jobs._worker_app = app
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     with app.app_context():
-        connection = get_redis(app)
-        worker = PcWorker(names, connection=connection)
-        worker.work(with_scheduler=with_scheduler, burst=burst, logging_level=app.config["LOG_LEVEL"])
+        _check_database()
+        worker = PcWorker(names, connection=get_redis(app))
+        return worker.work(with_scheduler=with_scheduler, burst=burst, logging_level=app.config["LOG_LEVEL"])

@@ -23,3 +23,13 @@ def fail_until_attempt(label: str, attempts_needed: int) -> str:
 def runs(app) -> list[str]:
     with app.app_context():
         return [v.decode() for v in get_redis(app).lrange(TRACE_KEY, 0, -1)]
+
+
+def record_in_mongo(label: str) -> str:
+    """Insert a document naming the process that ran the job."""
+    import os
+
+    from pc_app.db import database
+
+    database()["runtime_job_trace"].insert_one({"label": label, "pid": os.getpid()})
+    return label
