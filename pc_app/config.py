@@ -80,6 +80,9 @@ def load_config(overrides: dict | None = None, extra_settings: dict | None = Non
             config[name] = _parse(name, environ[name], kind)
         else:
             config[name] = list(default) if isinstance(default, list) else default
+        if kind == "list" and isinstance(config[name], str):
+            # defaults and overrides may be written as a comma string, like the environment
+            config[name] = _parse(name, config[name], kind)
     config.update(overrides)
     validate_config(config)
     return config

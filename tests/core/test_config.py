@@ -25,6 +25,12 @@ def test_values_come_from_the_environment_with_their_types():
     assert config["FRONTEND_URL"] == "https://app.example"
 
 
+def test_list_settings_are_lists_whether_defaulted_given_or_read():
+    assert load_config(environ={})["CORS_ORIGINS"] == ["http://localhost:3001"]
+    assert load_config({"CORS_ORIGINS": "https://a.example,https://b.example"}, environ={})["CORS_ORIGINS"] == \
+        ["https://a.example", "https://b.example"]
+
+
 def test_explicit_overrides_win_over_the_environment():
     assert load_config({"JWT_ACCESS_MINUTES": 5}, environ={"JWT_ACCESS_MINUTES": "15"})["JWT_ACCESS_MINUTES"] == 5
 
