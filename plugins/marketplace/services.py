@@ -318,9 +318,9 @@ def count_view(listing: Listing, partner: Partner, actor: str) -> Listing | None
     return listing
 
 
-def my_listings(partner: Partner, status: str | None):
+def my_listings(partner_id: str, status: str | None):
     """The partner's own listings, newest first, optionally of one status."""
-    query = {"seller": partner.id}
+    query = {"seller": partner_id}
     if status:
         query["status"] = status
     return Listing.objects(**query).order_by("-created_at", "-id")

@@ -1,0 +1,1 @@
+"""Tests of the marketplace plugin (PRODUCT.md §4 "Marketplace plugin")."""

@@ -1,0 +1,31 @@
+"""A throwaway plugin for the marketplace tests: records events, vetoes listings and plays payments.
+
+What it answers is set per test through ``app.extensions`` (see conftest.py), so one plugin
+serves every test without global state.
+"""
+from flask import current_app
+
+from pc_app import hookimpl
+
+NAME = "marketplace_stand_in"
+__version__ = "1.0.0"
+REQUIRES = {"pc_app": ">=1,<2"}
+
+
+@hookimpl
+def pc_on_event(app, event):
+    """Keep every event the app emits, in order."""
+    app.extensions.setdefault("marketplace_events", []).append(event)
+
+
+@hookimpl
+def pc_listing_vetoes(partner, lead):
+    """Veto listing for the partners a test named, as payments would without payouts."""
+    vetoes = current_app.extensions.get("marketplace_vetoes", {})
+    return list(vetoes.get(str(partner.id), []))
+
+
+@hookimpl
+def pc_buyer_relationship(listing, partner):
+    """Say 'reserved' or 'purchased' for the (listing, partner) pairs a test named."""
+    return current_app.extensions.get("marketplace_relationships", {}).get((str(listing.id), str(partner.id)))
