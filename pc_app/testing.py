@@ -288,3 +288,4 @@ def read_outbox(app) -> list:
 def outbox(app):
     """``outbox()`` delivers pending mail and returns every message, newest first."""
     return lambda: read_outbox(app)
+from .sandbox.fixtures import hubspot_sandbox  # noqa: E402,F401
