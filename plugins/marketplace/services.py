@@ -67,12 +67,13 @@ def listing_vetoes(partner: Partner, lead: Lead) -> list[tuple[str, str]]:
 
 def snapshot_of(lead: Lead) -> dict:
     """The lead's browse attributes as a listing stores them (contact data masked)."""
+    email = (lead.email or "").strip().lower()
     return {
         "industry": lead.industry, "company_size": lead.company_size, "country": lead.country,
         "job_title": lead.job_title, "job_title_key": (lead.job_title or "").strip().lower() or None,
         "seniority": lead.seniority, "company": lead.company, "first_name": lead.first_name,
-        "masked_email": mask_email(lead.email), "masked_phone": mask_phone(lead.phone),
-        "lead_created_at": lead.created_at, "email": (lead.email or "").lower(),
+        "masked_email": mask_email(email), "masked_phone": mask_phone(lead.phone),
+        "lead_created_at": lead.created_at, "email": email,
     }
 
 
