@@ -75,6 +75,7 @@ def verify_registration(data):
 @lifecycle_blp.route("/<partner_id>/onboarding", methods=["GET"])
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
+@lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
 def onboarding(partner_id):
     """The partner's onboarding checklist, assembled from every enabled plugin."""
     return services.onboarding_for(partner_for_request(partner_id))
@@ -83,6 +84,8 @@ def onboarding(partner_id):
 @lifecycle_blp.route("/<partner_id>/activate", methods=["POST"])
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(403, description="A partner member who is not its owner")
+@lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
 @lifecycle_blp.alt_response(409, description="Required steps missing (named in errors) or wrong status")
 def activate(partner_id):
     """Activate the partner (its owner, or platform staff) once its ICP is configured."""
@@ -100,6 +103,8 @@ def activate(partner_id):
 @platform_required
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")
+@lifecycle_blp.alt_response(404, description="No such partner")
 @lifecycle_blp.alt_response(409, description="Already suspended")
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
@@ -113,6 +118,8 @@ def suspend(data, partner_id):
 @lifecycle_blp.route("/<partner_id>/reinstate", methods=["POST"])
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
+@lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")
+@lifecycle_blp.alt_response(404, description="No such partner")
 @lifecycle_blp.alt_response(409, description="Not suspended")
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
