@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,24 +51,20 @@ def cli():
     """Partner Connector operations."""
 
 
-@cli.command("db-init")
-def db_init():
-    """Create every index the enabled plugins declare (safe to repeat)."""
+def init_database(app) -> int:
+    """Create the indexes of every enabled model; returns how many collections."""
     from .db import ensure_indexes
 
-    app = _app()
     with app.app_context():
         ensure_indexes(app.extensions["pc_models"])
-    click.echo(f"indexes ensured for {len(app.extensions['pc_models'])} collections")
+    return len(app.extensions["pc_models"])
 
 
-@cli.command("seed-owner")
-def seed_owner_command():
-    """Create the platform owner from INITIAL_OWNER_EMAIL/PASSWORD/NAME (idempotent)."""
+def seed_platform_owner(app) -> str:
+    """Create the owner from INITIAL_OWNER_* once; returns a sentence saying what happened."""
     from .core.passwords import password_problems
     from .core.users.services import seed_owner
 
-    app = _app()
     email, password = app.config["INITIAL_OWNER_EMAIL"], app.config["INITIAL_OWNER_PASSWORD"]
     if not password:
         raise click.ClickException("INITIAL_OWNER_PASSWORD is not set.")
@@ -78,7 +73,19 @@ def seed_owner_command():
         raise click.ClickException("INITIAL_OWNER_PASSWORD: " + " ".join(problems))
     with app.app_context():
         user, created = seed_owner(email, password, app.config["INITIAL_OWNER_NAME"])
-    click.echo(f"owner {user.email} {'created' if created else 'already exists'}")
+    return f"owner {user.email} {'created' if created else 'already exists'}"
+
+
+@cli.command("db-init")
+def db_init():
+    """Create every index the enabled plugins declare (safe to repeat)."""
+    click.echo(f"indexes ensured for {init_database(_app())} collections")
+
+
+@cli.command("seed-owner")
+def seed_owner_command():
+    """Create the platform owner from INITIAL_OWNER_EMAIL/PASSWORD/NAME (idempotent)."""
+    click.echo(seed_platform_owner(_app()))
 
 
 @cli.command("plugins")
@@ -113,62 +120,77 @@ def _dev_environment(state_dir: Path) -> tuple[dict, list]:
     return env, started
 
 
+def _owner_password(state: Path) -> str:
+    """A random owner password kept in the state dir, so it survives restarts of the stack."""
+    password_file = state / "owner-password"
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(12) + "-Aa1")
+        password_file.chmod(0o600)
+    return password_file.read_text().strip()
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 @cli.command("dev")
-@click.option("--port", default=3000, show_default=True)
+@click.option("--port", default=3000, show_default=True, help="Port of the API on 127.0.0.1.")
 @click.option("--state-dir", default=".pc-dev", show_default=True, help="Where embedded services keep data.")
 def dev(port, state_dir):
     """Run the whole stack locally: services, API, worker and scheduler; Ctrl-C stops all."""
-    state = Path(state_dir).resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    env, started = _dev_environment(state)
-    password_file = state / "owner-password"
-    if not os.environ.get("INITIAL_OWNER_PASSWORD"):
-        if not password_file.exists():
-            password_file.write_text(secrets.token_urlsafe(12))
-        env["INITIAL_OWNER_PASSWORD"] = password_file.read_text().strip()
-    os.environ.update(env)
-    children: list[subprocess.Popen] = []
-
-    def stop_all(*_):
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        for service in started:
-            service.stop()
+    from . import devstack
 
     try:
-        subprocess.run([sys.executable, "-m", "pc_app.cli", "db-init"], check=True)
-        subprocess.run([sys.executable, "-m", "pc_app.cli", "seed-owner"], check=True)
-        children.append(subprocess.Popen([sys.executable, "-m", "pc_app.cli", "worker", "--with-scheduler"]))
-        children.append(subprocess.Popen([sys.executable, "-m", "pc_app.cli", "scheduler"]))
-        children.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi:app", "run",
-                                          "--host", "127.0.0.1", "--port", str(port), "--no-reload",
-                                          "--with-threads"]))
+        devstack.ensure_port_free(port)
+    except devstack.PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    # SIGTERM (docker stop, kill) takes the same way out as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    state = Path(state_dir).resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    started: list = []
+    children = devstack.ChildProcesses()
+    failed = False
+    try:
+        env, started = _dev_environment(state)
+        env.setdefault("INITIAL_OWNER_PASSWORD", os.environ.get("INITIAL_OWNER_PASSWORD") or _owner_password(state))
+        os.environ.update(env)
+        app = _app()
+        click.echo(f"indexes ensured for {init_database(app)} collections; {seed_platform_owner(app)}")
+        pc_app = [sys.executable, "-m", "pc_app.cli"]
+        children.start("worker", [*pc_app, "worker", "--with-scheduler"])
+        children.start("scheduler", [*pc_app, "scheduler"])
+        api = children.start("api", [sys.executable, "-m", "flask", "--app", "pc_app:create_app()", "run",
+                                     "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--with-threads"])
         base = f"http://127.0.0.1:{port}"
+        devstack.wait_until_ready(f"{base}/readyz", api)
         click.echo("\nPartner Connector is running:\n"
                    f"  API          {base}/v1\n"
                    f"  Docs         {base}/docs   (spec: {base}/openapi.json)\n"
                    f"  Outbox       {base}/dev/outbox\n"
                    f"  MongoDB      {os.environ['MONGODB_URL']}\n"
                    f"  Redis        {os.environ['REDIS_URL']}\n"
-                   + "".join(f"  {k:<12} {v}\n" for k, v in env.items() if k.endswith("_DISPLAY"))
-                   + f"  Owner        {os.environ.get('INITIAL_OWNER_EMAIL', 'owner@partner-connector.local')}"
-                     f" / {os.environ['INITIAL_OWNER_PASSWORD']}\n"
+                   + "".join(f"  {k[:-8]:<12} {v}\n" for k, v in env.items() if k.endswith("_DISPLAY"))
+                   + f"  Owner        {app.config['INITIAL_OWNER_EMAIL']} / {os.environ['INITIAL_OWNER_PASSWORD']}\n"
                    "Ctrl-C stops everything.\n")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while all(child.poll() is None for child in children):
+        while not children.exited():
             time.sleep(0.5)
-        failed = [c.args[3] if len(c.args) > 3 else c.args for c in children if c.poll() is not None]
-        click.echo(f"a child process stopped ({failed}); shutting down", err=True)
+        click.echo(f"stopping everything: {', '.join(children.exited())} stopped", err=True)
+        failed = True
     except KeyboardInterrupt:
         click.echo("\nstopping...")
+    except (devstack.ServiceStartError, OSError) as exc:
+        click.echo(f"pc-app dev could not start: {exc}", err=True)
+        failed = True
     finally:
-        stop_all()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop()
+        for service in started:
+            service.stop()
+        click.echo("stopped.")
+    if failed:
+        raise SystemExit(1)
 
 
 @cli.command("worker")

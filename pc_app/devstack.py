@@ -124,3 +124,77 @@ def env_with(**values: str) -> dict:
     env = dict(os.environ)
     env.update({k: v for k, v in values.items() if v is not None})
     return env
+
+
+class PortInUse(RuntimeError):
+    """The port asked for is taken; the message says which and what to do."""
+
+
+def ensure_port_free(port: int) -> None:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"Port {port} is already in use on 127.0.0.1; stop what runs there or pass "
+                            f"--port with another number.") from None
+
+
+def _die_with_parent() -> None:
+    """Runs in a child before exec: own session (Ctrl-C reaches only the supervisor, which stops
+    children in order) and, on Linux, SIGTERM when the supervisor dies, so nothing is orphaned."""
+    import signal
+
+    os.setsid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class ChildProcesses:
+    """The long-running children of ``pc-app dev``: started together, stopped together."""
+
+    def __init__(self):
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self.children.append((name, proc))
+        return proc
+
+    def exited(self) -> list[str]:
+        return [f"{name} (exit code {proc.returncode})" for name, proc in self.children if proc.poll() is not None]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM everyone (RQ finishes the job at hand), then SIGKILL whoever is still there."""
+        for _name, proc in self.children:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for _name, proc in self.children:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_until_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200; a dead process or the timeout raises ServiceStartError."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServiceStartError(f"the API exited with code {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise ServiceStartError(f"the API did not answer {url} within {timeout:.0f}s")
