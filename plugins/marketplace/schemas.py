@@ -31,6 +31,13 @@ def _get(obj, key):
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
+class CountryCode(ma.fields.String):
+    """An ISO country code, accepted in any case ("de" is DE)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().upper()
+
+
 class PriceSchema(Schema):
     price = ma.fields.Integer(required=True, strict=True,
                               metadata={"description": "Price in cents (bounds: MARKETPLACE_MIN_PRICE..MAX_PRICE)"})
@@ -39,7 +46,7 @@ class PriceSchema(Schema):
 class BrowseArgsSchema(PageArgsSchema):
     industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
-    country = ma.fields.List(ma.fields.String(validate=_country))
+    country = ma.fields.List(CountryCode(validate=_country))
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
     minPrice = ma.fields.Integer(validate=validate.Range(min=0))
     maxPrice = ma.fields.Integer(validate=validate.Range(min=0))
@@ -51,14 +58,6 @@ class BrowseArgsSchema(PageArgsSchema):
     sort = ma.fields.String(load_default="score", validate=validate.OneOf(["score", "newest", "price", "-price"]),
                             metadata={"description": "score (best ICP fit first, then newest), newest, "
                                                      "price (cheapest first) or -price"})
-
-    @ma.pre_load
-    def _upper_countries(self, data, **kwargs):
-        # Query args arrive as a MultiDict: normalise country codes without losing repeated keys.
-        if hasattr(data, "getlist") and "country" in data:
-            data = data.copy()
-            data.setlist("country", [c.strip().upper() for c in data.getlist("country")])
-        return data
 
 
 class _ListingBaseSchema(Schema):

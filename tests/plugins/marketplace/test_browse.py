@@ -1,0 +1,162 @@
+"""Browsing the marketplace: what a buyer sees, filtered, ranked and paged in the database."""
+import pytest
+
+from plugins.marketplace import services
+
+
+def ids(page):
+    return [card["id"] for card in page["items"]]
+
+
+def test_cards_are_masked_and_carry_no_last_name_or_notes(market, seller, buyer, client):
+    listing = market.listed(seller, first_name="A", last_name="Secret", email="a@tiny.io", phone=None)
+    client.post(f"/v1/leads/{listing['leadId']}/notes", json={"text": "call after 5"}, headers=seller.headers)
+    card = market.browse(buyer)["items"][0]
+    assert card["email"] == "a***@tiny.io" and card["phone"] is None
+    assert "Secret" not in str(card) and "call after 5" not in str(card)
+    assert set(card) >= {"id", "leadId", "price", "currency", "firstName", "company", "jobTitle", "seniority",
+                         "industry", "companySize", "country", "leadAgeDays", "listedAt", "icpScore",
+                         "matchedCriteria", "viewCount"}
+    assert card["leadAgeDays"] == 0
+
+
+def test_international_phone_is_masked_on_the_card(market, seller, buyer):
+    market.listed(seller, phone="+447911123456")
+    assert market.browse(buyer)["items"][0]["phone"] == "+44 **** **3456"
+
+
+def test_own_listings_never_appear(market, seller, buyer):
+    market.listed(buyer)
+    theirs = market.listed(seller)
+    assert ids(market.browse(buyer)) == [theirs["id"]]
+    assert market.browse(seller)["items"][0]["id"] != theirs["id"]
+
+
+def test_a_lead_whose_email_the_buyer_already_owns_never_appears(market, seller, buyer, client):
+    market.listed(seller, email="shared@example.com")
+    other = market.listed(seller, email="fresh@example.com")
+    owned = market.lead(buyer, email="Shared@Example.com")
+    page = market.browse(buyer)
+    assert ids(page) == [other["id"]] and page["total"] == 1
+    # Once the buyer's own lead is deleted it no longer counts as owned.
+    assert client.delete(f"/v1/leads/{owned}", headers=buyer.headers).status_code == 204
+    assert market.browse(buyer)["total"] == 2
+
+
+def test_reserved_sold_and_delisted_listings_are_not_browsable(market, seller, buyer, actors, app, client):
+    other = actors.partner_owner()
+    reserved, sold, delisted, listed = (market.listed(seller) for _ in range(4))
+    with app.app_context():
+        services.mark_reserved(reserved["id"], other.partner_id)
+        services.mark_reserved(sold["id"], other.partner_id)
+        services.mark_sold(sold["id"], other.partner_id)
+    client.delete(f"/v1/marketplace/leads/{delisted['leadId']}/list", headers=seller.headers)
+    assert ids(market.browse(buyer)) == [listed["id"]]
+
+
+def test_only_active_partners_may_browse(market, actors, client):
+    pending = actors.partner_owner(status="onboarding")
+    response = client.get("/v1/marketplace/leads", headers=pending.headers)
+    assert response.status_code == 403
+    assert client.get("/v1/marketplace/leads").status_code == 401
+
+
+def test_filters(market, seller, buyer):
+    saas_us = market.listed(seller, industry="saas", country="US", company_size="51-200", seniority="vp",
+                            price=1000, company="Globex", job_title="Head of Growth")
+    retail_de = market.listed(seller, industry="retail", country="DE", company_size="11-50",
+                              seniority="manager", price=3000, company="Initech", job_title="Buyer")
+    bank_gb = market.listed(seller, industry="banking", country="GB", company_size="5001+",
+                            seniority="c_level", price=9000, company="Umbrella", job_title="CFO")
+
+    def found(**params):
+        return set(ids(market.browse(buyer, **params)))
+
+    assert found(industry="saas") == {saas_us["id"]}
+    assert found(industry=["saas", "banking"]) == {saas_us["id"], bank_gb["id"]}
+    assert found(companySize="11-50") == {retail_de["id"]}
+    assert found(country="de") == {retail_de["id"]}                       # codes are case-blind
+    assert found(country=["DE", "gb"]) == {retail_de["id"], bank_gb["id"]}
+    assert found(seniority="c_level") == {bank_gb["id"]}
+    assert found(minPrice=2000) == {retail_de["id"], bank_gb["id"]}
+    assert found(maxPrice=3000) == {saas_us["id"], retail_de["id"]}
+    assert found(minPrice=2000, maxPrice=5000) == {retail_de["id"]}
+    assert found(q="init") == {retail_de["id"]}                           # company
+    assert found(q="growth") == {saas_us["id"]}                           # job title
+    assert found(q="a.b(") == set()                                       # regex characters are literal
+    assert found(industry="saas", country="DE") == set()
+
+
+def test_min_score_keeps_only_good_fits_and_totals_follow(market, seller, buyer):
+    # buyer's ICP: saas, 51-200, US, "sales"/vp.
+    full = market.listed(seller)                                                       # 100
+    partial = market.listed(seller, industry="retail", company_size="11-50")           # 40
+    none = market.listed(seller, industry="retail", company_size="11-50", country="DE",
+                         job_title="Clerk", seniority="individual")                    # 0
+    page = market.browse(buyer, minScore=40)
+    assert ids(page) == [full["id"], partial["id"]] and page["total"] == 2
+    assert [c["icpScore"] for c in page["items"]] == [100, 40]
+    assert market.browse(buyer, minScore=0)["total"] == 3
+    assert ids(market.browse(buyer, minScore=41)) == [full["id"]]
+    assert none["id"] in ids(market.browse(buyer))
+
+
+def test_default_sort_is_best_fit_then_newest(market, seller, buyer):
+    old_fit = market.listed(seller)
+    weak = market.listed(seller, industry="retail", company_size="11-50", country="DE")      # 20
+    new_fit = market.listed(seller)
+    middle = market.listed(seller, industry="retail")                                         # 65
+    page = market.browse(buyer)
+    assert ids(page) == [new_fit["id"], old_fit["id"], middle["id"], weak["id"]]
+    assert [c["icpScore"] for c in page["items"]] == [100, 100, 65, 20]
+    assert page["items"][2]["matchedCriteria"] == ["companySize", "country", "jobTitleOrSeniority"]
+
+
+def test_sort_newest_and_by_price(market, seller, buyer):
+    a = market.listed(seller, price=3000)
+    b = market.listed(seller, price=1000, industry="retail")
+    c = market.listed(seller, price=2000)
+    assert ids(market.browse(buyer, sort="newest")) == [c["id"], b["id"], a["id"]]
+    assert ids(market.browse(buyer, sort="price")) == [b["id"], c["id"], a["id"]]
+    assert ids(market.browse(buyer, sort="-price")) == [a["id"], c["id"], b["id"]]
+
+
+def test_buyer_without_icp_sees_null_scores_newest_first(market, seller, actors):
+    plain = actors.partner_owner()
+    first, second = market.listed(seller), market.listed(seller)
+    page = market.browse(plain)
+    assert ids(page) == [second["id"], first["id"]]
+    assert [(c["icpScore"], c["matchedCriteria"]) for c in page["items"]] == [(None, []), (None, [])]
+    assert market.browse(plain, minScore=0)["total"] == 0          # nothing has a score to compare
+
+
+def test_pagination_with_totals(market, seller, buyer):
+    made = [market.listed(seller, price=1000 + i) for i in range(7)]
+    first = market.browse(buyer, sort="price", perPage=3)
+    assert (first["total"], first["page"], first["perPage"], first["pages"]) == (7, 1, 3, 3)
+    third = market.browse(buyer, sort="price", perPage=3, page=3)
+    assert ids(third) == [made[6]["id"]]
+    beyond = market.browse(buyer, sort="price", perPage=3, page=9)
+    assert beyond["items"] == [] and beyond["total"] == 7
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"industry": "spaceflight"}, "industry"), ({"sort": "random"}, "sort"), ({"minScore": 101}, "minScore"),
+    ({"country": "XX"}, "country"), ({"minPrice": -1}, "minPrice"), ({"perPage": 500}, "perPage"),
+])
+def test_bad_browse_arguments_are_422_naming_the_field(client, buyer, params, field):
+    response = client.get("/v1/marketplace/leads", query_string=params, headers=buyer.headers)
+    assert response.status_code == 422
+    assert any(key.startswith(field) for key in response.get_json()["errors"])
+
+
+@pytest.mark.parametrize("listings, per_page, page", [(1, 25, 1), (30, 100, 1), (30, 5, 4)])
+def test_browse_costs_a_fixed_number_of_database_round_trips(market, seller, buyer, db_commands,
+                                                            listings, per_page, page):
+    for i in range(listings):
+        market.listed(seller, industry="saas" if i % 2 else "retail")
+    market.lead(buyer, email="owned@example.com")
+    with db_commands:
+        market.browse(buyer, perPage=per_page, page=page, minScore=0, q="acme")
+    # user + partner (auth), the buyer's own e-mails, the count, the page.
+    assert db_commands.commands == ["find", "find", "distinct", "aggregate", "aggregate"]
