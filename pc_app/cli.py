@@ -88,6 +88,24 @@ def seed_owner_command():
     click.echo(seed_platform_owner(_app()))
 
 
+@cli.command("demo-data")
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same data.")
+@click.option("--leads", default=200, show_default=True, help="How many leads, shared between the partners.")
+def demo_data_command(seed, leads):
+    """Seed two active partners with users and realistic leads (safe to repeat: adds only what is missing)."""
+    from .demo_data import DEMO_PASSWORD, seed_demo_data
+
+    app = _app()
+    with app.app_context():
+        report = seed_demo_data(seed=seed, leads=leads)
+    created = report.created
+    click.echo(f"created {created['partners']} partners, {created['users']} users, {created['leads']} leads")
+    click.echo("partners: " + "; ".join(report.partners))
+    click.echo(f"users (password {DEMO_PASSWORD}):")
+    for line in report.users:
+        click.echo(f"  {line}")
+
+
 @cli.command("plugins")
 def plugins_command():
     """List the enabled plugins with versions and requirements."""
