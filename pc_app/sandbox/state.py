@@ -1,0 +1,306 @@
+"""In-memory state of the HubSpot sandbox: portals, OAuth grants, pipelines, deals, faults and calls.
+
+Everything lives behind one lock; HTTP handlers (``pc_app.sandbox.app``) translate between
+this state and HubSpot's wire format.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+DEFAULT_SCOPES = ["oauth", "crm.objects.deals.read", "crm.objects.deals.write", "crm.schemas.deals.read",
+                  "crm.schemas.deals.write"]
+
+# HubSpot's default deal pipeline, present in every new portal.
+DEFAULT_PIPELINE_STAGES = [
+    ("appointmentscheduled", "Appointment Scheduled", "0.2", "false"),
+    ("qualifiedtobuy", "Qualified To Buy", "0.4", "false"),
+    ("presentationscheduled", "Presentation Scheduled", "0.6", "false"),
+    ("decisionmakerboughtin", "Decision Maker Bought-In", "0.8", "false"),
+    ("contractsent", "Contract Sent", "0.9", "false"),
+    ("closedwon", "Closed Won", "1.0", "true"),
+    ("closedlost", "Closed Lost", "0.0", "true"),
+]
+
+# Properties HubSpot returns for a deal when the caller names none.
+DEFAULT_DEAL_PROPERTIES = ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
+                           "hs_object_id", "pipeline")
+ALWAYS_RETURNED = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+
+
+def now() -> float:
+    return time.time()
+
+
+def iso(ts: float) -> str:
+    """HubSpot's timestamp format: UTC with milliseconds and a Z."""
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{int(ts * 1000) % 1000:03d}Z"
+
+
+@dataclass
+class SandboxSettings:
+    """Knobs the admin API can change at run time."""
+    client_id: str = "pc-sandbox-client"
+    client_secret: str = "pc-sandbox-secret"
+    app_secret: str = ""  # webhook signing secret; empty means the client secret (as HubSpot does)
+    app_id: int = 424242
+    access_token_ttl: int = 1800
+    code_ttl: int = 600
+    rate_limit_max: int = 110
+    rate_limit_window: float = 10.0
+    webhook_url: str = ""
+
+    def signing_secret(self) -> str:
+        return self.app_secret or self.client_secret
+
+    def as_dict(self) -> dict:
+        return {"clientId": self.client_id, "appId": self.app_id, "accessTokenTtl": self.access_token_ttl,
+                "codeTtl": self.code_ttl, "rateLimitMax": self.rate_limit_max,
+                "rateLimitWindowSeconds": self.rate_limit_window, "webhookUrl": self.webhook_url,
+                "appSecretSet": bool(self.app_secret)}
+
+
+@dataclass
+class AuthCode:
+    code: str
+    hub_id: int
+    client_id: str
+    redirect_uri: str
+    scopes: list[str]
+    user: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class AccessToken:
+    token: str
+    hub_id: int
+    scopes: list[str]
+    user: str
+    expires_at: float
+
+
+@dataclass
+class RefreshToken:
+    token: str
+    hub_id: int
+    scopes: list[str]
+    user: str
+    client_id: str
+    active: bool = True
+    revoked: bool = False  # revoked by DELETE (as opposed to rotated away)
+
+
+@dataclass
+class Fault:
+    """The next ``count`` matching calls answer ``status`` (or only wait ``latency_ms``)."""
+    status: int | None
+    count: int | None
+    path_prefix: str = ""
+    hub_id: int | None = None
+    latency_ms: int = 0
+    retry_after: int | None = None
+
+    def matches(self, path: str, hub_id: int | None) -> bool:
+        if self.path_prefix and not path.startswith(self.path_prefix):
+            return False
+        return self.hub_id is None or self.hub_id == hub_id
+
+
+@dataclass
+class Portal:
+    hub_id: int
+    pipelines: dict[str, dict] = field(default_factory=dict)
+    deals: dict[str, dict] = field(default_factory=dict)
+    call_times: list[float] = field(default_factory=list)
+
+
+class SandboxState:
+    """All portals and grants of one sandbox process; every method takes the lock."""
+
+    def __init__(self, settings: SandboxSettings | None = None):
+        self.lock = threading.RLock()
+        self.settings = settings or SandboxSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.portals: dict[int, Portal] = {}
+            self.codes: dict[str, AuthCode] = {}
+            self.access_tokens: dict[str, AccessToken] = {}
+            self.refresh_tokens: dict[str, RefreshToken] = {}
+            self.faults: list[Fault] = []
+            self.calls: list[dict] = []
+            self.webhook_deliveries: list[dict] = []
+            self._ids = itertools.count(1000)
+            self._hub_ids = itertools.count(9000001)
+            self._event_ids = itertools.count(100001)
+
+    # --- ids ----------------------------------------------------------------------------------
+
+    def next_id(self) -> str:
+        with self.lock:
+            return str(next(self._ids))
+
+    def next_event_id(self) -> int:
+        with self.lock:
+            return next(self._event_ids)
+
+    # --- portals ------------------------------------------------------------------------------
+
+    def portal(self, hub_id: int | None = None) -> Portal:
+        """The portal with this hub id, created on first mention (a fresh one when None)."""
+        with self.lock:
+            if hub_id is None:
+                hub_id = next(self._hub_ids)
+                while hub_id in self.portals:
+                    hub_id = next(self._hub_ids)
+            if hub_id not in self.portals:
+                portal = Portal(hub_id)
+                self._add_default_pipeline(portal)
+                self.portals[hub_id] = portal
+            return self.portals[hub_id]
+
+    def _add_default_pipeline(self, portal: Portal) -> None:
+        ts = now()
+        stages = [self.make_stage(stage_id, label, i, {"probability": prob, "isClosed": closed}, ts)
+                  for i, (stage_id, label, prob, closed) in enumerate(DEFAULT_PIPELINE_STAGES)]
+        portal.pipelines["default"] = {"id": "default", "label": "Sales Pipeline", "displayOrder": 0,
+                                       "stages": stages, "createdAt": iso(ts), "updatedAt": iso(ts),
+                                       "archived": False}
+
+    @staticmethod
+    def make_stage(stage_id: str, label: str, order: int, metadata: dict, ts: float) -> dict:
+        return {"id": stage_id, "label": label, "displayOrder": order,
+                "metadata": {k: str(v) for k, v in metadata.items()}, "createdAt": iso(ts), "updatedAt": iso(ts),
+                "archived": False, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
+
+    # --- OAuth --------------------------------------------------------------------------------
+
+    def issue_code(self, hub_id: int, client_id: str, redirect_uri: str, scopes: list[str], user: str) -> str:
+        with self.lock:
+            self.portal(hub_id)
+            code = secrets.token_urlsafe(24)
+            self.codes[code] = AuthCode(code, hub_id, client_id, redirect_uri, scopes, user,
+                                        now() + self.settings.code_ttl)
+            return code
+
+    def redeem_code(self, code: str, client_id: str, redirect_uri: str) -> AuthCode | None:
+        """A code works once, before it expires, for the app and redirect URI it was issued to."""
+        with self.lock:
+            grant = self.codes.get(code)
+            if grant is None or grant.used or grant.expires_at < now() or grant.client_id != client_id \
+                    or grant.redirect_uri != redirect_uri:
+                return None
+            grant.used = True
+            return grant
+
+    def issue_tokens(self, hub_id: int, scopes: list[str], user: str, client_id: str) -> tuple[AccessToken, str]:
+        with self.lock:
+            access = AccessToken("sbx-" + secrets.token_urlsafe(32), hub_id, list(scopes), user,
+                                 now() + self.settings.access_token_ttl)
+            self.access_tokens[access.token] = access
+            refresh = "na1-" + secrets.token_hex(4) + "-" + secrets.token_urlsafe(24)
+            self.refresh_tokens[refresh] = RefreshToken(refresh, hub_id, list(scopes), user, client_id)
+            return access, refresh
+
+    def rotate_refresh_token(self, token: str, client_id: str) -> tuple[AccessToken, str] | None:
+        """Refresh grants rotate: the presented refresh token stops working, a new one is issued."""
+        with self.lock:
+            grant = self.refresh_tokens.get(token)
+            if grant is None or not grant.active or grant.client_id != client_id:
+                return None
+            grant.active = False
+            return self.issue_tokens(grant.hub_id, grant.scopes, grant.user, client_id)
+
+    def revoke_refresh_token(self, token: str) -> bool:
+        with self.lock:
+            grant = self.refresh_tokens.get(token)
+            if grant is None or not grant.active:
+                return False
+            grant.active = False
+            grant.revoked = True
+            return True
+
+    def valid_access_token(self, token: str) -> tuple[AccessToken | None, str]:
+        """The token and "" when usable, else None and why ("missing", "unknown", "expired")."""
+        with self.lock:
+            if not token:
+                return None, "missing"
+            grant = self.access_tokens.get(token)
+            if grant is None:
+                return None, "unknown"
+            if grant.expires_at <= now():
+                return None, "expired"
+            return grant, ""
+
+    def expire_access_tokens(self, token: str | None = None, hub_id: int | None = None) -> int:
+        with self.lock:
+            expired = 0
+            for grant in self.access_tokens.values():
+                if (token and grant.token == token) or (hub_id is not None and grant.hub_id == hub_id):
+                    grant.expires_at = now() - 1
+                    expired += 1
+            return expired
+
+    # --- rate limit, faults, call log ---------------------------------------------------------
+
+    def take_rate_limit(self, hub_id: int) -> tuple[bool, int, float]:
+        """Count one call against the portal's rolling window: (allowed, remaining, retry_after)."""
+        with self.lock:
+            portal = self.portal(hub_id)
+            window, limit = self.settings.rate_limit_window, self.settings.rate_limit_max
+            t = now()
+            portal.call_times = [c for c in portal.call_times if c > t - window]
+            if len(portal.call_times) >= limit:
+                return False, 0, max(portal.call_times[0] + window - t, 0.0)
+            portal.call_times.append(t)
+            return True, limit - len(portal.call_times), 0.0
+
+    def take_fault(self, path: str, hub_id: int | None) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(path, hub_id):
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count <= 0:
+                            self.faults.remove(fault)
+                    return fault
+            return None
+
+    def record_call(self, method: str, path: str, route: str, status: int, hub_id: int | None,
+                    grant_type: str | None = None) -> None:
+        with self.lock:
+            self.calls.append({"method": method, "path": path, "route": route, "status": status, "portal": hub_id,
+                               "grantType": grant_type, "at": iso(now())})
+
+    # --- deals --------------------------------------------------------------------------------
+
+    def touch_deal(self, deal: dict, changes: dict) -> None:
+        """Apply property changes the way HubSpot does: strings, with the modified date maintained."""
+        ts = now()
+        for name, value in changes.items():
+            deal["properties"][name] = None if value is None else str(value)
+        deal["properties"]["hs_lastmodifieddate"] = iso(ts)
+        deal["updatedAt"] = iso(ts)
+        deal["modifiedTs"] = ts
+
+    def new_deal(self, portal: Portal, properties: dict) -> dict:
+        ts = now()
+        deal_id = self.next_id()
+        deal = {"id": deal_id, "properties": {}, "createdAt": iso(ts), "updatedAt": iso(ts), "archived": False,
+                "modifiedTs": ts}
+        props = {"pipeline": "default", **properties}
+        if "dealstage" not in props:
+            first = portal.pipelines.get(props["pipeline"], {}).get("stages") or [{"id": "appointmentscheduled"}]
+            props["dealstage"] = first[0]["id"]
+        self.touch_deal(deal, props)
+        deal["properties"].update({"createdate": iso(ts), "hs_object_id": deal_id})
+        portal.deals[deal_id] = deal
+        return deal
