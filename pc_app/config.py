@@ -32,6 +32,9 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "RATELIMIT_PUBLIC": ("5 per minute", "str"),
     "PASSWORD_RESET_MINUTES": (60, "int"),
     "INVITE_HOURS": (72, "int"),
+    "LEADS_IMPORT_MAX_BYTES": (5 * 1024 * 1024, "int"),
+    "LEADS_IMPORT_MAX_ROWS": (50_000, "int"),
+    "LEADS_IMPORT_INLINE_ROWS": (500, "int"),
     "INITIAL_OWNER_EMAIL": ("owner@partner-connector.local", "str"),
     "INITIAL_OWNER_PASSWORD": ("", "str"),
     "INITIAL_OWNER_NAME": ("Platform Owner", "str"),
@@ -117,7 +120,8 @@ def validate_config(config: dict) -> None:
         if origin != "*" and not re.fullmatch(r"https?://[^\s/?#]+", origin):
             raise ConfigError(f"CORS_ORIGINS must list origins like https://app.example.com (no path), "
                               f"got {origin!r}.")
-    for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS"):
+    for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS",
+                 "LEADS_IMPORT_MAX_BYTES", "LEADS_IMPORT_MAX_ROWS", "LEADS_IMPORT_INLINE_ROWS"):
         if not isinstance(config[name], int) or config[name] <= 0:
             raise ConfigError(f"{name} must be a positive whole number.")
 

@@ -127,6 +127,8 @@ class Lead(TimestampedDocument):
     notes = ListField(EmbeddedDocumentField(Note), default=list)
     source = StringField(max_length=100, default="manual")
     updated_by = StringField(default="system")
+    # The CSV import that created the lead, so a resumed import recognises its own rows.
+    import_id = RefField(null=True)
 
     @staticmethod
     def make_email_key(partner_id, email: str) -> str:
@@ -149,4 +151,23 @@ class UserToken(BaseDocument):
     created_at = DateTimeField(default=utcnow)
 
 
-CORE_MODELS = [Partner, User, Lead, UserToken]
+class LeadImport(TimestampedDocument):
+    """A CSV import too large to answer inline: its file, progress and per-row errors."""
+    meta = {"collection": "lead_imports", "indexes": [("partner", "-created_at")]}
+
+    partner = RefField(required=True)
+    created_by = StringField(required=True)
+    status = StringField(choices=("queued", "running", "completed", "failed"), default="queued", required=True)
+    content = StringField()  # the CSV text; dropped once the import has finished
+    total_rows = IntField(default=0)
+    processed_rows = IntField(default=0)
+    imported = IntField(default=0)
+    failed = IntField(default=0)
+    errors = ListField(DictField(), default=list)
+    errors_truncated = BooleanField(default=False)
+    failure_reason = StringField()
+    started_at = DateTimeField()
+    finished_at = DateTimeField()
+
+
+CORE_MODELS = [Partner, User, Lead, UserToken, LeadImport]

@@ -1,11 +1,13 @@
 """HTTP routes for a partner's own leads."""
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 
 from ...api import Blueprint, abort, paginate
 from ...auth import current_partner, current_user, login_required, parse_object_id
-from ..models import Lead
-from . import services
-from .schemas import LeadPageSchema, LeadQueryArgsSchema, LeadSchema, LeadWriteSchema, NoteCreateSchema
+from ..models import Lead, LeadImport
+from . import csv_import, services
+from .schemas import (ImportQueuedSchema, ImportResultSchema, LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema,
+                      LeadSchema, LeadWriteSchema, NoteCreateSchema)
 
 blp = Blueprint("leads", __name__, url_prefix="/v1/leads", description="A partner's own leads")
 
@@ -44,6 +46,75 @@ class LeadCollection(MethodView):
             return services.create_lead(current_partner().id, data, _actor())
         except services.DuplicateLeadEmail as exc:
             _duplicate(str(exc))
+
+
+IMPORT_BODY_DOC = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "text/csv": {"schema": {"type": "string"}},
+}}}
+
+
+def _uploaded_csv() -> bytes:
+    """The CSV bytes from a multipart ``file`` field or a ``text/csv`` body, within the size limit."""
+    limit = current_app.config["LEADS_IMPORT_MAX_BYTES"]
+    too_large = f"The file is larger than {limit // (1024 * 1024) or 1} MB; split it into smaller files."
+    # Leave room for the multipart envelope; the file itself is measured below.
+    request.max_content_length = limit + 64 * 1024
+    if request.content_length is not None and request.content_length > request.max_content_length:
+        abort(413, message=too_large)
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            abort(422, message="Send the CSV in a form field named 'file'.", errors={"file": ["Missing."]})
+        raw = upload.read(limit + 1)
+    elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
+        raw = request.get_data(cache=False)
+    else:
+        abort(415, message="Send the CSV as multipart/form-data (field 'file') or as a text/csv body.")
+    if len(raw) > limit:
+        abort(413, message=too_large)
+    return raw
+
+
+@blp.route("/import", methods=["POST"])
+@login_required
+@blp.doc(**IMPORT_BODY_DOC)
+@blp.response(200, ImportResultSchema, description="Small file: imported now; failed rows listed with errors")
+@blp.alt_response(202, schema=ImportQueuedSchema, description="Large file: queued; follow GET /v1/leads/imports/{id}")
+@blp.alt_response(413, description="The file is too large or has too many rows")
+def import_leads():
+    """Import leads from a CSV file whose header names the lead fields (firstName, email, ...).
+
+    Each row is validated like ``POST /v1/leads``; valid rows are imported, invalid and
+    duplicate rows are reported as ``{row, errors}`` (header = row 1). Files with more than
+    500 rows are imported by a background job.
+    """
+    partner = current_partner()
+    config = current_app.config
+    try:
+        text = csv_import.decode(_uploaded_csv())
+        parsed = csv_import.parse(text, config["LEADS_IMPORT_MAX_ROWS"])
+    except csv_import.ImportRefused as refused:
+        abort(refused.status, message=refused.message, errors=refused.errors)
+    if len(parsed.rows) > config["LEADS_IMPORT_INLINE_ROWS"]:
+        record = csv_import.queue_import(partner.id, text, parsed, _actor())
+        queued = ImportQueuedSchema().dump({"importId": str(record.id), "status": record.status,
+                                            "totalRows": record.total_rows})
+        return jsonify(queued), 202  # a Response, so the 200 schema does not filter it
+    return csv_import.import_inline(partner.id, parsed, _actor()).as_dict()
+
+
+@blp.route("/imports/<import_id>")
+@login_required
+@blp.response(200, LeadImportSchema)
+def lead_import(import_id):
+    """Status, progress and row errors of a queued CSV import of the caller's partner."""
+    record = LeadImport.objects(id=parse_object_id(import_id, "import"), partner=current_partner().id) \
+        .exclude("content").first()
+    if record is None:
+        abort(404, message="No such import.")
+    return record
 
 
 @blp.route("/<lead_id>")

@@ -93,3 +93,42 @@ class LeadQueryArgsSchema(PageArgsSchema):
 
 
 LeadPageSchema = page_schema(LeadSchema, "LeadPageSchema")
+
+
+class ImportRowErrorSchema(Schema):
+    row = ma.fields.Integer(metadata={"description": "Row number as a spreadsheet shows it (header = 1)"})
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+
+
+class ImportResultSchema(Schema):
+    imported = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))
+    errorsTruncated = ma.fields.Boolean(metadata={"description": "Only the first 1000 failed rows are listed"})
+
+
+class ImportQueuedSchema(Schema):
+    importId = ma.fields.String()
+    status = ma.fields.String()
+    totalRows = ma.fields.Integer()
+
+
+class LeadImportSchema(Schema):
+    id = ObjectIdString(dump_only=True)
+    status = ma.fields.String(metadata={"description": "queued, running, completed or failed"})
+    totalRows = ma.fields.Integer(attribute="total_rows")
+    processedRows = ma.fields.Integer(attribute="processed_rows")
+    percent = ma.fields.Method("_percent")
+    imported = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))
+    errorsTruncated = ma.fields.Boolean(attribute="errors_truncated")
+    failureReason = ma.fields.String(attribute="failure_reason", allow_none=True)
+    createdAt = UtcDateTime(attribute="created_at")
+    startedAt = UtcDateTime(attribute="started_at", allow_none=True)
+    finishedAt = UtcDateTime(attribute="finished_at", allow_none=True)
+
+    def _percent(self, record):
+        if record.status == "completed" or not record.total_rows:
+            return 100 if record.status == "completed" else 0
+        return int(100 * record.processed_rows / record.total_rows)
