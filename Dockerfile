@@ -1,0 +1,22 @@
+# The one image for API, worker and scheduler pods: python:3.11-slim, runs as a non-root user.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PORT=3000
+
+RUN groupadd --system --gid 10001 pc \
+    && useradd --system --uid 10001 --gid pc --home-dir /app --shell /usr/sbin/nologin pc
+
+WORKDIR /app
+COPY setup.cfg pyproject.toml README.md ./
+COPY pc_app ./pc_app
+COPY plugins ./plugins
+RUN pip install --no-compile . && rm -rf /root/.cache
+COPY wsgi.py gunicorn.conf.py ./
+
+USER 10001:10001
+EXPOSE 3000
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
