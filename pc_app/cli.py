@@ -224,11 +224,12 @@ def worker(queues, with_scheduler, burst):
 
 @cli.command("scheduler")
 @click.option("--interval", default=5, show_default=True, help="Seconds between scheduler polls.")
-def scheduler(interval):
+@click.option("--burst", is_flag=True, help="Reconcile, queue what is due once, then exit.")
+def scheduler(interval, burst):
     """Reconcile the plugins' periodic jobs into rq-scheduler, then run it."""
     from .scheduling import run_scheduler
 
-    run_scheduler(interval=interval)
+    run_scheduler(interval=interval, burst=burst)
 
 
 def main():

@@ -102,3 +102,44 @@ def test_failing_periodic_job_is_retried_per_its_spec(scheduler, app, jobs):
             registry.remove(job_id)
     jobs.run()
     assert runs(app) == ["flaky"]
+
+
+def test_scheduler_reconciles_what_the_enabled_plugins_declare(app_config, app):
+    from pc_app import create_app
+    from pc_app.jobs import registered_job_specs
+
+    from .conftest import QUIET_PLUGIN
+
+    with_plugin = create_app({**app_config, "PC_PLUGINS": ["runtime_periodic"],
+                              "PC_EXTRA_PLUGINS": {**QUIET_PLUGIN,
+                                                   "runtime_periodic": "tests.runtime.periodic_plugin"}})
+    specs = registered_job_specs(with_plugin)
+    assert list(specs) == ["nightly-digest"]
+
+    scheduler = Scheduler(connection=get_redis(with_plugin))
+    reconcile_schedule(scheduler, specs.values())
+    assert [job.id for job in scheduler.get_jobs()] == ["periodic-nightly-digest"]
+
+
+def test_two_plugins_declaring_one_job_id_stop_start_up(app_config, app):
+    from pc_app import create_app
+    from pc_app.jobs import registered_job_specs
+
+    twice = create_app({**app_config, "PC_PLUGINS": ["runtime_periodic", "runtime_periodic_copy"],
+                        "PC_EXTRA_PLUGINS": {"runtime_periodic": "tests.runtime.periodic_plugin",
+                                             "runtime_periodic_copy": "tests.runtime.periodic_plugin_copy"}})
+    with pytest.raises(ValueError, match="nightly-digest.*declared by both"):
+        registered_job_specs(twice)
+
+
+def test_scheduler_command_reconciles_at_start(scheduler, pc_services):
+    from .processes import run_pc_app, service_env
+
+    gone = JobSpec(id="plugin-that-was-removed", func="tests.runtime.sample_jobs.record_run", interval=60)
+    reconcile_schedule(scheduler, [gone])
+
+    result = run_pc_app(["scheduler", "--burst"], service_env(pc_services))
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 cancelled" in result.stdout
+    assert "periodic-plugin-that-was-removed" not in scheduler
