@@ -57,13 +57,17 @@ def _load(name: str, target: str) -> PluginInfo:
     try:
         module = importlib.import_module(target)
     except Exception as exc:  # the whole point is to turn any import failure into one sentence
-        raise PluginError(f"Plugin '{name}' could not be imported from {target}: {exc}") from exc
+        raise PluginError(f"Plugin '{name}' could not be imported from {target}: "
+                          f"{_one_line(exc).rstrip('.')}.") from exc
     meta = _metadata_holder(module)
     missing = [attr for attr in ("NAME", "__version__", "REQUIRES") if not hasattr(meta, attr)]
     if missing:
         raise PluginError(f"Plugin '{name}' does not declare {', '.join(missing)}.")
     if meta.NAME != name:
         raise PluginError(f"Plugin '{name}' declares NAME={meta.NAME!r}; the entry point must use the same name.")
+    if not isinstance(meta.REQUIRES, dict):
+        raise PluginError(f"Plugin '{name}' declares REQUIRES as {type(meta.REQUIRES).__name__}; "
+                          f"it must be a dict like {{\"pc_app\": \">=1,<2\"}}.")
     try:
         Version(meta.__version__)
     except Exception:
@@ -129,27 +133,64 @@ def build_plugin_manager(enabled: list[str] | None, extra: dict[str, str] | None
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for info in ordered:
+        _check_hooks(info)
         try:
             pm.register(info.module, name=info.name)
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"Plugin '{info.name}' has an invalid hook: {exc}") from exc
+            raise PluginError(f"Plugin '{info.name}' has an invalid hook: {_one_line(exc)}") from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         culprit = next((i.name for i in ordered if i.module is exc.plugin), "unknown")
-        raise PluginError(f"Plugin '{culprit}' implements a hook the core does not offer: {exc}") from exc
+        raise PluginError(f"Plugin '{culprit}' implements a hook the core does not offer: {_one_line(exc)}") from exc
     return pm, ordered
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _spec_arguments() -> dict[str, tuple[str, ...]]:
+    import inspect
+
+    return {name: tuple(inspect.signature(func).parameters) for name, func in vars(hookspecs).items()
+            if name.startswith("pc_") and callable(func)}
+
+
+def _check_hooks(info: PluginInfo) -> None:
+    """Name a misspelled hook or an argument the hook never passes, in one sentence."""
+    import difflib
+    import inspect
+
+    specs = _spec_arguments()
+    marker = f"{hookspecs.PROJECT}_impl"
+    for attr in dir(info.module):
+        func = getattr(info.module, attr, None)
+        if not callable(func) or getattr(func, marker, None) is None:
+            continue
+        if attr not in specs:
+            close = difflib.get_close_matches(attr, specs, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see docs/hooks.md for the hooks there are."
+            raise PluginError(f"Plugin '{info.name}' implements '{attr}', which is not a hook the core offers{hint}")
+        extra = [arg for arg in inspect.signature(func).parameters if arg not in specs[attr]]
+        if extra:
+            raise PluginError(f"Plugin '{info.name}' implements '{attr}' with argument(s) {', '.join(extra)} "
+                              f"that the hook does not pass (it passes {', '.join(specs[attr]) or 'nothing'}).")
+
 
 def each_impl(pm: pluggy.PluginManager, hook_name: str):
-    """Yield ``(plugin_name, call)`` for every implementation of a hook, in registration order.
+    """Yield ``(plugin_name, call)`` for every implementation of a hook, dependencies first.
 
+    Plugins were registered in dependency order, so a plugin's implementation runs after those
+    of the plugins it requires (``tryfirst``/``trylast`` implementations go first/last).
     Unlike ``pm.hook.X(...)`` this tells which plugin answered what, and lets the caller
     isolate one plugin's failure from the others. ``call(**kwargs)`` passes each
     implementation only the arguments it accepts.
     """
-    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+    impls = getattr(pm.hook, hook_name).get_hookimpls()  # registration order
+    ordered = ([i for i in impls if i.tryfirst] + [i for i in impls if not (i.tryfirst or i.trylast)]
+               + [i for i in impls if i.trylast])
+    for impl in ordered:
         def call(_impl=impl, **kwargs):
             return _impl.function(**{name: kwargs[name] for name in _impl.argnames})
         yield impl.plugin_name, call

@@ -1,0 +1,11 @@
+"""Implements a hook under a misspelled name."""
+from pc_app import hookimpl
+
+NAME = "misspelled_hook"
+__version__ = "1.0.0"
+REQUIRES = {"pc_app": ">=1"}
+
+
+@hookimpl
+def pc_on_evnet(app, event):
+    """Never called: the name is wrong."""

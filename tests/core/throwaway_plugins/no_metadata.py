@@ -1,0 +1,2 @@
+"""Forgets to declare its version and requirements."""
+NAME = "no_metadata"
