@@ -70,35 +70,30 @@ def score_listing(icp, listing: dict) -> tuple[int | None, list[str]]:
     return _rounded(sum(c.weight for c in matched), sum(c.weight for c in criteria)), [c.name for c in matched]
 
 
-def _flag_expression(criterion: Criterion) -> dict:
+def _match_expression(criterion: Criterion) -> dict:
+    """True when the listing meets the criterion. A missing or null field yields false on every
+    MongoDB ($in of null, and $indexOfCP of null is null, which is not >= 0)."""
     if criterion.name == "jobTitleOrSeniority":
         clauses = []
         if criterion.values:
-            clauses.append({"$in": [{"$ifNull": ["$seniority", ""]}, list(criterion.values)]})
+            clauses.append({"$in": ["$seniority", list(criterion.values)]})
         # $indexOfCP instead of $regexMatch: no escaping, and portable to every server we run on.
-        clauses += [{"$gte": [{"$indexOfCP": [{"$ifNull": ["$job_title_key", ""]}, k]}, 0]} for k in criterion.keywords]
-        condition = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-    else:
-        condition = {"$in": [{"$ifNull": [f"${_FIELD[criterion.name]}", ""]}, list(criterion.values)]}
-    return {"$cond": [condition, 1, 0]}
+        clauses += [{"$gte": [{"$indexOfCP": ["$job_title_key", k]}, 0]} for k in criterion.keywords]
+        return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+    return {"$in": [f"${_FIELD[criterion.name]}", list(criterion.values)]}
 
 
-def flag_field(name: str) -> str:
-    return f"_match_{name}"
+def score_stage(icp) -> dict:
+    """One ``$addFields`` stage giving each listing its ``score`` for this buyer (None without ICP).
 
-
-def score_stages(icp) -> list[dict]:
-    """``$addFields`` stages giving each listing ``score`` and one 0/1 flag per criterion."""
+    The denominator is known before the query (it depends on the buyer only), so the stage is
+    a sum of ``$cond`` weights, scaled and rounded half up: the cheapest expression that
+    computes exactly what ``score_listing`` does.
+    """
     criteria = criteria_for(icp)
     if not criteria:
-        return [{"$addFields": {"score": None}}]
-    flags = {flag_field(c.name): _flag_expression(c) for c in criteria}
-    matched_weight = {"$add": [{"$multiply": [f"${flag_field(c.name)}", c.weight]} for c in criteria]}
+        return {"$addFields": {"score": None}}
+    matched_weight = {"$add": [{"$cond": [_match_expression(c), c.weight, 0]} for c in criteria]}
     total = sum(c.weight for c in criteria)
-    score = {"$floor": {"$add": [{"$divide": [{"$multiply": [100, matched_weight]}, total]}, 0.5]}}
-    return [{"$addFields": flags}, {"$addFields": {"score": score}}]
-
-
-def matched_from_row(icp, row: dict) -> list[str]:
-    """The criteria names whose flag the aggregation set on this row (flags come back as 0/1)."""
-    return [c.name for c in criteria_for(icp) if row.get(flag_field(c.name))]
+    return {"$addFields": {"score": {"$floor": {"$add": [
+        {"$divide": [{"$multiply": [100, matched_weight]}, total]}, 0.5]}}}}

@@ -178,15 +178,12 @@ def refresh_snapshot(lead_id: str) -> None:
 
 # --- browse ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class BrowseQuery:
-    """The aggregation stages of one buyer's browse: match, score, score filter."""
-    stages: list
-    count_stages: list
+def browse_pipelines(partner: Partner, args: dict) -> tuple[list, list]:
+    """The count pipeline and the page pipeline; the only database call is the buyer's own e-mails.
 
-
-def browse_query(partner: Partner, args: dict) -> BrowseQuery:
-    """Build the pipeline; the only database call is the buyer's own e-mail addresses."""
+    The score is computed for every matching listing only when it decides the order or the
+    filter; sorted by newest or price, only the page's rows are scored (after ``$limit``).
+    """
     match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
     # Leads the buyer already owns (live ones): fetched once, so the exclusion stays in $match.
     owned = sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
@@ -205,39 +202,43 @@ def browse_query(partner: Partner, args: dict) -> BrowseQuery:
         match["price"] = price
     if args.get("q"):
         match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
-    stages = [{"$match": match}, *scoring.score_stages(partner.icp)]
+    score = scoring.score_stage(partner.icp)
+    sort = args.get("sort") or "score"
+    page_window = [{"$sort": _SORTS[sort]}, {"$skip": (args["page"] - 1) * args["perPage"]},
+                   {"$limit": args["perPage"]}]
     if args.get("minScore") is not None:
-        stages.append({"$match": {"score": {"$gte": args["minScore"]}}})
-        count_stages = list(stages)
-    else:
-        count_stages = [{"$match": match}]  # the score is not needed to count
-    return BrowseQuery(stages, count_stages)
+        scored = [{"$match": match}, score, {"$match": {"score": {"$gte": args["minScore"]}}}]
+        return scored + [{"$count": "n"}], scored + page_window + [{"$project": _HIDDEN_FROM_BROWSE}]
+    count = [{"$match": match}, {"$count": "n"}]
+    if sort == "score":
+        return count, [{"$match": match}, score, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
+    return count, [{"$match": match}, *page_window, score, {"$project": _HIDDEN_FROM_BROWSE}]
 
 
 def browse(partner: Partner, args: dict) -> dict:
     """One page of listed leads for a buyer, scored and sorted in the database (3 round trips)."""
-    query = browse_query(partner, args)
+    count_pipeline, page_pipeline = browse_pipelines(partner, args)
     page, per_page = args["page"], args["perPage"]
     collection = Listing._get_collection()
     # Two pipelines, not one $facet: $group/$count inside $facet is wrong on some servers.
-    counted = list(collection.aggregate(query.count_stages + [{"$count": "n"}]))
+    counted = list(collection.aggregate(count_pipeline))
     total = int(counted[0]["n"]) if counted else 0
-    rows = list(collection.aggregate(query.stages + [
-        {"$sort": _SORTS[args.get("sort") or "score"]},
-        {"$skip": (page - 1) * per_page},
-        {"$limit": per_page},
-        {"$project": _HIDDEN_FROM_BROWSE},
-    ]))
+    rows = list(collection.aggregate(page_pipeline))
     items = [card_from_row(partner, row) for row in rows]
     return {"items": items, "total": total, "page": page, "perPage": per_page,
             "pages": (total + per_page - 1) // per_page}
 
 
 def card_from_row(partner: Partner, row: dict) -> dict:
-    """A browse card from a raw aggregation row (ids come back as strings, flags as 0/1)."""
+    """A browse card from a raw aggregation row (ids come back as strings).
+
+    The score is the database's; the criteria that matched are named by the same definition
+    in Python for the page's rows only (tests hold the two to agreement).
+    """
     score = row.get("score")
+    _score, matched = scoring.score_listing(partner.icp, row)
     return {**row, "id": str(row["_id"]), "icp_score": int(score) if score is not None else None,
-            "matched_criteria": scoring.matched_from_row(partner.icp, row)}
+            "matched_criteria": matched}
 
 
 # --- detail and views ----------------------------------------------------------------------

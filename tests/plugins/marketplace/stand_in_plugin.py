@@ -3,7 +3,7 @@
 What it answers is set per test through ``app.extensions`` (see conftest.py), so one plugin
 serves every test without global state.
 """
-from flask import current_app
+import flask
 
 from pc_app import hookimpl
 
@@ -21,11 +21,11 @@ def pc_on_event(app, event):
 @hookimpl
 def pc_listing_vetoes(partner, lead):
     """Veto listing for the partners a test named, as payments would without payouts."""
-    vetoes = current_app.extensions.get("marketplace_vetoes", {})
+    vetoes = flask.current_app.extensions.get("marketplace_vetoes", {})
     return list(vetoes.get(str(partner.id), []))
 
 
 @hookimpl
 def pc_buyer_relationship(listing, partner):
     """Say 'reserved' or 'purchased' for the (listing, partner) pairs a test named."""
-    return current_app.extensions.get("marketplace_relationships", {}).get((str(listing.id), str(partner.id)))
+    return flask.current_app.extensions.get("marketplace_relationships", {}).get((str(listing.id), str(partner.id)))

@@ -119,6 +119,9 @@ def test_sort_newest_and_by_price(market, seller, buyer):
     assert ids(market.browse(buyer, sort="newest")) == [c["id"], b["id"], a["id"]]
     assert ids(market.browse(buyer, sort="price")) == [b["id"], c["id"], a["id"]]
     assert ids(market.browse(buyer, sort="-price")) == [a["id"], c["id"], b["id"]]
+    # Whatever the order, each card carries the buyer's score for it.
+    assert [card["icpScore"] for card in market.browse(buyer, sort="price")["items"]] == [65, 100, 100]
+    assert ids(market.browse(buyer, sort="price", minScore=100)) == [c["id"], a["id"]]
 
 
 def test_buyer_without_icp_sees_null_scores_newest_first(market, seller, actors):

@@ -1,0 +1,174 @@
+"""Benchmark of marketplace browse: requests/s, p50/p95 and database round trips at growing sizes.
+
+Usage: python benchmarks/marketplace_browse.py [SIZE ...]   (default 1000 10000 100000)
+
+Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds listings
+with insert_many and 50 buyers with varied ICPs, then browses page 1 and page 50 (25 per page,
+default sort by ICP score) through the app in process (Flask test client: no HTTP server, so
+the figures are app + database). Each measurement is bounded by time and by count; a size
+whose seeding or first request would not fit the budget is reported as skipped, never hung on.
+nx-27017 is SQLite behind the wire protocol: read the figures as this machine's stand-in, not
+as MongoDB's.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pc_app import create_app, devstack  # noqa: E402
+from pc_app.core import vocabulary as v  # noqa: E402
+from pc_app.db import new_id  # noqa: E402
+from pc_app.testing import CommandCounter  # noqa: E402
+
+BUYERS = 50
+SELLERS = 20
+LEADS_PER_BUYER = 20
+PER_PAGE = 25
+MEASURE_SECONDS = 15.0     # per (size, page) measurement
+MAX_REQUESTS = 200         # per (size, page) measurement
+SEED_BUDGET_SECONDS = 240  # refuse a size whose seeding is estimated to take longer
+BATCH = 1000
+
+COUNTRIES = ["US", "GB", "DE", "FR", "CA", "AU", "NL", "ES"]
+TITLES = ["VP of Sales", "Head of Marketing", "CTO", "Chief Revenue Officer", "Sales Manager",
+          "Procurement Director", "Software Engineer", "Operations Lead"]
+
+
+def random_icp(rng: random.Random) -> dict:
+    """Varied ICPs: some empty criteria, some broad, some narrow; a few buyers have none at all."""
+    def some(values, max_n):
+        return rng.sample(list(values), rng.randint(0, max_n))
+    if rng.random() < 0.1:
+        return {}
+    return {"industries": some(v.INDUSTRIES, 4), "company_sizes": some(v.COMPANY_SIZES, 3),
+            "countries": some(COUNTRIES, 3), "job_titles": some(["sales", "marketing", "revenue", "cto"], 2),
+            "seniorities": some(v.SENIORITIES, 2)}
+
+
+def listing_docs(rng: random.Random, n: int, sellers: list[str], start) -> list[dict]:
+    import datetime as dt
+
+    docs = []
+    for i in range(n):
+        lead = new_id()
+        title = rng.choice(TITLES)
+        created = start + dt.timedelta(seconds=i)
+        docs.append({
+            "_id": new_id(), "lead": lead, "seller": rng.choice(sellers), "open_key": lead,
+            "price": rng.randrange(500, 200_000), "currency": "usd", "status": "listed",
+            "industry": rng.choice(v.INDUSTRIES), "company_size": rng.choice(v.COMPANY_SIZES),
+            "country": rng.choice(COUNTRIES), "job_title": title, "job_title_key": title.lower(),
+            "seniority": rng.choice(v.SENIORITIES), "company": f"Company {rng.randrange(10_000)}",
+            "first_name": "Alex", "masked_email": "a***@example.com", "masked_phone": "+1 (415) ***-0123",
+            "lead_created_at": created, "email": f"lead-{lead}@example.com", "view_count": 0,
+            "unique_viewers": [], "listed_at": created, "created_at": created, "updated_at": created,
+        })
+    return docs
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure(client, headers: list[dict], page: int, counter: CommandCounter) -> dict:
+    timings, commands = [], 0
+    deadline = time.monotonic() + MEASURE_SECONDS
+    while len(timings) < MAX_REQUESTS and time.monotonic() < deadline:
+        h = headers[len(timings) % len(headers)]
+        with counter:
+            t0 = time.perf_counter()
+            response = client.get("/v1/marketplace/leads", query_string={"page": page, "perPage": PER_PAGE},
+                                  headers=h)
+            timings.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.get_json()
+        commands += counter.count
+    return {"n": len(timings), "rps": len(timings) / sum(timings), "p50": percentile(timings, 0.5) * 1000,
+            "p95": percentile(timings, 0.95) * 1000, "trips": commands / len(timings)}
+
+
+def main(argv: list[str]) -> int:
+    import datetime as dt
+
+    sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in argv) or [1_000, 10_000, 100_000]
+    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
+    mongo = devstack.start_mongo(workdir)
+    redis = devstack.start_redis(workdir)
+    counter = CommandCounter()
+    try:
+        app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url, "MONGODB_DB": "bench",
+                          "REDIS_URL": redis.url, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
+                          "MONGODB_EVENT_LISTENERS": [counter], "CORS_ORIGINS": ["http://localhost:3001"]})
+        rng = random.Random(42)
+        with app.app_context():
+            from pc_app.auth import issue_tokens
+            from pc_app.core.leads.services import create_lead
+            from pc_app.core.models import User
+            from pc_app.core.partners.services import create_partner
+            from pc_app.db import ensure_indexes
+            from plugins.marketplace.models import Listing
+
+            ensure_indexes(app.extensions["pc_models"])
+            sellers = [str(create_partner(f"Seller {i}", status="active").id) for i in range(SELLERS)]
+            headers = []
+            for i in range(BUYERS):
+                partner = create_partner(f"Buyer {i}", status="active", icp=random_icp(rng))
+                user = User(email=f"buyer{i}@bench.test", name=f"Buyer {i}", partner=partner.id,
+                            is_partner_owner=True).save()
+                headers.append({"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"})
+                for j in range(LEADS_PER_BUYER):
+                    create_lead(partner.id, {"first_name": "Own", "email": f"own{i}-{j}@example.com"}, "system")
+            collection = Listing._get_collection()
+
+        print(f"marketplace browse benchmark: {BUYERS} buyers with varied ICPs, {SELLERS} sellers, "
+              f"{PER_PAGE} per page, sort=score; nx-27017 + Redis on this machine, in-process client")
+        print(f"each measurement: at most {MAX_REQUESTS} requests or {MEASURE_SECONDS:.0f} s")
+        print(f"{'listings':>9} {'page':>4} {'reqs':>5} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'trips/req':>9}")
+        client = app.test_client()
+        seeded, insert_rate = 0, None
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        for size in sizes:
+            missing = size - seeded
+            if insert_rate and missing / insert_rate > SEED_BUDGET_SECONDS:
+                print(f"{size:>9}  skipped: seeding {missing} more listings would take about "
+                      f"{missing / insert_rate:.0f} s at the measured {insert_rate:.0f} inserts/s "
+                      f"(budget {SEED_BUDGET_SECONDS} s)")
+                continue
+            t0 = time.perf_counter()
+            with app.app_context():
+                while seeded < size:
+                    n = min(BATCH, size - seeded)
+                    collection.insert_many(listing_docs(rng, n, sellers, start + dt.timedelta(days=seeded)),
+                                           ordered=False)
+                    seeded += n
+            if missing:
+                insert_rate = missing / (time.perf_counter() - t0)
+            # One probe request first: if a single browse is already beyond the budget, say so.
+            t0 = time.perf_counter()
+            client.get("/v1/marketplace/leads", headers=headers[0])
+            probe = time.perf_counter() - t0
+            if probe > MEASURE_SECONDS:
+                print(f"{size:>9}  skipped: one browse took {probe:.1f} s (over the {MEASURE_SECONDS:.0f} s budget)")
+                continue
+            for page in (1, 50):
+                r = measure(client, headers, page, counter)
+                print(f"{size:>9} {page:>4} {r['n']:>5} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+                      f"{r['trips']:>9.1f}")
+            sys.stdout.flush()
+        if insert_rate:
+            print(f"seeding rate (insert_many, batches of {BATCH}): {insert_rate:.0f} listings/s")
+    finally:
+        redis.stop()
+        mongo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
