@@ -68,7 +68,8 @@ def test_every_setting_the_app_reads_comes_from_the_configmap_or_the_secret(sett
 
 def test_secrets_live_only_in_the_secret_and_it_holds_placeholders_the_app_refuses():
     secret, config = provided("Secret"), provided("ConfigMap")
-    for name in ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY", "MAILGUN_API_KEY", "MONGODB_URL", "REDIS_URL"):
+    for name in ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY", "MAILGUN_API_KEY", "MONGODB_URL", "REDIS_URL",
+                 "HUBSPOT_CLIENT_SECRET", "HUBSPOT_APP_SECRET"):
         assert name in secret and name not in config
     assert all(value == "" or "REPLACE_ME" in value or "PASSWORD" in value for value in secret.values())
     with pytest.raises(ConfigError):
