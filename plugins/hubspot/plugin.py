@@ -1,1 +1,76 @@
-"""Hook implementations of this plugin (filled in by its issue)."""
+"""Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, command, onboarding."""
+from pc_app import hookimpl
+
+
+@hookimpl
+def pc_config_defaults():
+    """Declare the HubSpot app credentials, endpoints, scopes and retry bounds."""
+    return {
+        "HUBSPOT_CLIENT_ID": ("", "str"),
+        "HUBSPOT_CLIENT_SECRET": ("", "str"),
+        "HUBSPOT_APP_SECRET": ("", "str"),
+        "HUBSPOT_REDIRECT_URI": ("http://localhost:3000/v1/integrations/hubspot/callback", "str"),
+        "HUBSPOT_API_BASE": ("https://api.hubapi.com", "str"),
+        "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "str"),
+        "HUBSPOT_SCOPES": (["oauth", "crm.objects.deals.read", "crm.objects.deals.write",
+                            "crm.schemas.deals.read", "crm.schemas.deals.write"], "list"),
+        "HUBSPOT_RETRY_ATTEMPTS": (4, "int"),
+        "HUBSPOT_RETRY_BACKOFF_MS": (500, "int"),
+        "HUBSPOT_RETRY_MAX_DELAY_MS": (30000, "int"),
+        "HUBSPOT_TIMEOUT_SECONDS": (20, "int"),
+        "HUBSPOT_REFRESH_LOCK_WAIT_SECONDS": (30, "int"),
+    }
+
+
+@hookimpl
+def pc_register_blueprints(app):
+    """Register the HubSpot integration routes."""
+    from .routes import blp
+
+    return [blp]
+
+
+@hookimpl
+def pc_register_models():
+    """Declare the HubSpotConnection document."""
+    from .models import HubSpotConnection
+
+    return [HubSpotConnection]
+
+
+@hookimpl
+def pc_register_jobs():
+    """Refresh HubSpot tokens expiring within 10 minutes, every 5 minutes."""
+    from pc_app.jobs import JobSpec
+
+    return [JobSpec(id="hubspot.refresh_tokens", func="plugins.hubspot.jobs.refresh_expiring_tokens", interval=300,
+                    queue="default", timeout=240, description="Refresh HubSpot tokens expiring within 10 minutes")]
+
+
+@hookimpl
+def pc_register_commands(cli):
+    """Add ``pc-app rotate-keys``: re-encrypt every stored HubSpot token with the current key."""
+    import click
+
+    @cli.command("rotate-keys")
+    def rotate_keys():
+        """Re-encrypt every stored HubSpot token with ENCRYPTION_KEY (old keys in ENCRYPTION_KEYS_OLD)."""
+        from pc_app import create_app
+
+        from .services import rotate_token_keys
+
+        app = create_app()
+        with app.app_context():
+            counts = rotate_token_keys()
+        click.echo(f"tokens re-encrypted: {counts['rotated']}, already current: {counts['current']}, "
+                   f"unreadable: {counts['failed']}")
+        if counts["failed"]:
+            raise click.ClickException("Some tokens could not be decrypted with any configured key.")
+
+
+@hookimpl
+def pc_onboarding_steps(partner):
+    """Contribute ``hubspotConnected``: the partner has a healthy HubSpot connection."""
+    from .services import hubspot_connected_step
+
+    return [hubspot_connected_step(partner)]
