@@ -1,0 +1,51 @@
+"""Round-trip budgets: a request costs a fixed number of database commands, whatever the page size."""
+import pytest
+
+
+def _seed_leads(app, partner_id, count):
+    from pc_app.core.models import Lead
+
+    with app.app_context():
+        Lead.objects.insert([Lead(partner=partner_id, first_name=f"Lead{i}", email=f"lead{i}@example.com",
+                                  email_key=Lead.make_email_key(partner_id, f"lead{i}@example.com"),
+                                  notes=[]) for i in range(count)], load_bulk=False)
+
+
+def _commands_for(client, db_commands, url, headers):
+    with db_commands:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return list(db_commands.commands), response.get_json()
+
+
+@pytest.mark.parametrize("page_size", [5, 100])
+def test_lead_list_costs_four_commands_whatever_the_page_size(app, client, actors, db_commands, page_size):
+    seller = actors.partner_owner()
+    _seed_leads(app, seller.partner_id, 120)
+    commands, body = _commands_for(client, db_commands, f"/v1/leads?perPage={page_size}", seller.headers)
+    assert len(body["items"]) == page_size and body["total"] == 120
+    # the signed-in user, their partner, the total (count_documents), the page
+    assert commands == ["find", "find", "aggregate", "find"]
+
+
+def test_lead_list_with_filters_costs_the_same(app, client, actors, db_commands):
+    seller = actors.partner_owner()
+    _seed_leads(app, seller.partner_id, 10)
+    commands, _body = _commands_for(client, db_commands, "/v1/leads?perPage=5&dealStatus=new&country=US&q=lead"
+                                    "&minDealAmount=0&sort=-dealAmount", seller.headers)
+    assert commands == ["find", "find", "aggregate", "find"]
+
+
+def test_me_costs_two_commands(client, actors, db_commands):
+    owner = actors.partner_owner()
+    commands, body = _commands_for(client, db_commands, "/v1/auth/me", owner.headers)
+    assert body["partner"]["id"] == owner.partner_id
+    assert commands == ["find", "find"]  # the user, their partner
+
+
+def test_lead_detail_costs_three_commands(app, client, actors, db_commands):
+    seller = actors.partner_owner()
+    _seed_leads(app, seller.partner_id, 1)
+    lead_id = client.get("/v1/leads", headers=seller.headers).get_json()["items"][0]["id"]
+    commands, _body = _commands_for(client, db_commands, f"/v1/leads/{lead_id}", seller.headers)
+    assert commands == ["find", "find", "find"]
