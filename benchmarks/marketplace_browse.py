@@ -4,7 +4,7 @@ Usage: python benchmarks/marketplace_browse.py [SIZE ...]   (default 1000 10000 
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds listings
 with insert_many and 50 buyers with varied ICPs, then browses page 1 and page 50 (25 per page,
-default sort by ICP score) through the app in process (Flask test client: no HTTP server, so
+sorted by ICP score (the default) and, for contrast, by newest) through the app in process (Flask test client: no HTTP server, so
 the figures are app + database). Each measurement is bounded by time and by count; a size
 whose seeding or first request would not fit the budget is reported as skipped, never hung on.
 nx-27017 is SQLite behind the wire protocol: read the figures as this machine's stand-in, not
@@ -78,14 +78,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def measure(client, headers: list[dict], page: int, counter: CommandCounter) -> dict:
+def measure(client, headers: list[dict], page: int, counter: CommandCounter, sort: str = "score") -> dict:
     timings, commands = [], 0
     deadline = time.monotonic() + MEASURE_SECONDS
     while len(timings) < MAX_REQUESTS and time.monotonic() < deadline:
         h = headers[len(timings) % len(headers)]
         with counter:
             t0 = time.perf_counter()
-            response = client.get("/v1/marketplace/leads", query_string={"page": page, "perPage": PER_PAGE},
+            response = client.get("/v1/marketplace/leads", query_string={"page": page, "perPage": PER_PAGE, "sort": sort},
                                   headers=h)
             timings.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.get_json()
@@ -130,7 +130,7 @@ def main(argv: list[str]) -> int:
         print(f"marketplace browse benchmark: {BUYERS} buyers with varied ICPs, {SELLERS} sellers, "
               f"{PER_PAGE} per page, sort=score; nx-27017 + Redis on this machine, in-process client")
         print(f"each measurement: at most {MAX_REQUESTS} requests or {MEASURE_SECONDS:.0f} s")
-        print(f"{'listings':>9} {'page':>4} {'reqs':>5} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'trips/req':>9}")
+        print(f"{'listings':>9} {'sort':>6} {'page':>4} {'reqs':>5} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'trips/req':>9}")
         client = app.test_client()
         seeded, insert_rate = 0, None
         start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -157,9 +157,9 @@ def main(argv: list[str]) -> int:
             if probe > MEASURE_SECONDS:
                 print(f"{size:>9}  skipped: one browse took {probe:.1f} s (over the {MEASURE_SECONDS:.0f} s budget)")
                 continue
-            for page in (1, 50):
-                r = measure(client, headers, page, counter)
-                print(f"{size:>9} {page:>4} {r['n']:>5} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+            for sort, page in (("score", 1), ("score", 50), ("newest", 1), ("newest", 50)):
+                r = measure(client, headers, page, counter, sort)
+                print(f"{size:>9} {sort:>6} {page:>4} {r['n']:>5} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
                       f"{r['trips']:>9.1f}")
             sys.stdout.flush()
         if insert_rate:
