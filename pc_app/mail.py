@@ -81,8 +81,19 @@ class MailgunMailer(Mailer):
         if response.status_code == 401:
             raise MailError("Mailgun refused the API key (401).")
         if response.status_code >= 400:
-            raise MailError(f"Mailgun answered {response.status_code}: {response.text[:200]}")
-        return response.json().get("id", "")
+            raise MailError(f"Mailgun answered {response.status_code}: {self._explanation(response)}")
+        try:
+            return response.json().get("id", "")
+        except ValueError:
+            raise MailError(f"Mailgun answered {response.status_code} with a body that is not JSON.") from None
+
+    def _explanation(self, response) -> str:
+        """Mailgun's own message (JSON ``message``, else the text), never echoing our API key."""
+        try:
+            text = str(response.json().get("message") or response.text)
+        except ValueError:
+            text = response.text
+        return " ".join(text.replace(self.api_key, "***").split())[:200] or "no explanation given"
 
 
 def mailer_for(config: dict) -> Mailer:
