@@ -83,16 +83,20 @@ class MailgunMailer(Mailer):
         if response.status_code >= 400:
             raise MailError(f"Mailgun answered {response.status_code}: {self._explanation(response)}")
         try:
-            return response.json().get("id", "")
+            body = response.json()
         except ValueError:
-            raise MailError(f"Mailgun answered {response.status_code} with a body that is not JSON.") from None
+            body = None
+        if not isinstance(body, dict):
+            raise MailError(f"Mailgun answered {response.status_code} with a body that is not a JSON object.")
+        return str(body.get("id", ""))
 
     def _explanation(self, response) -> str:
         """Mailgun's own message (JSON ``message``, else the text), never echoing our API key."""
         try:
-            text = str(response.json().get("message") or response.text)
+            body = response.json()
         except ValueError:
-            text = response.text
+            body = None
+        text = str(body.get("message") or response.text) if isinstance(body, dict) else response.text
         return " ".join(text.replace(self.api_key, "***").split())[:200] or "no explanation given"
 
 
