@@ -63,7 +63,7 @@ def init_database(app) -> int:
 def seed_platform_owner(app) -> str:
     """Create the owner from INITIAL_OWNER_* once; returns a sentence saying what happened."""
     from .core.passwords import password_problems
-    from .core.users.services import seed_owner
+    from .core.users.services import OwnerSeedConflict, seed_owner
 
     email, password = app.config["INITIAL_OWNER_EMAIL"], app.config["INITIAL_OWNER_PASSWORD"]
     if not password:
@@ -72,7 +72,10 @@ def seed_platform_owner(app) -> str:
     if problems:
         raise click.ClickException("INITIAL_OWNER_PASSWORD: " + " ".join(problems))
     with app.app_context():
-        user, created = seed_owner(email, password, app.config["INITIAL_OWNER_NAME"])
+        try:
+            user, created = seed_owner(email, password, app.config["INITIAL_OWNER_NAME"])
+        except OwnerSeedConflict as exc:
+            raise click.ClickException(str(exc)) from None
     return f"owner {user.email} {'created' if created else 'already exists'}"
 
 

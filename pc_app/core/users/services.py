@@ -60,9 +60,23 @@ def end_all_sessions(user: User) -> None:
     user.reload()
 
 
+class OwnerSeedConflict(Exception):
+    """The configured owner e-mail belongs to a user who is not the platform owner."""
+
+
 def seed_owner(email: str, password: str, name: str) -> tuple[User, bool]:
-    """Create the platform owner once; later runs find it and change nothing."""
-    existing = User.objects(email=email.lower()).first()
-    if existing is not None:
-        return existing, False
-    return create_user(email, name, role="owner", password=password), True
+    """Create the platform owner once; later runs (and racing runs) find it and change nothing.
+
+    There is one owner: when one exists under another e-mail, it is returned unchanged.
+    """
+    email = email.strip().lower()
+    existing = User.objects(email=email).first() or User.objects(role="owner").order_by("created_at").first()
+    if existing is None:
+        try:
+            return create_user(email, name, role="owner", password=password), True
+        except EmailTaken:
+            existing = User.objects(email=email).first()  # another process seeded it a moment ago
+    if existing.role != "owner":
+        raise OwnerSeedConflict(f"INITIAL_OWNER_EMAIL {email} belongs to a user with role '{existing.role}', "
+                                f"not to the platform owner; choose another address.")
+    return existing, False
