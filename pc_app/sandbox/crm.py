@@ -178,6 +178,26 @@ def create_deal():
     return jsonify(_full_view(deal)), 201
 
 
+@crm_blp.get("/crm/v3/objects/deals")
+def list_deals():
+    """A page of deals in id order: ``limit`` (at most 100), ``after``, ``properties``, ``archived``."""
+    try:
+        limit = int(request.args.get("limit", 10))
+        offset = int(request.args.get("after") or 0)
+    except ValueError:
+        return _validation_error("limit and after must be numbers.")
+    if not 1 <= limit <= BATCH_LIMIT:
+        return _validation_error(f"limit must be between 1 and {BATCH_LIMIT}.")
+    archived = request.args.get("archived") == "true"
+    deals = sorted((d for d in _portal().deals.values() if d["archived"] == archived), key=lambda d: int(d["id"]))
+    page = deals[offset:offset + limit]
+    properties = _requested_properties(request.args.get("properties"))
+    answer = {"results": [deal_view(d, properties) for d in page]}
+    if offset + limit < len(deals):
+        answer["paging"] = {"next": {"after": str(offset + limit)}}
+    return jsonify(answer)
+
+
 @crm_blp.get("/crm/v3/objects/deals/<deal_id>")
 def get_deal(deal_id):
     """Read one deal (archived ones only with ``archived=true``)."""

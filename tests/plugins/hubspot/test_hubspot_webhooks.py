@@ -1,0 +1,130 @@
+"""HubSpot's inbound webhooks: v3 signature on the raw body, 5-minute window, de-duplication by event id."""
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+
+import pytest
+
+URL = "/v1/integrations/hubspot/webhooks"
+FULL_URL = "http://localhost" + URL
+SECRET = "webhook-app-secret"
+
+
+def sign(body: bytes, timestamp: str, secret: str = SECRET, uri: str = FULL_URL) -> str:
+    message = b"POST" + uri.encode() + body + timestamp.encode()
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def deliver(client, events, *, timestamp=None, secret=SECRET, signature=None):
+    body = json.dumps(events).encode()
+    timestamp = timestamp or str(int(time.time() * 1000))
+    headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
+               "X-HubSpot-Signature-v3": signature or sign(body, timestamp, secret)}
+    return client.post(URL, data=body, headers=headers)
+
+
+def change_event(event_id, portal, **extra):
+    return {"eventId": event_id, "subscriptionId": 1, "portalId": portal, "appId": 424242,
+            "occurredAt": int(time.time() * 1000), "subscriptionType": "deal.propertyChange", "attemptNumber": 0,
+            "objectId": 5001, "propertyName": "dealstage", "propertyValue": "closedwon", "changeSource": "CRM_UI",
+            **extra}
+
+
+def test_signed_events_are_accepted_and_handed_on(client, connected, events):
+    owner, portal = connected
+    response = deliver(client, [change_event(1, portal), change_event(2, portal, propertyName="amount")])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"received": 2, "accepted": 2, "duplicates": 0}
+    [received] = events.named("hubspot.webhook_received")
+    assert received.partner_ids == (owner.partner_id,)
+    assert received.payload["portalId"] == portal
+    assert [e["eventId"] for e in received.payload["events"]] == [1, 2]
+
+
+def test_wrong_signature_is_refused(client, connected, events):
+    _owner, portal = connected
+    response = deliver(client, [change_event(1, portal)], secret="someone-else")
+    assert response.status_code == 401
+    assert response.get_json()["errors"] == {"signature": ["signature_invalid"]}
+    assert events.named("hubspot.webhook_received") == []
+
+
+def test_body_changed_after_signing_is_refused(client, connected):
+    _owner, portal = connected
+    timestamp = str(int(time.time() * 1000))
+    signature = sign(json.dumps([change_event(1, portal)]).encode(), timestamp)
+    response = deliver(client, [change_event(1, portal, propertyValue="closedlost")], timestamp=timestamp,
+                       signature=signature)
+    assert response.status_code == 401
+
+
+def test_stale_timestamp_is_refused_even_when_signed(client, connected):
+    _owner, portal = connected
+    six_minutes_ago = str(int((time.time() - 360) * 1000))
+    response = deliver(client, [change_event(1, portal)], timestamp=six_minutes_ago)
+    assert response.status_code == 401
+    assert response.get_json()["errors"] == {"signature": ["timestamp_stale"]}
+
+
+def test_missing_headers_are_refused(client):
+    response = client.post(URL, json=[{"eventId": 1}])
+    assert response.status_code == 401
+
+
+def test_duplicate_event_is_handed_on_once(client, connected, events):
+    _owner, portal = connected
+    assert deliver(client, [change_event(7, portal)]).get_json()["accepted"] == 1
+    again = deliver(client, [change_event(7, portal), change_event(8, portal)])
+    assert again.status_code == 200
+    assert again.get_json() == {"received": 2, "accepted": 1, "duplicates": 1}
+    handed_on = [e["eventId"] for ev in events.named("hubspot.webhook_received") for e in ev.payload["events"]]
+    assert handed_on == [7, 8]
+
+
+def test_events_of_unknown_portals_are_acknowledged_but_ignored(client, connected, events):
+    response = deliver(client, [change_event(9, 123456)])
+    assert response.status_code == 200 and response.get_json()["accepted"] == 0
+    assert events.named("hubspot.webhook_received") == []
+
+
+def test_body_that_is_not_an_event_list_is_a_400(client):
+    body = b'{"not": "a list"}'
+    timestamp = str(int(time.time() * 1000))
+    response = client.post(URL, data=body, headers={"Content-Type": "application/json",
+                                                   "X-HubSpot-Request-Timestamp": timestamp,
+                                                   "X-HubSpot-Signature-v3": sign(body, timestamp)})
+    assert response.status_code == 400
+
+
+@pytest.fixture
+def live_app(app):
+    """The app served over real HTTP on a free port, so the sandbox can deliver webhooks to it."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_a_hubspot_user_edit_arrives_through_the_sandbox(app, connected, sandbox, events, live_app):
+    owner, portal = connected
+    from plugins.hubspot.services import HubSpotClientFactory
+    from hubspot.crm.deals import SimplePublicObjectInputForCreate
+
+    with app.app_context():
+        deal = HubSpotClientFactory().client_for(owner.partner_id).crm.deals.basic_api.create(
+            SimplePublicObjectInputForCreate(properties={"dealname": "Acme"}))
+    sandbox.admin.configure(webhookUrl=live_app + URL, appSecret=SECRET)
+
+    answer = sandbox.admin.user_changes_deal(portal, deal.id, {"dealstage": "closedwon"})
+
+    assert answer["delivery"]["status"] == 200
+    [received] = events.named("hubspot.webhook_received")
+    [event] = received.payload["events"]
+    assert (event["objectId"], event["propertyName"], event["propertyValue"]) == (int(deal.id), "dealstage",
+                                                                                 "closedwon")
