@@ -15,7 +15,7 @@ class HubSpotConnection(TimestampedDocument):
     meta = {"collection": "hubspot_connections", "indexes": [
         {"fields": ["partner"], "unique": True},
         {"fields": ["hub_id"], "unique": True, "sparse": True},
-        ("status", "expires_at_epoch"),
+        ("status", "expires_at"),
     ]}
 
     partner = RefField(required=True)
@@ -26,9 +26,6 @@ class HubSpotConnection(TimestampedDocument):
     access_token_enc = StringField(null=True)
     refresh_token_enc = StringField(null=True)
     expires_at = DateTimeField(null=True)
-    # The same instant in epoch seconds, for queries: a datetime written by $set is stored as a
-    # string by nx-27017 and cannot be range-compared there (see docs/development.md).
-    expires_at_epoch = IntField(null=True)
     status = StringField(choices=CONNECTION_STATUSES, default="healthy", required=True)
     status_reason = StringField(null=True, max_length=200)
     refresh_failures = IntField(default=0)

@@ -19,6 +19,9 @@ def pc_config_defaults():
         "HUBSPOT_RETRY_MAX_DELAY_MS": (30000, "int"),
         "HUBSPOT_TIMEOUT_SECONDS": (20, "int"),
         "HUBSPOT_REFRESH_LOCK_WAIT_SECONDS": (30, "int"),
+        # Public routes, per client address: the OAuth callback and HubSpot's webhook deliveries.
+        "HUBSPOT_RATELIMIT_CALLBACK": ("30 per minute", "str"),
+        "HUBSPOT_RATELIMIT_WEBHOOKS": ("1200 per minute", "str"),
     }
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from pc_app.api import Blueprint, abort, error_body
 from pc_app.auth import current_user, login_required, partner_for_request
+from pc_app.ratelimit import limiter, setting
 
 from . import services
 from .schemas import (AuthorizationUrlSchema, AuthorizeQueryArgsSchema, CallbackQueryArgsSchema,
@@ -43,6 +44,7 @@ def authorize(args):
 
 
 @blp.route("/callback")
+@limiter.limit(setting("HUBSPOT_RATELIMIT_CALLBACK"))
 @blp.arguments(CallbackQueryArgsSchema, location="query")
 @blp.response(302)
 def callback(args):
@@ -117,6 +119,7 @@ class Connection(MethodView):
 
 
 @blp.route("/webhooks", methods=["POST"])
+@limiter.limit(setting("HUBSPOT_RATELIMIT_WEBHOOKS"))
 @blp.response(200, WebhookAnswerSchema)
 @blp.alt_response(400, description="The body is not a JSON array of events")
 @blp.alt_response(401, description="Signature missing, wrong, or older than 5 minutes")

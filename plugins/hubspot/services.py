@@ -248,10 +248,7 @@ def refresh_token_of(connection: HubSpotConnection) -> str:
 
 
 def _expiry_fields(expires_in: int) -> dict:
-    expires_at = utcnow() + dt.timedelta(seconds=int(expires_in))
-    # The epoch copy is what queries filter on: a datetime written by $set is not comparable on
-    # every MongoDB-compatible server, an integer always is.
-    return {"expires_at": expires_at, "expires_at_epoch": int(expires_at.timestamp())}
+    return {"expires_at": utcnow() + dt.timedelta(seconds=int(expires_in))}
 
 
 def connect_partner(partner: Partner, code: str, actor: str) -> HubSpotConnection:
@@ -380,8 +377,8 @@ def refresh_expiring_connections(within_seconds: int = REFRESH_AHEAD_SECONDS) ->
     """Queue one refresh job per healthy connection whose token expires within the window."""
     from .jobs import refresh_connection_job
 
-    horizon = int(time.time()) + within_seconds
-    ids = [c.id for c in HubSpotConnection.objects(status="healthy", expires_at_epoch__lt=horizon).only("id")]
+    horizon = utcnow() + dt.timedelta(seconds=within_seconds)
+    ids = [c.id for c in HubSpotConnection.objects(status="healthy", expires_at__lt=horizon).only("id")]
     for connection_id in ids:
         enqueue(refresh_connection_job, connection_id, job_id=f"hubspot-refresh-{connection_id}")
     return ids
@@ -561,7 +558,7 @@ def disconnect(partner_id: str, actor: str) -> dict:
                 _upstream_failure(exc, "revoking the refresh token")
     HubSpotConnection.objects(id=connection.id).update_one(
         set__status="disconnected", unset__access_token_enc=True, unset__refresh_token_enc=True,
-        unset__hub_id=True, unset__expires_at=True, unset__expires_at_epoch=True, set__disconnected_at=utcnow(),
+        unset__hub_id=True, unset__expires_at=True, set__disconnected_at=utcnow(),
         set__updated_at=utcnow(), set__refresh_failures=0)
     emit("hubspot.disconnected", partner_ids=[partner_id], actor=actor,
          payload={"partnerId": str(partner_id), "hubId": connection.hub_id, "revokedAtHubSpot": revoked})

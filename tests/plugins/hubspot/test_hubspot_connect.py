@@ -199,3 +199,31 @@ def test_onboarding_step_follows_the_connection(app, actors, connected, client):
         not_done = pm.hook.pc_onboarding_steps(partner=Partner.objects(id=other.partner_id).get())
     assert [("hubspotConnected", True)] in done
     assert [("hubspotConnected", False)] in not_done
+
+
+def test_disconnect_erases_tokens_even_when_hubspot_fails_to_revoke(client, connected, sandbox, raw_stored, events):
+    owner, portal = connected
+    sandbox.admin.fail_next(503, count=None, path="/oauth/v1/refresh-tokens")
+    response = client.delete(f"/v1/integrations/hubspot/{owner.partner_id}", headers=owner.headers)
+    assert response.status_code == 200
+    assert response.get_json()["revokedAtHubSpot"] is False
+    doc = raw_stored(owner.partner_id)
+    assert doc["status"] == "disconnected" and "refresh_token_enc" not in doc
+    assert events.named("hubspot.disconnected")[0].payload["revokedAtHubSpot"] is False
+
+
+def test_callback_is_rate_limited(app, client):
+    app.config["HUBSPOT_RATELIMIT_CALLBACK"] = "2 per minute"
+    answers = [client.get("/v1/integrations/hubspot/callback?code=x&state=y").status_code for _ in range(3)]
+    assert answers == [302, 302, 429]
+
+
+def test_openapi_documents_the_hubspot_routes(client):
+    spec = client.get("/openapi.json").get_json()
+    paths = spec["paths"]
+    for path in ("/v1/integrations/hubspot/authorize", "/v1/integrations/hubspot/callback",
+                 "/v1/integrations/hubspot/{partner_id}/status", "/v1/integrations/hubspot/{partner_id}/create-pipeline",
+                 "/v1/integrations/hubspot/{partner_id}/stage-mapping", "/v1/integrations/hubspot/{partner_id}",
+                 "/v1/integrations/hubspot/webhooks"):
+        assert path in paths, path
+    assert "502" in paths["/v1/integrations/hubspot/{partner_id}/create-pipeline"]["post"]["responses"]
