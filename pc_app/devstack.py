@@ -61,8 +61,10 @@ def _spawn(name: str, cmd: list[str], port: int, workdir: Path, url: str, timeou
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}.log"
     log = open(log_path, "ab")
+    # Own session (a terminal's Ctrl-C reaches only our process, which stops services last) and
+    # gone with the process that started it, even when that one is killed outright.
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir,
-                            start_new_session=True)
+                            preexec_fn=_die_with_parent)
     service = RunningService(name, url, port, proc, log_path)
     atexit.register(service.stop)
     try:
