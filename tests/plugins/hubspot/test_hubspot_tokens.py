@@ -118,6 +118,11 @@ def test_invalid_grant_marks_the_connection_failed_and_tells_the_owner(app, clie
     with app.app_context(), pytest.raises(NotConnected):
         HubSpotClientFactory().client_for(owner.partner_id)
 
+    # Reconnecting the same portal makes the connection healthy again.
+    assert flow.connect(owner, status["hubId"])["status"] == "success"
+    healthy = client.get(f"/v1/integrations/hubspot/{owner.partner_id}/status", headers=owner.headers).get_json()
+    assert healthy["status"] == "healthy" and healthy["connected"] is True
+
 
 def test_three_failed_refreshes_mark_the_connection_failed_once(app, client, flow, actors, sandbox, events, outbox,
                                                                 jobs, stored):
