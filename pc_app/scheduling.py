@@ -19,8 +19,6 @@ from .jobs import JobSpec
 log = logging.getLogger("pc_app.scheduling")
 
 JOB_ID_PREFIX = "periodic-"
-# A cron spec has no interval to outlive; a day covers every schedule the plugins use.
-CRON_RESULT_TTL = 24 * 3600
 
 
 def scheduled_job_id(spec: JobSpec) -> str:
@@ -35,9 +33,24 @@ def spec_fingerprint(spec: JobSpec) -> str:
     return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def period_seconds(spec: JobSpec) -> int:
+    """Seconds between two runs: the interval, or the longest gap among a cron's next few runs."""
+    if spec.interval:
+        return spec.interval
+    from crontab import CronTab
+
+    cron, at, gaps = CronTab(spec.cron), dt.datetime(2026, 1, 1), []
+    at += dt.timedelta(seconds=cron.next(now=at, default_utc=True))
+    for _ in range(8):
+        gap = cron.next(now=at, default_utc=True)
+        gaps.append(gap)
+        at += dt.timedelta(seconds=gap)
+    return int(max(gaps))
+
+
 def result_ttl_for(spec: JobSpec) -> int:
-    """Longer than the interval: rq-scheduler silently drops a repeating job whose result expired."""
-    return spec.interval * 2 + 60 if spec.interval else CRON_RESULT_TTL
+    """Twice the period: rq-scheduler silently drops a repeating job whose stored job expired."""
+    return period_seconds(spec) * 2 + 60
 
 
 @dataclass

@@ -143,3 +143,10 @@ def test_scheduler_command_reconciles_at_start(scheduler, pc_services):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "1 cancelled" in result.stdout
     assert "periodic-plugin-that-was-removed" not in scheduler
+
+
+@pytest.mark.parametrize("spec_kwargs, period", [({"interval": 60}, 60), ({"cron": "*/5 * * * *"}, 300),
+                                                 ({"cron": "0 3 * * 1"}, 7 * 24 * 3600)])
+def test_stored_job_outlives_its_period(spec_kwargs, period):
+    spec = JobSpec(id="any", func="tests.runtime.sample_jobs.record_run", **spec_kwargs)
+    assert result_ttl_for(spec) > period
