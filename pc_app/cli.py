@@ -172,6 +172,8 @@ def dev(port, state_dir):
     started: list = []
     children = devstack.ChildProcesses()
     failed = False
+    # Stand-ins that call the API back (the HubSpot sandbox's webhooks) need its port.
+    os.environ["PC_DEV_PORT"] = str(port)
     try:
         env, started = _dev_environment(state)
         env.setdefault("INITIAL_OWNER_PASSWORD", os.environ.get("INITIAL_OWNER_PASSWORD") or _owner_password(state))
@@ -191,7 +193,8 @@ def dev(port, state_dir):
                    f"  Outbox       {base}/dev/outbox\n"
                    f"  MongoDB      {os.environ['MONGODB_URL']}\n"
                    f"  Redis        {os.environ['REDIS_URL']}\n"
-                   + "".join(f"  {k[:-8]:<12} {v}\n" for k, v in env.items() if k.endswith("_DISPLAY"))
+                   + "".join(f"  {k[:-8].replace('_', ' ').capitalize():<12} {v}\n"
+                           for k, v in env.items() if k.endswith("_DISPLAY"))
                    + f"  Owner        {app.config['INITIAL_OWNER_EMAIL']} / {os.environ['INITIAL_OWNER_PASSWORD']}\n"
                    "Ctrl-C stops everything.\n")
         while not children.exited():
