@@ -140,3 +140,15 @@ def test_gunicorn_config_disables_the_control_socket():
     settings = runpy.run_path(str(K8S.parent / "gunicorn.conf.py"))
     assert settings["control_socket_disable"] is True
     assert settings["graceful_timeout"] < 40
+
+
+def test_cronjobs_name_job_ids_the_installed_plugins_declare():
+    pm, infos = build_plugin_manager([])
+    declared = {spec.id for specs in pm.hook.pc_register_jobs() for spec in specs or []}
+    installed = {info.name for info in infos}
+    for cronjob in (d for d in all_documents() if d["kind"] == "CronJob"):
+        [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        job_id = next(e["value"] for e in container["env"] if e["name"] == "JOB_ID")
+        # A job of a plugin that is not installed yet cannot be checked; an installed one must match.
+        if job_id.split(".", 1)[0] in installed:
+            assert job_id in declared, f"{cronjob['metadata']['name']} calls {job_id}, declared: {sorted(declared)}"
