@@ -181,8 +181,10 @@ def refresh_snapshot(lead_id: str) -> None:
 def browse_pipelines(partner: Partner, args: dict) -> tuple[list, list]:
     """The count pipeline and the page pipeline; the only database call is the buyer's own e-mails.
 
-    The score is computed for every matching listing only when it decides the order or the
-    filter; sorted by newest or price, only the page's rows are scored (after ``$limit``).
+    The score is computed in the pipeline, for every matching listing, when it decides the
+    order or the filter. Sorted by newest or price, the pipeline stays a plain
+    match/sort/skip/limit (which servers can answer from an index) and the page's rows are
+    scored afterwards by the same definition (``card_from_row``).
     """
     match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
     # Leads the buyer already owns (live ones): fetched once, so the exclusion stays in $match.
@@ -212,7 +214,7 @@ def browse_pipelines(partner: Partner, args: dict) -> tuple[list, list]:
     count = [{"$match": match}, {"$count": "n"}]
     if sort == "score":
         return count, [{"$match": match}, score, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
-    return count, [{"$match": match}, *page_window, score, {"$project": _HIDDEN_FROM_BROWSE}]
+    return count, [{"$match": match}, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
 
 
 def browse(partner: Partner, args: dict) -> dict:
@@ -232,13 +234,13 @@ def browse(partner: Partner, args: dict) -> dict:
 def card_from_row(partner: Partner, row: dict) -> dict:
     """A browse card from a raw aggregation row (ids come back as strings).
 
-    The score is the database's; the criteria that matched are named by the same definition
-    in Python for the page's rows only (tests hold the two to agreement).
+    The criteria that matched, and the score of rows the pipeline did not score, come from
+    the same definition in Python for the page's rows only (a test holds both to agreement).
     """
-    score = row.get("score")
-    _score, matched = scoring.score_listing(partner.icp, row)
-    return {**row, "id": str(row["_id"]), "icp_score": int(score) if score is not None else None,
-            "matched_criteria": matched}
+    score, matched = scoring.score_listing(partner.icp, row)
+    if "score" in row:
+        score = None if row["score"] is None else int(row["score"])
+    return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}
 
 
 # --- detail and views ----------------------------------------------------------------------
