@@ -1,5 +1,6 @@
 """Pipelines and deals through the unmodified hubspot-api-client against the sandbox."""
 import datetime as dt
+import time
 
 import pytest
 from hubspot.crm.deals import (ApiException, BatchInputSimplePublicObjectBatchInput,
@@ -92,9 +93,9 @@ def test_search_by_last_modified_date_with_paging(connect, sandbox):
     _tokens, hub_id, client = connect()
     basic = client.crm.deals.basic_api
     old = [basic.create(SimplePublicObjectInputForCreate(properties={"dealname": f"old {i}"})) for i in range(2)]
+    time.sleep(0.01)  # timestamps have millisecond resolution: keep the cutoff apart from both sides
     cutoff = dt.datetime.now(dt.timezone.utc)
     cutoff_ms = str(int(cutoff.timestamp() * 1000))
-    import time
     time.sleep(0.01)
     new = [basic.create(SimplePublicObjectInputForCreate(properties={"dealname": f"new {i}"})) for i in range(3)]
     basic.update(old[0].id, SimplePublicObjectInput(properties={"amount": "1"}))
