@@ -1,0 +1,209 @@
+"""Benchmark of the lead list on gunicorn: requests/s and p50/p95 of GET /v1/leads against /healthz.
+
+Usage: python benchmarks/leads_list.py [--leads 10000] [--seconds 20] [--threads 2] [--workers 2]
+
+Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds one
+partner with --leads leads (insert_many), runs the app under gunicorn (a subprocess on
+127.0.0.1 and a free port) and measures, in one run, GET /v1/leads?page=2&perPage=50 and
+GET /healthz with a bounded loop of HTTP requests from --threads client threads (each
+endpoint gets half of --seconds, and at most 2,000 requests). Database round trips per
+request are counted in process with a pymongo CommandListener (pc_app.testing.CommandCounter)
+on the same database. nx-27017 is SQLite behind the wire protocol: read the figures as this
+machine's stand-in, not as MongoDB's. Results are printed, not asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from pc_app import create_app, devstack  # noqa: E402
+from pc_app.core import vocabulary as v  # noqa: E402
+from pc_app.db import new_id  # noqa: E402
+from pc_app.testing import CommandCounter  # noqa: E402
+
+JWT_SECRET = "benchmark-secret-" + "x" * 32
+LIST_PATH = "/v1/leads?page=2&perPage=50"
+MAX_REQUESTS = 2000
+BATCH = 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def seed(app, count: int) -> tuple[str, dict]:
+    """One active partner with its owner and ``count`` leads; returns the partner id and auth headers."""
+    from pc_app.auth import issue_tokens
+    from pc_app.core.models import Lead, User
+    from pc_app.core.partners.services import create_partner
+    from pc_app.db import ensure_indexes
+
+    with app.app_context():
+        ensure_indexes(app.extensions["pc_models"])
+        partner = create_partner("Benchmark Leads", status="active")
+        user = User(email="owner@bench.example", name="Bench Owner", role="user", partner=partner.id,
+                    is_partner_owner=True).save()
+        collection = Lead._get_collection()
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        for offset in range(0, count, BATCH):
+            docs = []
+            for i in range(offset, min(count, offset + BATCH)):
+                created = start + dt.timedelta(seconds=i)
+                email = f"lead{i}@company{i % 997}.example"
+                docs.append({
+                    "_id": new_id(), "partner": partner.id, "email_key": f"{partner.id}:{email}",
+                    "is_deleted": False, "first_name": f"First{i}", "last_name": f"Last{i}", "email": email,
+                    "phone": f"+1415555{i % 10000:04d}", "company": f"Company {i % 997}",
+                    "company_domain": f"company{i % 997}.example", "job_title": "VP Sales",
+                    "seniority": v.SENIORITIES[i % len(v.SENIORITIES)],
+                    "industry": v.INDUSTRIES[i % len(v.INDUSTRIES)],
+                    "company_size": v.COMPANY_SIZES[i % len(v.COMPANY_SIZES)], "country": "US",
+                    "deal_amount": (i * 37) % 500_000, "currency": "usd",
+                    "deal_status": v.DEAL_STATUSES[i % len(v.DEAL_STATUSES)], "notes": [], "source": "benchmark",
+                    "updated_by": "system", "created_at": created, "updated_at": created,
+                })
+            collection.insert_many(docs, ordered=False)
+        headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
+    return partner.id, headers
+
+
+def round_trips(app, headers: dict) -> dict[str, list[str]]:
+    """Database commands one request costs, counted in process by a pymongo CommandListener."""
+    counter = app.config["MONGODB_EVENT_LISTENERS"][0]
+    client = app.test_client()
+    found = {}
+    for path in (LIST_PATH, "/healthz"):
+        client.get(path, headers=headers)  # warm up: connection and caches
+        with counter:
+            response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        found[path] = list(counter.commands)
+    return found
+
+
+def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = devstack.free_port()
+    log = open(log_path, "ab")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "1", "--no-control-socket",
+         "--access-logfile", "/dev/null", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}; see {log_path}")
+        try:
+            if requests.get(base + "/readyz", timeout=2).status_code == 200:
+                return process, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"gunicorn did not become ready within 60 s; see {log_path}")
+
+
+def measure(base: str, path: str, headers: dict, seconds: float, threads: int) -> dict:
+    """A bounded loop: ``threads`` clients until ``seconds`` pass or MAX_REQUESTS are made."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client():
+        session = requests.Session()
+        while time.monotonic() < deadline:
+            with lock:
+                if len(latencies) + len(failures) >= MAX_REQUESTS:
+                    return
+            began = time.perf_counter()
+            response = session.get(base + path, headers=headers, timeout=30)
+            elapsed = time.perf_counter() - began
+            with lock:
+                (latencies if response.status_code == 200 else failures).append(
+                    elapsed if response.status_code == 200 else response.status_code)
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.perf_counter() - began
+    return {"requests": len(latencies), "failed": len(failures), "rps": len(latencies) / wall,
+            "p50": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
+            "p95": percentile(latencies, 0.95) * 1000 if latencies else float("nan"),
+            "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time, split between endpoints")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-leads-"))
+    mongo = devstack.start_mongo(workdir)
+    redis = devstack.start_redis(workdir)
+    gunicorn = None
+    try:
+        settings = {"PC_ENV": "development", "MONGODB_URL": mongo.url + "pc_bench", "REDIS_URL": redis.url,
+                    "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING"}
+        counter = CommandCounter()
+        app = create_app({**settings, "MONGODB_EVENT_LISTENERS": [counter]})
+        began = time.perf_counter()
+        _partner_id, headers = seed(app, args.leads)
+        seeded_in = time.perf_counter() - began
+        trips = round_trips(app, headers)
+
+        env = {**os.environ, **settings, "WEB_CONCURRENCY": str(args.workers)}
+        gunicorn, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log")
+        check = requests.get(base + LIST_PATH, headers=headers, timeout=30).json()
+        assert check["total"] == args.leads and len(check["items"]) == 50, check
+        results = {path: measure(base, path, headers, args.seconds / 2, args.threads)
+                   for path in (LIST_PATH, "/healthz")}
+
+        print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
+              f"gunicorn {args.workers} sync workers, {args.threads} client threads, "
+              f"{args.seconds / 2:.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
+              f"({os.cpu_count()} CPUs)\n")
+        header = f"{'endpoint':<32} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
+                 f"{'db round trips':>15}"
+        print(header)
+        print("-" * len(header))
+        for path, r in results.items():
+            commands = trips[path]
+            print(f"{'GET ' + path:<32} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
+                  f"{r['p95']:>7.1f} {len(commands):>15}")
+        print("\nround trips (pymongo CommandListener, in process): "
+              + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
+    finally:
+        if gunicorn is not None and gunicorn.poll() is None:
+            gunicorn.terminate()
+            try:
+                gunicorn.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+        redis.stop()
+        mongo.stop()
+
+
+if __name__ == "__main__":
+    main()
