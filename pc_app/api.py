@@ -43,13 +43,30 @@ class Schema(ma.Schema):
         ordered = True
 
 
+def _owning_plugin_name(module: str) -> str | None:
+    """NAME of the plugin a module belongs to: the nearest module or package on its path declaring one."""
+    import sys
+
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        name = getattr(sys.modules.get(".".join(parts[:end])), "NAME", None)
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
 def schema_name_resolver(schema) -> str:
-    """Name OpenAPI components after the schema's module owner, so plugins never collide."""
+    """Name OpenAPI components after the plugin that owns the schema, so plugins never collide.
+
+    ``plugins.marketplace.schemas.ListingSchema`` becomes ``MarketplaceListing``; a plugin from
+    another distribution is found by its ``NAME`` the same way; the core's schemas keep their
+    plain names (``LeadSchema`` -> ``Lead``).
+    """
     cls = schema if isinstance(schema, type) else type(schema)
     module = cls.__module__
-    owner = module.split(".")[1] if module.startswith(("plugins.", "pc_app.")) and module.count(".") >= 1 else ""
+    owner = None if module.startswith("pc_app.") or module == "pc_app" else _owning_plugin_name(module)
     base = cls.__name__[:-6] if cls.__name__.endswith("Schema") and cls.__name__ != "Schema" else cls.__name__
-    prefix = "".join(part.capitalize() for part in owner.split("_")) if owner and owner != "core" else ""
+    prefix = "".join(part.capitalize() for part in owner.replace("-", "_").split("_")) if owner else ""
     name = f"{prefix}{base}" if prefix and not base.startswith(prefix) else base
     if not isinstance(schema, type) and (schema.partial or schema.only or schema.exclude):
         name += "Partial"
@@ -163,6 +180,8 @@ def api_settings() -> dict:
         "API_TITLE": "Partner Connector API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
+        # No JSON body needs more; routes that take files raise it per request (CSV import).
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",

@@ -7,7 +7,7 @@ from pc_app.plugins import PluginError
 
 from .conftest import throwaway
 
-PLUGINS = ["recorder", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder", "cycle_a", "cycle_b",
+PLUGINS = ["schema_one", "schema_two", "recorder", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder", "cycle_a", "cycle_b",
            "misspelled_hook", "extra_argument", "import_error", "no_metadata", "bad_version", "z_base", "a_child"]
 EXTRA = {name: throwaway(name) for name in PLUGINS}
 
@@ -140,6 +140,16 @@ def test_two_apps_with_different_plugin_sets_live_side_by_side(app_config):
         emit("core.only_for_recording")
     assert [e.name for e in recording.extensions["recorded_events"]] == ["core.only_for_recording"]
     assert "recorded_events" not in exploding.extensions
+
+
+def test_schemas_of_the_same_name_in_two_plugins_do_not_collide(app_config):
+    app = build(app_config, "schema_one", "schema_two")
+    client = app.test_client()
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    assert set(schemas["SchemaOneThing"]["properties"]) == {"one"}
+    assert set(schemas["SchemaTwoThing"]["properties"]) == {"two"}
+    assert "Thing" not in schemas and "Lead" in schemas
+    assert client.get("/v1/schema-two/thing").get_json() == {"two": "two"}
 
 
 def test_the_shipped_plugins_are_discovered_through_entry_points():
