@@ -5,15 +5,14 @@ Usage: python benchmarks/marketplace_browse.py [SIZE ...]   (default 1000 10000 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds listings
 with insert_many and 50 buyers with varied ICPs, then browses page 1 and page 50 (25 per page,
 sorted by ICP score (the default) and, for contrast, by newest) through the app in
-process (Flask test client: no HTTP server, so the figures are app + database). Each measurement is bounded by time and by count; a size
-whose seeding or first request would not fit the budget is reported as skipped, never hung on.
-nx-27017 is SQLite behind the wire protocol: read the figures as this machine's stand-in, not
-as MongoDB's.
+process (Flask test client: no HTTP server, so the figures are app + database). Each
+measurement is bounded by time and by count; a size whose seeding or first request would not
+fit the budget is reported as skipped, never hung on. nx-27017 is SQLite behind the wire
+protocol: read the figures as this machine's stand-in, not as MongoDB's.
 """
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -85,8 +84,8 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
         h = headers[len(timings) % len(headers)]
         with counter:
             t0 = time.perf_counter()
-            response = client.get("/v1/marketplace/leads", query_string={"page": page, "perPage": PER_PAGE, "sort": sort},
-                                  headers=h)
+            response = client.get("/v1/marketplace/leads", headers=h,
+                                  query_string={"page": page, "perPage": PER_PAGE, "sort": sort})
             timings.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.get_json()
         commands += counter.count

@@ -125,6 +125,21 @@ def test_my_listings_shows_reservation_and_sale_facts(market, seller, buyer, app
     assert market.my_listings(buyer)["total"] == 0
 
 
+def test_my_listings_shows_when_a_reservation_expires_and_its_extension(market, seller, buyer, actors, app):
+    import datetime as dt
+
+    listing = market.listed(seller)
+    expires = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    with app.app_context():
+        services.mark_reserved(listing["id"], buyer.partner_id, expires_at=expires)
+        assert services.extend_reservation(listing["id"], actors.partner_owner().partner_id,
+                                           expires + dt.timedelta(days=7)) is None   # not their hold
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-02T03:04:05+00:00"
+    with app.app_context():
+        assert services.extend_reservation(listing["id"], buyer.partner_id, expires + dt.timedelta(days=7))
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05+00:00"
+
+
 def test_my_listings_rejects_an_unknown_status(client, seller):
     response = client.get("/v1/marketplace/my-listings", query_string={"status": "lost"}, headers=seller.headers)
     assert response.status_code == 422 and "status" in response.get_json()["errors"]
