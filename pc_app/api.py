@@ -161,9 +161,29 @@ def install_error_handling(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return app.extensions["pc_api"].handle_http_exception(exc)
         request_id = getattr(g, "request_id", "-")
+        service = _unavailable_service(exc)
+        if service is not None:
+            log.error("%s unreachable request_id=%s path=%s: %s", service, request_id, request.path,
+                      type(exc).__name__)
+            body = error_body(503, f"{service} is unreachable; try again shortly. Request id: {request_id}.",
+                              status="Service Unavailable")
+            return jsonify(body), 503, {"Retry-After": "5"}
         log.exception("unhandled error request_id=%s path=%s", request_id, request.path)
         body = error_body(500, _DEFAULT_MESSAGES[500] + f" Request id: {request_id}.")
         return jsonify(body), 500
+
+
+def _unavailable_service(exc: Exception) -> str | None:
+    """'MongoDB' or 'Redis' when the exception means that service cannot be reached, else None."""
+    import pymongo.errors
+    import redis.exceptions
+
+    if isinstance(exc, (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)):
+        return "The database (MongoDB)"
+    if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        return "Redis"
+    cause = exc.__cause__ or exc.__context__
+    return _unavailable_service(cause) if isinstance(cause, Exception) and cause is not exc else None
 
 
 def install_swagger_assets(app: Flask) -> None:

@@ -147,3 +147,31 @@ def test_forgot_password_is_rate_limited_with_retry_after(limited_client):
     assert [r.status_code for r in answers] == [202, 202, 429]
     assert_error_shape(answers[-1], 429)
     assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+# --- a dependency is down ----------------------------------------------------------------------
+
+def test_redis_down_is_503_naming_redis(app_config, actors):
+    from pc_app import create_app
+    from pc_app.devstack import free_port
+
+    token_headers = actors.partner_owner().headers
+    app = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    response = app.test_client().get("/v1/auth/me", headers=token_headers)
+    body = assert_error_shape(response, 503)
+    assert body["message"].startswith("Redis is unreachable")
+    assert response.headers["Retry-After"]
+
+
+def test_mongodb_down_is_503_naming_the_database(app_config, actors):
+    from pc_app import create_app
+    from pc_app.devstack import free_port
+
+    token_headers = actors.partner_owner().headers
+    app = create_app({**app_config, "MONGODB_URL": f"mongodb://127.0.0.1:{free_port()}/", "MONGODB_TIMEOUT_MS": 200})
+    try:
+        response = app.test_client().get("/v1/auth/me", headers=token_headers)
+        body = assert_error_shape(response, 503)
+        assert "MongoDB" in body["message"] and response.headers["X-Request-ID"] in body["message"]
+    finally:
+        create_app(dict(app_config))  # rebind the shared connection to the test database
