@@ -143,3 +143,17 @@ def test_my_listings_shows_when_a_reservation_expires_and_its_extension(market, 
 def test_my_listings_rejects_an_unknown_status(client, seller):
     response = client.get("/v1/marketplace/my-listings", query_string={"status": "lost"}, headers=seller.headers)
     assert response.status_code == 422 and "status" in response.get_json()["errors"]
+
+
+def test_detail_takes_the_listing_id_not_the_lead_id(market, seller, buyer):
+    listing = market.listed(seller)
+    assert market.open(buyer, listing["leadId"]).status_code == 404
+    assert market.open(buyer, listing["id"]).status_code == 200
+
+
+def test_routes_are_documented_in_the_openapi_spec(client):
+    spec = client.get("/openapi.json").get_json()
+    for path in ("/v1/marketplace/leads", "/v1/marketplace/leads/{listing_id}", "/v1/marketplace/leads/{lead_id}/list",
+                 "/v1/marketplace/my-listings"):
+        assert path in spec["paths"], path
+    assert {"post", "patch", "delete"} <= set(spec["paths"]["/v1/marketplace/leads/{lead_id}/list"])
