@@ -150,15 +150,18 @@ def main(argv: list[str]) -> int:
                     seeded += n
             if missing:
                 insert_rate = missing / (time.perf_counter() - t0)
-            # One probe request first: if a single browse is already beyond the budget, say so.
-            t0 = time.perf_counter()
-            client.get("/v1/marketplace/leads", headers=headers[0])
-            probe = time.perf_counter() - t0
-            if probe > MEASURE_SECONDS:
-                print(f"{size:>9}  skipped: one browse took {probe:.1f} s (over the {MEASURE_SECONDS:.0f} s budget)")
-                continue
+            client.get("/v1/marketplace/leads", headers=headers[0], query_string={"sort": "newest"})  # warm up
+            too_slow: set = set()
             for sort, page in (("score", 1), ("score", 50), ("newest", 1), ("newest", 50)):
+                if sort in too_slow:
+                    print(f"{size:>9} {sort:>6} {page:>4}  skipped: page 1 was already over the budget")
+                    continue
                 r = measure(client, headers, page, counter, sort)
+                if r["n"] == 1 and r["p50"] > MEASURE_SECONDS * 1000:
+                    too_slow.add(sort)
+                    print(f"{size:>9} {sort:>6} {page:>4}  skipped: one browse took {r['p50'] / 1000:.1f} s "
+                          f"(over the {MEASURE_SECONDS:.0f} s budget)")
+                    continue
                 note = "  (too few requests in the budget for a real p95)" if r["n"] < 5 else ""
                 print(f"{size:>9} {sort:>6} {page:>4} {r['n']:>5} {r['rps']:>7.1f} {r['p50']:>8.1f} "
                       f"{r['p95']:>8.1f} {r['trips']:>9.1f}{note}")
