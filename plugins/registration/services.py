@@ -21,6 +21,10 @@ MAIL_PACKAGE = "plugins.registration"
 # Steps that must be done before a partner may trade; other plugins' steps only inform.
 REQUIRED_STEPS = ("icpConfigured",)
 
+# The order of PRODUCT.md's checklist, so the frontend shows steps in a fixed sequence
+# whichever plugins are enabled; steps of plugins not listed here follow in plugin order.
+STEP_ORDER = ("icpConfigured", "hubspotConnected", "payoutsEnabled", "firstLeadListed")
+
 # Where each status may come from. A partner owner cannot sign in before verifying, so only
 # platform staff can meet a pending partner; they may activate it directly (e.g. verified
 # by phone), the owner's verification link then still sets the password.
@@ -162,13 +166,14 @@ def icp_step(partner: Partner) -> tuple[str, bool]:
 
 
 def onboarding_steps(partner: Partner) -> list[tuple[str, bool]]:
-    """Every enabled plugin's steps, in plugin order; a key reported twice counts once."""
+    """Every enabled plugin's steps in the order a partner meets them; a key reported twice counts once."""
     pm = current_app.extensions["pc_plugin_manager"]
     steps: dict[str, bool] = {}
     for _plugin, contributed in call_each(pm, "pc_onboarding_steps", partner=partner):
         for key, done in contributed or []:
             steps[key] = steps.get(key, True) and bool(done)
-    return list(steps.items())
+    known = {key: i for i, key in enumerate(STEP_ORDER)}
+    return sorted(steps.items(), key=lambda item: known.get(item[0], len(known)))  # stable: unknown keys keep order
 
 
 def missing_required_steps(steps: list[tuple[str, bool]]) -> list[str]:

@@ -48,6 +48,13 @@ def test_steps_of_every_enabled_plugin_count_four_steps_at_25_percent_each(app, 
     assert body["canActivate"] is True  # only the ICP is required
 
 
+def test_steps_come_in_the_checklist_order_whatever_the_plugin_order(app, client, actors):
+    app.extensions["pc_plugin_manager"].register(other_steps_plugin, name="registration_other_steps")
+    owner = actors.partner_owner(status="onboarding")
+    keys = [s["key"] for s in _onboarding(client, owner).get_json()["steps"]]
+    assert keys == ["icpConfigured", "hubspotConnected", "payoutsEnabled", "firstLeadListed"]
+
+
 def test_a_disabled_plugins_step_is_absent(client, actors):
     owner = actors.partner_owner(status="onboarding")
     keys = [s["key"] for s in _onboarding(client, owner).get_json()["steps"]]
