@@ -327,3 +327,29 @@ def test_list_rejects_bad_arguments_naming_them(client, seller):
                                          headers=seller.headers), 422)
     assert {"dealStatus", "sort", "perPage", "page", "minDealAmount", "createdFrom", "country"} <= \
         set(k.split(".")[0] for k in body["errors"])
+
+
+# --- platform staff ------------------------------------------------------------------------
+
+def test_platform_staff_read_and_manage_every_partners_leads(client, seller, actors):
+    other = actors.partner_owner()
+    mine = _create(client, seller, email="mine@example.com")
+    _create(client, other, email="theirs@example.com")
+    admin = actors.admin()
+    everyone = client.get("/v1/leads", headers=admin.headers).get_json()
+    assert everyone["total"] == 2
+    one_partner = client.get(f"/v1/leads?partnerId={seller.partner_id}", headers=admin.headers).get_json()
+    assert [lead["email"] for lead in one_partner["items"]] == ["mine@example.com"]
+    assert client.get(f"/v1/leads/{mine['id']}", headers=admin.headers).status_code == 200
+    patched = client.patch(f"/v1/leads/{mine['id']}", headers=admin.headers, json={"dealStatus": "won"})
+    assert patched.get_json()["updatedBy"] == f"user:{admin.id}"
+    assert client.post(f"/v1/leads/{mine['id']}/notes", headers=admin.headers, json={"text": "Checked"}).status_code \
+        == 201
+    assert client.delete(f"/v1/leads/{mine['id']}", headers=admin.headers).status_code == 204
+
+
+def test_partner_user_asking_for_another_partners_leads_gets_404(client, seller, actors):
+    other = actors.partner_owner()
+    assert_error_shape(client.get(f"/v1/leads?partnerId={other.partner_id}", headers=seller.headers), 404)
+    assert client.get(f"/v1/leads?partnerId={seller.partner_id}", headers=seller.headers).status_code == 200
+    assert_error_shape(client.get("/v1/leads?partnerId=nope", headers=seller.headers), 422)

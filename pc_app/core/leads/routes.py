@@ -17,8 +17,14 @@ def _actor() -> str:
 
 
 def own_lead(lead_id: str) -> Lead:
-    """The caller's partner's live lead, else 404 (foreign and deleted leads look the same)."""
-    lead = Lead.objects(id=parse_object_id(lead_id, "lead"), partner=current_partner().id, is_deleted=False).first()
+    """The caller's partner's live lead (any live lead for platform staff), else 404.
+
+    Foreign and deleted leads look the same, so ids cannot be probed.
+    """
+    query = {"id": parse_object_id(lead_id, "lead"), "is_deleted": False}
+    if not current_user().is_platform:
+        query["partner"] = current_partner().id
+    lead = Lead.objects(**query).first()
     if lead is None:
         abort(404, message="No such lead.")
     return lead
@@ -34,8 +40,17 @@ class LeadCollection(MethodView):
     @blp.arguments(LeadQueryArgsSchema, location="query")
     @blp.response(200, LeadPageSchema)
     def get(self, args):
-        """List the partner's leads with filters, sort and pagination."""
-        return paginate(services.lead_query(current_partner().id, args), args["page"], args["perPage"])
+        """List the partner's leads with filters, sort and pagination.
+
+        Platform staff see every partner's leads, or one partner's with ``partnerId``.
+        """
+        if current_user().is_platform:
+            scope = args.get("partnerId")
+        else:
+            scope = current_partner().id
+            if args.get("partnerId") not in (None, scope):
+                abort(404, message="No such partner.")
+        return paginate(services.lead_query(scope, args), args["page"], args["perPage"])
 
     @login_required
     @blp.arguments(LeadWriteSchema)

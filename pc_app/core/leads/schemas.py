@@ -75,6 +75,8 @@ class LeadWriteSchema(Schema):
 
 
 class LeadQueryArgsSchema(PageArgsSchema):
+    partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$", error="Not a partner id."),
+                                 metadata={"description": "Platform staff: one partner's leads"})
     dealStatus = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)))
     industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))

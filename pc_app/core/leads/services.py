@@ -16,8 +16,10 @@ class DuplicateLeadEmail(Exception):
 
 
 def lead_query(partner_id, args: dict):
-    """The partner's live leads filtered and sorted as the list route's arguments say."""
-    query: dict = {"partner": partner_id, "is_deleted": False}
+    """The partner's live leads (every partner's when ``partner_id`` is None) filtered and sorted."""
+    query: dict = {"is_deleted": False}
+    if partner_id is not None:
+        query["partner"] = partner_id
     for arg, field in (("dealStatus", "deal_status"), ("industry", "industry"), ("companySize", "company_size"),
                        ("seniority", "seniority"), ("country", "country")):
         if args.get(arg):
