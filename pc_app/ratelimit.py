@@ -1,11 +1,39 @@
 """Rate limits kept in Redis (flask-limiter), so they hold across gunicorn workers and pods."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+class AppBoundLimiter(Limiter):
+    """One Limiter for the route decorators, but each app counts in its own storage.
+
+    flask-limiter keeps the storage on the Limiter itself, so the last app to call
+    ``init_app`` would otherwise count for every app in the process (tests build several
+    apps side by side, with different Redis servers).
+    """
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        app.extensions["pc_ratelimit"] = (self._storage, self._limiter)
+
+    def _bound(self):
+        if has_app_context():
+            return current_app.extensions.get("pc_ratelimit")
+        return None
+
+    @property
+    def storage(self):
+        bound = self._bound()
+        return bound[0] if bound else super().storage
+
+    @property
+    def limiter(self):
+        bound = self._bound()
+        return bound[1] if bound else super().limiter
+
+
+limiter = AppBoundLimiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
 
 
 def init_rate_limits(app) -> None:

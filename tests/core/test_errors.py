@@ -175,3 +175,19 @@ def test_mongodb_down_is_503_naming_the_database(app_config, actors):
         assert "MongoDB" in body["message"] and response.headers["X-Request-ID"] in body["message"]
     finally:
         create_app(dict(app_config))  # rebind the shared connection to the test database
+
+
+def test_each_app_counts_rate_limits_in_its_own_redis(app_config, limited_client, pc_services, tmp_path):
+    """Building a second app (another Redis) must not move the first app's counters."""
+    from pc_app import create_app
+    from pc_app.devstack import start_redis
+
+    other_redis = start_redis(tmp_path)
+    try:
+        other = create_app({**app_config, "REDIS_URL": other_redis.url, "RATELIMIT_SIGN_IN": "3 per minute"})
+        for _ in range(3):
+            sign_in(limited_client, "a@example.test", "Wrong-Password-1")
+        assert sign_in(limited_client, "a@example.test", "Wrong-Password-1").status_code == 429
+        assert sign_in(other.test_client(), "a@example.test", "Wrong-Password-1").status_code == 401
+    finally:
+        other_redis.stop()
