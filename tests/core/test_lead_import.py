@@ -245,3 +245,4 @@ def test_import_status_of_another_partner_is_404(client, seller, app, actors):
     assert_error_shape(client.get(f"/v1/leads/imports/{import_id}", headers=stranger.headers), 404)
     assert_error_shape(client.get("/v1/leads/imports/not-an-id", headers=seller.headers), 404)
     assert "content" not in client.get(f"/v1/leads/imports/{import_id}", headers=seller.headers).get_json()
+    assert client.get(f"/v1/leads/imports/{import_id}", headers=actors.admin().headers).status_code == 200
