@@ -116,6 +116,15 @@ def test_icp_lists_left_out_become_empty(client, actors):
                            "seniorities": [], "maxPrice": None}
 
 
+def test_partner_phone_is_stored_in_e164_and_garbage_is_422(client, actors):
+    owner = actors.partner_owner()
+    ok = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers, json={"phone": "(415) 555-0123"})
+    assert ok.get_json()["phone"] == "+14155550123"
+    body = assert_error_shape(client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                                           json={"phone": "call me"}), 422)
+    assert list(body["errors"]) == ["phone"]
+
+
 def test_member_cannot_patch_its_partner(client, actors):
     member = actors.member(actors.partner())
     assert_error_shape(client.patch(f"/v1/partners/{member.partner_id}", headers=member.headers,

@@ -4,6 +4,7 @@ from marshmallow import validate
 
 from ...api import ObjectIdString, PageArgsSchema, Schema, UtcDateTime, page_schema
 from .. import vocabulary as v
+from ..fields import PhoneNumber
 
 
 def _unique(values):
@@ -59,7 +60,7 @@ class PartnerSchema(Schema):
 class PartnerCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
     website = ma.fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=300))
-    phone = ma.fields.String(load_default=None, allow_none=True)
+    phone = PhoneNumber(load_default=None, allow_none=True)
     isPlatform = ma.fields.Boolean(load_default=False)
     icp = ma.fields.Nested(ICPSchema, load_default=None, allow_none=True)
 
@@ -67,7 +68,7 @@ class PartnerCreateSchema(Schema):
 class PartnerPatchSchema(Schema):
     name = ma.fields.String(validate=validate.Length(min=2, max=200))
     website = ma.fields.Url(allow_none=True, validate=validate.Length(max=300))
-    phone = ma.fields.String(allow_none=True)
+    phone = PhoneNumber(allow_none=True)
     icp = ma.fields.Nested(ICPSchema)
 
 
