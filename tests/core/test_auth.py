@@ -279,3 +279,26 @@ def test_password_reset_emits_an_event_for_plugins(client, actors, outbox, event
     changed = [e for e in events if e.name == "core.password_changed"]
     assert [e.payload for e in changed] == [{"userId": member.id}]
     assert changed[0].partner_ids == (member.partner_id,)
+
+
+def test_tokens_live_30_minutes_and_30_days(client, actors, signed_in, app):
+    from flask_jwt_extended import decode_token
+
+    session = signed_in(actors.member(actors.partner()).user.email)
+    with app.app_context():
+        access, refresh = decode_token(session["accessToken"]), decode_token(session["refreshToken"])
+    assert access["exp"] - access["iat"] == 30 * 60
+    assert refresh["exp"] - refresh["iat"] == 30 * 24 * 3600
+    assert (access["type"], refresh["type"]) == ("access", "refresh")
+
+
+def test_passwords_are_stored_as_argon2id_hashes(client, actors, outbox, app):
+    from pc_app.core.models import User
+
+    member = actors.member(actors.partner())
+    _request_reset(client, member.user.email)
+    token = link_token(outbox()[0]["text"])
+    client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+    with app.app_context():
+        stored = User.objects(id=member.id).get().password_hash
+    assert stored.startswith("$argon2id$") and NEW_PASSWORD not in stored
