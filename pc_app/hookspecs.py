@@ -9,10 +9,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def pc_config_defaults():
-    """Declare the plugin's settings.
+    """Declare the plugin's settings (called once, before the settings are loaded).
 
     :return: a dict ``{NAME: (default, kind)}`` with kind one of ``str``, ``int``, ``bool``,
-        ``list``; each is read from the environment like the core's settings.
+        ``list``; each is read from the environment like the core's settings and lands in
+        ``app.config[NAME]``.
     """
 
 
@@ -29,7 +30,9 @@ def pc_register_blueprints(app):
 def pc_register_models():
     """Declare the mongoengine documents the plugin owns.
 
-    :return: a list of ``Document`` classes; the core creates their indexes.
+    :return: a list of ``Document`` classes (``pc_app.db.BaseDocument``); the core collects
+        them in ``app.extensions["pc_models"]`` and ``pc-app db-init`` (and the test harness)
+        creates their indexes.
     """
 
 
@@ -46,6 +49,7 @@ def pc_register_commands(cli):
     """Add commands to the ``pc-app`` command line.
 
     :param cli: the ``click.Group`` behind ``pc-app``; add commands to it.
+    :return: nothing.
     """
 
 
@@ -82,8 +86,12 @@ def pc_buyer_relationship(listing, partner):
 def pc_on_event(app, event):
     """React to a domain event; decide and enqueue, never block.
 
+    Listeners run dependencies first; one that raises is logged with the event id and
+    harms neither the request nor the other listeners.
+
     :param app: the Flask app that emitted the event.
     :param event: a ``pc_app.events.Event``.
+    :return: nothing.
     """
 
 
@@ -92,4 +100,5 @@ def pc_app_created(app):
     """Run once the app is fully built (routes, models and settings in place).
 
     :param app: the finished Flask app.
+    :return: nothing.
     """
