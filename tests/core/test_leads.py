@@ -321,6 +321,11 @@ def test_list_pagination_reports_totals(client, seller, catalogue):
     assert (filtered["total"], filtered["pages"]) == (2, 2)
 
 
+def test_amount_filter_beyond_what_the_database_stores_is_422_not_500(client, seller):
+    body = assert_error_shape(client.get("/v1/leads?minDealAmount=99999999999999999999", headers=seller.headers), 422)
+    assert list(body["errors"]) == ["minDealAmount"]
+
+
 def test_list_rejects_bad_arguments_naming_them(client, seller):
     body = assert_error_shape(client.get("/v1/leads?dealStatus=maybe&sort=colour&perPage=0&page=0"
                                          "&minDealAmount=-1&createdFrom=yesterday&country=XX",

@@ -85,8 +85,8 @@ class LeadQueryArgsSchema(PageArgsSchema):
     source = ma.fields.String(validate=validate.Length(max=100))
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Text in name, e-mail or company"})
-    minDealAmount = ma.fields.Integer(validate=validate.Range(min=0))
-    maxDealAmount = ma.fields.Integer(validate=validate.Range(min=0))
+    minDealAmount = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000_000))
+    maxDealAmount = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000_000))
     createdFrom = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
     createdTo = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
     sort = ma.fields.String(load_default="-createdAt", validate=validate.OneOf(
