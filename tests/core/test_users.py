@@ -153,6 +153,21 @@ def test_partner_owner_lists_only_its_partners_users(client, actors):
     assert {u["partnerId"] for u in other["items"]} == {owner.partner_id}
 
 
+def test_user_list_filters_by_role_activity_and_text(client, actors):
+    admin = actors.admin()
+    partner = actors.partner()
+    actors.user(partner=partner, name="Grace Hopper", email="grace@example.test")
+    actors.user(partner=partner, is_active=False, email="gone@example.test")
+    admins = client.get("/v1/users?role=admin", headers=admin.headers).get_json()
+    assert [u["id"] for u in admins["items"]] == [admin.id]
+    inactive = client.get("/v1/users?isActive=false", headers=admin.headers).get_json()
+    assert [u["email"] for u in inactive["items"]] == ["gone@example.test"]
+    found = client.get("/v1/users?q=HOPPER", headers=admin.headers).get_json()
+    assert [u["email"] for u in found["items"]] == ["grace@example.test"]
+    paged = client.get("/v1/users?perPage=1&page=2", headers=admin.headers).get_json()
+    assert (paged["total"], paged["pages"], len(paged["items"])) == (3, 3, 1)
+
+
 def test_member_cannot_list_users(client, actors):
     assert_error_shape(client.get("/v1/users", headers=actors.member(actors.partner()).headers), 403)
 
