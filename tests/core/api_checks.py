@@ -1,7 +1,7 @@
 """Assertions and small request helpers shared by the core's tests."""
 import re
 
-from pc_app.testing import TEST_PASSWORD, bearer
+from pc_app.testing import TEST_PASSWORD
 
 NEW_PASSWORD = "Brand-New-Passphrase-42"
 
