@@ -244,6 +244,28 @@ def _counting_worker_class():
     return CountingWorker
 
 
+EVENT_RECORDER = {"event_recorder": "pc_app.testing_plugins.event_recorder"}
+
+
+class RecordedEvents(list):
+    """Events in the order they were emitted."""
+
+    @property
+    def names(self) -> list[str]:
+        return [event.name for event in self]
+
+    def named(self, name: str) -> list:
+        return [event for event in self if event.name == name]
+
+
+@pytest.fixture
+def events(app) -> RecordedEvents:
+    """What the app emits during the test; enable it with ``PC_EXTRA_PLUGINS: EVENT_RECORDER``."""
+    recorded = RecordedEvents()
+    app.extensions["recorded_events"] = recorded
+    return recorded
+
+
 def run_jobs(app, queues=None) -> int:
     """Run queued jobs with a real RQ worker in burst mode, in this process; returns how many ran."""
     from rq import SimpleWorker

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+from pc_app.testing import EVENT_RECORDER
+
 REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
 ENCRYPTION_KEY = "3f" * 32
 FRONTEND = "http://frontend.test/settings/integrations/hubspot"
@@ -16,8 +18,7 @@ FRONTEND = "http://frontend.test/settings/integrations/hubspot"
 
 @pytest.fixture
 def app_config(app_config, hubspot_sandbox):
-    return {**app_config, "PC_PLUGINS": ["hubspot", "hubspot_event_recorder"],
-            "PC_EXTRA_PLUGINS": {"hubspot_event_recorder": "hubspot_event_recorder"},
+    return {**app_config, "PC_PLUGINS": ["hubspot", "event_recorder"], "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
             "ENCRYPTION_KEY": ENCRYPTION_KEY,
             "HUBSPOT_CLIENT_ID": hubspot_sandbox.client_id, "HUBSPOT_CLIENT_SECRET": hubspot_sandbox.client_secret,
             "HUBSPOT_APP_SECRET": "webhook-app-secret", "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
@@ -32,17 +33,6 @@ def sandbox(hubspot_sandbox):
     """The HubSpot sandbox, blank for this test; ``sandbox.admin`` steers and inspects it."""
     hubspot_sandbox.admin.reset()
     return hubspot_sandbox
-
-
-@pytest.fixture
-def events(app):
-    """Events emitted during the test, in order."""
-    class Events(list):
-        def named(self, name):
-            return [e for e in self if e.name == name]
-    recorded = Events()
-    app.extensions["hubspot_test_events"] = recorded
-    return recorded
 
 
 def frontend_outcome(response) -> dict:

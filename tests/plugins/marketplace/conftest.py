@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from pc_app.testing import EVENT_RECORDER
+
 HERE = __name__.rpartition(".")[0]
-STAND_IN = {"marketplace_stand_in": f"{HERE}.stand_in_plugin"}
+STAND_IN = {"marketplace_stand_in": f"{HERE}.stand_in_plugin", **EVENT_RECORDER}
 
 FULL_ICP = {"industries": ["saas"], "company_sizes": ["51-200"], "countries": ["US"],
             "job_titles": ["sales"], "seniorities": ["vp"]}
@@ -13,19 +15,8 @@ FULL_ICP = {"industries": ["saas"], "company_sizes": ["51-200"], "countries": ["
 @pytest.fixture
 def app_config(app_config):
     # Only this plugin and the stand-in: other plugins' work in progress cannot change what we see.
-    return {**app_config, "PC_PLUGINS": ["marketplace", "marketplace_stand_in"],
+    return {**app_config, "PC_PLUGINS": ["marketplace", "marketplace_stand_in", "event_recorder"],
             "PC_EXTRA_PLUGINS": dict(STAND_IN)}
-
-
-@pytest.fixture
-def events(app):
-    """Events emitted during the test, in order; ``events.named(name)`` filters them."""
-    class Events(list):
-        def named(self, name):
-            return [e for e in self if e.name == name]
-    recorded = Events()
-    app.extensions["marketplace_events"] = recorded
-    return recorded
 
 
 @pytest.fixture

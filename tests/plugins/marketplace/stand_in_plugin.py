@@ -1,4 +1,4 @@
-"""A throwaway plugin for the marketplace tests: records events, vetoes listings and plays payments.
+"""A throwaway plugin for the marketplace tests: vetoes listings and plays payments.
 
 What it answers is set per test through ``app.extensions`` (see conftest.py), so one plugin
 serves every test without global state.
@@ -10,12 +10,6 @@ from pc_app import hookimpl
 NAME = "marketplace_stand_in"
 __version__ = "1.0.0"
 REQUIRES = {"pc_app": ">=1,<2"}
-
-
-@hookimpl
-def pc_on_event(app, event):
-    """Keep every event the app emits, in order."""
-    app.extensions.setdefault("marketplace_events", []).append(event)
 
 
 @hookimpl

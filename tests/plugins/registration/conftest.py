@@ -5,30 +5,19 @@ tests see; their onboarding steps are stood in for by a throwaway plugin where n
 """
 import pytest
 
+from pc_app.testing import EVENT_RECORDER
+
 from .flows import PASSWORD, register, verify, verify_link_token
 
 HERE = __name__.rpartition(".")[0]
-RECORDER = {"registration_recorder": f"{HERE}.recording_plugin"}
 OTHER_STEPS = {"registration_other_steps": f"{HERE}.other_steps_plugin"}
 
 
 @pytest.fixture
 def app_config(app_config):
     # A generous limit: several tests register more than five times from one address.
-    return {**app_config, "PC_PLUGINS": ["registration", "registration_recorder"],
-            "PC_EXTRA_PLUGINS": dict(RECORDER), "REGISTRATION_RATELIMIT": "1000 per minute"}
-
-
-@pytest.fixture
-def events(app):
-    """Names of the events emitted so far, in order (the recorder keeps the Event objects)."""
-    class Events(list):
-        @property
-        def names(self):
-            return [e.name for e in self]
-    recorded = Events()
-    app.extensions["registration_events"] = recorded
-    return recorded
+    return {**app_config, "PC_PLUGINS": ["registration", "event_recorder"],
+            "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER), "REGISTRATION_RATELIMIT": "1000 per minute"}
 
 
 @pytest.fixture

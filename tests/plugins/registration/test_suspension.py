@@ -3,7 +3,7 @@ import pytest
 
 from pc_app.core.models import Partner
 
-from .conftest import RECORDER
+from pc_app.testing import EVENT_RECORDER
 from .flows import assert_error_shape
 
 TRADING = {"registration_trading_route": __name__.rpartition(".")[0] + ".trading_route_plugin"}
@@ -12,8 +12,8 @@ ICP = {"industries": ["saas"]}
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "PC_PLUGINS": ["registration", "registration_recorder", "registration_trading_route"],
-            "PC_EXTRA_PLUGINS": {**RECORDER, **TRADING}}
+    return {**app_config, "PC_PLUGINS": ["registration", "event_recorder", "registration_trading_route"],
+            "PC_EXTRA_PLUGINS": {**EVENT_RECORDER, **TRADING}}
 
 
 def _suspend(client, actor, partner_id, reason="Chargebacks under review"):

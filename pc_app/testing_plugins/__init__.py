@@ -1,0 +1,1 @@
+"""Small plugins that tests enable next to the plugin under test."""
