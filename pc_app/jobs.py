@@ -10,7 +10,7 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from rq import Queue, Retry
 
 from .redis_client import get_redis

@@ -268,9 +268,6 @@ def events(app) -> RecordedEvents:
 
 def run_jobs(app, queues=None) -> int:
     """Run queued jobs with a real RQ worker in burst mode, in this process; returns how many ran."""
-    from rq import SimpleWorker
-    from rq.registry import FinishedJobRegistry, FailedJobRegistry  # noqa: F401
-
     from .jobs import QUEUES, get_queue
 
     _CountingWorker = _counting_worker_class()

@@ -3,6 +3,7 @@ from pc_app.api import Blueprint, abort
 from pc_app.auth import current_user, login_required, partner_for_request, platform_required
 from pc_app.core.auth.schemas import SessionSchema
 from pc_app.core.partners.schemas import PartnerSchema
+from pc_app.core.auth.services import PasswordRejected
 from pc_app.core.tokens import TokenRejected
 from pc_app.ratelimit import email_in_body, limiter, setting
 
@@ -68,7 +69,7 @@ def verify_registration(data):
         return services.verify_registration(data["token"], data["password"])
     except TokenRejected as exc:
         abort(400, message=TOKEN_MESSAGES[exc.reason], errors={"token": [f"token_{exc.reason}"]})
-    except services.PasswordRejected as exc:
+    except PasswordRejected as exc:
         abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
 
 

@@ -5,11 +5,11 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.core.auth.services import session_for
+from pc_app.core.auth.services import claim_password_token, session_for
 from pc_app.core.models import Partner, User, utcnow
 from pc_app.core.partners.services import create_partner, set_partner_status
-from pc_app.core.passwords import hash_password, password_problems
-from pc_app.core.tokens import TokenRejected, consume_token, issue_token, release_token, revoke_tokens
+from pc_app.core.passwords import hash_password
+from pc_app.core.tokens import issue_token, revoke_tokens
 from pc_app.core.users.services import EmailTaken, create_user
 from pc_app.events import emit
 from pc_app.mail import send_mail
@@ -40,14 +40,6 @@ STEP_SENTENCES = {
 
 def step_sentence(key: str) -> str:
     return STEP_SENTENCES.get(key, f"Finish the onboarding step '{key}' first.")
-
-
-class PasswordRejected(Exception):
-    """The chosen password breaks the policy; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 class ActivationBlocked(Exception):
@@ -133,14 +125,7 @@ def verify_registration(token: str, password: str) -> dict:
     :raises TokenRejected: unknown, used or expired link.
     :raises PasswordRejected: weak password; the link stays usable.
     """
-    consumed = consume_token(token, (VERIFY_PURPOSE,))
-    user = User.objects(id=consumed.user_id).first()
-    if user is None:
-        raise TokenRejected("unknown")
-    problems = password_problems(password, user.email)
-    if problems:
-        release_token(token)  # let the person retry with a better password
-        raise PasswordRejected(problems)
+    user = claim_password_token(token, (VERIFY_PURPOSE,), password)
     user.update(set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow())
     user.reload()
     revoke_tokens(user.id, (VERIFY_PURPOSE,))

@@ -61,16 +61,26 @@ def request_password_reset(email: str) -> None:
     send_mail(user.email, "pc_app", "password_reset", {"name": user.name, "link": link, "minutes": minutes})
 
 
-def reset_password(token: str, password: str) -> User:
-    """Use a reset or invitation token once, set the password and end every other session."""
-    consumed = consume_token(token, (RESET_PURPOSE, INVITE_PURPOSE))
+def claim_password_token(token: str, purposes: tuple[str, ...], password: str) -> User:
+    """Use a single-use token to choose a password: the token's user, once the policy accepts it.
+
+    :raises TokenRejected: unknown, used or expired token.
+    :raises PasswordRejected: the password breaks the policy; the token stays usable for a retry.
+    """
+    consumed = consume_token(token, purposes)
     user = User.objects(id=consumed.user_id).first()
     if user is None:
         raise TokenRejected("unknown")
     problems = password_problems(password, user.email)
     if problems:
-        release_token(token)  # the person may retry with a better password
+        release_token(token)
         raise PasswordRejected(problems)
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset or invitation token once, set the password and end every other session."""
+    user = claim_password_token(token, (RESET_PURPOSE, INVITE_PURPOSE), password)
     user.password_hash = hash_password(password)
     user.save()
     end_all_sessions(user)

@@ -1,8 +1,5 @@
 """Connecting a partner's HubSpot portal: OAuth through the sandbox, encrypted tokens, access rules."""
-import datetime as dt
 import json
-
-import pytest
 
 
 def test_end_to_end_connect_refresh_and_disconnect(app, client, flow, sandbox, actors, raw_stored, hubspot_tokens,
