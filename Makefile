@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PORT ?= 3000
 
 .PHONY: install dev test lint bench k8s-check clean
 
@@ -15,7 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 dev: $(STAMP)
-	$(BIN)/pc-app dev
+	$(BIN)/pc-app dev --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -58,9 +58,13 @@ def update_partner(partner: Partner, changes: dict, actor: str) -> Partner:
 def set_partner_status(partner_id, *, to: str, allowed_from: tuple[str, ...], reason: str | None = None
                        ) -> Partner | None:
     """Move a partner's status with one conditional update; None when it was not in ``allowed_from``."""
-    updates = {"set__status": to, "set__updated_at": utcnow(), "set__status_reason": reason}
-    if to == "active":
-        updates["set__activated_at"] = utcnow()
+    now = utcnow()
+    updates = {"set__status": to, "set__updated_at": now, "set__status_reason": reason}
     if to == "suspended":
-        updates["set__suspended_at"] = utcnow()
-    return Partner.objects(id=partner_id, status__in=allowed_from).modify(new=True, **updates)
+        updates["set__suspended_at"] = now
+    partner = Partner.objects(id=partner_id, status__in=allowed_from).modify(new=True, **updates)
+    if partner is not None and to == "active" and partner.activated_at is None:
+        # The first activation date stays: reinstating a suspended partner does not move it.
+        Partner.objects(id=partner_id, activated_at=None).update_one(set__activated_at=now)
+        partner.reload()
+    return partner

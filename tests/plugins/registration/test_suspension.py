@@ -66,6 +66,14 @@ def test_platform_reinstates_an_active_partner_back_to_active(client, actors, ev
     assert events.names == ["registration.partner_suspended", "registration.partner_reinstated"]
 
 
+def test_reinstating_keeps_the_date_of_the_first_activation(client, actors):
+    owner = actors.partner_owner(status="active", icp=ICP)
+    first_activation = client.get(f"/v1/partners/{owner.partner_id}", headers=owner.headers).get_json()["activatedAt"]
+    staff = actors.owner()
+    _suspend(client, staff, owner.partner_id)
+    assert _reinstate(client, staff, owner.partner_id).get_json()["activatedAt"] == first_activation
+
+
 def test_a_partner_suspended_while_onboarding_returns_to_onboarding(client, actors):
     owner = actors.partner_owner(status="onboarding")
     admin = actors.admin()
