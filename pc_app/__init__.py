@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ._version import __version__
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
 
+__all__ = ["__version__", "create_app", "hookimpl"]
+
 log = logging.getLogger("pc_app")
 
 

@@ -135,7 +135,7 @@ def test_sign_in_is_rate_limited_with_retry_after(limited_client):
 
 def test_sign_in_limit_also_counts_per_email_across_addresses(limited_client):
     for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        sign_in(limited_client, "victim@example.test", "Guess-Password-1").status_code
+        sign_in(limited_client, "victim@example.test", "Guess-Password-1")
         limited_client.environ_base["REMOTE_ADDR"] = ip
     limited_client.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     assert sign_in(limited_client, "victim@example.test", "Guess-Password-1").status_code == 429

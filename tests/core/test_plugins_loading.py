@@ -7,8 +7,9 @@ from pc_app.plugins import PluginError
 
 from .conftest import throwaway
 
-PLUGINS = ["schema_one", "schema_two", "recorder", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder", "cycle_a", "cycle_b",
-           "misspelled_hook", "extra_argument", "import_error", "no_metadata", "bad_version", "z_base", "a_child"]
+PLUGINS = ["schema_one", "schema_two", "recorder", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder",
+           "cycle_a", "cycle_b", "misspelled_hook", "extra_argument", "import_error", "no_metadata", "bad_version",
+           "z_base", "a_child"]
 EXTRA = {name: throwaway(name) for name in PLUGINS}
 
 
