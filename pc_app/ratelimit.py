@@ -53,3 +53,14 @@ def email_in_body() -> str:
     body = request.get_json(silent=True) or {}
     email = body.get("email") if isinstance(body, dict) else None
     return f"email:{str(email).strip().lower()}" if email else f"ip:{get_remote_address()}"
+
+
+def limit_per_address_and_email(setting_name: str):
+    """Decorate a public route with the same limit counted per client address and per e-mail.
+
+    The second count stops one account being hammered from many addresses.
+    """
+    def decorate(view):
+        view = limiter.limit(setting(setting_name), key_func=email_in_body)(view)
+        return limiter.limit(setting(setting_name))(view)
+    return decorate

@@ -5,7 +5,7 @@ from pc_app.core.auth.schemas import SessionSchema
 from pc_app.core.partners.schemas import PartnerSchema
 from pc_app.core.auth.services import PasswordRejected
 from pc_app.core.tokens import TokenRejected
-from pc_app.ratelimit import email_in_body, limiter, setting
+from pc_app.ratelimit import limit_per_address_and_email, limiter, setting
 
 from . import services
 from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
@@ -28,8 +28,7 @@ TOKEN_MESSAGES = {
 
 
 @registration_blp.route("/register-partner", methods=["POST"])
-@limiter.limit(setting("REGISTRATION_RATELIMIT"))
-@limiter.limit(setting("REGISTRATION_RATELIMIT"), key_func=email_in_body)
+@limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(RegisterPartnerSchema)
 @registration_blp.response(202, AcceptedSchema)
 @registration_blp.alt_response(422, description="A field is missing or invalid; ``errors`` names it")
@@ -46,8 +45,7 @@ def register_partner(data):
 
 
 @registration_blp.route("/resend-verification", methods=["POST"])
-@limiter.limit(setting("REGISTRATION_RATELIMIT"))
-@limiter.limit(setting("REGISTRATION_RATELIMIT"), key_func=email_in_body)
+@limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(ResendVerificationSchema)
 @registration_blp.response(202, AcceptedSchema)
 @registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")

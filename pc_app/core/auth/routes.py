@@ -5,7 +5,7 @@ from flask_jwt_extended import get_jwt, jwt_required
 
 from ...api import Blueprint, abort
 from ...auth import current_user, issue_tokens, login_required
-from ...ratelimit import email_in_body, limiter, setting
+from ...ratelimit import limit_per_address_and_email, limiter, setting
 from ..tokens import TokenRejected
 from . import services
 from .schemas import (AcceptedSchema, AccessTokenSchema, ForgotPasswordSchema, MeSchema, ResetPasswordSchema,
@@ -23,8 +23,7 @@ TOKEN_MESSAGES = {
 
 
 @blp.route("/sign-in", methods=["POST"])
-@limiter.limit(setting("RATELIMIT_SIGN_IN"))
-@limiter.limit(setting("RATELIMIT_SIGN_IN"), key_func=email_in_body)
+@limit_per_address_and_email("RATELIMIT_SIGN_IN")
 @blp.arguments(SignInSchema)
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
@@ -63,8 +62,7 @@ class Me(MethodView):
 
 
 @blp.route("/forgot-password", methods=["POST"])
-@limiter.limit(setting("RATELIMIT_PUBLIC"))
-@limiter.limit(setting("RATELIMIT_PUBLIC"), key_func=email_in_body)
+@limit_per_address_and_email("RATELIMIT_PUBLIC")
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, AcceptedSchema)
 def forgot_password(data):
