@@ -5,7 +5,7 @@ progress cannot change what the core's tests observe (``PC_PLUGINS`` enables onl
 """
 import pytest
 
-from pc_app.testing import TEST_PASSWORD
+from pc_app.testing import EVENT_RECORDER, TEST_PASSWORD
 
 from .api_checks import sign_in
 
@@ -19,13 +19,7 @@ def throwaway(name: str) -> str:
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "PC_PLUGINS": ["recorder"], "PC_EXTRA_PLUGINS": {"recorder": throwaway("recorder")}}
-
-
-@pytest.fixture
-def events(app):
-    """Events received by the recording plugin, in order."""
-    return app.extensions.setdefault("recorded_events", [])
+    return {**app_config, "PC_PLUGINS": ["event_recorder"], "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER)}
 
 
 @pytest.fixture

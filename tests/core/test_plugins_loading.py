@@ -4,13 +4,14 @@ import textwrap
 import pytest
 
 from pc_app.plugins import PluginError
+from pc_app.testing import EVENT_RECORDER
 
 from .conftest import throwaway
 
-PLUGINS = ["schema_one", "schema_two", "recorder", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder",
+PLUGINS = ["schema_one", "schema_two", "exploding", "needs_ghost", "wants_core_2", "wants_old_recorder",
            "cycle_a", "cycle_b", "misspelled_hook", "extra_argument", "import_error", "no_metadata", "bad_version",
            "z_base", "a_child"]
-EXTRA = {name: throwaway(name) for name in PLUGINS}
+EXTRA = {**{name: throwaway(name) for name in PLUGINS}, **EVENT_RECORDER}
 
 
 def build(app_config, *enabled):
@@ -48,8 +49,8 @@ def test_incompatible_core_version_is_refused(app_config):
 
 
 def test_incompatible_plugin_version_is_refused(app_config):
-    assert refusal(app_config, "recorder", "wants_old_recorder") == \
-        "Plugin 'wants_old_recorder' requires recorder<1, but recorder 1.0.0 is installed."
+    assert refusal(app_config, "event_recorder", "wants_old_recorder") == \
+        "Plugin 'wants_old_recorder' requires event_recorder<1, but event_recorder 1.0.0 is installed."
 
 
 def test_dependency_cycle_is_refused(app_config):
@@ -128,12 +129,12 @@ def test_listeners_run_in_dependency_order(app_config):
 def test_two_apps_with_different_plugin_sets_live_side_by_side(app_config):
     from pc_app.events import emit
 
-    recording = build(app_config, "recorder")
+    recording = build(app_config, "event_recorder")
     exploding = build(app_config, "exploding")
     assert recording.extensions["pc_plugin_manager"] is not exploding.extensions["pc_plugin_manager"]
     assert recording.test_client().get("/v1/exploding").status_code == 404
     assert exploding.test_client().get("/v1/exploding").status_code == 500
-    assert [p["name"] for p in recording.test_client().get("/v1/plugins").get_json()] == ["recorder"]
+    assert [p["name"] for p in recording.test_client().get("/v1/plugins").get_json()] == ["event_recorder"]
     assert [p["name"] for p in exploding.test_client().get("/v1/plugins").get_json()] == ["exploding"]
     with exploding.app_context():
         emit("core.only_for_exploding")
