@@ -100,10 +100,15 @@ def get_queue(name: str = "default", app=None) -> Queue:
 
 
 def enqueue(func, *args, queue: str = "default", job_id: str | None = None, at: dt.datetime | None = None,
-            retries: int = 0, retry_intervals=(10, 60, 300), timeout: int = 300, **kwargs):
-    """Queue ``func(*args, **kwargs)`` to run in a worker; ``at`` schedules it for later."""
+            retries: int = 0, retry_intervals=(10, 60, 300), timeout: int = 300, result_ttl: int = 3600,
+            **kwargs):
+    """Queue ``func(*args, **kwargs)`` to run in a worker; ``at`` schedules it for later.
+
+    ``result_ttl`` is how long a finished job (with its arguments) stays in Redis; 0 deletes it
+    at once, for jobs whose arguments should not linger.
+    """
     q = get_queue(queue)
-    options = {"job_timeout": timeout, "result_ttl": 3600, "failure_ttl": 7 * 24 * 3600,
+    options = {"job_timeout": timeout, "result_ttl": result_ttl, "failure_ttl": 7 * 24 * 3600,
                "description": func_path(func)}
     if job_id:
         options["job_id"] = job_id

@@ -132,8 +132,9 @@ def send_mail(to: str, package: str, name: str, context: dict, tags=()) -> None:
     from .jobs import enqueue
 
     subject, text, html = render_mail(package, name, context)
+    # result_ttl=0: once delivered, the job (whose arguments hold any single-use link) leaves Redis.
     enqueue(deliver_mail, to, subject, text, html, list(tags) or [name], queue="mail",
-            retries=5, retry_intervals=(10, 30, 120, 600, 1800))
+            retries=5, retry_intervals=(10, 30, 120, 600, 1800), result_ttl=0)
 
 
 def deliver_mail(to: str, subject: str, text: str, html: str, tags: list[str]) -> str:
