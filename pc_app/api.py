@@ -13,6 +13,7 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("pc_app.api")
@@ -74,7 +75,13 @@ def schema_name_resolver(schema) -> str:
 
 
 class Blueprint(_Blueprint):
-    """A flask-smorest Blueprint; kept as our own class so behaviour can be added in one place."""
+    """A flask-smorest Blueprint whose arguments follow each schema's ``unknown`` setting.
+
+    webargs would otherwise drop unknown query parameters silently, so a misspelled filter
+    (``?industy=saas``) would answer unfiltered data instead of a 422 naming it.
+    """
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
 
 
 def _flatten_errors(errors) -> dict:

@@ -28,6 +28,13 @@ def test_json_body_that_is_not_an_object_is_422(client):
     assert_error_shape(client.post("/v1/auth/sign-in", json=["a", "b"]), 422)
 
 
+def test_misspelled_query_parameter_is_422_naming_it_not_silently_ignored(client, actors):
+    owner = actors.partner_owner()
+    body = assert_error_shape(client.get("/v1/leads?industy=saas", headers=owner.headers), 422)
+    assert body["errors"] == {"industy": ["Unknown field."]}
+    assert client.get("/v1/leads?industry=saas&page=1", headers=owner.headers).status_code == 200
+
+
 def test_oversized_body_is_413_in_the_error_shape(client, actors):
     owner = actors.partner_owner()
     response = client.post("/v1/leads", headers=owner.headers,

@@ -163,3 +163,10 @@ def test_browse_costs_a_fixed_number_of_database_round_trips(market, seller, buy
         market.browse(buyer, perPage=per_page, page=page, minScore=0, q="acme")
     # user + partner (auth), the buyer's own e-mails, the count, the page.
     assert db_commands.commands == ["find", "find", "distinct", "aggregate", "aggregate"]
+
+
+def test_a_misspelled_browse_filter_is_422_naming_it(market, seller, buyer, client):
+    market.listed(seller)
+    response = client.get("/v1/marketplace/leads?industy=saas", headers=buyer.headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"industy": ["Unknown field."]}
