@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.api import Blueprint, abort, paginate
+from pc_app.api import Blueprint, abort, error_body, paginate
 from pc_app.auth import current_partner, current_user, login_required, parse_object_id, require_trading_partner
 
 from . import services
@@ -25,8 +25,10 @@ def _own_lead(partner, lead_id: str):
     return lead
 
 
+@blp.errorhandler(services.ListingRefused)
 def _refused(exc: services.ListingRefused):
-    abort(exc.status, message=exc.message, errors=exc.errors)
+    """A refused listing change answers with its status and names the rule that failed."""
+    return error_body(exc.status, exc.message, exc.errors), exc.status
 
 
 @blp.route("/leads")
@@ -68,10 +70,7 @@ class LeadListing(MethodView):
         """List one of your leads for a price in cents."""
         partner = require_trading_partner()
         lead = _own_lead(partner, lead_id)
-        try:
-            return services.list_lead(partner, lead, data["price"], _actor())
-        except services.ListingRefused as exc:
-            _refused(exc)
+        return services.list_lead(partner, lead, data["price"], _actor())
 
     @login_required
     @blp.arguments(PriceSchema)
@@ -80,10 +79,7 @@ class LeadListing(MethodView):
         """Change the price of your listed lead (not once it is reserved or sold)."""
         partner = require_trading_partner()
         lead = _own_lead(partner, lead_id)
-        try:
-            return services.reprice_listing(partner, lead, data["price"], _actor())
-        except services.ListingRefused as exc:
-            _refused(exc)
+        return services.reprice_listing(partner, lead, data["price"], _actor())
 
     @login_required
     @blp.response(200, MyListingSchema)
@@ -91,10 +87,7 @@ class LeadListing(MethodView):
         """Take your lead off the marketplace (409 once it is reserved or sold)."""
         partner = require_trading_partner()
         lead = _own_lead(partner, lead_id)
-        try:
-            return services.delist_lead(partner, lead, _actor())
-        except services.ListingRefused as exc:
-            _refused(exc)
+        return services.delist_lead(partner, lead, _actor())
 
 
 @blp.route("/my-listings")
