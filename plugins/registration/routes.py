@@ -1,5 +1,5 @@
 """HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
-from pc_app.api import Blueprint, abort
+from pc_app.api import Blueprint, abort, error_body
 from pc_app.auth import current_user, login_required, partner_for_request, platform_required
 from pc_app.core.auth.schemas import SessionSchema
 from pc_app.core.partners.schemas import PartnerSchema
@@ -80,6 +80,12 @@ def onboarding(partner_id):
     return services.onboarding_for(partner_for_request(partner_id))
 
 
+@lifecycle_blp.errorhandler(services.StatusConflict)
+def _status_conflict(exc: services.StatusConflict):
+    """A status move from the wrong state (suspend twice, reinstate an active partner...) is a 409."""
+    return error_body(409, str(exc)), 409
+
+
 @lifecycle_blp.route("/<partner_id>/activate", methods=["POST"])
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
@@ -94,8 +100,6 @@ def activate(partner_id):
     except services.ActivationBlocked as exc:
         abort(409, message=f"Finish these onboarding steps first: {', '.join(exc.missing)}.",
               errors={key: [services.step_sentence(key)] for key in exc.missing})
-    except services.StatusConflict as exc:
-        abort(409, message=str(exc))
 
 
 @lifecycle_blp.route("/<partner_id>/suspend", methods=["POST"])
@@ -108,10 +112,7 @@ def activate(partner_id):
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
-    try:
-        return services.suspend_partner(partner, data["reason"].strip(), current_user())
-    except services.StatusConflict as exc:
-        abort(409, message=str(exc))
+    return services.suspend_partner(partner, data["reason"].strip(), current_user())
 
 
 @lifecycle_blp.route("/<partner_id>/reinstate", methods=["POST"])
@@ -123,7 +124,4 @@ def suspend(data, partner_id):
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
     partner = partner_for_request(partner_id)
-    try:
-        return services.reinstate_partner(partner, current_user())
-    except services.StatusConflict as exc:
-        abort(409, message=str(exc))
+    return services.reinstate_partner(partner, current_user())
