@@ -12,28 +12,18 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from pc_app.testing import EVENT_RECORDER, bearer
+from pc_app.testing import bearer
+
+from .conftest import REDIRECT_URI
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Seed-Flow-Passphrase-2026"
-REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
 FRONTEND = "http://frontend.test/settings/integrations/hubspot"
 SELLER_ICP = {"industries": ["saas"], "companySizes": ["51-200"], "countries": ["US"],
               "jobTitles": ["sales"], "seniorities": ["vp"]}
 BUYER_ICP = {"industries": ["saas"], "company_sizes": ["51-200"], "countries": ["US"],
              "job_titles": ["sales"], "seniorities": ["vp"]}
-
-
-@pytest.fixture
-def app_config(app_config, hubspot_sandbox):
-    # The default PC_PLUGINS (every installed plugin) plus the event recorder, and HubSpot on the sandbox.
-    return {**app_config, "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
-            "ENCRYPTION_KEY": "3f" * 32,
-            "HUBSPOT_CLIENT_ID": hubspot_sandbox.client_id, "HUBSPOT_CLIENT_SECRET": hubspot_sandbox.client_secret,
-            "HUBSPOT_APP_SECRET": "webhook-app-secret", "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
-            "HUBSPOT_API_BASE": hubspot_sandbox.base_url, "HUBSPOT_AUTHORIZE_URL": hubspot_sandbox.authorize_url,
-            "HUBSPOT_RETRY_ATTEMPTS": 3, "HUBSPOT_RETRY_BACKOFF_MS": 20, "HUBSPOT_RETRY_MAX_DELAY_MS": 50}
 
 
 def ok(response, status=200) -> dict:

@@ -1,0 +1,17 @@
+"""Fixtures of the end-to-end tests: every installed plugin enabled, HubSpot on the session's sandbox."""
+import pytest
+
+from pc_app.testing import EVENT_RECORDER
+
+REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
+
+
+@pytest.fixture
+def app_config(app_config, hubspot_sandbox):
+    # The default PC_PLUGINS (every installed plugin) plus the event recorder, and HubSpot on the sandbox.
+    return {**app_config, "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
+            "ENCRYPTION_KEY": "3f" * 32,
+            "HUBSPOT_CLIENT_ID": hubspot_sandbox.client_id, "HUBSPOT_CLIENT_SECRET": hubspot_sandbox.client_secret,
+            "HUBSPOT_APP_SECRET": "webhook-app-secret", "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
+            "HUBSPOT_API_BASE": hubspot_sandbox.base_url, "HUBSPOT_AUTHORIZE_URL": hubspot_sandbox.authorize_url,
+            "HUBSPOT_RETRY_ATTEMPTS": 3, "HUBSPOT_RETRY_BACKOFF_MS": 20, "HUBSPOT_RETRY_MAX_DELAY_MS": 50}
