@@ -266,6 +266,29 @@ def events(app) -> RecordedEvents:
     return recorded
 
 
+def write_plugin_distribution(root: Path, name: str, *, version: str = "1.0.0", plugin_source: str = "",
+                              requires: dict | None = None) -> str:
+    """Lay out a plugin as an installed distribution under ``root`` (package, dist-info, entry point).
+
+    Prepend ``root`` to ``sys.path`` and ``importlib.metadata`` finds it exactly like a plugin
+    installed with pip. Returns the package name, ``pc_<name>_plugin``.
+    """
+    package_name = f"pc_{name}_plugin"
+    package = root / package_name
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        f'"""The {name} plugin, shipped as its own distribution."""\n'
+        f"NAME = {name!r}\n__version__ = {version!r}\nREQUIRES = {requires or {'pc_app': '>=1,<2'}!r}\n")
+    (package / "plugin.py").write_text(plugin_source or f'"""Hook implementations of the {name} plugin."""\n')
+    dist_info = root / f"{package_name}-{version}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package_name.replace('_', '-')}\n"
+                                        f"Version: {version}\n")
+    (dist_info / "entry_points.txt").write_text(f"[pc_app.plugins]\n{name} = {package_name}.plugin\n")
+    (dist_info / "top_level.txt").write_text(f"{package_name}\n")
+    return package_name
+
+
 ERROR_KEYS = {"code", "status", "message", "errors"}
 
 

@@ -1,10 +1,8 @@
 """`pc-app seed-owner` through click's CliRunner, with the environment pointing at the test services."""
-import textwrap
-
 import pytest
 from click.testing import CliRunner
 
-from pc_app.testing import TEST_DB
+from pc_app.testing import TEST_DB, write_plugin_distribution
 
 from .api_checks import sign_in
 
@@ -14,19 +12,7 @@ OWNER_PASSWORD = "Owner-Passphrase-2026"
 @pytest.fixture
 def quiet_plugin_installed(tmp_path, monkeypatch):
     """A hookless plugin distribution, enabled alone, so the command line loads no feature plugin."""
-    package = tmp_path / "pc_cli_quiet"
-    package.mkdir()
-    (package / "__init__.py").write_text(textwrap.dedent('''\
-        """A plugin with no hooks."""
-        NAME = "cli_quiet"
-        __version__ = "1.0.0"
-        REQUIRES = {"pc_app": ">=1,<2"}
-    '''))
-    (package / "plugin.py").write_text('"""No hooks."""\n')
-    dist_info = tmp_path / "pc_cli_quiet-1.0.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: pc-cli-quiet\nVersion: 1.0.0\n")
-    (dist_info / "entry_points.txt").write_text("[pc_app.plugins]\ncli_quiet = pc_cli_quiet.plugin\n")
+    write_plugin_distribution(tmp_path, "cli_quiet")
     monkeypatch.syspath_prepend(str(tmp_path))
     return "cli_quiet"
 

@@ -4,7 +4,7 @@ import textwrap
 import pytest
 
 from pc_app.plugins import PluginError
-from pc_app.testing import EVENT_RECORDER
+from pc_app.testing import EVENT_RECORDER, write_plugin_distribution
 
 from .conftest import throwaway
 
@@ -164,16 +164,7 @@ def test_the_shipped_plugins_are_discovered_through_entry_points():
 
 # --- a plugin shipped as its own distribution ---------------------------------------------------
 
-def _write_distribution(root):
-    package = root / "pc_probe_plugin"
-    package.mkdir()
-    (package / "__init__.py").write_text(textwrap.dedent('''\
-        """A plugin shipped as a separate distribution."""
-        __version__ = "1.0"
-        NAME = "probe"
-        REQUIRES = {"pc_app": ">=1,<2"}
-    '''))
-    (package / "plugin.py").write_text(textwrap.dedent('''\
+PROBE_PLUGIN = textwrap.dedent('''\
         """Hook implementations of the probe plugin."""
         from pc_app import hookimpl
         from pc_app.api import Blueprint
@@ -198,12 +189,7 @@ def _write_distribution(root):
         def pc_on_event(event):
             """Remember events."""
             HEARD.append(event.name)
-    '''))
-    dist_info = root / "pc_probe_plugin-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: pc-probe-plugin\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text("[pc_app.plugins]\nprobe = pc_probe_plugin.plugin\n")
-    (dist_info / "top_level.txt").write_text("pc_probe_plugin\n")
+''')
 
 
 def test_plugin_distribution_is_discovered_by_entry_point_adds_a_route_and_hears_events(
@@ -214,7 +200,7 @@ def test_plugin_distribution_is_discovered_by_entry_point_adds_a_route_and_hears
     from pc_app.events import emit
     from pc_app.plugins import discover
 
-    _write_distribution(tmp_path)
+    write_plugin_distribution(tmp_path, "probe", version="1.0", plugin_source=PROBE_PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         assert discover()["probe"] == "pc_probe_plugin.plugin"
