@@ -28,9 +28,10 @@ def _core_blueprints():
 
 def core_models():
     from .core.models import CORE_MODELS
+    from .event_delivery import StoredEvent
     from .mail import OutboxMessage
 
-    return [*CORE_MODELS, OutboxMessage]
+    return [*CORE_MODELS, OutboxMessage, StoredEvent]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -45,7 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import init_auth
     from .config import load_config
     from .db import connect_database
-    from .plugins import build_plugin_manager, call_each
+    from .errors import install_service_errors
+    from .events import build_event_registry
+    from .plugins import build_plugin_manager, call_hook, plugin_settings
     from .ratelimit import init_rate_limits
 
     overrides = dict(config or {})
@@ -59,10 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         enabled = list(enabled) + [n for n in extra_plugins if n not in enabled]
     pm, plugin_infos = build_plugin_manager(enabled, extra_plugins)
 
-    extra_settings: dict = {}
-    for defaults in pm.hook.pc_config_defaults():
-        extra_settings.update(defaults or {})
-    settings = load_config(overrides, extra_settings)
+    settings = load_config(overrides, plugin_settings(pm, plugin_infos))
 
     app = Flask("pc_app")
     app.config.update(settings)
@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pc_api"] = api
     install_error_handling(app)
+    install_service_errors(app)
     install_swagger_assets(app)
 
     for blp in _core_blueprints():
@@ -89,14 +90,15 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(outbox_blp)
 
     infos_by_name = {info.name: info for info in plugin_infos}
-    for plugin_name, blueprints in call_each(pm, "pc_register_blueprints", app=app):
+    for plugin_name, blueprints in call_hook(pm, "pc_register_blueprints", app=app):
         for blp in blueprints or []:
             api.register_blueprint(blp)
             infos_by_name[plugin_name].blueprints.append(blp.name)
     models = core_models()
-    for _name, plugin_models in call_each(pm, "pc_register_models"):
+    for _name, plugin_models in call_hook(pm, "pc_register_models"):
         models.extend(plugin_models or [])
     app.extensions["pc_models"] = models
+    build_event_registry(app)
 
-    pm.hook.pc_app_created(app=app)
+    call_hook(pm, "pc_app_created", app=app)
     return app

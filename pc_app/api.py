@@ -83,6 +83,29 @@ class Blueprint(_Blueprint):
 
     ARGUMENTS_PARSER = FlaskParser(unknown=None)
 
+    def errors(self, *codes: int):
+        """Document the errors an operation can answer, each by its shared response component.
+
+        ``@blp.errors(403, 404, 409)`` instead of a stack of ``alt_response`` decorators; the
+        components (``NotFound``, ``Conflict``…) are described once, with the error schema.
+        """
+        from .errors import SHARED_RESPONSES
+
+        def decorate(func):
+            for code in codes:
+                func = self.alt_response(code, response=SHARED_RESPONSES[code][0])(func)
+            return func
+        return decorate
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape (documentation only: errors are built by ``error_body``)."""
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = ma.fields.String(required=True, metadata={"description": "The HTTP reason phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "A sentence for people"})
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
+                            metadata={"description": "Field or rule name -> messages; empty when none applies"})
+
 
 def _flatten_errors(errors) -> dict:
     """webargs nests errors under their location ("json", "query"); the API names fields directly."""
@@ -120,6 +143,20 @@ def error_body(code: int, message: str | None = None, errors: dict | None = None
 
 class Api(_Api):
     """The app's Api: one error shape, local Swagger UI assets, collision-free schema names."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_responses(self):
+        """flask-smorest's per-status components, plus ours (``NotFound``, ``Conflict``…) with our wording."""
+        from flask_smorest.utils import prepare_response
+
+        from .errors import SHARED_RESPONSES
+
+        super()._register_responses()
+        for name, description in SHARED_RESPONSES.values():
+            response = {"description": description, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(name, response, lazy=True)
 
     def __init__(self, app=None, **kwargs):
         kwargs.setdefault("spec_kwargs", {})

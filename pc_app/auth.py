@@ -116,6 +116,13 @@ def current_user() -> User:
     return _jwt_current_user
 
 
+def current_actor():
+    """The signed-in user as the ``Actor`` services take."""
+    from .actors import Actor
+
+    return Actor.of_user(current_user())
+
+
 def current_claims() -> dict:
     return get_jwt()
 

@@ -29,11 +29,11 @@ class PcGroup(click.Group):
             return
         self._plugins_loaded = True
         try:
-            from .plugins import build_plugin_manager
+            from .plugins import build_plugin_manager, call_hook
 
             enabled = [p.strip() for p in os.environ.get("PC_PLUGINS", "").split(",") if p.strip()]
             pm, _ = build_plugin_manager(enabled)
-            pm.hook.pc_register_commands(cli=self)
+            call_hook(pm, "pc_register_commands", cli=self)
         except Exception as exc:  # a broken plugin must not hide the core commands
             click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
 
@@ -116,6 +116,20 @@ def plugins_command():
     for info in app.extensions["pc_plugins"]:
         requires = ", ".join(f"{k}{v}" for k, v in info.requires.items())
         click.echo(f"{info.name} {info.version}  requires: {requires}  blueprints: {', '.join(info.blueprints)}")
+
+
+@cli.command("events")
+@click.option("--markdown", is_flag=True, help="Print docs/events.md as generated from the catalog.")
+def events_command(markdown):
+    """List every declared event (the catalog of the enabled plugins)."""
+    from .events import catalog, events_markdown
+
+    app = _app()
+    if markdown:
+        click.echo(events_markdown(app), nl=False)
+        return
+    for event_type in catalog(app):
+        click.echo(f"{event_type.name}  {', '.join(event_type.payload)}")
 
 
 def _dev_environment(state_dir: Path) -> tuple[dict, list]:

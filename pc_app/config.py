@@ -1,9 +1,12 @@
 """Settings read from the environment, validated once at start-up so a bad deploy fails fast."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
+
+log = logging.getLogger("pc_app.config")
 
 _DEV_SECRET = "dev-insecure-secret-change-me-0000000000000000"
 _DEV_ENCRYPTION_KEY = "00" * 32
@@ -40,6 +43,10 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "INITIAL_OWNER_NAME": ("Platform Owner", "str"),
     "TRUSTED_PROXIES": (1, "int"),
     "LOG_LEVEL": ("INFO", "str"),
+    # A durable event handler running longer than this is presumed dead and retried.
+    "EVENTS_LEASE_SECONDS": (300, "int"),
+    # First retry of a failed durable delivery; each next one waits twice as long (capped at 1 h).
+    "EVENTS_RETRY_BASE_SECONDS": (5, "float"),
 }
 
 # Secrets that production refuses to start with when missing, defaulted or short.
@@ -50,12 +57,71 @@ class ConfigError(RuntimeError):
     """Raised at start-up when a setting is missing or invalid; the message names the variable."""
 
 
+@dataclass(frozen=True)
+class Setting:
+    """A setting a plugin declares through ``pc_config_defaults``.
+
+    :param default: the value when the environment does not set it.
+    :param kind: ``str``, ``int``, ``float``, ``bool`` or ``list`` (comma-separated).
+    :param aliases: older names still read (with a warning) when the new name is not set.
+    :param secret: never printed (``pc-app config``, logs).
+    :param required_in_production: production refuses to start while it is empty.
+    """
+    default: object
+    kind: str = "str"
+    aliases: tuple = ()
+    secret: bool = False
+    required_in_production: bool = False
+    description: str = ""
+
+
+def as_setting(declared) -> Setting:
+    """Plugins may still declare ``(default, kind)`` pairs."""
+    if isinstance(declared, Setting):
+        return declared
+    default, kind = declared
+    return Setting(default, kind)
+
+
+def gather_plugin_settings(contributions) -> dict[str, Setting]:
+    """Merge the plugins' declarations, refusing a name that two owners claim or that lacks its prefix.
+
+    :param contributions: ``(plugin_name, prefixes, {NAME: Setting | (default, kind)})`` per plugin.
+    :raises ConfigError: one sentence naming the setting and both owners, or the expected prefix.
+    """
+    owners: dict[str, str] = {name: "the core" for name in CORE_SETTINGS}
+    merged: dict[str, Setting] = {}
+    for plugin_name, prefixes, declared in contributions:
+        for name, value in (declared or {}).items():
+            if name in owners:
+                raise ConfigError(f"Setting {name} is declared by both {owners[name]} and plugin '{plugin_name}'; "
+                                  f"plugin settings carry the plugin's prefix ({prefixes[0]}...).")
+            if not name.startswith(tuple(prefixes)):
+                raise ConfigError(f"Setting {name} of plugin '{plugin_name}' must start with "
+                                  f"{' or '.join(prefixes)}.")
+            owners[name] = f"plugin '{plugin_name}'"
+            merged[name] = as_setting(value)
+    aliases = {alias: name for name, setting in merged.items() for alias in setting.aliases}
+    for alias, name in aliases.items():
+        if alias in owners:
+            raise ConfigError(f"Setting {name} reads the old name {alias}, which {owners[alias]} declares.")
+    return merged
+
+
 def _parse(name: str, raw: str, kind: str):
     if kind == "int":
         try:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+    if kind == "float":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name} must be a finite number, got {raw!r}.")
+        return value
     if kind == "bool":
         low = raw.strip().lower()
         if low in ("1", "true", "yes", "on"):
@@ -73,14 +139,19 @@ def load_config(overrides: dict | None = None, extra_settings: dict | None = Non
     """Build the settings dict: defaults, then the environment, then explicit overrides."""
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
-    settings = dict(CORE_SETTINGS)
-    settings.update(extra_settings or {})
+    settings = {name: as_setting(value) for name, value in CORE_SETTINGS.items()}
+    settings.update({name: as_setting(value) for name, value in (extra_settings or {}).items()})
     config: dict = {}
-    for name, (default, kind) in settings.items():
+    for name, setting in settings.items():
+        default, kind = setting.default, setting.kind
+        old_name = next((alias for alias in setting.aliases if alias in overrides or alias in environ), None)
         if name in overrides:
             config[name] = overrides.pop(name)
         elif name in environ:
             config[name] = _parse(name, environ[name], kind)
+        elif old_name is not None:
+            log.warning("setting %s is read from its old name %s; rename it before the next release", name, old_name)
+            config[name] = overrides.pop(old_name) if old_name in overrides else _parse(old_name, environ[old_name], kind)
         else:
             config[name] = list(default) if isinstance(default, list) else default
         if kind == "list" and isinstance(config[name], str):
@@ -88,6 +159,10 @@ def load_config(overrides: dict | None = None, extra_settings: dict | None = Non
             config[name] = _parse(name, config[name], kind)
     config.update(overrides)
     validate_config(config)
+    if config["PC_ENV"] == "production":
+        empty = [name for name, setting in settings.items() if setting.required_in_production and not config.get(name)]
+        if empty:
+            raise ConfigError(f"{empty[0]} is required in production (an enabled plugin needs it).")
     return config
 
 

@@ -58,39 +58,40 @@ def pc_onboarding_steps(partner):
     """Contribute onboarding steps for a partner.
 
     :param partner: the ``Partner`` document.
-    :return: a list of ``(key, done)`` pairs, e.g. ``[("icpConfigured", True)]``.
+    :return: a list of ``pc_app.toolkit.OnboardingStep(key, done, position, required=False)``;
+        the checklist is sorted by ``position`` (``icpConfigured`` 10, ``hubspotConnected`` 20,
+        ``payoutsEnabled`` 30, ``firstLeadListed`` 40), and ``required`` steps gate activation.
     """
 
 
 @hookspec
-def pc_listing_vetoes(partner, lead):
-    """Say why a partner may not list a lead on the marketplace.
+def pc_register_events():
+    """Declare the events the plugin emits (its part of the event catalog).
 
-    :param partner: the seller's ``Partner`` document.
-    :param lead: the ``Lead`` document about to be listed.
-    :return: a list of ``(check, sentence)`` pairs; an empty list or None allows listing.
+    :return: a list of ``pc_app.events.EventType``; names read ``<plugin>.<past_tense>``.
+        ``emit`` refuses a name or payload field not declared here, and ``docs/events.md`` is
+        generated from the catalog.
     """
 
 
 @hookspec
-def pc_buyer_relationship(listing, partner):
-    """Tell how a partner stands towards a marketplace listing (decides when contact data unmasks).
+def pc_register_subscriptions():
+    """Subscribe to events by name or prefix (``marketplace.*``, ``*``).
 
-    :param listing: the marketplace listing document.
-    :param partner: the viewing partner's ``Partner`` document.
-    :return: ``"purchased"``, ``"reserved"`` or None when this plugin knows of no relationship.
+    :return: a list of ``pc_app.events.Subscription(id, events, handler, durable=False)``.
+        In-request handlers run inside ``emit``; durable ones run from a job, at least once,
+        retried with backoff. Either way the app context is pushed and a failure never
+        reaches the code that emitted the event.
     """
 
 
-@hookspec
-def pc_on_event(app, event):
-    """React to a domain event; decide and enqueue, never block.
+@hookspec(historic=True)
+def pc_add_hookspecs(pm):
+    """Add hook specifications the plugin owns, for the plugins that require it to implement.
 
-    Listeners run dependencies first; one that raises is logged with the event id and
-    harms neither the request nor the other listeners.
+    Called as each plugin is registered (dependencies first), like pytest's ``pytest_addhooks``.
 
-    :param app: the Flask app that emitted the event.
-    :param event: a ``pc_app.events.Event``.
+    :param pm: the app's ``pluggy.PluginManager``; call ``pm.add_hookspecs(module)``.
     :return: nothing.
     """
 

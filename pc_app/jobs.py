@@ -42,7 +42,8 @@ class JobSpec:
             raise ValueError(f"JobSpec {self.id}: unknown queue {self.queue!r}.")
 
 
-def _import(path: str):
+def import_path(path: str):
+    """The object a dotted path names (``package.module.function``)."""
     module_name, _, attr = path.rpartition(".")
     return getattr(importlib.import_module(module_name), attr)
 
@@ -58,7 +59,7 @@ def run_in_app(path: str, *args, **kwargs):
     worker process the app is built once from the environment.
     """
     global _worker_app
-    func = _import(path)
+    func = import_path(path)
     if has_app_context():
         return func(*args, **kwargs)
     if _worker_app is None:
@@ -68,13 +69,20 @@ def run_in_app(path: str, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def registered_job_specs(app) -> dict[str, JobSpec]:
-    """Every enabled plugin's periodic jobs by id; two plugins claiming one id stop start-up."""
-    from .plugins import call_each
+# The core's own periodic jobs.
+CORE_JOBS = (
+    JobSpec(id="core.sweep_events", func="pc_app.event_delivery.sweep_events", interval=60, queue="default",
+            timeout=120, description="Queue again the events whose durable deliveries are still open"),
+)
 
-    specs: dict[str, JobSpec] = {}
-    owners: dict[str, str] = {}
-    for plugin_name, plugin_specs in call_each(app.extensions["pc_plugin_manager"], "pc_register_jobs"):
+
+def registered_job_specs(app) -> dict[str, JobSpec]:
+    """The core's and every enabled plugin's periodic jobs by id; two owners of one id stop start-up."""
+    from .plugins import call_hook
+
+    specs: dict[str, JobSpec] = {spec.id: spec for spec in CORE_JOBS}
+    owners: dict[str, str] = {spec.id: "core" for spec in CORE_JOBS}
+    for plugin_name, plugin_specs in call_hook(app.extensions["pc_plugin_manager"], "pc_register_jobs"):
         for spec in plugin_specs or []:
             if spec.id in specs:
                 raise ValueError(f"Periodic job id {spec.id!r} is declared by both {owners[spec.id]} "

@@ -7,6 +7,7 @@ Installed is not enabled: ``PC_PLUGINS`` names the ones to load (default: all in
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -34,6 +35,8 @@ class PluginInfo:
     requires: dict[str, str]
     module: ModuleType
     blueprints: list[str] = field(default_factory=list)
+    # Its settings must start with one of these: NAME in capitals, plus SETTING_PREFIXES if declared.
+    setting_prefixes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"name": self.name, "version": self.version, "requires": dict(self.requires),
@@ -72,7 +75,9 @@ def _load(name: str, target: str) -> PluginInfo:
         Version(meta.__version__)
     except Exception:
         raise PluginError(f"Plugin '{name}' has an invalid version {meta.__version__!r}.") from None
-    return PluginInfo(name=name, version=meta.__version__, requires=dict(meta.REQUIRES), module=module)
+    prefixes = (re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_", *getattr(meta, "SETTING_PREFIXES", ()))
+    return PluginInfo(name=name, version=meta.__version__, requires=dict(meta.REQUIRES), module=module,
+                      setting_prefixes=prefixes)
 
 
 def _check_requirements(plugins: dict[str, PluginInfo]) -> None:
@@ -132,46 +137,73 @@ def build_plugin_manager(enabled: list[str] | None, extra: dict[str, str] | None
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    # Historic: each plugin's pc_add_hookspecs runs as it is registered, dependencies first,
+    # so a plugin's hooks exist before the plugins that require it implement them.
+    pm.hook.pc_add_hookspecs.call_historic(kwargs={"pm": pm})
     for info in ordered:
-        _check_hooks(info)
+        _check_hooks(pm, info, unknown_ok=True)  # a plugin's own hooks appear as it registers
         try:
             pm.register(info.module, name=info.name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"Plugin '{info.name}' has an invalid hook: {_one_line(exc)}") from exc
+    for info in ordered:
+        _check_hooks(pm, info)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         culprit = next((i.name for i in ordered if i.module is exc.plugin), "unknown")
-        raise PluginError(f"Plugin '{culprit}' implements a hook the core does not offer: {_one_line(exc)}") from exc
+        raise PluginError(f"Plugin '{culprit}' implements a hook nobody offers: {_one_line(exc)}") from exc
     return pm, ordered
+
+
+def plugin_settings(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> dict:
+    """Every enabled plugin's declared settings; a clash or a missing prefix stops start-up."""
+    from .config import gather_plugin_settings
+
+    prefixes = {info.name: info.setting_prefixes for info in infos}
+    return gather_plugin_settings([(name, prefixes.get(name) or (name.upper() + "_",), declared)
+                                   for name, declared in call_hook(pm, "pc_config_defaults")])
 
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
-def _spec_arguments() -> dict[str, tuple[str, ...]]:
-    import inspect
+def _spec_arguments(pm: pluggy.PluginManager) -> dict[str, tuple[str, ...]]:
+    """Every hook known to ``pm`` (the core's and those plugins added) with the arguments it passes."""
+    specs = {}
+    for name in dir(pm.hook):
+        caller = getattr(pm.hook, name, None)
+        spec = getattr(caller, "spec", None)
+        if name.startswith("pc_") and spec is not None:
+            specs[name] = tuple(spec.argnames)
+    return specs
 
-    return {name: tuple(inspect.signature(func).parameters) for name, func in vars(hookspecs).items()
-            if name.startswith("pc_") and callable(func)}
 
+def _check_hooks(pm: pluggy.PluginManager, info: PluginInfo, unknown_ok: bool = False) -> None:
+    """Name a misspelled hook or an argument the hook never passes, in one sentence.
 
-def _check_hooks(info: PluginInfo) -> None:
-    """Name a misspelled hook or an argument the hook never passes, in one sentence."""
+    A hook another plugin owns may be implemented with ``@hookimpl(optionalhook=True)`` by a
+    plugin that does not require that plugin: it is simply not called when the owner is off.
+    """
     import difflib
     import inspect
 
-    specs = _spec_arguments()
+    specs = _spec_arguments(pm)
     marker = f"{hookspecs.PROJECT}_impl"
-    for attr in dir(info.module):
-        func = getattr(info.module, attr, None)
-        if not callable(func) or getattr(func, marker, None) is None:
+    for attr, func in sorted(vars(info.module).items()):
+        options = getattr(func, marker, None) if inspect.isfunction(func) else None
+        if options is None:
             continue
         if attr not in specs:
+            if options.get("optionalhook") or unknown_ok:
+                continue
             close = difflib.get_close_matches(attr, specs, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else "; see docs/hooks.md for the hooks there are."
-            raise PluginError(f"Plugin '{info.name}' implements '{attr}', which is not a hook the core offers{hint}")
+            hint = (f"; did you mean '{close[0]}'?" if close else
+                    "; see docs/hooks.md for the hooks there are (a plugin's own hooks need that plugin "
+                    "in REQUIRES, or optionalhook=True).")
+            raise PluginError(f"Plugin '{info.name}' implements '{attr}', which is not a hook the core or its "
+                              f"required plugins offer{hint}")
         extra = [arg for arg in inspect.signature(func).parameters if arg not in specs[attr]]
         if extra:
             raise PluginError(f"Plugin '{info.name}' implements '{attr}' with argument(s) {', '.join(extra)} "
@@ -187,7 +219,10 @@ def each_impl(pm: pluggy.PluginManager, hook_name: str):
     isolate one plugin's failure from the others. ``call(**kwargs)`` passes each
     implementation only the arguments it accepts.
     """
-    impls = getattr(pm.hook, hook_name).get_hookimpls()  # registration order
+    caller = getattr(pm.hook, hook_name, None)
+    if caller is None:  # a plugin-owned hook whose owner is not enabled
+        return
+    impls = caller.get_hookimpls()  # registration order
     ordered = ([i for i in impls if i.tryfirst] + [i for i in impls if not (i.tryfirst or i.trylast)]
                + [i for i in impls if i.trylast])
     for impl in ordered:
@@ -196,6 +231,10 @@ def each_impl(pm: pluggy.PluginManager, hook_name: str):
         yield impl.plugin_name, call
 
 
-def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs):
-    """``(plugin_name, result)`` of every implementation; an exception propagates."""
+def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> list[tuple[str, object]]:
+    """Call a hook: ``(plugin_name, result)`` of every implementation, dependencies first.
+
+    The one way the core and plugins call hooks, so every hook runs in the same documented
+    order. An exception propagates; use ``each_impl`` to isolate failures.
+    """
     return [(name, call(**kwargs)) for name, call in each_impl(pm, hook_name)]

@@ -30,3 +30,15 @@ class LowerEmail(ma.fields.Email):
         if isinstance(value, str):
             value = value.strip().lower()
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CountryCode(ma.fields.String):
+    """An ISO 3166-1 alpha-2 country code, accepted in any case ("de" is DE)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from .vocabulary import COUNTRIES
+
+        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if code not in COUNTRIES:
+            raise ma.ValidationError(f"'{code}' is not an ISO 3166-1 alpha-2 country code.")
+        return code

@@ -72,8 +72,16 @@ def pc_register_commands(cli):
 
 
 @hookimpl
+def pc_register_events():
+    """Declare the HubSpot plugin's events."""
+    from .events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
 def pc_onboarding_steps(partner):
-    """Contribute ``hubspotConnected``: the partner has a healthy HubSpot connection."""
+    """Contribute ``hubspotConnected`` (position 20): the partner has a healthy HubSpot connection."""
     from .services import hubspot_connected_step
 
     return [hubspot_connected_step(partner)]

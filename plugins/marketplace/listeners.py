@@ -4,9 +4,9 @@ from __future__ import annotations
 from . import services
 
 
-def on_event(event) -> None:
-    lead_id = event.payload.get("leadId")
-    if event.name == "core.lead_deleted" and lead_id:
-        services.delist_for_lead(lead_id, reason="lead_deleted", actor=event.actor or "system")
-    elif event.name == "core.lead_updated" and lead_id:
-        services.refresh_snapshot(lead_id)
+def on_lead_deleted(event) -> None:
+    services.delist_for_lead(event.payload["leadId"], reason="lead_deleted", actor=event.actor or "system")
+
+
+def on_lead_updated(event) -> None:
+    services.refresh_snapshot(event.payload["leadId"])

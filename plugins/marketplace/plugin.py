@@ -26,25 +26,42 @@ def pc_register_models():
 
 
 @hookimpl
-def pc_onboarding_steps(partner):
-    """Report ``firstLeadListed``: done once the partner has listed any lead."""
-    from .services import has_listed
-    return [("firstLeadListed", has_listed(str(partner.id)))]
+def pc_add_hookspecs(pm):
+    """Offer ``pc_listing_vetoes`` and ``pc_buyer_relationship`` to the plugins that require the marketplace."""
+    from . import hookspecs
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl
-def pc_on_event(app, event):
-    """Delist deleted leads and refresh the snapshot of edited ones."""
-    if event.name in ("core.lead_deleted", "core.lead_updated"):
-        from .listeners import on_event
-        with app.app_context():
-            on_event(event)
+def pc_onboarding_steps(partner):
+    """Report ``firstLeadListed`` (position 40): done once the partner has listed any lead."""
+    from pc_app.toolkit import OnboardingStep
+
+    from .services import has_listed
+    return [OnboardingStep("firstLeadListed", has_listed(str(partner.id)), position=40)]
+
+
+@hookimpl
+def pc_register_events():
+    """Declare the marketplace's events."""
+    from .events import EVENTS
+    return EVENTS
+
+
+@hookimpl
+def pc_register_subscriptions():
+    """Delist deleted leads and refresh the snapshot of edited ones, at once (in-request)."""
+    from pc_app.toolkit import Subscription
+
+    from . import listeners
+    return [Subscription("marketplace.delist_deleted_leads", "core.lead_deleted", listeners.on_lead_deleted),
+            Subscription("marketplace.refresh_snapshots", "core.lead_updated", listeners.on_lead_updated)]
 
 
 @hookimpl
 def pc_app_created(app):
     """Refuse to start with an unknown MARKETPLACE_UNMASK or inverted price bounds."""
-    from pc_app.config import ConfigError
+    from pc_app.toolkit import ConfigError
 
     from .services import UNMASK_POLICIES
     if app.config["MARKETPLACE_UNMASK"] not in UNMASK_POLICIES:

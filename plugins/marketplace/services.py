@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from pc_app.core.models import Lead, Partner, utcnow
 from pc_app.db import text_contains
 from pc_app.events import emit
-from pc_app.plugins import call_each
+from pc_app.toolkit import call_hook
 
 from . import scoring
 from .masking import mask_email, mask_phone
@@ -41,10 +41,6 @@ class ListingRefused(Exception):
         self.errors = errors if errors is not None else {check: [message]}
 
 
-def _pm():
-    return current_app.extensions["pc_plugin_manager"]
-
-
 def own_lead(partner_id: str, lead_id: str) -> Lead | None:
     """The partner's live lead with this id, or None (foreign and deleted leads look the same)."""
     return Lead.objects(id=lead_id, partner=partner_id, is_deleted=False).first()
@@ -60,7 +56,7 @@ def check_price(price: int) -> None:
 def listing_vetoes(partner: Partner, lead: Lead) -> list[tuple[str, str]]:
     """Every ``(check, sentence)`` other plugins raise against listing this lead."""
     vetoes = []
-    for _plugin, answer in call_each(_pm(), "pc_listing_vetoes", partner=partner, lead=lead):
+    for _plugin, answer in call_hook("pc_listing_vetoes", partner=partner, lead=lead):
         vetoes.extend(tuple(item) for item in answer or [])
     return vetoes
 
@@ -247,7 +243,7 @@ def card_from_row(partner: Partner, row: dict) -> dict:
 
 def buyer_relationship(listing: Listing, partner: Partner) -> str | None:
     """What another plugin (payments) says about this partner and listing: purchased, reserved or None."""
-    answers = {answer for _plugin, answer in call_each(_pm(), "pc_buyer_relationship", listing=listing,
+    answers = {answer for _plugin, answer in call_hook("pc_buyer_relationship", listing=listing,
                                                        partner=partner) if answer}
     for relationship in ("purchased", "reserved"):
         if relationship in answers:

@@ -5,9 +5,11 @@ from pc_app import hookimpl
 @hookimpl
 def pc_config_defaults():
     """Declare the rate limit of the public registration routes and the verification link lifetime."""
+    from pc_app.toolkit import Setting
+
     return {
-        "REGISTRATION_RATELIMIT": ("5 per minute", "str"),
-        "VERIFICATION_HOURS": (48, "int"),
+        "REGISTRATION_RATELIMIT": Setting("5 per minute", "str"),
+        "REGISTRATION_VERIFICATION_HOURS": Setting(48, "int", aliases=("VERIFICATION_HOURS",)),
     }
 
 
@@ -21,7 +23,15 @@ def pc_register_blueprints(app):
 
 @hookimpl
 def pc_onboarding_steps(partner):
-    """Contribute ``icpConfigured``: the partner has saved a non-empty ICP."""
+    """Contribute ``icpConfigured`` (position 10, required to activate): the partner has saved a non-empty ICP."""
     from .services import icp_step
 
     return [icp_step(partner)]
+
+
+@hookimpl
+def pc_register_events():
+    """Declare the registration plugin's events."""
+    from .events import EVENTS
+
+    return EVENTS

@@ -13,17 +13,10 @@ from pc_app.core.tokens import issue_token, revoke_tokens
 from pc_app.core.users.services import EmailTaken, create_user
 from pc_app.events import emit
 from pc_app.mail import send_mail
-from pc_app.plugins import call_each
+from pc_app.toolkit import OnboardingStep, call_hook
 
 VERIFY_PURPOSE = "verify_registration"
 MAIL_PACKAGE = "plugins.registration"
-
-# Steps that must be done before a partner may trade; other plugins' steps only inform.
-REQUIRED_STEPS = ("icpConfigured",)
-
-# The order of PRODUCT.md's checklist, so the frontend shows steps in a fixed sequence
-# whichever plugins are enabled; steps of plugins not listed here follow in plugin order.
-STEP_ORDER = ("icpConfigured", "hubspotConnected", "payoutsEnabled", "firstLeadListed")
 
 # Where each status may come from. A partner owner cannot sign in before verifying, so only
 # platform staff can meet a pending partner; they may activate it directly (e.g. verified
@@ -111,7 +104,7 @@ def _answer_known_email(user: User) -> None:
 
 
 def _send_verification(user: User, partner: Partner) -> None:
-    hours = current_app.config["VERIFICATION_HOURS"]
+    hours = current_app.config["REGISTRATION_VERIFICATION_HOURS"]
     token = issue_token(user.id, VERIFY_PURPOSE, dt.timedelta(hours=hours))  # replaces any earlier link
     link = f"{current_app.config['FRONTEND_URL']}/verify?token={token}"
     send_mail(user.email, MAIL_PACKAGE, "verification",
@@ -145,34 +138,37 @@ def verify_registration(token: str, password: str) -> dict:
 
 # --- onboarding --------------------------------------------------------------------------------
 
-def icp_step(partner: Partner) -> tuple[str, bool]:
-    """This plugin's onboarding step: a valid, non-empty ICP has been saved."""
-    return "icpConfigured", bool(partner.icp is not None and partner.icp.is_configured())
+def icp_step(partner: Partner) -> OnboardingStep:
+    """This plugin's onboarding step, required to activate: a valid, non-empty ICP has been saved."""
+    return OnboardingStep("icpConfigured", bool(partner.icp is not None and partner.icp.is_configured()),
+                          position=10, required=True)
 
 
-def onboarding_steps(partner: Partner) -> list[tuple[str, bool]]:
-    """Every enabled plugin's steps in the order a partner meets them; a key reported twice counts once."""
-    pm = current_app.extensions["pc_plugin_manager"]
-    steps: dict[str, bool] = {}
-    for _plugin, contributed in call_each(pm, "pc_onboarding_steps", partner=partner):
-        for key, done in contributed or []:
-            steps[key] = steps.get(key, True) and bool(done)
-    known = {key: i for i, key in enumerate(STEP_ORDER)}
-    return sorted(steps.items(), key=lambda item: known.get(item[0], len(known)))  # stable: unknown keys keep order
+def onboarding_steps(partner: Partner) -> list[OnboardingStep]:
+    """Every enabled plugin's steps, ordered by the position each declares; a key reported twice counts once
+    (done only if every report says so, required if any does)."""
+    steps: dict[str, OnboardingStep] = {}
+    for _plugin, contributed in call_hook("pc_onboarding_steps", partner=partner):
+        for step in contributed or []:
+            seen = steps.get(step.key)
+            if seen is not None:
+                step = OnboardingStep(step.key, seen.done and step.done, min(seen.position, step.position),
+                                      seen.required or step.required)
+            steps[step.key] = step
+    return sorted(steps.values(), key=lambda step: step.position)  # stable: equal positions keep plugin order
 
 
-def missing_required_steps(steps: list[tuple[str, bool]]) -> list[str]:
-    done = {key for key, is_done in steps if is_done}
-    return [key for key in REQUIRED_STEPS if key not in done]
+def missing_required_steps(steps: list[OnboardingStep]) -> list[str]:
+    return [step.key for step in steps if step.required and not step.done]
 
 
 def onboarding_for(partner: Partner) -> dict:
     """The onboarding checklist: steps, counts, percent and whether the partner may activate now."""
     steps = onboarding_steps(partner)
-    completed = sum(1 for _key, done in steps if done)
+    completed = sum(1 for step in steps if step.done)
     total = len(steps)
     return {
-        "steps": [{"key": key, "done": done, "required": key in REQUIRED_STEPS} for key, done in steps],
+        "steps": [{"key": step.key, "done": step.done, "required": step.required} for step in steps],
         "completed": completed,
         "total": total,
         "percent": round(100 * completed / total) if total else 0,

@@ -3,7 +3,6 @@
 The names follow ``test_hook_<hook>``: tests/test_hooks_documented.py checks that each hook has one.
 """
 import textwrap
-from types import SimpleNamespace
 
 import pytest
 
@@ -20,11 +19,14 @@ def app_config(app_config):
 def test_hook_pc_config_defaults(app, app_config, monkeypatch):
     from pc_app import create_app
 
-    assert app.config["PROBE_LIMIT"] == 3 and app.config["PROBE_ENABLED"] is False
-    monkeypatch.setenv("PROBE_LIMIT", "7")
-    monkeypatch.setenv("PROBE_ENABLED", "true")
+    assert app.config["HOOK_PROBE_LIMIT"] == 3 and app.config["HOOK_PROBE_ENABLED"] is False
+    monkeypatch.setenv("HOOK_PROBE_LIMIT", "7")
+    monkeypatch.setenv("HOOK_PROBE_ENABLED", "true")
     again = create_app(dict(app_config))
-    assert again.config["PROBE_LIMIT"] == 7 and again.config["PROBE_ENABLED"] is True
+    assert again.config["HOOK_PROBE_LIMIT"] == 7 and again.config["HOOK_PROBE_ENABLED"] is True
+    monkeypatch.delenv("HOOK_PROBE_LIMIT")
+    monkeypatch.setenv("PROBE_LIMIT", "9")  # the old name is still read
+    assert create_app(dict(app_config)).config["HOOK_PROBE_LIMIT"] == 9
 
 
 def test_hook_pc_register_blueprints(client):
@@ -93,40 +95,44 @@ def test_hook_pc_register_commands(tmp_path, monkeypatch):
 
 
 def _results(app, hook, **kwargs):
-    return getattr(app.extensions["pc_plugin_manager"].hook, hook)(**kwargs)
+    from pc_app.plugins import call_hook
+
+    return call_hook(app.extensions["pc_plugin_manager"], hook, **kwargs)
 
 
-def test_hook_pc_onboarding_steps(app, actors):
+def test_hook_pc_onboarding_steps(app, actors, client):
     from pc_app.core.models import Partner
+    from pc_app.onboarding import OnboardingStep
 
     partner = actors.partner()
-    assert _results(app, "pc_onboarding_steps", partner=partner) == [[("websiteGiven", False)]]
+    assert _results(app, "pc_onboarding_steps", partner=partner) == [
+        ("hook_probe", [OnboardingStep("websiteGiven", False, 15)])]
     with_site = Partner(name="Site", slug="site", website="https://site.example")
-    assert _results(app, "pc_onboarding_steps", partner=with_site) == [[("websiteGiven", True)]]
+    assert _results(app, "pc_onboarding_steps", partner=with_site) == [
+        ("hook_probe", [OnboardingStep("websiteGiven", True, 15)])]
 
 
-def test_hook_pc_listing_vetoes(app, actors):
-    from pc_app.core.models import Lead
-
-    partner = actors.partner()
-    vetoes = _results(app, "pc_listing_vetoes", partner=partner, lead=Lead(first_name="A", email="a@example.com"))
-    assert vetoes == [[("phoneRequired", "Leads need a phone number before they can be listed.")]]
-    allowed = _results(app, "pc_listing_vetoes", partner=partner,
-                       lead=Lead(first_name="A", email="a@example.com", phone="+14155550123"))
-    assert allowed == [[]]
+def test_hook_pc_register_events(app):
+    catalog = app.extensions["pc_events"]
+    assert catalog.owners["hook_probe.thing_counted"] == "hook_probe"
+    assert catalog.get("hook_probe.thing_counted").payload == {"count": "how many"}
+    assert catalog.owners["core.lead_created"] == "core"
 
 
-def test_hook_pc_buyer_relationship(app, actors):
-    buyer, other = actors.partner(), actors.partner()
-    listing = SimpleNamespace(buyer=buyer.id)
-    assert _results(app, "pc_buyer_relationship", listing=listing, partner=buyer) == ["purchased"]
-    assert _results(app, "pc_buyer_relationship", listing=listing, partner=other) == []
+def test_hook_pc_register_subscriptions(app, client, actors):
+    from pc_app.events import emit
 
-
-def test_hook_pc_on_event(app, client, actors):
     owner = actors.partner_owner()
     client.post("/v1/leads", headers=owner.headers, json={"firstName": "A", "email": "a@example.com"})
-    assert app.extensions["hook_probe_events"] == ["core.lead_created"]
+    client.post("/v1/partners", headers=actors.owner().headers, json={"name": "Not heard"})
+    with app.app_context():
+        emit("hook_probe.thing_counted", payload={"count": 2})
+    assert app.extensions["hook_probe_events"] == ["core.lead_created", "hook_probe.thing_counted"]
+
+
+def test_hook_pc_add_hookspecs(app):
+    assert _results(app, "pc_probe_greeting", name="Ada") == [("hook_probe", "hello Ada")]
+    assert app.extensions["pc_plugin_manager"].hook.pc_probe_greeting.spec.argnames == ("name",)
 
 
 def test_hook_pc_app_created(app):

@@ -59,14 +59,15 @@ def test_dependency_cycle_is_refused(app_config):
 
 
 def test_misspelled_hook_is_refused_with_a_suggestion(app_config):
-    assert refusal(app_config, "misspelled_hook") == ("Plugin 'misspelled_hook' implements 'pc_on_evnet', "
-                                                      "which is not a hook the core offers; did you mean 'pc_on_event'?")
+    assert refusal(app_config, "misspelled_hook") == (
+        "Plugin 'misspelled_hook' implements 'pc_register_evnets', which is not a hook the core or its required "
+        "plugins offer; did you mean 'pc_register_events'?")
 
 
 def test_hook_argument_the_hook_never_passes_is_refused(app_config):
     assert refusal(app_config, "extra_argument") == (
-        "Plugin 'extra_argument' implements 'pc_on_event' with argument(s) partner that the hook does not pass "
-        "(it passes app, event).")
+        "Plugin 'extra_argument' implements 'pc_onboarding_steps' with argument(s) lead that the hook does not "
+        "pass (it passes partner).")
 
 
 def test_import_error_is_refused_naming_the_plugin_and_cause(app_config):
@@ -122,7 +123,7 @@ def test_listeners_run_in_dependency_order(app_config):
 
     app = build(app_config, "a_child", "z_base")
     with app.app_context():
-        emit("core.something_happened")
+        emit("z_base.something_happened")
     assert app.extensions["listener_order"] == ["z_base", "a_child"]
 
 
@@ -137,10 +138,10 @@ def test_two_apps_with_different_plugin_sets_live_side_by_side(app_config):
     assert [p["name"] for p in recording.test_client().get("/v1/plugins").get_json()] == ["event_recorder"]
     assert [p["name"] for p in exploding.test_client().get("/v1/plugins").get_json()] == ["exploding"]
     with exploding.app_context():
-        emit("core.only_for_exploding")
+        emit("core.lead_created", payload={"leadId": "x" * 24})
     with recording.app_context():
-        emit("core.only_for_recording")
-    assert [e.name for e in recording.extensions["recorded_events"]] == ["core.only_for_recording"]
+        emit("core.lead_deleted", payload={"leadId": "y" * 24})
+    assert [e.name for e in recording.extensions["recorded_events"]] == ["core.lead_deleted"]
     assert "recorded_events" not in exploding.extensions
 
 
@@ -185,10 +186,16 @@ PROBE_PLUGIN = textwrap.dedent('''\
             return [blp]
 
 
-        @hookimpl
-        def pc_on_event(event):
-            """Remember events."""
+        def remember(event):
             HEARD.append(event.name)
+
+
+        @hookimpl
+        def pc_register_subscriptions():
+            """Remember core events."""
+            from pc_app.toolkit import Subscription
+
+            return [Subscription("probe.remember", "core.*", remember)]
 ''')
 
 
@@ -212,8 +219,8 @@ def test_plugin_distribution_is_discovered_by_entry_point_adds_a_route_and_hears
             {"name": "probe", "version": "1.0", "requires": {"pc_app": ">=1,<2"}, "blueprints": ["probe"]}]
         assert "/v1/probe/ping" in client.get("/openapi.json").get_json()["paths"]
         with app.app_context():
-            emit("core.probe_checked", payload={"n": 1})
-        assert sys.modules["pc_probe_plugin.plugin"].HEARD == ["core.probe_checked"]
+            emit("core.lead_created", payload={"leadId": "x" * 24})
+        assert sys.modules["pc_probe_plugin.plugin"].HEARD == ["core.lead_created"]
     finally:
         for name in ("pc_probe_plugin", "pc_probe_plugin.plugin"):
             sys.modules.pop(name, None)

@@ -29,11 +29,10 @@ def one(kind: str, name: str) -> dict:
 
 def settings_the_app_reads() -> set[str]:
     """The core's settings plus those of every installed plugin, asked through the plugin manager."""
-    pm, _ = build_plugin_manager([])
-    names = set(CORE_SETTINGS)
-    for defaults in pm.hook.pc_config_defaults():
-        names.update(defaults or {})
-    return names
+    from pc_app.plugins import plugin_settings
+
+    pm, infos = build_plugin_manager([])
+    return set(CORE_SETTINGS) | set(plugin_settings(pm, infos))
 
 
 def provided(kind: str) -> dict:

@@ -114,11 +114,11 @@ def test_scheduler_reconciles_what_the_enabled_plugins_declare(app_config, app):
                               "PC_EXTRA_PLUGINS": {**QUIET_PLUGIN,
                                                    "runtime_periodic": "tests.runtime.periodic_plugin"}})
     specs = registered_job_specs(with_plugin)
-    assert list(specs) == ["nightly-digest"]
+    assert list(specs) == ["core.sweep_events", "nightly-digest"]  # the core's own, then the plugin's
 
     scheduler = Scheduler(connection=get_redis(with_plugin))
     reconcile_schedule(scheduler, specs.values())
-    assert [job.id for job in scheduler.get_jobs()] == ["periodic-nightly-digest"]
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["periodic-core_sweep_events", "periodic-nightly-digest"]
 
 
 def test_two_plugins_declaring_one_job_id_stop_start_up(app_config, app):

@@ -183,6 +183,9 @@ def disconnect(partner_id: str, actor: str) -> dict:
     return {"revokedAtHubSpot": revoked, **connection_status(partner_id)}
 
 
-def hubspot_connected_step(partner) -> tuple[str, bool]:
-    healthy = HubSpotConnection.objects(partner=str(partner.id), status="healthy").count() > 0
-    return "hubspotConnected", healthy
+def hubspot_connected_step(partner):
+    """The ``hubspotConnected`` onboarding step (position 20): a healthy connection exists."""
+    from pc_app.toolkit import OnboardingStep
+
+    healthy = HubSpotConnection.objects(partner=str(partner.id), status="healthy").only("id").first() is not None
+    return OnboardingStep("hubspotConnected", healthy, position=20)

@@ -6,7 +6,15 @@ __version__ = "1.0.0"
 REQUIRES = {"pc_app": ">=1,<2", "z_base": ">=2"}
 
 
+def note(event):
+    from flask import current_app
+
+    current_app.extensions.setdefault("listener_order", []).append(NAME)
+
+
 @hookimpl
-def pc_on_event(app, event):
-    """Note that this plugin heard the event."""
-    app.extensions.setdefault("listener_order", []).append(NAME)
+def pc_register_subscriptions():
+    """Note, in-request, that this plugin heard any event."""
+    from pc_app.toolkit import Subscription
+
+    return [Subscription(f"{NAME}.note", "*", note)]

@@ -7,5 +7,5 @@ REQUIRES = {"pc_app": ">=1"}
 
 
 @hookimpl
-def pc_on_event(app, event, partner):
-    """Never called: 'partner' is not an argument of pc_on_event."""
+def pc_onboarding_steps(partner, lead):
+    """Never called: 'lead' is not an argument of pc_onboarding_steps."""

@@ -2,10 +2,10 @@
 import click
 import mongoengine
 
+import pluggy
+
 from pc_app import hookimpl
-from pc_app.api import Blueprint
-from pc_app.db import BaseDocument, RefField
-from pc_app.jobs import JobSpec
+from pc_app.toolkit import BaseDocument, Blueprint, EventType, JobSpec, OnboardingStep, RefField, Setting, Subscription
 
 NAME = "hook_probe"
 __version__ = "1.0.0"
@@ -34,8 +34,8 @@ def tick():
 
 @hookimpl
 def pc_config_defaults():
-    """Declare PROBE_LIMIT and PROBE_ENABLED."""
-    return {"PROBE_LIMIT": (3, "int"), "PROBE_ENABLED": (False, "bool")}
+    """Declare HOOK_PROBE_LIMIT (old name PROBE_LIMIT) and HOOK_PROBE_ENABLED."""
+    return {"HOOK_PROBE_LIMIT": Setting(3, "int", aliases=("PROBE_LIMIT",)), "HOOK_PROBE_ENABLED": (False, "bool")}
 
 
 @hookimpl
@@ -68,26 +68,50 @@ def pc_register_commands(cli):
 
 @hookimpl
 def pc_onboarding_steps(partner):
-    """One step: the partner has a website."""
-    return [("websiteGiven", bool(partner.website))]
+    """One step at position 15: the partner has a website."""
+    return [OnboardingStep("websiteGiven", bool(partner.website), position=15)]
 
 
 @hookimpl
-def pc_listing_vetoes(partner, lead):
-    """Refuse leads without a phone number."""
-    return [] if lead.phone else [("phoneRequired", "Leads need a phone number before they can be listed.")]
+def pc_register_events():
+    """Declare hook_probe.thing_counted."""
+    return [EventType("hook_probe.thing_counted", "The probe counted a thing.", {"count": "how many"})]
+
+
+def remember_event(event):
+    from flask import current_app
+
+    current_app.extensions.setdefault("hook_probe_events", []).append(event.name)
 
 
 @hookimpl
-def pc_buyer_relationship(listing, partner):
-    """Claim a purchase when the listing names the partner as its buyer."""
-    return "purchased" if getattr(listing, "buyer", None) == partner.id else None
+def pc_register_subscriptions():
+    """Hear core.lead_created by name and the probe's own, in-request."""
+    return [Subscription("hook_probe.remember", ("core.lead_created", "hook_probe.*"), remember_event)]
+
+
+class ProbeHooks:
+    """The hook the probe owns, for the plugins that require it."""
+
+    @pluggy.HookspecMarker("pc_app")
+    def pc_probe_greeting(self, name):
+        """Greet someone.
+
+        :param name: who.
+        :return: a greeting.
+        """
 
 
 @hookimpl
-def pc_on_event(app, event):
-    """Count events on the app."""
-    app.extensions.setdefault("hook_probe_events", []).append(event.name)
+def pc_add_hookspecs(pm):
+    """Offer pc_probe_greeting."""
+    pm.add_hookspecs(ProbeHooks)
+
+
+@hookimpl
+def pc_probe_greeting(name):
+    """The probe answers its own hook too."""
+    return f"hello {name}"
 
 
 @hookimpl

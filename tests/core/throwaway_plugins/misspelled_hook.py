@@ -7,5 +7,5 @@ REQUIRES = {"pc_app": ">=1"}
 
 
 @hookimpl
-def pc_on_evnet(app, event):
+def pc_register_evnets():
     """Never called: the name is wrong."""

@@ -190,12 +190,17 @@ def test_onboarding_step_follows_the_connection(app, actors, connected, client):
 
     owner, _portal = connected
     other = actors.partner_owner()
-    pm = app.extensions["pc_plugin_manager"]
-    with app.app_context():
-        done = pm.hook.pc_onboarding_steps(partner=Partner.objects(id=owner.partner_id).get())
-        not_done = pm.hook.pc_onboarding_steps(partner=Partner.objects(id=other.partner_id).get())
-    assert [("hubspotConnected", True)] in done
-    assert [("hubspotConnected", False)] in not_done
+    from pc_app.toolkit import call_hook
+
+    def step(partner_id):
+        with app.app_context():
+            answers = call_hook("pc_onboarding_steps", partner=Partner.objects(id=partner_id).get())
+        [found] = [s for _plugin, steps in answers for s in steps if s.key == "hubspotConnected"]
+        assert found.position == 20
+        return found.done
+
+    assert step(owner.partner_id) is True
+    assert step(other.partner_id) is False
 
 
 def test_disconnect_erases_tokens_even_when_hubspot_fails_to_revoke(client, connected, sandbox, raw_stored, events):

@@ -9,7 +9,7 @@ from pc_app import hookimpl
 
 NAME = "marketplace_stand_in"
 __version__ = "1.0.0"
-REQUIRES = {"pc_app": ">=1,<2"}
+REQUIRES = {"pc_app": ">=1,<2", "marketplace": ">=1,<2"}
 
 
 @hookimpl

@@ -89,8 +89,8 @@ def test_unmask_policy_decides_when_contact_data_shows(market, seller, buyer, re
     assert detail["viewCount"] == 1
 
 
-def test_reserved_listing_is_visible_only_to_its_buyer_and_the_seller(market, seller, buyer, actors, app,
-                                                                     relationships):
+def test_hook_pc_buyer_relationship(market, seller, buyer, actors, app, relationships):
+    """The relationship another plugin vouches for (hook owned by the marketplace) opens a reserved listing."""
     stranger = actors.partner_owner()
     listing = market.listed(seller)
     with app.app_context():
@@ -100,6 +100,15 @@ def test_reserved_listing_is_visible_only_to_its_buyer_and_the_seller(market, se
     response = market.open(buyer, listing["id"])
     assert response.status_code == 200 and response.get_json()["relationship"] == "reserved"
     assert market.open(seller, listing["id"]).status_code == 200
+    with app.app_context():
+        from pc_app.core.models import Partner
+        from pc_app.plugins import call_hook
+        from plugins.marketplace.models import Listing
+
+        answers = call_hook(app.extensions["pc_plugin_manager"], "pc_buyer_relationship",
+                            listing=Listing.objects(id=listing["id"]).first(),
+                            partner=Partner.objects(id=buyer.partner_id).first())
+    assert answers == [("marketplace_stand_in", "reserved")]
 
 
 def test_unknown_unmask_setting_stops_start_up(app_config):

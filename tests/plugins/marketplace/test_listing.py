@@ -102,7 +102,8 @@ def test_platform_staff_without_partner_cannot_list(market, actors, seller):
     assert market.list(admin, market.lead(seller)).status_code == 403
 
 
-def test_a_plugin_veto_is_409_naming_the_check(market, seller, vetoes, app):
+def test_hook_pc_listing_vetoes(market, seller, vetoes, app):
+    """A plugin requiring the marketplace vetoes listing through the hook the marketplace owns."""
     vetoes[seller.partner_id] = [("payoutsEnabled", "Enable payouts before listing leads.")]
     lead_id = market.lead(seller)
     response = market.list(seller, lead_id)
@@ -211,13 +212,15 @@ def test_editing_a_listed_lead_refreshes_what_buyers_see(market, seller, buyer, 
 
 
 def test_first_lead_listed_onboarding_step(market, seller, app):
-    from pc_app.plugins import call_each
+    from pc_app.plugins import call_hook
 
     def step():
         with app.app_context():
             seller.partner.reload()
-            results = call_each(app.extensions["pc_plugin_manager"], "pc_onboarding_steps", partner=seller.partner)
-            return dict(pair for _name, pairs in results for pair in pairs or [])["firstLeadListed"]
+            results = call_hook(app.extensions["pc_plugin_manager"], "pc_onboarding_steps", partner=seller.partner)
+            [found] = [s for _name, steps in results for s in steps or [] if s.key == "firstLeadListed"]
+            assert found.position == 40
+            return found.done
 
     assert step() is False
     market.listed(seller)

@@ -8,5 +8,8 @@ REQUIRES = {"pc_app": ">=1,<2"}
 
 @hookimpl
 def pc_onboarding_steps(partner):
-    """Report HubSpot connected, nothing listed yet and payouts not enabled."""
-    return [("hubspotConnected", True), ("firstLeadListed", False), ("payoutsEnabled", False)]
+    """Report HubSpot connected, nothing listed yet and payouts not enabled, at their checklist positions."""
+    from pc_app.toolkit import OnboardingStep
+
+    return [OnboardingStep("hubspotConnected", True, 20), OnboardingStep("firstLeadListed", False, 40),
+            OnboardingStep("payoutsEnabled", False, 30)]

@@ -67,7 +67,9 @@ def test_percent_is_rounded(app, client, actors):
         @hookimpl
         def pc_onboarding_steps(partner):
             """Two undone steps, so one of three is done."""
-            return [("stepTwo", False), ("stepThree", False)]
+            from pc_app.toolkit import OnboardingStep
+
+            return [OnboardingStep("stepTwo", False, 50), OnboardingStep("stepThree", False, 60)]
 
     app.extensions["pc_plugin_manager"].register(OneMoreStep, name="one_more_step")
     owner = actors.partner_owner(status="onboarding", icp={"industries": ["saas"]})
@@ -102,6 +104,7 @@ def test_the_checklist_needs_a_signed_in_user(client, actors):
 
 def test_hook_pc_onboarding_steps_registration_reports_icp_configured(app_ctx, actors):
     partner = actors.partner(status="onboarding")
-    assert registration_plugin.pc_onboarding_steps(partner) == [("icpConfigured", False)]
+    [step] = registration_plugin.pc_onboarding_steps(partner)
+    assert (step.key, step.done, step.position, step.required) == ("icpConfigured", False, 10, True)
     partner.icp = ICP(job_titles=["head of sales"])
-    assert registration_plugin.pc_onboarding_steps(partner) == [("icpConfigured", True)]
+    assert registration_plugin.pc_onboarding_steps(partner)[0].done is True

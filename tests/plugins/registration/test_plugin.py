@@ -11,9 +11,19 @@ ROUTES = {
 
 
 def test_hook_pc_config_defaults_registration_declares_limit_and_link_lifetime(app):
+    from pc_app.toolkit import Setting
+
     defaults = registration_plugin.pc_config_defaults()
-    assert defaults == {"REGISTRATION_RATELIMIT": ("5 per minute", "str"), "VERIFICATION_HOURS": (48, "int")}
-    assert app.config["VERIFICATION_HOURS"] == 48
+    assert defaults == {"REGISTRATION_RATELIMIT": Setting("5 per minute", "str"),
+                        "REGISTRATION_VERIFICATION_HOURS": Setting(48, "int", aliases=("VERIFICATION_HOURS",))}
+    assert app.config["REGISTRATION_VERIFICATION_HOURS"] == 48
+
+
+def test_the_old_verification_setting_name_is_still_read(app_config, monkeypatch):
+    from pc_app import create_app
+
+    monkeypatch.setenv("VERIFICATION_HOURS", "12")
+    assert create_app(dict(app_config)).config["REGISTRATION_VERIFICATION_HOURS"] == 12
 
 
 def test_hook_pc_register_blueprints_registration_serves_every_route(app):

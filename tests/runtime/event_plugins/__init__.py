@@ -1,11 +1,13 @@
 """Throwaway plugins listening to events: two record what they hear, one always fails."""
+from flask import current_app
+
 from pc_app.redis_client import get_redis
 
 HEARD_KEY = "test:events-heard"
 
 
-def record(app, plugin_name, event) -> None:
-    get_redis(app).rpush(HEARD_KEY, f"{plugin_name}:{event.name}:{event.id}")
+def record(plugin_name, event) -> None:
+    get_redis(current_app).rpush(HEARD_KEY, f"{plugin_name}:{event.name}:{event.id}")
 
 
 def heard(app) -> list[str]:

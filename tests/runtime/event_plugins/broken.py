@@ -1,4 +1,4 @@
-"""A throwaway plugin whose listener always raises."""
+"""A throwaway plugin whose subscriber always raises."""
 from pc_app import hookimpl
 
 NAME = "listener_broken"
@@ -6,7 +6,13 @@ __version__ = "1.0.0"
 REQUIRES = {"pc_app": ">=1,<2"}
 
 
-@hookimpl
-def pc_on_event(app, event):
-    """Fail on purpose."""
+def fail(event):
     raise RuntimeError(f"listener_broken cannot handle {event.name}")
+
+
+@hookimpl
+def pc_register_subscriptions():
+    """Fail on purpose on every event."""
+    from pc_app.toolkit import Subscription
+
+    return [Subscription("listener_broken.all", "*", fail)]

@@ -1,4 +1,4 @@
-"""A throwaway plugin that records every event it hears."""
+"""A throwaway plugin that records the events of one name it hears (it subscribes by name)."""
 from pc_app import hookimpl
 
 from . import record
@@ -9,6 +9,9 @@ REQUIRES = {"pc_app": ">=1,<2"}
 
 
 @hookimpl
-def pc_on_event(app, event):
-    """Record the event in Redis."""
-    record(app, NAME, event)
+def pc_register_subscriptions():
+    """Record runtime.thing_happened and every core.* event, in-request."""
+    from pc_app.toolkit import Subscription
+
+    return [Subscription("listener_last.named", ("runtime.thing_happened", "core.*"),
+                         lambda event: record(NAME, event))]

@@ -1,0 +1,21 @@
+"""The events the marketplace plugin emits (its part of the event catalog)."""
+from pc_app.toolkit import EventType
+
+EVENTS = [
+    EventType("marketplace.lead_listed", "A seller offered a lead on the marketplace.",
+              {"listingId": "the listing", "leadId": "the lead", "sellerPartnerId": "the seller",
+               "price": "price in cents", "currency": "ISO currency, lower-case",
+               "matchingPartnerIds": "active partners whose ICP scores the listing at MARKETPLACE_NOTIFY_SCORE "
+                                     "or more (told about it)"},
+              concerns="the seller"),
+    EventType("marketplace.listing_repriced", "A seller changed the price of a listed lead.",
+              {"listingId": "the listing", "leadId": "the lead", "oldPrice": "cents", "price": "cents",
+               "currency": "ISO currency"}, concerns="the seller"),
+    EventType("marketplace.lead_delisted", "A listing left the marketplace unsold.",
+              {"listingId": "the listing", "leadId": "the lead",
+               "reason": "seller, lead_deleted or another plugin's reason (e.g. deal won in HubSpot)"},
+              concerns="the seller"),
+    EventType("marketplace.lead_viewed", "A buyer opened a listing's detail.",
+              {"listingId": "the listing", "leadId": "the lead", "viewerPartnerId": "the buyer",
+               "firstView": "whether it is this buyer's first view"}, concerns="the seller"),
+]
