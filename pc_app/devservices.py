@@ -1,7 +1,7 @@
 """Stand-ins for third-party services that ``pc-app dev`` starts beside MongoDB and Redis.
 
-Each returns the environment that points the app at it; a variable already set in the
-environment (a real service) wins and nothing is started.
+Every sandbox in ``pc_app.sandboxes.SANDBOXES`` is started unless its variable (``HUBSPOT_API_BASE``,
+``STRIPE_API_BASE``, ...) already points at a real service; none runs with ``PC_ENV=production``.
 """
 from __future__ import annotations
 
@@ -9,31 +9,27 @@ import os
 from pathlib import Path
 
 
-def start_hubspot_sandbox(state_dir: Path) -> tuple[dict, list]:
-    """The HubSpot sandbox, unless ``HUBSPOT_API_BASE`` points at a real HubSpot (or another sandbox)."""
-    if os.environ.get("HUBSPOT_API_BASE"):
-        return {}, []
-    from .sandbox import SandboxSettings, start_sandbox
-
-    defaults = SandboxSettings()
-    client_id = os.environ.get("HUBSPOT_CLIENT_ID") or defaults.client_id
-    client_secret = os.environ.get("HUBSPOT_CLIENT_SECRET") or defaults.client_secret
-    api_port = os.environ.get("PC_DEV_PORT", "3000")
-    webhook_url = f"http://127.0.0.1:{api_port}/v1/integrations/hubspot/webhooks"
-    port = int(os.environ.get("PC_DEV_HUBSPOT_PORT", 0)) or None
-    service = start_sandbox(state_dir, port, client_id=client_id, client_secret=client_secret,
-                            app_secret=os.environ.get("HUBSPOT_APP_SECRET", ""), webhook_url=webhook_url)
-    env = {"HUBSPOT_API_BASE": service.url, "HUBSPOT_AUTHORIZE_URL": f"{service.url}/oauth/authorize",
-           "HUBSPOT_CLIENT_ID": client_id, "HUBSPOT_CLIENT_SECRET": client_secret,
-           "HUBSPOT_SANDBOX_DISPLAY": f"{service.url}  (admin: {service.url}/_sandbox/config)"}
-    return env, [service]
-
-
 def start_dev_services(state_dir: Path) -> tuple[dict, list]:
-    """Start the HubSpot sandbox and other stand-ins; returns (env, running services)."""
+    """Start the sandboxes; returns (the environment that points the app at them, running services)."""
+    if os.environ.get("PC_ENV") == "production":
+        return {}, []
+    from .sandboxes import SANDBOXES
+
+    api_base = f"http://127.0.0.1:{os.environ.get('PC_DEV_PORT', '3000')}"
     env: dict = {}
     started: list = []
-    hubspot_env, hubspot_started = start_hubspot_sandbox(state_dir)
-    env.update(hubspot_env)
-    started.extend(hubspot_started)
+    try:
+        for spec in SANDBOXES.values():
+            if os.environ.get(spec.real_service_env):
+                continue
+            port = int(os.environ.get(f"PC_DEV_{spec.name.upper()}_PORT", 0)) or None
+            service = spec.start_for_dev(state_dir, api_base, port)
+            started.append(service)
+            env.update(spec.app_settings(service))
+            # `pc-app dev` prints every *_DISPLAY variable in its banner.
+            env[f"{spec.name.upper()}_SANDBOX_DISPLAY"] = f"{service.url}  (admin: {service.admin_url}/config)"
+    except BaseException:
+        for service in started:
+            service.stop()
+        raise
     return env, started

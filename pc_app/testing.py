@@ -369,4 +369,32 @@ def read_outbox(app) -> list:
 def outbox(app):
     """``outbox()`` delivers pending mail and returns every message, newest first."""
     return lambda: read_outbox(app)
-from .sandbox.fixtures import hubspot_sandbox  # noqa: E402,F401
+
+
+def _sandbox_fixture(spec):
+    """The session fixture ``<name>_sandbox`` for one stand-in of ``pc_app.sandboxes.SANDBOXES``."""
+
+    def running_sandbox():
+        url = os.environ.get(f"PC_TEST_{spec.name.upper()}_SANDBOX_URL")
+        service = None
+        if not url:
+            service = spec.start(Path(tempfile.mkdtemp(prefix=f"pc-{spec.name}-sandbox-")))
+            url = service.url
+        yield spec.handle(url, service.options if service is not None else {})
+        if service is not None:
+            service.stop()
+
+    running_sandbox.__doc__ = (
+        f"The {spec.label}, one process per session (``PC_TEST_{spec.name.upper()}_SANDBOX_URL`` reuses one "
+        "already running): ``.base_url``, ``.admin``, ``.app_settings`` (merge into ``app_config``), ``.reset()``.")
+    return pytest.fixture(scope="session", name=f"{spec.name}_sandbox")(running_sandbox)
+
+
+def _declare_sandbox_fixtures() -> None:
+    from .sandboxes import SANDBOXES
+
+    for spec in SANDBOXES.values():
+        globals()[f"{spec.name}_sandbox"] = _sandbox_fixture(spec)
+
+
+_declare_sandbox_fixtures()

@@ -9,9 +9,6 @@ REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
 @pytest.fixture
 def app_config(app_config, hubspot_sandbox):
     # The default PC_PLUGINS (every installed plugin) plus the event recorder, and HubSpot on the sandbox.
-    return {**app_config, "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
-            "ENCRYPTION_KEY": "3f" * 32,
-            "HUBSPOT_CLIENT_ID": hubspot_sandbox.client_id, "HUBSPOT_CLIENT_SECRET": hubspot_sandbox.client_secret,
-            "HUBSPOT_APP_SECRET": "webhook-app-secret", "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
-            "HUBSPOT_API_BASE": hubspot_sandbox.base_url, "HUBSPOT_AUTHORIZE_URL": hubspot_sandbox.authorize_url,
+    return {**app_config, **hubspot_sandbox.app_settings, "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
+            "ENCRYPTION_KEY": "3f" * 32, "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
             "HUBSPOT_RETRY_ATTEMPTS": 3, "HUBSPOT_RETRY_BACKOFF_MS": 20, "HUBSPOT_RETRY_MAX_DELAY_MS": 50}

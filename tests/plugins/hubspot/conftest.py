@@ -18,11 +18,10 @@ FRONTEND = "http://frontend.test/settings/integrations/hubspot"
 
 @pytest.fixture
 def app_config(app_config, hubspot_sandbox):
-    return {**app_config, "PC_PLUGINS": ["hubspot", "event_recorder"], "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
+    return {**app_config, **hubspot_sandbox.app_settings,
+            "PC_PLUGINS": ["hubspot", "event_recorder"], "PC_EXTRA_PLUGINS": dict(EVENT_RECORDER),
             "ENCRYPTION_KEY": ENCRYPTION_KEY,
-            "HUBSPOT_CLIENT_ID": hubspot_sandbox.client_id, "HUBSPOT_CLIENT_SECRET": hubspot_sandbox.client_secret,
             "HUBSPOT_APP_SECRET": "webhook-app-secret", "HUBSPOT_REDIRECT_URI": REDIRECT_URI,
-            "HUBSPOT_API_BASE": hubspot_sandbox.base_url, "HUBSPOT_AUTHORIZE_URL": hubspot_sandbox.authorize_url,
             # Small bounds so retries are exercised without slowing the suite down.
             "HUBSPOT_RETRY_ATTEMPTS": 3, "HUBSPOT_RETRY_BACKOFF_MS": 20, "HUBSPOT_RETRY_MAX_DELAY_MS": 50,
             "HUBSPOT_REFRESH_LOCK_WAIT_SECONDS": 10}

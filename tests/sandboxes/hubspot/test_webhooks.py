@@ -1,34 +1,8 @@
 """A user's edit in the sandbox reaches a receiver as HubSpot's signed v3 webhook."""
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from hubspot.crm.deals import SimplePublicObjectInputForCreate
 from hubspot.utils.signature import Signature
-
-
-@pytest.fixture
-def receiver():
-    """A tiny HTTP server on a free port that keeps what it receives."""
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, "headers": dict(self.headers), "body": body.decode()})
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hooks/hubspot"
-    yield url, received
-    server.shutdown()
 
 
 def test_user_change_delivers_a_signed_property_change_event(sandbox, connect, receiver):

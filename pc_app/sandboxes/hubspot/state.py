@@ -1,16 +1,16 @@
-"""In-memory state of the HubSpot sandbox: portals, OAuth grants, pipelines, deals, faults and calls.
+"""In-memory state of the HubSpot sandbox: portals, OAuth grants, pipelines and deals.
 
-Everything lives behind one lock; HTTP handlers (``pc_app.sandbox.app``) translate between
-this state and HubSpot's wire format.
+Everything lives behind one lock; HTTP handlers (``crm``, ``oauth``) translate between this
+state and HubSpot's wire format. Faults, the call log and webhooks come from the sandbox kit.
 """
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import secrets
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from ..kit import KitSettings, StandInState, stand_in_state
 
 DEFAULT_SCOPES = ["oauth", "crm.objects.deals.read", "crm.objects.deals.write", "crm.schemas.deals.read",
                   "crm.schemas.deals.write"]
@@ -43,7 +43,7 @@ def iso(ts: float) -> str:
 
 
 @dataclass
-class SandboxSettings:
+class HubSpotSettings(KitSettings):
     """Knobs the admin API can change at run time."""
     client_id: str = "pc-sandbox-client"
     client_secret: str = "pc-sandbox-secret"
@@ -55,14 +55,16 @@ class SandboxSettings:
     rate_limit_window: float = 10.0
     webhook_url: str = ""
 
+    FIELDS = {"accessTokenTtl": ("access_token_ttl", int), "codeTtl": ("code_ttl", int),
+              "rateLimitMax": ("rate_limit_max", int), "rateLimitWindowSeconds": ("rate_limit_window", float),
+              "webhookUrl": ("webhook_url", str), "appSecret": ("app_secret", str), **KitSettings.FIELDS}
+    SECRET_FIELDS = ("appSecret",)
+
     def signing_secret(self) -> str:
         return self.app_secret or self.client_secret
 
     def as_dict(self) -> dict:
-        return {"clientId": self.client_id, "appId": self.app_id, "accessTokenTtl": self.access_token_ttl,
-                "codeTtl": self.code_ttl, "rateLimitMax": self.rate_limit_max,
-                "rateLimitWindowSeconds": self.rate_limit_window, "webhookUrl": self.webhook_url,
-                "appSecretSet": bool(self.app_secret)}
+        return {"clientId": self.client_id, "appId": self.app_id, **super().as_dict()}
 
 
 @dataclass
@@ -98,22 +100,6 @@ class RefreshToken:
 
 
 @dataclass
-class Fault:
-    """The next ``count`` matching calls answer ``status`` (or only wait ``latency_ms``)."""
-    status: int | None
-    count: int | None
-    path_prefix: str = ""
-    hub_id: int | None = None
-    latency_ms: int = 0
-    retry_after: int | None = None
-
-    def matches(self, path: str, hub_id: int | None) -> bool:
-        if self.path_prefix and not path.startswith(self.path_prefix):
-            return False
-        return self.hub_id is None or self.hub_id == hub_id
-
-
-@dataclass
 class Portal:
     hub_id: int
     pipelines: dict[str, dict] = field(default_factory=dict)
@@ -121,36 +107,46 @@ class Portal:
     call_times: list[float] = field(default_factory=list)
 
 
-class SandboxState:
+class HubSpotState(StandInState):
     """All portals and grants of one sandbox process; every method takes the lock."""
 
-    def __init__(self, settings: SandboxSettings | None = None):
-        self.lock = threading.RLock()
-        self.settings = settings or SandboxSettings()
-        self.reset()
+    settings: HubSpotSettings
 
-    def reset(self) -> None:
+    def reset_data(self) -> None:
+        self.portals: dict[int, Portal] = {}
+        self.codes: dict[str, AuthCode] = {}
+        self.access_tokens: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.counters = {"id": 1000, "hub": 9000001, "event": 100001}
+
+    def snapshot(self) -> dict:
+        return {"portals": [asdict(p) for p in self.portals.values()],
+                "codes": [asdict(c) for c in self.codes.values()],
+                "accessTokens": [asdict(a) for a in self.access_tokens.values()],
+                "refreshTokens": [asdict(r) for r in self.refresh_tokens.values()],
+                "counters": dict(self.counters)}
+
+    def restore(self, data: dict) -> None:
         with self.lock:
-            self.portals: dict[int, Portal] = {}
-            self.codes: dict[str, AuthCode] = {}
-            self.access_tokens: dict[str, AccessToken] = {}
-            self.refresh_tokens: dict[str, RefreshToken] = {}
-            self.faults: list[Fault] = []
-            self.calls: list[dict] = []
-            self.webhook_deliveries: list[dict] = []
-            self._ids = itertools.count(1000)
-            self._hub_ids = itertools.count(9000001)
-            self._event_ids = itertools.count(100001)
+            self.portals = {p["hub_id"]: Portal(**p) for p in data.get("portals", [])}
+            self.codes = {c["code"]: AuthCode(**c) for c in data.get("codes", [])}
+            self.access_tokens = {a["token"]: AccessToken(**a) for a in data.get("accessTokens", [])}
+            self.refresh_tokens = {r["token"]: RefreshToken(**r) for r in data.get("refreshTokens", [])}
+            self.counters.update(data.get("counters", {}))
 
     # --- ids ----------------------------------------------------------------------------------
 
-    def next_id(self) -> str:
+    def _next(self, counter: str) -> int:
         with self.lock:
-            return str(next(self._ids))
+            value = self.counters[counter]
+            self.counters[counter] += 1
+            return value
+
+    def next_id(self) -> str:
+        return str(self._next("id"))
 
     def next_event_id(self) -> int:
-        with self.lock:
-            return next(self._event_ids)
+        return self._next("event")
 
     # --- portals ------------------------------------------------------------------------------
 
@@ -158,9 +154,9 @@ class SandboxState:
         """The portal with this hub id, created on first mention (a fresh one when None)."""
         with self.lock:
             if hub_id is None:
-                hub_id = next(self._hub_ids)
+                hub_id = self._next("hub")
                 while hub_id in self.portals:
-                    hub_id = next(self._hub_ids)
+                    hub_id = self._next("hub")
             if hub_id not in self.portals:
                 portal = Portal(hub_id)
                 self._add_default_pipeline(portal)
@@ -249,7 +245,7 @@ class SandboxState:
                     expired += 1
             return expired
 
-    # --- rate limit, faults, call log ---------------------------------------------------------
+    # --- rate limit ---------------------------------------------------------
 
     def take_rate_limit(self, hub_id: int) -> tuple[bool, int, float]:
         """Count one call against the portal's rolling window: (allowed, remaining, retry_after)."""
@@ -262,23 +258,6 @@ class SandboxState:
                 return False, 0, max(portal.call_times[0] + window - t, 0.0)
             portal.call_times.append(t)
             return True, limit - len(portal.call_times), 0.0
-
-    def take_fault(self, path: str, hub_id: int | None) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.matches(path, hub_id):
-                    if fault.count is not None:
-                        fault.count -= 1
-                        if fault.count <= 0:
-                            self.faults.remove(fault)
-                    return fault
-            return None
-
-    def record_call(self, method: str, path: str, route: str, status: int, hub_id: int | None,
-                    grant_type: str | None = None) -> None:
-        with self.lock:
-            self.calls.append({"method": method, "path": path, "route": route, "status": status, "portal": hub_id,
-                               "grantType": grant_type, "at": iso(now())})
 
     # --- deals --------------------------------------------------------------------------------
 
@@ -304,3 +283,8 @@ class SandboxState:
         deal["properties"].update({"createdate": iso(ts), "hs_object_id": deal_id})
         portal.deals[deal_id] = deal
         return deal
+
+
+def sandbox_state() -> HubSpotState:
+    """The state of the sandbox handling the current request."""
+    return stand_in_state()

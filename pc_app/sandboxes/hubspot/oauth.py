@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, g, jsonify, redirect, request
 
-from .app import sandbox_state
+from .state import sandbox_state
 
 oauth_blp = Blueprint("sandbox_oauth", __name__)
 

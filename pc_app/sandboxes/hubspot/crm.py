@@ -5,8 +5,8 @@ import datetime as dt
 
 from flask import Blueprint, g, jsonify, request
 
-from .app import hubspot_error, sandbox_state
-from .state import ALWAYS_RETURNED, DEFAULT_DEAL_PROPERTIES, Portal, iso, now
+from .errors import hubspot_error
+from .state import ALWAYS_RETURNED, DEFAULT_DEAL_PROPERTIES, Portal, iso, now, sandbox_state
 
 crm_blp = Blueprint("sandbox_crm", __name__)
 

@@ -1,0 +1,51 @@
+"""``HubSpotAdmin``: steer the HubSpot sandbox over its ``/_sandbox`` admin API."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from ..kit import AdminClient
+from .state import HubSpotSettings
+
+DEFAULTS = HubSpotSettings()
+
+
+class HubSpotAdmin(AdminClient):
+    """The kit's admin calls (faults scoped by ``portal``) plus portals, token expiry and a user's edits."""
+
+    scope_param = "portal"
+
+    def __init__(self, base_url: str, client_id: str = DEFAULTS.client_id, client_secret: str = DEFAULTS.client_secret):
+        super().__init__(base_url)
+        self.client_id, self.client_secret = client_id, client_secret
+
+    def configure(self, **settings) -> dict:
+        """e.g. ``configure(accessTokenTtl=540, rateLimitMax=5, webhookUrl=..., appSecret=...)``."""
+        return super().configure(**settings)
+
+    def fail_next(self, status: int, count: int | None = 1, path: str | None = None, portal: int | None = None,
+                  retry_after: int | None = None) -> None:
+        """The next ``count`` calls (on ``path``, of ``portal``) answer ``status``; ``count=None``: until cleared."""
+        super().fail_next(status, count=count, path=path, retry_after=retry_after, scope=portal)
+
+    def create_portal(self, hub_id: int | None = None) -> int:
+        return self._call("POST", "/portals", json={"hubId": hub_id} if hub_id else {})["hubId"]
+
+    def portal(self, hub_id: int) -> dict:
+        return self._call("GET", f"/portals/{hub_id}")
+
+    def expire_tokens(self, access_token: str | None = None, portal: int | None = None) -> int:
+        return self._call("POST", "/tokens/expire", json={"accessToken": access_token, "portal": portal})["expired"]
+
+    def user_creates_deal(self, hub_id: int, properties: dict, **options) -> dict:
+        return self._call("POST", f"/portals/{hub_id}/deals", json={"properties": properties, **options})
+
+    def user_changes_deal(self, hub_id: int, deal_id: str, properties: dict, **options) -> dict:
+        """Edit a deal as a HubSpot user; the signed webhook goes to ``webhookUrl`` (or the configured one)."""
+        return self._call("POST", f"/portals/{hub_id}/deals/{deal_id}/user-change",
+                          json={"properties": properties, **options})
+
+    def authorize_url(self, redirect_uri: str, state: str = "", portal: int | None = None, scope: str = "oauth") -> str:
+        params = {"client_id": self.client_id, "redirect_uri": redirect_uri, "scope": scope, "state": state}
+        if portal:
+            params["portal"] = portal
+        return f"{self.base_url}/oauth/authorize?{urlencode(params)}"
