@@ -98,7 +98,9 @@ def create_app(config: dict | None = None) -> Flask:
     for _name, plugin_models in call_hook(pm, "pc_register_models"):
         models.extend(plugin_models or [])
     app.extensions["pc_models"] = models
-    build_event_registry(app)
+    from .core.event_types import CORE_EVENTS
+
+    build_event_registry(app, CORE_EVENTS)
 
     call_hook(pm, "pc_app_created", app=app)
     return app

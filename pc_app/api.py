@@ -16,25 +16,10 @@ from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from .errors import DEFAULT_MESSAGES as _DEFAULT_MESSAGES
+from .errors import error_body  # noqa: F401  (re-exported: the error shape's builder)
+
 log = logging.getLogger("pc_app.api")
-
-# Sentences for statuses that have no natural message of their own.
-_DEFAULT_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Authentication is required.",
-    403: "You are not allowed to do this.",
-    404: "Not found.",
-    405: "This method is not allowed on this URL.",
-    409: "The resource is in a state that does not allow this.",
-    413: "The request body is too large.",
-    415: "The request body must be JSON.",
-    422: "The request has invalid fields.",
-    429: "Too many requests; try again later.",
-    500: "Something went wrong on our side; it has been logged.",
-    502: "An upstream service failed.",
-    503: "A service we depend on is unavailable.",
-}
-
 
 class Schema(ma.Schema):
     """Base schema: unknown fields are an error, never silently dropped."""
@@ -128,17 +113,6 @@ def _flatten_errors(errors) -> dict:
 
     walk("", errors)
     return out
-
-
-def error_body(code: int, message: str | None = None, errors: dict | None = None, status: str | None = None):
-    from werkzeug.http import HTTP_STATUS_CODES
-
-    return {
-        "code": code,
-        "status": status or HTTP_STATUS_CODES.get(code, "Error"),
-        "message": message or _DEFAULT_MESSAGES.get(code, HTTP_STATUS_CODES.get(code, "Error")),
-        "errors": errors or {},
-    }
 
 
 class Api(_Api):

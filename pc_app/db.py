@@ -64,6 +64,19 @@ class DateTimeField(mongoengine.DateTimeField):
         return value
 
 
+def utcnow() -> dt.datetime:
+    """Now in UTC, to the millisecond: what BSON stores, so an answer equals a later read."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Stored datetimes may come back naive from some servers; they are always UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
 def parse_stored_datetime(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -7,6 +7,35 @@ the frontend reads. ``install_service_errors`` registers the one handler, and
 """
 from __future__ import annotations
 
+# Sentences for statuses that have no natural message of their own.
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required.",
+    403: "You are not allowed to do this.",
+    404: "Not found.",
+    405: "This method is not allowed on this URL.",
+    409: "The resource is in a state that does not allow this.",
+    413: "The request body is too large.",
+    415: "The request body must be JSON.",
+    422: "The request has invalid fields.",
+    429: "Too many requests; try again later.",
+    500: "Something went wrong on our side; it has been logged.",
+    502: "An upstream service failed.",
+    503: "A service we depend on is unavailable.",
+}
+
+
+def error_body(code: int, message: str | None = None, errors: dict | None = None, status: str | None = None) -> dict:
+    """The one error shape: ``{"code", "status", "message", "errors"}``."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return {
+        "code": code,
+        "status": status or HTTP_STATUS_CODES.get(code, "Error"),
+        "message": message or DEFAULT_MESSAGES.get(code, HTTP_STATUS_CODES.get(code, "Error")),
+        "errors": errors or {},
+    }
+
 
 class ServiceError(Exception):
     """Base of every error a service raises on purpose; ``status`` decides the HTTP answer."""
@@ -143,8 +172,6 @@ SHARED_RESPONSES = {
 
 def error_response(exc: ServiceError):
     """``(body, status, headers)`` for a service error, in the one error shape."""
-    from .api import error_body
-
     body = error_body(exc.status, exc.message, exc.errors)
     if exc.status >= 500:
         body.update(exc.extra)

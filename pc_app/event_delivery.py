@@ -81,7 +81,7 @@ def store_and_queue(event, subscriptions) -> None:
 
 def event_from_document(doc: dict):
     from .db import parse_stored_datetime
-    from .events import Event
+    from .event_model import Event
 
     occurred = doc["occurred_at"]
     if isinstance(occurred, str):

@@ -10,7 +10,6 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 
-from flask import has_app_context
 from rq import Queue, Retry
 
 from .redis_client import get_redis
@@ -19,7 +18,8 @@ log = logging.getLogger("pc_app.jobs")
 
 QUEUES = ("default", "mail", "sync", "webhooks")
 
-_worker_app = None
+# What RQ executes for every job: the job function inside an app context (pc_app.worker).
+JOB_TARGET = "pc_app.worker.run_in_app"
 
 
 @dataclass(frozen=True)
@@ -50,23 +50,6 @@ def import_path(path: str):
 
 def func_path(func) -> str:
     return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
-
-
-def run_in_app(path: str, *args, **kwargs):
-    """What RQ actually executes: the job function inside an app context.
-
-    Inside a test (or any caller that already has an app context) that app is used; in a
-    worker process the app is built once from the environment.
-    """
-    global _worker_app
-    func = import_path(path)
-    if has_app_context():
-        return func(*args, **kwargs)
-    if _worker_app is None:
-        from . import create_app
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        return func(*args, **kwargs)
 
 
 # The core's own periodic jobs.
@@ -122,7 +105,7 @@ def enqueue(func, *args, queue: str = "default", job_id: str | None = None, at: 
         options["job_id"] = job_id
     if retries:
         options["retry"] = Retry(max=retries, interval=list(retry_intervals))
-    target = "pc_app.jobs.run_in_app"
+    target = JOB_TARGET
     job_args = (func_path(func), *args)
     if at is not None:
         return q.enqueue_at(at, target, args=job_args, kwargs=kwargs, **options)

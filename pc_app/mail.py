@@ -13,8 +13,7 @@ from flask import current_app
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from mongoengine import ListField, StringField
 
-from .core.models import utcnow
-from .db import BaseDocument, DateTimeField
+from .db import BaseDocument, DateTimeField, utcnow
 
 log = logging.getLogger("pc_app.mail")
 

@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from .jobs import JobSpec
+from .jobs import JOB_TARGET, JobSpec
 
 log = logging.getLogger("pc_app.scheduling")
 
@@ -64,7 +64,7 @@ class ReconcileReport:
 def _schedule(scheduler, spec: JobSpec):
     """Hold one spec in rq-scheduler; each tick queues a fresh job with the spec's retries."""
     options = dict(
-        func="pc_app.jobs.run_in_app",
+        func=JOB_TARGET,
         args=("pc_app.jobs.start_periodic_job", spec.func, spec.queue, spec.timeout, spec.retries, *spec.args),
         id=scheduled_job_id(spec), queue_name=spec.queue, timeout=spec.timeout,
         result_ttl=result_ttl_for(spec), description=spec.description or spec.id,

@@ -16,9 +16,9 @@ from .auth import (current_actor, current_partner, current_user, login_required,
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
-from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User, as_utc, utcnow
-from .db import BaseDocument, DateTimeField, RefField, database, is_object_id, new_id, parse_stored_datetime, \
-    text_contains
+from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
+                 text_contains, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .events import Event, EventType, Subscription, emit

@@ -3,22 +3,42 @@ from __future__ import annotations
 
 import logging
 
+from flask import has_app_context
 from rq import Worker
 
-from .jobs import QUEUES
+from .jobs import QUEUES, import_path
 
 log = logging.getLogger("pc_app.worker")
+
+# The app of this worker process, built once by run_worker (or lazily by run_in_app).
+_worker_app = None
+
+
+def run_in_app(path: str, *args, **kwargs):
+    """What RQ actually executes (``jobs.JOB_TARGET``): the job function inside an app context.
+
+    Inside a test (or any caller that already has an app context) that app is used; in a
+    worker process the app is built once from the environment.
+    """
+    global _worker_app
+    func = import_path(path)
+    if has_app_context():
+        return func(*args, **kwargs)
+    if _worker_app is None:
+        from . import create_app
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return func(*args, **kwargs)
 
 
 class PcWorker(Worker):
     """Forks a work horse per job and reconnects mongoengine in it: PyMongo clients must not cross a fork."""
 
     def main_work_horse(self, job, queue):
-        from . import jobs
         from .db import connect_database
 
-        if jobs._worker_app is not None:
-            connect_database(jobs._worker_app.config)
+        if _worker_app is not None:
+            connect_database(_worker_app.config)
         return super().main_work_horse(job, queue)
 
 
@@ -42,12 +62,12 @@ def _check_database() -> None:
 
 def run_worker(queues: list[str], *, with_scheduler: bool = False, burst: bool = False) -> bool:
     """``pc-app worker``: build the app once, then work the queues; returns whether any job ran."""
-    from . import create_app, jobs
+    global _worker_app
+    from . import create_app
     from .redis_client import get_redis
 
     names = check_queue_names(queues)
-    app = create_app()
-    jobs._worker_app = app
+    app = _worker_app = create_app()
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     with app.app_context():
         _check_database()

@@ -1,5 +1,5 @@
 """The events the core itself emits, declared like every plugin's (see ``pc_app.events``)."""
-from ..events import EventType
+from ..event_model import EventType
 
 CORE_EVENTS = [
     EventType("core.user_invited", "A user was invited and mailed a set-password link.",

@@ -1,26 +1,11 @@
 """The core's documents: partners, users, leads and single-use user tokens."""
 from __future__ import annotations
 
-import datetime as dt
-
 from mongoengine import (BooleanField, DictField, EmailField, EmbeddedDocument, EmbeddedDocumentField, IntField,
                          ListField, StringField)
 
-from ..db import BaseDocument, DateTimeField, RefField
+from ..db import BaseDocument, DateTimeField, RefField, as_utc, utcnow  # noqa: F401  (time helpers live in db)
 from . import vocabulary as v
-
-
-def utcnow() -> dt.datetime:
-    """Now in UTC, to the millisecond: what BSON stores, so an answer equals a later read."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored datetimes may come back naive from some servers; they are always UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 class TimestampedDocument(BaseDocument):

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import logging
 
+from pc_app.jobs import enqueue
+
 from . import services
 
 log = logging.getLogger("plugins.hubspot.jobs")
 
 
 def refresh_expiring_tokens() -> int:
-    """Periodic (5 min): queue a refresh for every healthy connection expiring within 10 minutes."""
-    return len(services.refresh_expiring_connections())
+    """Periodic (5 min): queue one refresh per healthy connection expiring within 10 minutes (fan-out)."""
+    ids = services.expiring_connection_ids(services.REFRESH_AHEAD_SECONDS)
+    for connection_id in ids:
+        enqueue(refresh_connection_job, connection_id, job_id=f"hubspot-refresh-{connection_id}")
+    return len(ids)
 
 
 def refresh_connection_job(connection_id: str) -> str:

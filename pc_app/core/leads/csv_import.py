@@ -187,16 +187,6 @@ def import_inline(partner_id: str, parsed: ParsedFile, actor: str) -> ImportOutc
     return outcome
 
 
-def queue_import(partner_id: str, text: str, parsed: ParsedFile, actor: str) -> LeadImport:
-    """Store a large file as an import record and queue the job that imports it."""
-    from ...jobs import enqueue
-    from .jobs import run_lead_import
-
-    record = LeadImport(partner=partner_id, created_by=actor, content=text, total_rows=len(parsed.rows)).save()
-    enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
-    return record
-
-
 def run_import_record(import_id: str, max_rows: int) -> LeadImport | None:
     """Run (or resume) a queued import from its last checkpoint; a finished one is left alone."""
     record = LeadImport.objects(id=import_id, status__in=("queued", "running")).modify(

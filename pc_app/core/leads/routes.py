@@ -113,7 +113,7 @@ def import_leads():
     except csv_import.ImportRefused as refused:
         abort(refused.status, message=refused.message, errors=refused.errors)
     if len(parsed.rows) > config["LEADS_IMPORT_INLINE_ROWS"]:
-        record = csv_import.queue_import(partner.id, text, parsed, _actor())
+        record = services.queue_import(partner.id, text, len(parsed.rows), _actor())
         queued = ImportQueuedSchema().dump({"importId": str(record.id), "status": record.status,
                                             "totalRows": record.total_rows})
         return jsonify(queued), 202  # a Response, so the 200 schema does not filter it

@@ -5,7 +5,9 @@ from mongoengine.errors import NotUniqueError
 
 from ...db import text_contains
 from ...events import emit
-from ..models import Lead, Note, utcnow
+from ...jobs import enqueue
+from ..models import Lead, LeadImport, Note, utcnow
+from .jobs import run_lead_import
 
 SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "dealAmount": "deal_amount",
                "lastName": "last_name", "company": "company"}
@@ -95,3 +97,10 @@ def add_note(lead: Lead, text: str, author: str) -> Lead:
         if written:
             return lead
     raise RuntimeError("The lead's notes kept changing; try again.")
+
+
+def queue_import(partner_id: str, text: str, total_rows: int, actor: str):
+    """Store a large CSV as an import record and queue the job that imports it."""
+    record = LeadImport(partner=partner_id, created_by=actor, content=text, total_rows=total_rows).save()
+    enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
+    return record

@@ -9,7 +9,6 @@ from flask import current_app
 from pc_app.core.models import Partner, User, as_utc, utcnow
 from pc_app.crypto import DecryptionError, secret_box
 from pc_app.events import emit
-from pc_app.jobs import enqueue
 from pc_app.mail import send_mail
 from pc_app.redis_client import get_redis
 
@@ -119,12 +118,7 @@ def mark_refresh_failed(connection_id: str, reason: str) -> bool:
     return True
 
 
-def refresh_expiring_connections(within_seconds: int = REFRESH_AHEAD_SECONDS) -> list[str]:
-    """Queue one refresh job per healthy connection whose token expires within the window."""
-    from ..jobs import refresh_connection_job
-
+def expiring_connection_ids(within_seconds: int = REFRESH_AHEAD_SECONDS) -> list[str]:
+    """The healthy connections whose token expires within the window."""
     horizon = utcnow() + dt.timedelta(seconds=within_seconds)
-    ids = [c.id for c in HubSpotConnection.objects(status="healthy", expires_at__lt=horizon).only("id")]
-    for connection_id in ids:
-        enqueue(refresh_connection_job, connection_id, job_id=f"hubspot-refresh-{connection_id}")
-    return ids
+    return [c.id for c in HubSpotConnection.objects(status="healthy", expires_at__lt=horizon).only("id")]
