@@ -1,4 +1,5 @@
 """Opening a listing: contact data per MARKETPLACE_UNMASK, notes never, and honest view counts."""
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -43,13 +44,18 @@ def test_the_seller_sees_its_own_listing_unmasked_without_counting(market, selle
     assert detail["email"] == "mine@acme.io" and detail["viewCount"] == 0 and detail["icpScore"] is None
 
 
-def test_concurrent_views_lose_no_count(app, market, seller, actors):
+def test_concurrent_views_lose_no_count(app, market, seller, actors, db_latency):
     listing = market.listed(seller)
     viewers = [actors.partner_owner() for _ in range(4)]
     per_viewer = 5
+    barrier = threading.Barrier(len(viewers))
+    # The first view of each viewer writes only once every viewer has read the listing.
+    for command in ("findAndModify", "update"):
+        db_latency.rendezvous(command, "marketplace_listings", parties=len(viewers), when="before")
 
     def view(viewer):
         client = app.test_client()
+        barrier.wait()
         return [client.get(f"/v1/marketplace/leads/{listing['id']}", headers=viewer.headers).status_code
                 for _ in range(per_viewer)]
 
