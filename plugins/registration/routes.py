@@ -24,6 +24,7 @@ TOKEN_MESSAGES = {
     "unknown": "This verification link is not valid.",
     "used": "This verification link has already been used; sign in instead.",
     "expired": "This verification link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; contact the platform team.",
 }
 
 

@@ -19,6 +19,7 @@ TOKEN_MESSAGES = {
     "unknown": "This link is not valid.",
     "used": "This link has already been used.",
     "expired": "This link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; ask your administrator to reactivate it.",
 }
 
 

@@ -61,16 +61,30 @@ def request_password_reset(email: str) -> None:
     send_mail(user.email, "pc_app", "password_reset", {"name": user.name, "link": link, "minutes": minutes})
 
 
+def is_deactivated(user_id) -> bool:
+    """Whether platform staff or the partner's owner deactivated this user."""
+    user = User.objects(id=user_id).only("deactivated_at").first()
+    return user is not None and user.deactivated_at is not None
+
+
 def claim_password_token(token: str, purposes: tuple[str, ...], password: str) -> User:
     """Use a single-use token to choose a password: the token's user, once the policy accepts it.
 
-    :raises TokenRejected: unknown, used or expired token.
+    :raises TokenRejected: unknown, used or expired token, or a deactivated user (``inactive``).
     :raises PasswordRejected: the password breaks the policy; the token stays usable for a retry.
     """
-    consumed = consume_token(token, purposes)
+    try:
+        consumed = consume_token(token, purposes)
+    except TokenRejected as exc:
+        # A deactivated user's links were revoked; say so rather than "already used".
+        if exc.user_id is not None and is_deactivated(exc.user_id):
+            raise TokenRejected("inactive") from None
+        raise
     user = User.objects(id=consumed.user_id).first()
     if user is None:
         raise TokenRejected("unknown")
+    if user.deactivated_at is not None:
+        raise TokenRejected("inactive")
     problems = password_problems(password, user.email)
     if problems:
         release_token(token)
@@ -81,8 +95,10 @@ def claim_password_token(token: str, purposes: tuple[str, ...], password: str) -
 def reset_password(token: str, password: str) -> User:
     """Use a reset or invitation token once, set the password and end every other session."""
     user = claim_password_token(token, (RESET_PURPOSE, INVITE_PURPOSE), password)
-    user.password_hash = hash_password(password)
-    user.save()
+    # Conditional on the user still not being deactivated: a deactivation racing this reset wins.
+    if not User.objects(id=user.id, deactivated_at=None).update_one(
+            set__password_hash=hash_password(password), set__updated_at=utcnow()):
+        raise TokenRejected("inactive")
     end_all_sessions(user)
     revoke_tokens(user.id, (RESET_PURPOSE, INVITE_PURPOSE))
     emit("core.password_changed", partner_ids=[user.partner] if user.partner else [], actor=f"user:{user.id}",
