@@ -6,13 +6,14 @@ import datetime as dt
 from flask import current_app
 from flask_jwt_extended import decode_token
 
-from ...auth import issue_tokens, revoke_token_payload
+from ...auth import issue_tokens, session_tokens
 from ...events import emit
 from ...mail import send_mail
 from ..models import Partner, User, utcnow
 from ..passwords import hash_password, password_problems, verify_password
 from ..tokens import TokenRejected, consume_token, issue_token, release_token, revoke_tokens
 from ..users.services import INVITE_PURPOSE, end_all_sessions
+from . import sessions
 
 RESET_PURPOSE = "reset_password"
 
@@ -39,15 +40,46 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+class SessionEnded(Exception):
+    """The refresh token cannot be used: its session ended, or it was rotated already (``reused``)."""
+
+    def __init__(self, reused: bool):
+        super().__init__("reused" if reused else "ended")
+        self.reused = reused
+
+
+def refresh_session(user: User, refresh_payload: dict) -> dict:
+    """Rotate the session's refresh token: a new access token and a new refresh token.
+
+    The new refresh token keeps the session's end (sign-in + ``JWT_REFRESH_DAYS``): rotating
+    never stretches a session. Of two uses of one refresh token, even at the same instant,
+    exactly one rotates; the other is reuse, which ends the session.
+
+    :raises SessionEnded: the session is gone, or the token was rotated before (now ended).
+    """
+    session_id = refresh_payload["sid"]
+    new_jti = sessions.new_refresh_jti()
+    outcome = sessions.rotate(session_id, refresh_payload["jti"], new_jti)
+    if outcome is not sessions.Rotation.ROTATED:
+        raise SessionEnded(reused=outcome is sessions.Rotation.REUSED)
+    remaining = dt.timedelta(seconds=max(refresh_payload["exp"] - dt.datetime.now(dt.timezone.utc).timestamp(), 1))
+    return session_tokens(user, session_id, new_jti, remaining, fresh=False)
+
+
 def sign_out(access_payload: dict, refresh_token: str | None) -> None:
-    revoke_token_payload(access_payload)
+    """End the session of the access token, so its refresh token dies too.
+
+    A refresh token sent along that belongs to another session of the same user ends that
+    session as well; someone else's token is ignored.
+    """
+    sessions.end_session(access_payload.get("sid"))
     if refresh_token:
         try:
-            payload = decode_token(refresh_token)
+            payload = decode_token(refresh_token, allow_expired=True)
         except Exception:
             return  # an unusable refresh token needs no revoking
-        if payload.get("sub") == access_payload.get("sub"):
-            revoke_token_payload(payload)
+        if payload.get("sub") == access_payload.get("sub") and payload.get("type") == "refresh":
+            sessions.end_session(payload.get("sid"))
 
 
 def request_password_reset(email: str) -> None:
