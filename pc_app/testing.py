@@ -467,6 +467,30 @@ def jobs(app):
     return Jobs()
 
 
+def answer_and_cost(app, db_commands, send) -> dict:
+    """What a public request reveals before its work is done: its answer, and what it cost.
+
+    ``send(client)`` makes the request from a fresh Redis (so rate-limit headers start alike).
+    Returns the status, body and headers (less the request id and the limit's reset second),
+    the database commands it sent and the jobs it queued: two requests that must not be told
+    apart (a known and an unknown e-mail) return equal dicts.
+    """
+    from .jobs import QUEUES, get_queue
+    from .redis_client import get_redis
+
+    with app.app_context():
+        get_redis(app).flushdb()
+    with db_commands:
+        response = send(app.test_client())
+    with app.app_context():
+        queued = {name: [job.description for job in get_queue(name).get_jobs()] for name in QUEUES}
+    skipped = {"x-request-id", "x-ratelimit-reset"}
+    return {"status": response.status_code, "body": response.get_data(),
+            "headers": sorted((k, v) for k, v in response.headers.items() if k.lower() not in skipped),
+            "database commands": list(db_commands.commands),
+            "jobs queued": {name: jobs for name, jobs in queued.items() if jobs}}
+
+
 def read_outbox(app) -> list:
     """Deliver queued mail with a real worker, then return the outbox newest first."""
     from .mail import OutboxMessage

@@ -40,8 +40,8 @@ def register_partner(data):
     An e-mail that already has an account gets the same answer and a mail telling its owner to
     sign in or reset the password instead; registering again before verifying re-sends the link.
     """
-    services.register_partner(data["companyName"], data["name"], data["email"], website=data.get("website"),
-                              phone=data.get("phone"))
+    services.request_registration(data["companyName"], data["name"], data["email"], website=data.get("website"),
+                                  phone=data.get("phone"))
     return REGISTER_ANSWER
 
 
@@ -52,7 +52,7 @@ def register_partner(data):
 @registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
 def resend_verification(data):
     """Mail a new verification link (the previous one stops working); same answer for every e-mail."""
-    services.resend_verification(data["email"])
+    services.request_verification_resend(data["email"])
     return RESEND_ANSWER
 
 

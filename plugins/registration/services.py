@@ -5,13 +5,14 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.core.auth.services import claim_password_token, session_for
+from pc_app.core.auth.services import DECISION_JOB_OPTIONS, claim_password_token, session_for
 from pc_app.core.models import Partner, User, utcnow
 from pc_app.core.partners.services import create_partner, set_partner_status
 from pc_app.core.passwords import hash_password
 from pc_app.core.tokens import TokenRejected, issue_token, revoke_tokens
 from pc_app.core.users.services import EmailTaken, create_user
 from pc_app.events import emit
+from pc_app.jobs import enqueue
 from pc_app.mail import send_mail
 from pc_app.plugins import call_each
 
@@ -55,6 +56,21 @@ class StatusConflict(Exception):
 
 
 # --- registration ----------------------------------------------------------------------------
+
+def request_registration(company_name: str, name: str, email: str, *, website: str | None = None,
+                         phone: str | None = None) -> None:
+    """Queue the sign-up decision (``jobs.register_partner``); the same work for every e-mail."""
+    from . import jobs
+
+    enqueue(jobs.register_partner, company_name, name, email, website, phone, **DECISION_JOB_OPTIONS)
+
+
+def request_verification_resend(email: str) -> None:
+    """Queue the resend decision (``jobs.resend_verification``); the same work for every e-mail."""
+    from . import jobs
+
+    enqueue(jobs.resend_verification, email, **DECISION_JOB_OPTIONS)
+
 
 def register_partner(company_name: str, name: str, email: str, *, website: str | None = None,
                      phone: str | None = None) -> None:

@@ -279,6 +279,19 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_email(client, ac
     assert "reset-password?token=" in mails[0]["text"] and "reset-password?token=" in mails[0]["html"]
 
 
+def test_forgot_password_costs_the_same_for_known_and_unknown_email_before_the_answer(app, actors, db_commands):
+    """Timing cannot tell them apart: the same answer, no database work, one decision job each."""
+    from pc_app.testing import answer_and_cost
+
+    member = actors.member(actors.partner())
+    costs = [answer_and_cost(app, db_commands, lambda c, e=email: c.post("/v1/auth/forgot-password",
+                                                                         json={"email": e}))
+             for email in (member.user.email, "nobody@example.test")]
+    assert costs[0] == costs[1]
+    assert costs[0]["status"] == 202 and costs[0]["database commands"] == []
+    assert costs[0]["jobs queued"] == {"mail": ["pc_app.core.auth.jobs.send_password_reset"]}
+
+
 def test_forgot_password_for_inactive_user_sends_nothing(client, actors, outbox):
     inactive = actors.user(partner=actors.partner(), is_active=False)
     assert _request_reset(client, inactive.user.email).status_code == 202
