@@ -44,7 +44,7 @@ class Browse(MethodView):
         return services.browse(require_trading_partner(), args)
 
 
-@blp.route("/leads/<listing_id>")
+@blp.route("/leads/<objectid:listing_id>")
 class ListingItem(MethodView):
     @login_required
     @blp.response(200, ListingDetailSchema)
@@ -61,7 +61,7 @@ class ListingItem(MethodView):
         return detail.as_dict()
 
 
-@blp.route("/leads/<lead_id>/list")
+@blp.route("/leads/<objectid:lead_id>/list")
 class LeadListing(MethodView):
     @login_required
     @blp.arguments(PriceSchema)

@@ -72,7 +72,7 @@ def verify_registration(data):
         abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
 
 
-@lifecycle_blp.route("/<partner_id>/onboarding", methods=["GET"])
+@lifecycle_blp.route("/<objectid:partner_id>/onboarding", methods=["GET"])
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
 @lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
@@ -87,7 +87,7 @@ def _status_conflict(exc: services.StatusConflict):
     return error_body(409, str(exc)), 409
 
 
-@lifecycle_blp.route("/<partner_id>/activate", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/activate", methods=["POST"])
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.alt_response(403, description="A partner member who is not its owner")
@@ -103,7 +103,7 @@ def activate(partner_id):
               errors={key: [services.step_sentence(key)] for key in exc.missing})
 
 
-@lifecycle_blp.route("/<partner_id>/suspend", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/suspend", methods=["POST"])
 @platform_required
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
@@ -116,7 +116,7 @@ def suspend(data, partner_id):
     return services.suspend_partner(partner, data["reason"].strip(), current_user())
 
 
-@lifecycle_blp.route("/<partner_id>/reinstate", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/reinstate", methods=["POST"])
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")
