@@ -79,12 +79,12 @@ class _Hold:
         return self.arrived >= (self.parties or 1)
 
     def wait(self) -> None:
-        if self.parties is None:
+        with self.condition:
             self.arrived += 1
+        if self.parties is None:
             time.sleep(self.seconds)
             return
         with self.condition:
-            self.arrived += 1
             if self.arrived >= self.parties:
                 self.condition.notify_all()
                 return

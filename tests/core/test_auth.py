@@ -107,7 +107,7 @@ def test_two_refreshes_racing_with_one_token_rotate_once_and_end_the_session(app
     barrier = threading.Barrier(2)
     # Both requests check the refresh token against the session (Redis) and then load the user
     # (MongoDB); holding them there means both checked before either rotates.
-    db_latency.rendezvous("find", "users", parties=2)
+    both_checked = db_latency.rendezvous("find", "users", parties=2)
     answers = []
 
     def refresh():
@@ -120,7 +120,7 @@ def test_two_refreshes_racing_with_one_token_rotate_once_and_end_the_session(app
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(a.status_code for a in answers) == [200, 401]
+    assert both_checked.met and sorted(a.status_code for a in answers) == [200, 401]
     winner = next(a for a in answers if a.status_code == 200).get_json()
     loser = next(a for a in answers if a.status_code == 401).get_json()
     assert "already been used" in loser["message"]

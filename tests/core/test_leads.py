@@ -195,7 +195,7 @@ def test_concurrent_notes_are_all_kept(client, seller, app, db_latency):
     errors = []
     barrier = threading.Barrier(6)
     # Every request reads the lead (no notes yet) before any of them writes its note.
-    db_latency.rendezvous("find", "leads", parties=6)
+    all_read = db_latency.rendezvous("find", "leads", parties=6)
 
     def add(i):
         c = app.test_client()
@@ -207,7 +207,7 @@ def test_concurrent_notes_are_all_kept(client, seller, app, db_latency):
     threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert errors == []
+    assert all_read.met and errors == []
     texts = {n["text"] for n in client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).get_json()["notes"]}
     assert texts == {f"note {i}" for i in range(6)}
 

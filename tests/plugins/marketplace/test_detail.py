@@ -50,8 +50,8 @@ def test_concurrent_views_lose_no_count(app, market, seller, actors, db_latency)
     per_viewer = 5
     barrier = threading.Barrier(len(viewers))
     # The first view of each viewer writes only once every viewer has read the listing.
-    for command in ("findAndModify", "update"):
-        db_latency.rendezvous(command, "marketplace_listings", parties=len(viewers), when="before")
+    writes = [db_latency.rendezvous(command, "marketplace_listings", parties=len(viewers), when="before")
+              for command in ("findAndModify", "update")]
 
     def view(viewer):
         client = app.test_client()
@@ -62,6 +62,7 @@ def test_concurrent_views_lose_no_count(app, market, seller, actors, db_latency)
     with ThreadPoolExecutor(len(viewers)) as pool:
         statuses = [s for batch in pool.map(view, viewers) for s in batch]
     assert statuses == [200] * len(viewers) * per_viewer
+    assert any(hold.met for hold in writes)  # the first views did overlap
     with app.app_context():
         stored = Listing.objects(id=listing["id"]).first()
     assert stored.view_count == len(viewers) * per_viewer

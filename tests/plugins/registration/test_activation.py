@@ -85,7 +85,7 @@ def test_two_racing_activations_activate_once(app, actors, events, db_latency):
     owner = actors.partner_owner(status="onboarding", icp=ICP)
     barrier = threading.Barrier(2)
     # Both requests read the partner (still onboarding) before either moves it.
-    db_latency.rendezvous("find", "partners", parties=2)
+    both_read = db_latency.rendezvous("find", "partners", parties=2)
     statuses = []
 
     def activate():
@@ -98,7 +98,7 @@ def test_two_racing_activations_activate_once(app, actors, events, db_latency):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [200, 409]
+    assert both_read.met and sorted(statuses) == [200, 409]
     assert events.names == ["registration.partner_activated"]
     with app.app_context():
         assert Partner.objects.get(id=owner.partner_id).status == "active"

@@ -189,9 +189,9 @@ def _race(app, decisions):
 
 def test_two_registrations_racing_on_one_company_name_get_two_distinct_slugs(app, outbox, db_latency):
     # Both look up the free slugs before either inserts its partner.
-    db_latency.rendezvous("find", "partners", parties=2)
+    both_read = db_latency.rendezvous("find", "partners", parties=2)
     errors = _race(app, [("Racing Co", f"founder{i}@racing.test") for i in range(2)])
-    assert errors == []
+    assert both_read.met and errors == []
     with app.app_context():
         slugs = sorted(p.slug for p in Partner.objects(name="Racing Co"))
         owners = {u.email: str(u.partner) for u in User.objects}
@@ -202,9 +202,9 @@ def test_two_registrations_racing_on_one_company_name_get_two_distinct_slugs(app
 
 def test_two_registrations_racing_on_one_email_leave_one_partner(app, outbox, db_latency):
     # Both find no user with the address before either creates one.
-    db_latency.rendezvous("find", "users", parties=2)
+    both_read = db_latency.rendezvous("find", "users", parties=2)
     errors = _race(app, [(company, SIGN_UP["email"]) for company in ("First Co", "Second Co")])
-    assert errors == []
+    assert both_read.met and errors == []
     with app.app_context():
         assert User.objects.count() == 1
         assert Partner.objects.count() == 1
