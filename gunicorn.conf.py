@@ -21,8 +21,10 @@ max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# The ingress is the only client; ProxyFix in the app trusts exactly one hop.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# gunicorn reads X-Forwarded-Proto from the same proxies the app trusts (TRUSTED_PROXY_ADDRESSES),
+# never from any client.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or os.environ.get("TRUSTED_PROXY_ADDRESSES") \
+    or "127.0.0.1,::1"
 # Nothing in a container talks to gunicorn's control socket, and the root filesystem is read-only.
 control_socket_disable = True
 # Heartbeat files on tmpfs: a read-only root filesystem has no writable /tmp by default.

@@ -5,7 +5,6 @@ import logging
 
 from flask import Flask
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ._version import __version__
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
@@ -49,7 +48,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import install_service_errors
     from .events import build_event_registry
     from .plugins import build_plugin_manager, call_hook, plugin_settings
+    from .proxies import TrustedProxies
     from .ratelimit import init_rate_limits
+    from .security_headers import install_security_headers
+    from .url_converters import install_url_converters
 
     overrides = dict(config or {})
     extra_plugins = overrides.pop("PC_EXTRA_PLUGINS", None)
@@ -68,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.config.update(api_settings())
     app.json.sort_keys = False
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1, x_host=1, x_port=1)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings["TRUSTED_PROXY_ADDRESSES"])
     CORS(app, origins=settings["CORS_ORIGINS"], supports_credentials=False,
          expose_headers=["X-Request-ID", "Retry-After", "X-Pagination"])
     app.extensions["pc_plugin_manager"] = pm
@@ -79,9 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     init_rate_limits(app)
     api = Api(app)
     app.extensions["pc_api"] = api
+    install_url_converters(app, api)
     install_error_handling(app)
     install_service_errors(app)
     install_swagger_assets(app)
+    install_security_headers(app)
 
     for blp in _core_blueprints():
         api.register_blueprint(blp)

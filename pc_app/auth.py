@@ -1,7 +1,8 @@
 """JWT tokens, the signed-in user and partner, and the access rules of PRODUCT.md §2.
 
 A foreign partner's resources answer 404, never 403, so ids cannot be probed; platform-only
-routes answer 403 to partner users.
+routes answer 403 to partner users. Every token belongs to a sign-in session kept in Redis
+(``core.auth.sessions``): a token whose session has ended is refused.
 """
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
 from flask_jwt_extended import current_user as _jwt_current_user
 
 from .api import abort, error_body
+from .core.auth import sessions
 from .core.models import Partner, User
 from .db import is_object_id
-from .redis_client import get_redis
 
 jwt = JWTManager()
 
-REVOKED_PREFIX = "pc:auth:revoked:"
+# Set on the request when a rotated refresh token came back, so the 401 can say what happened.
+_REUSE_FLAG = "pc.refresh_token_reused"
+REUSE_MESSAGE = ("This refresh token has already been used, so its session has been ended for safety; "
+                 "sign in again.")
 
 
 def init_auth(app) -> None:
@@ -63,7 +67,16 @@ def _lookup_user(_header, payload):
 
 @jwt.token_in_blocklist_loader
 def _is_revoked(_header, payload) -> bool:
-    return bool(get_redis().exists(REVOKED_PREFIX + payload["jti"]))
+    """Refused: a token of an ended session (or without one), or a refresh token that was rotated."""
+    live = sessions.live_refresh_jti(payload.get("sid"))
+    if live is None:
+        return True
+    if payload.get("type") == "refresh" and live != payload.get("jti"):
+        sessions.end_session(payload["sid"])  # reuse of a rotated refresh token: end the whole session
+        if has_request_context():
+            request.environ[_REUSE_FLAG] = True
+        return True
+    return False
 
 
 @jwt.user_lookup_error_loader
@@ -88,7 +101,9 @@ def _missing(_reason):
 
 @jwt.revoked_token_loader
 def _revoked(_header, _payload):
-    return _unauthorized("The token has been revoked.")
+    if has_request_context() and request.environ.get(_REUSE_FLAG):
+        return _unauthorized(REUSE_MESSAGE)
+    return _unauthorized("The token has been revoked; sign in again.")
 
 
 @jwt.needs_fresh_token_loader
@@ -102,14 +117,18 @@ def _verification_failed(_header, _payload):
 
 
 def issue_tokens(user: User) -> dict:
-    return {"accessToken": create_access_token(identity=user, fresh=True),
-            "refreshToken": create_refresh_token(identity=user)}
+    """Start a new session for the user: an access and a refresh token sharing its id."""
+    refresh_lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    session_id, refresh_jti = sessions.start_session(int(refresh_lifetime.total_seconds()))
+    return session_tokens(user, session_id, refresh_jti, refresh_lifetime, fresh=True)
 
 
-def revoke_token_payload(payload: dict) -> None:
-    """Remember a token's jti until the token would have expired anyway."""
-    ttl = max(int(payload["exp"] - dt.datetime.now(dt.timezone.utc).timestamp()), 1)
-    get_redis().set(REVOKED_PREFIX + payload["jti"], "1", ex=ttl)
+def session_tokens(user: User, session_id: str, refresh_jti: str, refresh_lifetime: dt.timedelta, *,
+                   fresh: bool) -> dict:
+    """An access token and the refresh token ``refresh_jti`` of an existing session."""
+    return {"accessToken": create_access_token(identity=user, fresh=fresh, additional_claims={"sid": session_id}),
+            "refreshToken": create_refresh_token(identity=user, expires_delta=refresh_lifetime,
+                                                 additional_claims={"sid": session_id, "jti": refresh_jti})}
 
 
 def current_user() -> User:

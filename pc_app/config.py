@@ -1,6 +1,7 @@
 """Settings read from the environment, validated once at start-up so a bad deploy fails fast."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -41,7 +42,9 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "INITIAL_OWNER_EMAIL": ("owner@partner-connector.local", "str"),
     "INITIAL_OWNER_PASSWORD": ("", "str"),
     "INITIAL_OWNER_NAME": ("Platform Owner", "str"),
-    "TRUSTED_PROXIES": (1, "int"),
+    # Addresses or CIDR networks of the proxies in front of the app (the ingress controller);
+    # only they may say who the client is (X-Forwarded-For). Empty: the socket's peer is the client.
+    "TRUSTED_PROXY_ADDRESSES": ("", "list"),
     "LOG_LEVEL": ("INFO", "str"),
     # A durable event handler running longer than this is presumed dead and retried.
     "EVENTS_LEASE_SECONDS": (300, "int"),
@@ -51,6 +54,14 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
 
 # Secrets that production refuses to start with when missing, defaulted or short.
 PRODUCTION_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY")
+
+
+# Settings no longer read, and the sentence that says what replaces them.
+OBSOLETE_SETTINGS = {
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES (a hop count) is no longer read, because a count cannot tell a proxy "
+                       "from a client: list the ingress controller's addresses or CIDR networks in "
+                       "TRUSTED_PROXY_ADDRESSES instead.",
+}
 
 
 class ConfigError(RuntimeError):
@@ -158,6 +169,11 @@ def load_config(overrides: dict | None = None, extra_settings: dict | None = Non
             # defaults and overrides may be written as a comma string, like the environment
             config[name] = _parse(name, config[name], kind)
     config.update(overrides)
+    for name, sentence in OBSOLETE_SETTINGS.items():
+        # Refused only while its replacement is missing: an upgrade must not silently drop the setting.
+        given = config.get(name, environ.get(name))
+        if given not in (None, "", 0, "0") and not config.get("TRUSTED_PROXY_ADDRESSES"):
+            raise ConfigError(sentence)
     validate_config(config)
     if config["PC_ENV"] == "production":
         empty = [name for name, setting in settings.items() if setting.required_in_production and not config.get(name)]
@@ -177,15 +193,7 @@ def validate_config(config: dict) -> None:
         if not re.fullmatch(r"[0-9a-fA-F]{64}", old):
             raise ConfigError("ENCRYPTION_KEYS_OLD must be a comma list of 64-hex-character keys.")
     if config["PC_ENV"] == "production":
-        for name in PRODUCTION_SECRETS:
-            value = config.get(name) or ""
-            if value in (_DEV_SECRET, _DEV_ENCRYPTION_KEY) or len(value) < 32:
-                raise ConfigError(
-                    f"{name} is missing or weak: production needs a random value of at least 32 characters.")
-        if config["MAIL_BACKEND"] == "mailgun" and not (config["MAILGUN_API_KEY"] and config["MAILGUN_DOMAIN"]):
-            raise ConfigError("MAILGUN_API_KEY and MAILGUN_DOMAIN are required when MAIL_BACKEND=mailgun.")
-        if config["MAIL_BACKEND"] == "outbox":
-            raise ConfigError("MAIL_BACKEND=outbox keeps mail in the database; production needs mailgun.")
+        validate_production(config)
     if config["MAIL_BACKEND"] not in ("outbox", "mailgun"):
         raise ConfigError("MAIL_BACKEND must be outbox or mailgun.")
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config["FRONTEND_URL"] or ""):
@@ -195,10 +203,41 @@ def validate_config(config: dict) -> None:
         if origin != "*" and not re.fullmatch(r"https?://[^\s/?#]+", origin):
             raise ConfigError(f"CORS_ORIGINS must list origins like https://app.example.com (no path), "
                               f"got {origin!r}.")
+    for entry in config.get("TRUSTED_PROXY_ADDRESSES") or []:
+        try:
+            ipaddress.ip_network(entry)  # strict, like gunicorn: 10.0.0.5/8 is a typo for 10.0.0.0/8
+        except ValueError:
+            raise ConfigError(f"TRUSTED_PROXY_ADDRESSES must list IP addresses or CIDR networks like 10.0.0.0/8, "
+                              f"got {entry!r}.") from None
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS",
                  "LEADS_IMPORT_MAX_BYTES", "LEADS_IMPORT_MAX_ROWS", "LEADS_IMPORT_INLINE_ROWS"):
         if not isinstance(config[name], int) or config[name] <= 0:
             raise ConfigError(f"{name} must be a positive whole number.")
+
+
+def validate_production(config: dict) -> None:
+    """What production refuses on top of the general checks: guessable secrets and insecure exposure."""
+    for name in PRODUCTION_SECRETS:
+        value = config.get(name) or ""
+        if value in (_DEV_SECRET, _DEV_ENCRYPTION_KEY) or len(value) < 32:
+            raise ConfigError(
+                f"{name} is missing or weak: production needs a random value of at least 32 characters.")
+        if len(set(value)) == 1:
+            raise ConfigError(f"{name} is one character repeated: production needs a random value of at least "
+                              f"32 characters.")
+    if config["JWT_SECRET"] == config["CRON_SECRET"]:
+        raise ConfigError("JWT_SECRET and CRON_SECRET must be two different random values, so that knowing one "
+                          "never opens what the other protects.")
+    if "*" in config["CORS_ORIGINS"]:
+        raise ConfigError("CORS_ORIGINS='*' lets any web site call the API from its visitors' browsers: "
+                          "production needs the frontend's origins, like https://app.example.com.")
+    if not str(config["FRONTEND_URL"]).startswith("https://"):
+        raise ConfigError(f"FRONTEND_URL must start with https:// in production, because the links in our "
+                          f"mails carry single-use tokens; got {config['FRONTEND_URL']!r}.")
+    if config["MAIL_BACKEND"] == "mailgun" and not (config["MAILGUN_API_KEY"] and config["MAILGUN_DOMAIN"]):
+        raise ConfigError("MAILGUN_API_KEY and MAILGUN_DOMAIN are required when MAIL_BACKEND=mailgun.")
+    if config["MAIL_BACKEND"] == "outbox":
+        raise ConfigError("MAIL_BACKEND=outbox keeps mail in the database; production needs mailgun.")
 
 
 @dataclass(frozen=True)

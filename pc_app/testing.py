@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,107 @@ class CommandCounter(monitoring.CommandListener):
 _command_counter = CommandCounter()
 
 
+class _Hold:
+    """One rule of ``DatabaseLatency``: which command to hold, when, and how."""
+
+    def __init__(self, command: str, collection: str, when: str, parties: int | None, seconds: float):
+        if when not in ("before", "after"):
+            raise ValueError("when is 'before' (the command starts) or 'after' (it succeeded)")
+        self.command, self.collection, self.when = command, collection, when
+        self.parties, self.seconds = parties, seconds
+        self.arrived = 0
+        self.condition = threading.Condition()
+
+    def matches(self, command: str, collection: str | None, when: str) -> bool:
+        return (self.when == when and self.command.lower() == command.lower()
+                and self.collection == collection)
+
+    @property
+    def met(self) -> bool:
+        """A rendezvous is met once ``parties`` threads arrived; a plain delay once anything matched."""
+        return self.arrived >= (self.parties or 1)
+
+    def wait(self) -> None:
+        with self.condition:
+            self.arrived += 1
+        if self.parties is None:
+            time.sleep(self.seconds)
+            return
+        with self.condition:
+            if self.arrived >= self.parties:
+                self.condition.notify_all()
+                return
+            # ``seconds`` bounds the wait: a guard that stops racers from reading must not hang the test.
+            self.condition.wait_for(lambda: self.arrived >= self.parties, timeout=self.seconds)
+
+
+class DatabaseLatency(monitoring.CommandListener):
+    """Holds chosen database commands so that racing threads overlap on purpose.
+
+    A race test starts its racers at a barrier, then makes every racer read before any of
+    them writes, so that removing the guard (a conditional update, a unique index) fails the
+    test on every run instead of now and then::
+
+        db_latency.rendezvous("find", "partners", parties=2)   # both racers read first
+        db_latency.delay("findAndModify", "marketplace_listings", 0.2, when="before")
+
+    It works on the wire (pymongo's command monitoring, registered through the app's
+    ``MONGODB_EVENT_LISTENERS``), so no SDK is patched. pymongo calls listeners in the thread
+    that runs the command, which is the thread that is held.
+    """
+
+    def __init__(self):
+        self._holds: list[_Hold] = []
+        self._collections: dict = {}
+        self._lock = threading.Lock()
+
+    def rendezvous(self, command: str, collection: str, parties: int, *, when: str = "after",
+                   timeout: float = 5.0) -> _Hold:
+        """The first ``parties`` matching commands wait for each other (at most ``timeout`` seconds)."""
+        hold = _Hold(command, collection, when, parties, timeout)
+        self._holds.append(hold)
+        return hold
+
+    def delay(self, command: str, collection: str, seconds: float, *, when: str = "after") -> _Hold:
+        """Every matching command sleeps ``seconds`` before it starts or after it succeeded."""
+        hold = _Hold(command, collection, when, None, seconds)
+        self._holds.append(hold)
+        return hold
+
+    def clear(self) -> None:
+        self._holds = []
+        with self._lock:
+            self._collections.clear()
+
+    def _hold(self, command: str, collection: str | None, when: str) -> None:
+        for hold in list(self._holds):
+            if hold.matches(command, collection, when):
+                hold.wait()
+
+    def started(self, event):
+        if not self._holds:
+            return
+        collection = event.command.get(event.command_name)
+        collection = collection if isinstance(collection, str) else None
+        with self._lock:
+            self._collections[(event.request_id, event.connection_id)] = collection
+        self._hold(event.command_name, collection, "before")
+
+    def succeeded(self, event):
+        if not self._holds:
+            return
+        with self._lock:
+            collection = self._collections.pop((event.request_id, event.connection_id), None)
+        self._hold(event.command_name, collection, "after")
+
+    def failed(self, event):
+        with self._lock:
+            self._collections.pop((event.request_id, event.connection_id), None)
+
+
+_database_latency = DatabaseLatency()
+
+
 @dataclass
 class Services:
     mongodb_url: str
@@ -90,6 +193,14 @@ def db_commands():
 
 
 @pytest.fixture
+def db_latency():
+    """Hold chosen database commands so racers overlap (see ``DatabaseLatency``); cleared after the test."""
+    _database_latency.clear()
+    yield _database_latency
+    _database_latency.clear()
+
+
+@pytest.fixture
 def app_config(pc_services) -> dict:
     """Settings for the app under test; override this fixture (or update it) to change them."""
     return {
@@ -99,7 +210,7 @@ def app_config(pc_services) -> dict:
         "REDIS_URL": pc_services.redis_url,
         "FRONTEND_URL": "http://frontend.test",
         "MAIL_BACKEND": "outbox",
-        "MONGODB_EVENT_LISTENERS": [_command_counter],
+        "MONGODB_EVENT_LISTENERS": [_command_counter, _database_latency],
         "TESTING": True,
     }
 
@@ -354,6 +465,30 @@ def jobs(app):
                 return get_queue(queue).get_jobs()
 
     return Jobs()
+
+
+def answer_and_cost(app, db_commands, send) -> dict:
+    """What a public request reveals before its work is done: its answer, and what it cost.
+
+    ``send(client)`` makes the request from a fresh Redis (so rate-limit headers start alike).
+    Returns the status, body and headers (less the request id and the limit's reset second),
+    the database commands it sent and the jobs it queued: two requests that must not be told
+    apart (a known and an unknown e-mail) return equal dicts.
+    """
+    from .jobs import QUEUES, get_queue
+    from .redis_client import get_redis
+
+    with app.app_context():
+        get_redis(app).flushdb()
+    with db_commands:
+        response = send(app.test_client())
+    with app.app_context():
+        queued = {name: [job.description for job in get_queue(name).get_jobs()] for name in QUEUES}
+    skipped = {"x-request-id", "x-ratelimit-reset"}
+    return {"status": response.status_code, "body": response.get_data(),
+            "headers": sorted((k, v) for k, v in response.headers.items() if k.lower() not in skipped),
+            "database commands": list(db_commands.commands),
+            "jobs queued": {name: jobs for name, jobs in queued.items() if jobs}}
 
 
 def read_outbox(app) -> list:

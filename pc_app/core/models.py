@@ -65,6 +65,8 @@ class User(TimestampedDocument):
     partner = RefField(null=True)
     is_partner_owner = BooleanField(default=False)
     is_active = BooleanField(default=True)
+    # Set while platform staff (or the partner's owner) keep the user out: no link may let them back in.
+    deactivated_at = DateTimeField()
     # Tokens carry this number; bumping it refuses every earlier token ("revoke every session").
     session_version = IntField(default=0)
     last_sign_in_at = DateTimeField()

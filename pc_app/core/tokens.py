@@ -10,11 +10,16 @@ from .models import UserToken, as_utc, utcnow
 
 
 class TokenRejected(Exception):
-    """The token cannot be used; ``reason`` is ``unknown``, ``used`` or ``expired``."""
+    """The token cannot be used; ``reason`` is ``unknown``, ``used``, ``expired`` or ``inactive``.
 
-    def __init__(self, reason: str):
+    ``user_id`` names the token's user when the token exists (used or expired), so that the
+    caller can tell a deactivated account apart.
+    """
+
+    def __init__(self, reason: str, user_id=None):
         super().__init__(reason)
         self.reason = reason
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,19 @@ def consume_token(raw: str, purposes: tuple[str, ...]) -> ConsumedToken:
     if existing is None:
         raise TokenRejected("unknown")
     if existing.used_at is not None:
-        raise TokenRejected("used")
+        raise TokenRejected("used", existing.user)
     if as_utc(existing.expires_at) <= now:
-        raise TokenRejected("expired")
-    raise TokenRejected("used")
+        raise TokenRejected("expired", existing.user)
+    raise TokenRejected("used", existing.user)
 
 
 def revoke_tokens(user_id, purposes: tuple[str, ...]) -> None:
     UserToken.objects(user=user_id, purpose__in=purposes, used_at=None).update(set__used_at=utcnow())
+
+
+def revoke_all_tokens(user_id) -> None:
+    """Every outstanding link of the user, whatever its purpose (plugins add purposes), stops working."""
+    UserToken.objects(user=user_id, used_at=None).update(set__used_at=utcnow())
 
 
 def release_token(raw: str) -> None:

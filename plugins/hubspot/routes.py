@@ -58,7 +58,7 @@ def callback(args):
     return redirect(target, 302)
 
 
-@blp.route("/<partner_id>/status")
+@blp.route("/<objectid:partner_id>/status")
 @login_required
 @blp.response(200, ConnectionStatusSchema)
 def status(partner_id):
@@ -67,7 +67,7 @@ def status(partner_id):
     return services.connection_status(partner.id)
 
 
-@blp.route("/<partner_id>/create-pipeline", methods=["POST"])
+@blp.route("/<objectid:partner_id>/create-pipeline", methods=["POST"])
 @login_required
 @blp.response(200, PipelineSchema)
 @blp.alt_response(409, description="HubSpot is not connected")
@@ -87,7 +87,7 @@ def create_pipeline(partner_id):
         return response
 
 
-@blp.route("/<partner_id>/stage-mapping", methods=["PUT"])
+@blp.route("/<objectid:partner_id>/stage-mapping", methods=["PUT"])
 @login_required
 @blp.arguments(StageMappingSchema)
 @blp.response(200, PipelineSchema)
@@ -104,7 +104,7 @@ def put_stage_mapping(data, partner_id):
         _abort_for(failure)
 
 
-@blp.route("/<partner_id>")
+@blp.route("/<objectid:partner_id>")
 class Connection(MethodView):
     @login_required
     @blp.response(200, DisconnectedSchema)

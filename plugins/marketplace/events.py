@@ -18,4 +18,9 @@ EVENTS = [
     EventType("marketplace.lead_viewed", "A buyer opened a listing's detail.",
               {"listingId": "the listing", "leadId": "the lead", "viewerPartnerId": "the buyer",
                "firstView": "whether it is this buyer's first view"}, concerns="the seller"),
+    EventType("marketplace.unmask_limit_reached",
+              "A buyer opened as many listings' contact data today as MARKETPLACE_UNMASK_DAILY_LIMIT allows; "
+              "further detail views are refused until midnight UTC.",
+              {"partnerId": "the buyer", "limit": "the daily limit", "day": "the UTC day (YYYY-MM-DD)"},
+              concerns="the buyer"),
 ]

@@ -31,6 +31,13 @@ def _refused(exc: services.ListingRefused):
     return error_body(exc.status, exc.message, exc.errors), exc.status
 
 
+@blp.errorhandler(services.UnmaskLimitReached)
+def _unmask_limit(exc: services.UnmaskLimitReached):
+    """Past the daily unmask limit: 429 with a sentence, and Retry-After until midnight UTC."""
+    return error_body(429, exc.message, {"dailyUnmaskLimit": [exc.message]}), 429, \
+        {"Retry-After": str(exc.retry_after)}
+
+
 @blp.route("/leads")
 class Browse(MethodView):
     @login_required
@@ -44,15 +51,18 @@ class Browse(MethodView):
         return services.browse(require_trading_partner(), args)
 
 
-@blp.route("/leads/<listing_id>")
+@blp.route("/leads/<objectid:listing_id>")
 class ListingItem(MethodView):
     @login_required
     @blp.response(200, ListingDetailSchema)
+    @blp.alt_response(429, description="The partner has unmasked MARKETPLACE_UNMASK_DAILY_LIMIT listings today")
     def get(self, listing_id):
         """Open a listing by its listing id (the card's ``id``); counts a view unless you are the seller.
 
         Contact data unmasks per ``MARKETPLACE_UNMASK``: ``view`` (on opening), ``reservation``
-        or ``purchase``. Notes are never shown.
+        or ``purchase``. Notes are never shown. Under ``view``, a partner unmasks at most
+        ``MARKETPLACE_UNMASK_DAILY_LIMIT`` different listings a UTC day (429 beyond, with
+        ``Retry-After`` until midnight UTC); re-opening one is free.
         """
         partner = require_trading_partner()
         detail = services.open_listing_detail(partner, parse_object_id(listing_id, "listing"), _actor())
@@ -61,7 +71,7 @@ class ListingItem(MethodView):
         return detail.as_dict()
 
 
-@blp.route("/leads/<lead_id>/list")
+@blp.route("/leads/<objectid:lead_id>/list")
 class LeadListing(MethodView):
     @login_required
     @blp.arguments(PriceSchema)

@@ -13,9 +13,10 @@ from pc_app.db import text_contains
 from pc_app.events import emit
 from pc_app.toolkit import call_hook
 
-from . import scoring
+from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
 from .models import Listing
+from .unmask_quota import UnmaskLimitReached
 
 UNMASK_POLICIES = ("view", "reservation", "purchase")
 
@@ -282,6 +283,9 @@ def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> Listin
 
     Listed listings are visible to every trading partner; reserved and sold ones only to the
     seller and to the buyer another plugin vouches for. None means 404.
+
+    :raises UnmaskLimitReached: opening it would unmask more listings today than
+        ``MARKETPLACE_UNMASK_DAILY_LIMIT``; nothing is counted then.
     """
     listing = Listing.objects(id=listing_id).first()
     if listing is None:
@@ -293,13 +297,31 @@ def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> Listin
         relationship = buyer_relationship(listing, partner)
     if not is_seller and listing.status != "listed" and relationship is None:
         return None
+    unmasked = is_seller or may_unmask(policy, relationship)
+    if unmasked and not is_seller and relationship is None:
+        # Unmasked only because it was opened: counts against the daily limit (before anything changes).
+        take_unmask_quota(partner, listing, actor)
     if not is_seller:
         listing = count_view(listing, partner, actor) or listing
-    unmasked = is_seller or may_unmask(policy, relationship)
     lead = Lead.objects(id=listing.lead).only("email", "phone", "last_name", "company_domain").first() \
         if unmasked else None
     score, matched = (None, []) if is_seller else scoring.score_listing(partner.icp, listing.to_mongo().to_dict())
     return ListingDetail(listing, unmasked and lead is not None, relationship, lead, score, matched, policy)
+
+
+def take_unmask_quota(partner: Partner, listing: Listing, actor: str) -> None:
+    """Count the listing against the partner's daily unmask limit.
+
+    :raises UnmaskLimitReached: over the limit; the first refusal of the day emits
+        ``marketplace.unmask_limit_reached`` (for the partner's analytics).
+    """
+    try:
+        unmask_quota.take(partner.id, listing.id)
+    except UnmaskLimitReached as exc:
+        if exc.first:
+            emit("marketplace.unmask_limit_reached", partner_ids=[partner.id], actor=actor, payload={
+                "partnerId": partner.id, "limit": exc.limit, "day": utcnow().date().isoformat()})
+        raise
 
 
 def count_view(listing: Listing, partner: Partner, actor: str) -> Listing | None:

@@ -7,7 +7,7 @@ from pc_app.core.auth.services import PasswordRejected
 from pc_app.core.tokens import TokenRejected
 from pc_app.ratelimit import limit_per_address_and_email, limiter, setting
 
-from . import services
+from . import jobs, services
 from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
                       SuspendPartnerSchema, VerifyRegistrationSchema)
 
@@ -24,6 +24,7 @@ TOKEN_MESSAGES = {
     "unknown": "This verification link is not valid.",
     "used": "This verification link has already been used; sign in instead.",
     "expired": "This verification link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; contact the platform team.",
 }
 
 
@@ -39,8 +40,8 @@ def register_partner(data):
     An e-mail that already has an account gets the same answer and a mail telling its owner to
     sign in or reset the password instead; registering again before verifying re-sends the link.
     """
-    services.register_partner(data["companyName"], data["name"], data["email"], website=data.get("website"),
-                              phone=data.get("phone"))
+    jobs.request_registration(data["companyName"], data["name"], data["email"], website=data.get("website"),
+                                  phone=data.get("phone"))
     return REGISTER_ANSWER
 
 
@@ -51,7 +52,7 @@ def register_partner(data):
 @registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
 def resend_verification(data):
     """Mail a new verification link (the previous one stops working); same answer for every e-mail."""
-    services.resend_verification(data["email"])
+    jobs.request_verification_resend(data["email"])
     return RESEND_ANSWER
 
 
@@ -71,7 +72,7 @@ def verify_registration(data):
         abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
 
 
-@lifecycle_blp.route("/<partner_id>/onboarding", methods=["GET"])
+@lifecycle_blp.route("/<objectid:partner_id>/onboarding", methods=["GET"])
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
 @lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
@@ -86,7 +87,7 @@ def _status_conflict(exc: services.StatusConflict):
     return error_body(409, str(exc)), 409
 
 
-@lifecycle_blp.route("/<partner_id>/activate", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/activate", methods=["POST"])
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.alt_response(403, description="A partner member who is not its owner")
@@ -102,7 +103,7 @@ def activate(partner_id):
               errors={key: [services.step_sentence(key)] for key in exc.missing})
 
 
-@lifecycle_blp.route("/<partner_id>/suspend", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/suspend", methods=["POST"])
 @platform_required
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
@@ -115,7 +116,7 @@ def suspend(data, partner_id):
     return services.suspend_partner(partner, data["reason"].strip(), current_user())
 
 
-@lifecycle_blp.route("/<partner_id>/reinstate", methods=["POST"])
+@lifecycle_blp.route("/<objectid:partner_id>/reinstate", methods=["POST"])
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")

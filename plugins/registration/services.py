@@ -9,7 +9,7 @@ from pc_app.core.auth.services import claim_password_token, session_for
 from pc_app.core.models import Partner, User, utcnow
 from pc_app.core.partners.services import create_partner, set_partner_status
 from pc_app.core.passwords import hash_password
-from pc_app.core.tokens import issue_token, revoke_tokens
+from pc_app.core.tokens import TokenRejected, issue_token, revoke_tokens
 from pc_app.core.users.services import EmailTaken, create_user
 from pc_app.events import emit
 from pc_app.mail import send_mail
@@ -88,7 +88,8 @@ def resend_verification(email: str) -> None:
 
 def _pending_registration_partner(user: User) -> Partner | None:
     """The partner of a self-registered owner who has not verified yet, or None."""
-    if user.is_active or user.password_hash or not user.is_partner_owner or not user.partner:
+    if user.is_active or user.password_hash or not user.is_partner_owner or not user.partner \
+            or user.deactivated_at is not None:
         return None
     return Partner.objects(id=user.partner, status="pending_verification").first()
 
@@ -115,11 +116,14 @@ def verify_registration(token: str, password: str) -> dict:
     """Use the link once: set the password, activate the owner, move the partner to onboarding.
 
     :return: the sign-in answer (tokens, user, partner).
-    :raises TokenRejected: unknown, used or expired link.
+    :raises TokenRejected: unknown, used or expired link, or a deactivated user (``inactive``).
     :raises PasswordRejected: weak password; the link stays usable.
     """
     user = claim_password_token(token, (VERIFY_PURPOSE,), password)
-    user.update(set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow())
+    # Conditional: a user deactivated meanwhile stays out (deactivation wins the race).
+    if not User.objects(id=user.id, deactivated_at=None).update_one(
+            set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow()):
+        raise TokenRejected("inactive")
     user.reload()
     revoke_tokens(user.id, (VERIFY_PURPOSE,))
     partner = None

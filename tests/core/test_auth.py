@@ -50,13 +50,93 @@ def test_user_invited_but_without_password_cannot_sign_in(client, actors, app):
 
 # --- tokens --------------------------------------------------------------------------------
 
-def test_refresh_token_gives_a_new_access_token(client, actors, signed_in):
+def test_refresh_gives_a_new_access_token_and_a_new_refresh_token(client, actors, signed_in):
     member = actors.member(actors.partner())
     session = signed_in(member.user.email)
     response = client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"]))
     assert response.status_code == 200, response.get_json()
-    new_access = response.get_json()["accessToken"]
-    assert client.get("/v1/auth/me", headers=bearer(new_access)).status_code == 200
+    body = response.get_json()
+    assert set(body) == {"accessToken", "refreshToken"}
+    assert body["refreshToken"] != session["refreshToken"]
+    assert client.get("/v1/auth/me", headers=bearer(body["accessToken"])).status_code == 200
+    again = client.post("/v1/auth/refresh", headers=bearer(body["refreshToken"]))
+    assert again.status_code == 200, again.get_json()
+
+
+def test_rotated_tokens_stay_in_the_session_and_never_stretch_it(client, actors, signed_in, app):
+    from flask_jwt_extended import decode_token
+
+    session = signed_in(actors.member(actors.partner()).user.email)
+    rotated = client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])).get_json()
+    with app.app_context():
+        first = [decode_token(session[k]) for k in ("accessToken", "refreshToken")]
+        second = [decode_token(rotated[k], allow_expired=True) for k in ("accessToken", "refreshToken")]
+    assert len({token["sid"] for token in first + second}) == 1
+    assert second[1]["jti"] != first[1]["jti"]
+    assert abs(second[1]["exp"] - first[1]["exp"]) <= 1  # the session ends when it would have anyway
+    assert second[0]["fresh"] is False  # only a sign-in gives a fresh token
+
+
+def test_reusing_a_rotated_refresh_token_ends_the_whole_session(client, actors, signed_in):
+    session = signed_in(actors.member(actors.partner()).user.email)
+    rotated = client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])).get_json()
+    reused = client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"]))
+    body = assert_error_shape(reused, 401)
+    assert "already been used" in body["message"] and reused.headers["WWW-Authenticate"] == "Bearer"
+    # Nobody can tell the thief from the user: every token of the session is dead now.
+    for token, url in ((rotated["refreshToken"], "/v1/auth/refresh"), (rotated["accessToken"], "/v1/auth/me"),
+                       (session["accessToken"], "/v1/auth/me")):
+        method = client.post if url.endswith("refresh") else client.get
+        assert_error_shape(method(url, headers=bearer(token)), 401)
+
+
+def test_reuse_in_one_session_leaves_the_users_other_sessions_alone(client, actors, signed_in):
+    member = actors.member(actors.partner())
+    stolen, other = signed_in(member.user.email), signed_in(member.user.email)
+    client.post("/v1/auth/refresh", headers=bearer(stolen["refreshToken"]))
+    client.post("/v1/auth/refresh", headers=bearer(stolen["refreshToken"]))
+    assert client.get("/v1/auth/me", headers=bearer(other["accessToken"])).status_code == 200
+    assert client.post("/v1/auth/refresh", headers=bearer(other["refreshToken"])).status_code == 200
+
+
+def test_two_refreshes_racing_with_one_token_rotate_once_and_end_the_session(app, actors, signed_in, db_latency):
+    """Documented choice: the loser is reuse, so the session ends for both (clients refresh one at a time)."""
+    import threading
+
+    session = signed_in(actors.member(actors.partner()).user.email)
+    barrier = threading.Barrier(2)
+    # Both requests check the refresh token against the session (Redis) and then load the user
+    # (MongoDB); holding them there means both checked before either rotates.
+    both_checked = db_latency.rendezvous("find", "users", parties=2)
+    answers = []
+
+    def refresh():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])))
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert both_checked.met and sorted(a.status_code for a in answers) == [200, 401]
+    winner = next(a for a in answers if a.status_code == 200).get_json()
+    loser = next(a for a in answers if a.status_code == 401).get_json()
+    assert "already been used" in loser["message"]
+    client = app.test_client()
+    assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(winner["refreshToken"])), 401)
+    assert_error_shape(client.get("/v1/auth/me", headers=bearer(winner["accessToken"])), 401)
+
+
+def test_a_token_without_a_session_is_refused(client, actors, app):
+    from flask_jwt_extended import create_access_token
+
+    member = actors.member(actors.partner())
+    with app.app_context():
+        token = create_access_token(identity=member.user)  # what releases before sessions issued
+    body = assert_error_shape(client.get("/v1/auth/me", headers=bearer(token)), 401)
+    assert "sign in again" in body["message"]
 
 
 def test_access_token_cannot_be_used_to_refresh(client, actors, signed_in):
@@ -95,6 +175,21 @@ def test_token_signed_with_another_secret_is_refused(client, actors):
     assert_error_shape(client.get("/v1/auth/me", headers=bearer(forged)), 401)
 
 
+def test_sign_out_with_only_the_access_token_ends_the_refresh_token_too(client, actors, signed_in):
+    session = signed_in(actors.member(actors.partner()).user.email)
+    assert client.post("/v1/auth/sign-out", headers=bearer(session["accessToken"])).status_code == 204
+    assert_error_shape(client.get("/v1/auth/me", headers=bearer(session["accessToken"])), 401)
+    body = assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
+    assert "sign in again" in body["message"]
+
+
+def test_sign_out_after_a_refresh_ends_the_rotated_tokens(client, actors, signed_in):
+    session = signed_in(actors.member(actors.partner()).user.email)
+    rotated = client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])).get_json()
+    assert client.post("/v1/auth/sign-out", headers=bearer(rotated["accessToken"])).status_code == 204
+    assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(rotated["refreshToken"])), 401)
+
+
 def test_sign_out_revokes_the_access_and_refresh_tokens(client, actors, signed_in):
     member = actors.member(actors.partner())
     session = signed_in(member.user.email)
@@ -120,16 +215,32 @@ def test_sign_out_does_not_revoke_someone_elses_refresh_token(client, actors, si
     assert client.post("/v1/auth/refresh", headers=bearer(bob["refreshToken"])).status_code == 200
 
 
-def test_revocation_entry_expires_with_the_token(client, actors, signed_in, app):
-    from pc_app.auth import REVOKED_PREFIX
+def test_a_session_lives_in_redis_as_long_as_its_refresh_token_and_sign_out_removes_it(client, actors, signed_in,
+                                                                                      app):
+    from pc_app.core.auth.sessions import SESSION_PREFIX
     from pc_app.redis_client import get_redis
 
-    session = signed_in(actors.member(actors.partner()).user.email)
-    client.post("/v1/auth/sign-out", headers=bearer(session["accessToken"]))
+    member = actors.member(actors.partner())
     redis = get_redis(app)
-    keys = redis.keys(REVOKED_PREFIX + "*")
+    redis.flushdb()  # forget the session the test kit gave the actor
+    session = signed_in(member.user.email)
+    keys = redis.keys(SESSION_PREFIX + "*")
     assert len(keys) == 1
-    assert 0 < redis.ttl(keys[0]) <= 30 * 60
+    assert 29 * 24 * 3600 < redis.ttl(keys[0]) <= 30 * 24 * 3600
+    client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"]))
+    assert 29 * 24 * 3600 < redis.ttl(keys[0]) <= 30 * 24 * 3600  # rotation keeps the session's end
+    client.post("/v1/auth/sign-out", headers=bearer(session["accessToken"]))
+    assert redis.keys(SESSION_PREFIX + "*") == []
+
+
+def test_sessions_hold_across_pods(app_config, actors, signed_in, client):
+    """Two apps on one Redis, like two API pods: a sign-out on one is seen by the other."""
+    from pc_app import create_app
+
+    other_pod = create_app(dict(app_config)).test_client()
+    session = signed_in(actors.member(actors.partner()).user.email)
+    assert other_pod.post("/v1/auth/sign-out", headers=bearer(session["accessToken"])).status_code == 204
+    assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
 
 
 # --- me ----------------------------------------------------------------------------------------
@@ -166,6 +277,19 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_email(client, ac
     mails = outbox()
     assert [m["to"] for m in mails] == [member.user.email]
     assert "reset-password?token=" in mails[0]["text"] and "reset-password?token=" in mails[0]["html"]
+
+
+def test_forgot_password_costs_the_same_for_known_and_unknown_email_before_the_answer(app, actors, db_commands):
+    """Timing cannot tell them apart: the same answer, no database work, one decision job each."""
+    from pc_app.testing import answer_and_cost
+
+    member = actors.member(actors.partner())
+    costs = [answer_and_cost(app, db_commands, lambda c, e=email: c.post("/v1/auth/forgot-password",
+                                                                         json={"email": e}))
+             for email in (member.user.email, "nobody@example.test")]
+    assert costs[0] == costs[1]
+    assert costs[0]["status"] == 202 and costs[0]["database commands"] == []
+    assert costs[0]["jobs queued"] == {"mail": ["pc_app.core.auth.jobs.send_password_reset"]}
 
 
 def test_forgot_password_for_inactive_user_sends_nothing(client, actors, outbox):

@@ -7,7 +7,8 @@ STRONG = "s" * 20 + "9f2c41d8e7b6a5f4c3d2e1f0a9b8c7d6"
 GOOD_KEY = "ab" * 32
 PRODUCTION = {"PC_ENV": "production", "JWT_SECRET": STRONG, "CRON_SECRET": STRONG + "x",
               "ENCRYPTION_KEY": GOOD_KEY, "MAIL_BACKEND": "mailgun", "MAILGUN_API_KEY": "key-123",
-              "MAILGUN_DOMAIN": "mg.example.com"}
+              "MAILGUN_DOMAIN": "mg.example.com", "FRONTEND_URL": "https://app.example.com",
+              "CORS_ORIGINS": "https://app.example.com"}
 
 
 def test_defaults_work_for_development_without_any_environment():
@@ -82,7 +83,7 @@ def test_production_needs_mailgun_settings():
         load_config(environ={**PRODUCTION, "MAIL_BACKEND": "outbox"})
 
 
-@pytest.mark.parametrize("name, raw", [("JWT_ACCESS_MINUTES", "soon"), ("TRUSTED_PROXIES", "1.5")])
+@pytest.mark.parametrize("name, raw", [("JWT_ACCESS_MINUTES", "soon"), ("PASSWORD_RESET_MINUTES", "1.5")])
 def test_a_number_setting_that_is_not_a_number_names_the_variable(name, raw):
     with pytest.raises(ConfigError, match=f"^{name} must be a whole number"):
         load_config(environ={name: raw})
@@ -118,3 +119,60 @@ def test_create_app_refuses_a_bad_configuration(app_config):
 def test_malformed_urls_and_durations_are_refused_naming_the_variable(name, raw):
     with pytest.raises(ConfigError, match=f"^{name} must"):
         load_config(environ={name: raw})
+
+
+# --- what production refuses on top (one sentence each) -----------------------------------------
+
+def _refusal(**changes) -> str:
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ={**PRODUCTION, **changes})
+    message = str(refused.value)
+    assert message.endswith(".") and message.count(". ") == 0, message  # one sentence
+    return message
+
+
+def test_production_refuses_the_same_value_for_jwt_and_cron_secrets():
+    assert _refusal(CRON_SECRET=STRONG).startswith("JWT_SECRET and CRON_SECRET must be two different")
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET", "CRON_SECRET"])
+def test_production_refuses_a_secret_of_one_repeated_character(name):
+    assert _refusal(**{name: "a" * 64}).startswith(f"{name} is one character repeated")
+
+
+def test_production_refuses_cors_for_every_origin():
+    assert _refusal(CORS_ORIGINS="*").startswith("CORS_ORIGINS='*'")
+    assert _refusal(CORS_ORIGINS="https://app.example.com,*").startswith("CORS_ORIGINS='*'")
+
+
+def test_production_refuses_a_frontend_url_without_https():
+    assert _refusal(FRONTEND_URL="http://app.example.com").startswith("FRONTEND_URL must start with https://")
+
+
+def test_development_still_accepts_what_production_refuses():
+    config = load_config(environ={"CORS_ORIGINS": "*", "FRONTEND_URL": "http://localhost:3001",
+                                  "JWT_SECRET": "x" * 40, "CRON_SECRET": "x" * 40})
+    assert config["CORS_ORIGINS"] == ["*"]
+
+
+# --- trusted proxies -------------------------------------------------------------------------
+
+def test_no_proxy_is_trusted_by_default():
+    assert load_config(environ={})["TRUSTED_PROXY_ADDRESSES"] == []
+
+
+def test_trusted_proxy_addresses_take_addresses_and_networks():
+    config = load_config(environ={"TRUSTED_PROXY_ADDRESSES": "10.0.0.0/8, 192.168.1.7, fd00::/8"})
+    assert config["TRUSTED_PROXY_ADDRESSES"] == ["10.0.0.0/8", "192.168.1.7", "fd00::/8"]
+
+
+def test_a_malformed_trusted_proxy_address_is_refused():
+    with pytest.raises(ConfigError, match="^TRUSTED_PROXY_ADDRESSES must list IP addresses or CIDR networks"):
+        load_config(environ={"TRUSTED_PROXY_ADDRESSES": "10.0.0.0/8,ingress"})
+
+
+def test_the_old_hop_count_setting_stops_start_up_until_its_replacement_is_set():
+    with pytest.raises(ConfigError, match="^TRUSTED_PROXIES .* TRUSTED_PROXY_ADDRESSES instead"):
+        load_config(environ={"TRUSTED_PROXIES": "1"})
+    assert load_config(environ={"TRUSTED_PROXIES": "0"})["TRUSTED_PROXY_ADDRESSES"] == []
+    assert load_config(environ={"TRUSTED_PROXIES": "1", "TRUSTED_PROXY_ADDRESSES": "10.0.0.0/8"})

@@ -188,14 +188,18 @@ def test_notes_are_appended_with_author_and_time(client, seller, actors):
     assert client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).get_json()["notes"] == notes
 
 
-def test_concurrent_notes_are_all_kept(client, seller, app):
+def test_concurrent_notes_are_all_kept(client, seller, app, db_latency):
     import threading
 
     lead = _create(client, seller, email="busy@example.com")
     errors = []
+    barrier = threading.Barrier(6)
+    # Every request reads the lead (no notes yet) before any of them writes its note.
+    all_read = db_latency.rendezvous("find", "leads", parties=6)
 
     def add(i):
         c = app.test_client()
+        barrier.wait()
         r = c.post(f"/v1/leads/{lead['id']}/notes", headers=seller.headers, json={"text": f"note {i}"})
         if r.status_code != 201:
             errors.append(r.get_json())
@@ -203,7 +207,7 @@ def test_concurrent_notes_are_all_kept(client, seller, app):
     threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert errors == []
+    assert all_read.met and errors == []
     texts = {n["text"] for n in client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).get_json()["notes"]}
     assert texts == {f"note {i}" for i in range(6)}
 

@@ -208,6 +208,73 @@ def test_deactivated_users_refresh_token_is_refused(client, actors, signed_in):
     assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
 
 
+def _set_active(client, actor, user_id, is_active):
+    response = client.patch(f"/v1/users/{user_id}/status", headers=actor.headers, json={"isActive": is_active})
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
+def test_a_reset_link_mailed_before_deactivation_does_not_let_the_user_back_in(client, actors, outbox, app):
+    from pc_app.core.models import User
+
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    client.post("/v1/auth/forgot-password", json={"email": member.user.email})
+    token = link_token(outbox()[0]["text"])
+    _set_active(client, admin, member.id, False)
+    body = assert_error_shape(client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}),
+                              400)
+    assert body["errors"] == {"token": ["token_inactive"]} and "deactivated" in body["message"]
+    with app.app_context():
+        stored = User.objects.get(id=member.id)
+    assert stored.is_active is False and stored.password_hash == member.user.password_hash
+    assert_error_shape(sign_in(client, member.user.email, NEW_PASSWORD), 401)
+    # forgot-password for a deactivated user mails nothing new
+    client.post("/v1/auth/forgot-password", json={"email": member.user.email})
+    assert len(outbox()) == 1
+
+
+def test_an_invitation_link_of_a_deactivated_user_is_refused(client, actors, outbox, app):
+    from pc_app.core.models import User, UserToken
+
+    owner = actors.partner_owner()
+    invited = _invite(client, owner.headers, email="invited@example.test").get_json()
+    token = link_token(outbox()[0]["text"])
+    _set_active(client, owner, invited["id"], False)
+    with app.app_context():
+        assert UserToken.objects(user=invited["id"], used_at=None).count() == 0
+    body = assert_error_shape(client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}),
+                              400)
+    assert body["errors"] == {"token": ["token_inactive"]}
+    with app.app_context():
+        assert User.objects.get(id=invited["id"]).password_hash is None
+    assert_error_shape(sign_in(client, "invited@example.test", NEW_PASSWORD), 401)
+
+
+def test_reactivation_does_not_revive_old_links(client, actors, outbox):
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    client.post("/v1/auth/forgot-password", json={"email": member.user.email})
+    token = link_token(outbox()[0]["text"])
+    _set_active(client, admin, member.id, False)
+    _set_active(client, admin, member.id, True)
+    body = assert_error_shape(client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}),
+                              400)
+    assert body["errors"] == {"token": ["token_used"]}
+    assert sign_in(client, member.user.email).status_code == 200  # the old password works again
+
+
+def test_deactivation_ends_every_session_including_refresh_tokens(client, actors, signed_in):
+    admin = actors.admin()
+    member = actors.member(actors.partner())
+    first, second = signed_in(member.user.email), signed_in(member.user.email)
+    _set_active(client, admin, member.id, False)
+    _set_active(client, admin, member.id, True)
+    for session in (first, second):
+        assert_error_shape(client.get("/v1/auth/me", headers=bearer(session["accessToken"])), 401)
+        assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
+
+
 def test_partner_owner_cannot_change_a_foreign_user(client, actors):
     owner = actors.partner_owner()
     stranger = actors.member(actors.partner())

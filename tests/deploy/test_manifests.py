@@ -151,3 +151,22 @@ def test_cronjobs_name_job_ids_the_installed_plugins_declare():
         # A job of a plugin that is not installed yet cannot be checked; an installed one must match.
         if job_id.split(".", 1)[0] in installed:
             assert job_id in declared, f"{cronjob['metadata']['name']} calls {job_id}, declared: {sorted(declared)}"
+
+
+def test_only_the_ingress_controllers_addresses_may_name_the_client():
+    import ipaddress
+
+    config = provided("ConfigMap")
+    assert "TRUSTED_PROXIES" not in config  # the hop count is no longer read
+    networks = [ipaddress.ip_network(entry.strip()) for entry in config["TRUSTED_PROXY_ADDRESSES"].split(",")]
+    assert networks and all(network.is_private for network in networks)  # cluster-internal, never 0.0.0.0/0
+
+
+def test_gunicorn_trusts_forwarded_headers_from_the_same_proxies_as_the_app(monkeypatch):
+    import runpy
+
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    monkeypatch.setenv("TRUSTED_PROXY_ADDRESSES", "10.244.0.0/16")
+    assert runpy.run_path(str(K8S.parent / "gunicorn.conf.py"))["forwarded_allow_ips"] == "10.244.0.0/16"
+    monkeypatch.delenv("TRUSTED_PROXY_ADDRESSES")
+    assert runpy.run_path(str(K8S.parent / "gunicorn.conf.py"))["forwarded_allow_ips"] == "127.0.0.1,::1"

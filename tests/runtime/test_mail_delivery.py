@@ -23,21 +23,25 @@ def app_config(app_config, mailgun):
             "MAILGUN_API_KEY": "key-for-tests", "MAILGUN_DOMAIN": DOMAIN}
 
 
-def ask_for_reset(client, actors):
+def ask_for_reset(client, actors, jobs):
+    """Ask for a reset link: the request queues the decision, whose job renders and queues the mail."""
     user = actors.owner()
     response = client.post("/v1/auth/forgot-password", json={"email": user.user.email})
     assert response.status_code == 202
+    assert [job.description for job in jobs.queued("mail")] == ["pc_app.core.auth.jobs.send_password_reset"]
     return user.user.email
 
 
 def test_failed_first_delivery_is_retried_and_delivered_exactly_once(client, app, actors, jobs, mailgun):
-    email = ask_for_reset(client, actors)
+    email = ask_for_reset(client, actors, jobs)
     assert mailgun.attempts == []  # nothing is sent inside the request
-    [job] = jobs.queued("mail")
 
-    jobs.run(["mail"])  # Mailgun answers 503
+    jobs.run(["mail"])  # the decision, then the delivery: Mailgun answers 503
     assert len(mailgun.attempts) == 1 and mailgun.delivered == []
-    assert release_retries(app, "mail") == [job.id]  # waiting for its retry, not failed
+    [job_id] = release_retries(app, "mail")  # the delivery waits for its retry, not failed
+    with app.app_context():
+        job = get_queue("mail").fetch_job(job_id)
+    assert job.description == "pc_app.mail.deliver_mail"
 
     jobs.run(["mail"])
 
@@ -56,9 +60,10 @@ def test_failed_first_delivery_is_retried_and_delivered_exactly_once(client, app
 
 @pytest.mark.parametrize("mailgun", [99], indirect=True)
 def test_mail_that_never_gets_through_lands_in_the_failed_registry(client, app, actors, jobs, mailgun):
-    ask_for_reset(client, actors)
-    [job] = jobs.queued("mail")
+    ask_for_reset(client, actors, jobs)
 
+    jobs.run(["mail"])  # the decision, then the first delivery attempt
+    [delivery_id] = release_retries(app, "mail")
     jobs.run(["mail"])
     while release_retries(app, "mail"):
         jobs.run(["mail"])
@@ -67,6 +72,6 @@ def test_mail_that_never_gets_through_lands_in_the_failed_registry(client, app, 
     assert mailgun.delivered == []
     with app.app_context():
         failed = FailedJobRegistry(queue=get_queue("mail"))
-        assert failed.get_job_ids() == [job.id]  # kept for `rq requeue`, not lost
-        assert "503" in get_queue("mail").fetch_job(job.id).latest_result().exc_string
-        assert "key-for-tests" not in get_queue("mail").fetch_job(job.id).latest_result().exc_string
+        assert failed.get_job_ids() == [delivery_id]  # kept for `rq requeue`, not lost
+        assert "503" in get_queue("mail").fetch_job(delivery_id).latest_result().exc_string
+        assert "key-for-tests" not in get_queue("mail").fetch_job(delivery_id).latest_result().exc_string

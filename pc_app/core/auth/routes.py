@@ -4,11 +4,11 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
 from ...api import Blueprint, abort
-from ...auth import current_user, issue_tokens, login_required
+from ...auth import REUSE_MESSAGE, current_user, login_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
 from ..tokens import TokenRejected
-from . import services
-from .schemas import (AcceptedSchema, AccessTokenSchema, ForgotPasswordSchema, MeSchema, ResetPasswordSchema,
+from . import jobs, services
+from .schemas import (AcceptedSchema, ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
                       SessionSchema, SignInSchema, SignOutSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, tokens and passwords")
@@ -19,6 +19,7 @@ TOKEN_MESSAGES = {
     "unknown": "This link is not valid.",
     "used": "This link has already been used.",
     "expired": "This link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; ask your administrator to reactivate it.",
 }
 
 
@@ -37,10 +38,20 @@ def sign_in(data):
 
 @blp.route("/refresh", methods=["POST"])
 @jwt_required(refresh=True)
-@blp.response(200, AccessTokenSchema)
+@blp.response(200, RefreshedTokensSchema)
+@blp.alt_response(401, description="The session has ended, or the refresh token was used before (reuse ends "
+                                   "the session)")
 def refresh():
-    """Trade a refresh token (as the Bearer token) for a new access token."""
-    return {"accessToken": issue_tokens(current_user())["accessToken"]}
+    """Trade the refresh token (as the Bearer token) for a new access token and a new refresh token.
+
+    Refresh tokens rotate: each works once. Keep the new one; presenting a used one again is
+    treated as theft and ends the whole session, so a client must not refresh twice at once.
+    """
+    try:
+        return services.refresh_session(current_user(), get_jwt())
+    except services.SessionEnded as exc:
+        abort(401, message=REUSE_MESSAGE if exc.reused else "This session has ended; sign in again.",
+              headers={"WWW-Authenticate": "Bearer"})
 
 
 @blp.route("/sign-out", methods=["POST"])
@@ -48,7 +59,10 @@ def refresh():
 @blp.arguments(SignOutSchema, required=False)
 @blp.response(204)
 def sign_out(data):
-    """Revoke the access token used for this call and, if given, the refresh token."""
+    """End the session of the access token used for this call: its refresh token stops working too.
+
+    A ``refreshToken`` of another of your sessions, if given, ends that session as well.
+    """
     services.sign_out(get_jwt(), (data or {}).get("refreshToken"))
 
 
@@ -67,7 +81,7 @@ class Me(MethodView):
 @blp.response(202, AcceptedSchema)
 def forgot_password(data):
     """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
-    services.request_password_reset(data["email"])
+    jobs.request_password_reset(data["email"])
     return FORGOT_ANSWER
 
 

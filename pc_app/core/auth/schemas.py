@@ -20,8 +20,10 @@ class SessionSchema(Schema):
     partner = ma.fields.Nested(PartnerSchema, allow_none=True)
 
 
-class AccessTokenSchema(Schema):
+class RefreshedTokensSchema(Schema):
     accessToken = ma.fields.String()
+    refreshToken = ma.fields.String(metadata={"description": "The session's next refresh token; the one just "
+                                                             "presented no longer works"})
 
 
 class SignOutSchema(Schema):

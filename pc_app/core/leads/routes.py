@@ -120,7 +120,7 @@ def import_leads():
     return csv_import.import_inline(partner.id, parsed, _actor()).as_dict()
 
 
-@blp.route("/imports/<import_id>")
+@blp.route("/imports/<objectid:import_id>")
 @login_required
 @blp.response(200, LeadImportSchema)
 def lead_import(import_id):
@@ -134,7 +134,7 @@ def lead_import(import_id):
     return record
 
 
-@blp.route("/<lead_id>")
+@blp.route("/<objectid:lead_id>")
 class LeadItem(MethodView):
     @login_required
     @blp.response(200, LeadSchema)
@@ -160,7 +160,7 @@ class LeadItem(MethodView):
         services.delete_lead(own_lead(lead_id), _actor())
 
 
-@blp.route("/<lead_id>/notes", methods=["POST"])
+@blp.route("/<objectid:lead_id>/notes", methods=["POST"])
 @login_required
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, LeadSchema)

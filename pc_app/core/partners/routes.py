@@ -41,7 +41,7 @@ def _icp_kwargs(icp: dict | None) -> dict | None:
     return dict(icp) if icp else None
 
 
-@blp.route("/<partner_id>")
+@blp.route("/<objectid:partner_id>")
 class PartnerItem(MethodView):
     @login_required
     @blp.response(200, PartnerSchema)

@@ -71,7 +71,7 @@ def outbox():
     return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id").limit(200)]
 
 
-@outbox_blp.route("/<message_id>")
+@outbox_blp.route("/<objectid:message_id>")
 @outbox_blp.response(200, OutboxMessageSchema)
 def outbox_message(message_id):
     """One message of the development outbox."""

@@ -78,7 +78,7 @@ class UserCollection(MethodView):
             abort(409, message="A user with this e-mail address already exists.", errors={"email": ["Taken."]})
 
 
-@blp.route("/<user_id>/status", methods=["PATCH"])
+@blp.route("/<objectid:user_id>/status", methods=["PATCH"])
 @login_required
 @blp.arguments(UserStatusSchema)
 @blp.response(200, UserSchema)

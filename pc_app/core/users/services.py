@@ -10,7 +10,7 @@ from ...events import emit
 from ...mail import send_mail
 from ..models import User, utcnow
 from ..passwords import hash_password
-from ..tokens import issue_token, revoke_tokens
+from ..tokens import issue_token, revoke_all_tokens
 
 INVITE_PURPOSE = "invite"
 
@@ -43,12 +43,21 @@ def invite_user(email: str, name: str, *, role: str, partner_id, is_partner_owne
 
 
 def set_user_active(user: User, is_active: bool, actor: User) -> User:
-    """Deactivation also ends every session the user has, at once."""
-    user.is_active = is_active
-    user.save()
-    if not is_active:
+    """Deactivation sticks: every session and every outstanding link (reset, invitation,
+    verification) of the user dies at once, and ``deactivated_at`` keeps any later link from
+    letting them back in until they are reactivated.
+
+    Reactivation does not revive old links; it lets the user sign in (or ask for a reset link) again.
+    """
+    if is_active:
+        User.objects(id=user.id).update_one(set__is_active=True, unset__deactivated_at=True,
+                                            set__updated_at=utcnow())
+    else:
+        User.objects(id=user.id).update_one(set__is_active=False, set__deactivated_at=utcnow(),
+                                            set__updated_at=utcnow())
         end_all_sessions(user)
-        revoke_tokens(user.id, ("reset_password", INVITE_PURPOSE))
+        revoke_all_tokens(user.id)
+    user.reload()
     emit("core.user_status_changed", partner_ids=[user.partner] if user.partner else [], actor=f"user:{actor.id}",
          payload={"userId": str(user.id), "isActive": is_active})
     return user

@@ -51,15 +51,19 @@ def test_only_one_refresh_runs_at_a_time_per_connection(app, flow, actors, sandb
     owner = actors.partner_owner()
     portal = flow.connect(owner)["portal"]
     sandbox.admin.configure(accessTokenTtl=1800)  # what the refresh hands out is fresh for a while
-    sandbox.admin.add_latency(150, count=1, path="/oauth/v1/token")  # keep the first refresh in flight
+    # The token call sits between each refresher's read and its write: keep the first one in
+    # flight long enough that, without the lock, every racer would have read the old token.
+    sandbox.admin.add_latency(300, count=1, path="/oauth/v1/token")
     connection_id = stored(owner.partner_id).id
     refreshes_before = len(_refresh_grants(sandbox, portal))
     from plugins.hubspot import services
 
     results, errors = [], []
+    barrier = threading.Barrier(4)
 
     def refresh():
         try:
+            barrier.wait()
             with app.app_context():
                 results.append(services.access_token_of(services.refresh_connection(connection_id)))
         except Exception as exc:  # surfaced by the assertion below

@@ -1,4 +1,5 @@
 """Opening a listing: contact data per MARKETPLACE_UNMASK, notes never, and honest view counts."""
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -43,19 +44,25 @@ def test_the_seller_sees_its_own_listing_unmasked_without_counting(market, selle
     assert detail["email"] == "mine@acme.io" and detail["viewCount"] == 0 and detail["icpScore"] is None
 
 
-def test_concurrent_views_lose_no_count(app, market, seller, actors):
+def test_concurrent_views_lose_no_count(app, market, seller, actors, db_latency):
     listing = market.listed(seller)
     viewers = [actors.partner_owner() for _ in range(4)]
     per_viewer = 5
+    barrier = threading.Barrier(len(viewers))
+    # The first view of each viewer writes only once every viewer has read the listing.
+    writes = [db_latency.rendezvous(command, "marketplace_listings", parties=len(viewers), when="before")
+              for command in ("findAndModify", "update")]
 
     def view(viewer):
         client = app.test_client()
+        barrier.wait()
         return [client.get(f"/v1/marketplace/leads/{listing['id']}", headers=viewer.headers).status_code
                 for _ in range(per_viewer)]
 
     with ThreadPoolExecutor(len(viewers)) as pool:
         statuses = [s for batch in pool.map(view, viewers) for s in batch]
     assert statuses == [200] * len(viewers) * per_viewer
+    assert any(hold.met for hold in writes)  # the first views did overlap
     with app.app_context():
         stored = Listing.objects(id=listing["id"]).first()
     assert stored.view_count == len(viewers) * per_viewer

@@ -247,16 +247,24 @@ def test_payments_state_changes_are_conditional(market, seller, buyer, actors, a
     assert market.my_listings(seller)["items"][0]["sale"]["buyerPartnerId"] == other.partner_id
 
 
-def test_exactly_one_of_many_racing_buyers_reserves(market, seller, actors, app):
+def test_exactly_one_of_many_racing_buyers_reserves(market, seller, actors, app, db_latency):
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     buyers = [actors.partner_owner() for _ in range(6)]
     listing = market.listed(seller)
+    barrier = threading.Barrier(len(buyers))
+    # Any read of the listing holds its reader until every buyer has read: nobody writes first.
+    db_latency.rendezvous("find", "marketplace_listings", parties=len(buyers))
 
     def reserve(b):
         with app.app_context():
+            barrier.wait()
             return services.mark_reserved(listing["id"], b.partner_id) is not None
 
     with ThreadPoolExecutor(len(buyers)) as pool:
         results = list(pool.map(reserve, buyers))
     assert results.count(True) == 1
+    with app.app_context():
+        stored = Listing.objects(id=listing["id"]).get()
+    assert stored.status == "reserved" and stored.reserved_by in {b.partner_id for b in buyers}

@@ -7,10 +7,23 @@ SIGN_UP = {"companyName": "Acme Leads", "name": "Jane Doe", "email": "jane@acme.
            "website": "https://acme.test", "phone": "+14155550123"}
 
 
-def register(client, **changes):
+def post_registration(client, **changes):
     """POST /v1/auth/register-partner with a complete body, changed by ``changes`` (None drops a field)."""
     body = {**SIGN_UP, **changes}
     return client.post("/v1/auth/register-partner", json={k: v for k, v in body.items() if v is not None})
+
+
+def register(client, **changes):
+    """Register as the frontend does, then let a worker take the decision the request queued.
+
+    The answer never waits for the decision (so that it cannot tell a known e-mail from a new
+    one); in production a worker takes it a moment later.
+    """
+    from pc_app.testing import run_jobs
+
+    response = post_registration(client, **changes)
+    run_jobs(client.application, ["mail"])
+    return response
 
 
 def verify(client, token, password=PASSWORD):

@@ -81,9 +81,11 @@ def test_a_suspended_partner_cannot_activate_itself(client, app, actors):
         assert Partner.objects.get(id=owner.partner_id).status == "suspended"
 
 
-def test_two_racing_activations_activate_once(app, actors, events):
+def test_two_racing_activations_activate_once(app, actors, events, db_latency):
     owner = actors.partner_owner(status="onboarding", icp=ICP)
     barrier = threading.Barrier(2)
+    # Both requests read the partner (still onboarding) before either moves it.
+    both_read = db_latency.rendezvous("find", "partners", parties=2)
     statuses = []
 
     def activate():
@@ -96,5 +98,7 @@ def test_two_racing_activations_activate_once(app, actors, events):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [200, 409]
+    assert both_read.met and sorted(statuses) == [200, 409]
     assert events.names == ["registration.partner_activated"]
+    with app.app_context():
+        assert Partner.objects.get(id=owner.partner_id).status == "active"

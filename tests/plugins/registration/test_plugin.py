@@ -1,4 +1,6 @@
 """The plugin as the core sees it: its settings, its routes in the OpenAPI document, its listing."""
+import re
+
 from plugins.registration import __version__
 from plugins.registration import plugin as registration_plugin
 
@@ -29,7 +31,7 @@ def test_the_old_verification_setting_name_is_still_read(app_config, monkeypatch
 def test_hook_pc_register_blueprints_registration_serves_every_route(app):
     names = {blp.name for blp in registration_plugin.pc_register_blueprints(app)}
     assert names == {"registration", "registration_partners"}
-    rules = {(rule.rule.replace("<", "{").replace(">", "}"), method.lower())
+    rules = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
              for rule in app.url_map.iter_rules() for method in rule.methods if method in ("GET", "POST")}
     assert ROUTES <= rules
 

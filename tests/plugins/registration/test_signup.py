@@ -87,6 +87,24 @@ def test_known_and_new_emails_get_byte_identical_answers(client, actors):
     assert (known.status_code, known.get_data()) == (new.status_code, new.get_data())
 
 
+@pytest.mark.parametrize("path, body", [
+    ("/v1/auth/register-partner", SIGN_UP),
+    ("/v1/auth/resend-verification", {"email": SIGN_UP["email"]}),
+])
+def test_known_and_new_emails_cost_the_same_before_the_answer(app, actors, db_commands, path, body):
+    """Timing cannot tell them apart: the same answer, no database work, one decision job each."""
+    from pc_app.testing import answer_and_cost
+
+    pending = actors.user(email="pending@acme.test", is_active=False, is_partner_owner=True,
+                          partner=actors.partner(status="pending_verification"))
+    known_emails = [actors.member(actors.partner()).user.email, pending.user.email]
+    costs = [answer_and_cost(app, db_commands, lambda c, e=email: c.post(path, json={**body, "email": e}))
+             for email in [*known_emails, "someone.new@acme.test"]]
+    assert costs[0] == costs[1] == costs[2]
+    assert costs[0]["status"] == 202 and costs[0]["database commands"] == []
+    assert [len(jobs) for jobs in costs[0]["jobs queued"].values()] == [1]
+
+
 def test_registering_again_before_verifying_sends_a_fresh_link_and_no_second_partner(client, app, outbox):
     register(client)
     first = verify_link_token(outbox()[0])
@@ -146,21 +164,34 @@ def test_optional_fields_may_be_left_out(client, app):
     assert partner.website is None and partner.phone is None
 
 
-def test_two_registrations_racing_on_one_company_name_get_two_distinct_slugs(app, outbox):
-    barrier = threading.Barrier(2)
-    statuses = []
+def _race(app, decisions):
+    """Take several sign-up decisions at once, as several workers would (``jobs.register_partner``)."""
+    from plugins.registration import jobs
 
-    def sign_up(email):
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(register(client, companyName="Racing Co", email=email).status_code)
+    barrier = threading.Barrier(len(decisions))
+    errors = []
 
-    threads = [threading.Thread(target=sign_up, args=(f"founder{i}@racing.test",)) for i in range(2)]
+    def decide(company, email):
+        try:
+            with app.app_context():
+                barrier.wait()
+                jobs.register_partner(company, "Jane Doe", email)
+        except Exception as exc:  # surfaced by the assertion in the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide, args=decision) for decision in decisions]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert statuses == [202, 202]
+    return errors
+
+
+def test_two_registrations_racing_on_one_company_name_get_two_distinct_slugs(app, outbox, db_latency):
+    # Both look up the free slugs before either inserts its partner.
+    both_read = db_latency.rendezvous("find", "partners", parties=2)
+    errors = _race(app, [("Racing Co", f"founder{i}@racing.test") for i in range(2)])
+    assert both_read.met and errors == []
     with app.app_context():
         slugs = sorted(p.slug for p in Partner.objects(name="Racing Co"))
         owners = {u.email: str(u.partner) for u in User.objects}
@@ -169,25 +200,16 @@ def test_two_registrations_racing_on_one_company_name_get_two_distinct_slugs(app
     assert sorted(m["to"] for m in outbox()) == ["founder0@racing.test", "founder1@racing.test"]
 
 
-def test_two_registrations_racing_on_one_email_leave_one_partner(app):
-    barrier = threading.Barrier(2)
-    statuses = []
-
-    def sign_up(company):
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(register(client, companyName=company).status_code)
-
-    threads = [threading.Thread(target=sign_up, args=(name,)) for name in ("First Co", "Second Co")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [202, 202]
+def test_two_registrations_racing_on_one_email_leave_one_partner(app, outbox, db_latency):
+    # Both find no user with the address before either creates one.
+    both_read = db_latency.rendezvous("find", "users", parties=2)
+    errors = _race(app, [(company, SIGN_UP["email"]) for company in ("First Co", "Second Co")])
+    assert both_read.met and errors == []
     with app.app_context():
         assert User.objects.count() == 1
         assert Partner.objects.count() == 1
         assert User.objects.get().partner == Partner.objects.get().id
+    assert {m["to"] for m in outbox()} == {SIGN_UP["email"]}
 
 
 # --- resend-verification ----------------------------------------------------------------------

@@ -126,3 +126,46 @@ def test_verifying_a_partner_the_platform_suspended_meanwhile_keeps_it_suspended
     body = verify(client, link_token).get_json()
     assert body["partner"]["status"] == "suspended"
     assert body["user"]["isActive"] is True  # suspended partners' users may still sign in
+
+
+# --- deactivation sticks ---------------------------------------------------------------------
+
+def _deactivate(client, app, actors, email="jane@acme.test"):
+    with app.app_context():
+        user_id = str(User.objects.get(email=email).id)
+    response = client.patch(f"/v1/users/{user_id}/status", headers=actors.admin().headers, json={"isActive": False})
+    assert response.status_code == 200, response.get_json()
+    return user_id
+
+
+def test_a_registration_deactivated_before_verifying_cannot_be_verified(client, app, actors, link_token):
+    _deactivate(client, app, actors)
+    response = verify(client, link_token)
+    body = assert_error_shape(response, 400)
+    assert body["errors"] == {"token": ["token_inactive"]} and "deactivated" in body["message"]
+    assert "accessToken" not in response.get_data(as_text=True)
+    with app.app_context():
+        user, partner = User.objects.get(email="jane@acme.test"), Partner.objects.get()
+    assert user.is_active is False and user.password_hash is None
+    assert partner.status == "pending_verification"
+    assert client.post("/v1/auth/sign-in", json={"email": "jane@acme.test", "password": PASSWORD}).status_code == 401
+
+
+def test_deactivation_revokes_the_verification_link(client, app, actors, link_token):
+    user_id = _deactivate(client, app, actors)
+    with app.app_context():
+        assert UserToken.objects(user=user_id, used_at=None).count() == 0
+
+
+def test_a_deactivated_registration_gets_no_new_link_from_resend_or_registering_again(client, app, actors, outbox,
+                                                                                     link_token):
+    _deactivate(client, app, actors)
+    before = len(outbox())
+    assert client.post("/v1/auth/resend-verification", json={"email": "jane@acme.test"}).status_code == 202
+    assert register(client).status_code == 202
+    new_mails = outbox()[: len(outbox()) - before]
+    assert not any("verify?token=" in mail["text"] for mail in new_mails)
+    with app.app_context():
+        user = User.objects.get(email="jane@acme.test")
+        assert UserToken.objects(user=user.id, used_at=None).count() == 0
+        assert user.is_active is False
