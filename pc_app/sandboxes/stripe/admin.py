@@ -68,6 +68,16 @@ def report_balances():
         return jsonify({"platform": PLATFORM_ACCOUNT, "accounts": balances(state)})
 
 
+@admin_blp.get("/idempotency")
+def idempotency_keys():
+    """The idempotency keys seen: ``key``, ``account``, ``path``, ``running`` (a request still executes)."""
+    state = sandbox_state()
+    with state.lock:
+        return jsonify({"keys": [{"key": key, "account": account or None, "path": record["path"],
+                                  "running": record["running"]}
+                                 for (account, key), record in state.idempotency.items()]})
+
+
 @admin_blp.post("/events/<event_id>/deliver")
 def deliver_again(event_id):
     """Deliver an event again, ``times`` times (2: a duplicate), to every endpoint or to ``endpoint``."""

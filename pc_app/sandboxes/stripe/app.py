@@ -54,9 +54,11 @@ def _presented_key() -> str:
 
 def _authenticate():
     """Every ``/v1`` call: the secret key, then who it acts as, then its idempotency key."""
-    if not request.path.startswith("/v1/") or request.endpoint is None:
+    if not request.path.startswith("/v1/"):
         return None
     g.request_id = "req_" + secrets.token_urlsafe(10)
+    if request.endpoint is None:
+        return None
     key = _presented_key()
     if not key:
         raise StripeError(401, NO_KEY)
@@ -104,8 +106,8 @@ def create_sandbox_app(settings: StripeSettings | None = None, snapshot_path=Non
         "pc_app.sandboxes.stripe", state,
         blueprints=[accounts_blp, payment_intents_blp, refunds_blp, money_blp, events_blp, browser_blp, admin_blp],
         answer_fault=_answer_fault, answer_error=_answer_error,
-        fault_scope=lambda: request.headers.get("Stripe-Account"), call_details=_call_details, scope_param="account")
-    app.before_request(_authenticate)
+        fault_scope=lambda: request.headers.get("Stripe-Account"), call_details=_call_details,
+        checks=(_authenticate,), scope_param="account")
     app.after_request(_finish)
     app.teardown_request(_release_key)
     app.register_error_handler(StripeError, lambda error: error.response())

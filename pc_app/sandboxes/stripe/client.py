@@ -29,6 +29,10 @@ class StripeAdmin(AdminClient):
         """An account's available balance in cents."""
         return self.balances()["accounts"].get(account, {}).get("available", {}).get(currency, 0)
 
+    def idempotency_keys(self) -> list[dict]:
+        """Keys seen (``key``, ``account``, ``path``, ``running``: its first request still executes)."""
+        return self._call("GET", "/idempotency")["keys"]
+
     def deliver_event(self, event: str, times: int = 1, endpoint: str | None = None) -> int:
         """Deliver an event again (``times=2``: twice more), to every endpoint or the one named."""
         return self._call("POST", f"/events/{event}/deliver", json={"times": times, "endpoint": endpoint})["deliveries"]

@@ -83,6 +83,9 @@ def _expand_into(node, parts: list[str], path: str, lookup) -> None:
     if not isinstance(node, dict) or field not in node:
         raise StripeError(400, f"This property cannot be expanded ({path}).", param="expand")
     value = node[field]
+    if len(parts) == 1 and not (value is None or isinstance(value, str) or
+                                (isinstance(value, dict) and "id" in value)):
+        raise StripeError(400, f"This property cannot be expanded ({path}).", param="expand")
     if isinstance(value, str):
         found = lookup(value)
         if found is None:

@@ -61,6 +61,26 @@ def list_reversals(transfer_id):
         return answer_list([r for r in state.all_of("transfer_reversal") if r["transfer"] == transfer["id"]], params)
 
 
+def _child(kind: str, parent_field: str, parent_id: str, object_id: str):
+    params = request_params(RETRIEVE)
+    state = sandbox_state()
+    with state.lock:
+        child = state.get(kind, object_id, "id")
+        if child[parent_field] != parent_id:
+            raise StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param="id")
+        return answer(state.view(child["id"]), params)
+
+
+@money_blp.get("/v1/transfers/<transfer_id>/reversals/<reversal_id>")
+def retrieve_reversal(transfer_id, reversal_id):
+    return _child("transfer_reversal", "transfer", transfer_id, reversal_id)
+
+
+@money_blp.get("/v1/application_fees/<fee_id>/refunds/<refund_id>")
+def retrieve_fee_refund(fee_id, refund_id):
+    return _child("fee_refund", "fee", fee_id, refund_id)
+
+
 @money_blp.get("/v1/application_fees/<fee_id>")
 def retrieve_application_fee(fee_id):
     return _retrieve("application_fee", fee_id, "id")
