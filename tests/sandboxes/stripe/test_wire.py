@@ -113,3 +113,12 @@ def test_ids_carry_stripes_prefixes(stripe_client, seller, sandbox):
                 refund.id: "re_", refund.transfer_reversal: "trr_", charge.balance_transaction: "txn_",
                 fee.refunds.data[0].id: "fr_", stripe_client.v1.events.list().data[0].id: "evt_"}
     assert all(object_id.startswith(prefix) for object_id, prefix in prefixes.items()), prefixes
+
+
+def test_the_sdks_global_configuration_works_too(sandbox, monkeypatch):
+    monkeypatch.setattr(stripe, "api_base", sandbox.base_url)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    intent = stripe.PaymentIntent.create(api_key=sandbox.secret_key, amount=1500, currency="usd",
+                                         payment_method="pm_card_visa", confirm=True)
+    assert intent.status == "succeeded"
+    assert stripe.PaymentIntent.retrieve(intent.id, api_key=sandbox.secret_key).amount_received == 1500
