@@ -49,4 +49,5 @@ class SandboxSpec:
 
 SANDBOXES: dict[str, SandboxSpec] = {
     "hubspot": SandboxSpec("hubspot", "HubSpot sandbox", "HUBSPOT_API_BASE"),
+    "stripe": SandboxSpec("stripe", "Stripe sandbox", "STRIPE_API_BASE"),
 }

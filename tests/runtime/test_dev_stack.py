@@ -73,10 +73,14 @@ def test_dev_stack_delivers_mail_to_the_outbox_and_stops_every_child_on_ctrl_c(t
         banner = log.read_text()
         password = (tmp_path / "state" / "owner-password").read_text().strip()
         for line in (f"{base}/v1", f"{base}/docs", f"{base}/dev/outbox", "mongodb://127.0.0.1:", "redis://127.0.0.1:",
-                     f"owner@partner-connector.local / {password}"):
+                     f"owner@partner-connector.local / {password}", "Hubspot sandbox", "Stripe sandbox", "/_sandbox"):
             assert line in banner
         children |= descendants(proc.pid)
-        assert len(children) >= 5  # MongoDB, Redis, worker, scheduler, API
+        assert len(children) >= 7  # MongoDB, Redis, the HubSpot and Stripe sandboxes, worker, scheduler, API
+        stripe_line = next(line for line in banner.splitlines() if "Stripe sandbox" in line)
+        stripe_url = stripe_line.split()[2]
+        stripe_config = call(f"{stripe_url}/_sandbox/config")[1]
+        assert stripe_config["webhookUrl"] == f"{base}/v1/payments/webhooks/stripe"
 
         status, _ = call(f"{base}/v1/auth/sign-in", {"email": "owner@partner-connector.local", "password": password})
         assert status == 200

@@ -93,7 +93,6 @@ def create_sandbox_app(settings: HubSpotSettings | None = None, snapshot_path=No
     state = HubSpotState(settings or HubSpotSettings(), snapshot_path)
     app = create_stand_in_app("pc_app.sandboxes.hubspot", state, blueprints=[oauth_blp, crm_blp, admin_blp],
                               answer_fault=_answer_fault, answer_error=_answer_error, fault_scope=_calling_portal,
-                              call_details=_call_details, scope_param="portal")
-    app.before_request(_authenticate_and_limit)
+                              call_details=_call_details, checks=(_authenticate_and_limit,), scope_param="portal")
     return app
 

@@ -17,13 +17,16 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
                         answer_fault: Callable[[Fault], object], answer_error: Callable[[int, str], object],
                         fault_scope: Callable[[], str | None] = lambda: None,
                         call_details: Callable[[object], dict] = lambda response: {},
-                        scope_param: str | None = None) -> Flask:
+                        checks: tuple = (), scope_param: str | None = None) -> Flask:
     """A Flask app serving ``blueprints`` plus the kit's ``/_sandbox`` admin routes.
 
     :param answer_fault: the response for an injected error status, in the service's own error format.
     :param answer_error: ``(status, message)`` → a response in that format (unknown routes, held calls).
     :param fault_scope: the caller's partition for faults (a portal, an account), read from the request.
     :param call_details: extra fields of the call log entry, given the response.
+    :param checks: the service's own checks before a route runs (authentication, rate limits...); each
+        returns None or an answer. Injected errors come before them (as if the network failed), added
+        latency after them (as if the service were slow to execute the call).
     :param scope_param: the admin API's name for ``fault_scope`` values (``portal``, ``account``).
     """
     app = Flask(import_name)
@@ -35,19 +38,28 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
 
     @app.before_request
     def _inject_faults():
-        if _is_admin() or request.endpoint is None:
+        if _is_admin():
+            return None
+        if request.endpoint is None:  # unknown route: the service's checks still decide (a missing key first)
+            for check in checks:
+                answer = check()
+                if answer is not None:
+                    return answer
             return None
         fault = state.faults.take(request.path, fault_scope())
-        if fault is None:
-            return None
-        if fault.latency_ms:
+        if fault is not None and (fault.timeout or fault.status):
             time.sleep(fault.latency_ms / 1000)
-        if fault.timeout:
-            # Held past any sensible client timeout; the client gives up first.
-            time.sleep(fault.timeout_ms / 1000)
-            return answer_error(504, "Injected timeout from the sandbox.")
-        if fault.status:
+            if fault.timeout:
+                # Held past any sensible client timeout; the client gives up first.
+                time.sleep(fault.timeout_ms / 1000)
+                return answer_error(504, "Injected timeout from the sandbox.")
             return answer_fault(fault)
+        for check in checks:
+            answer = check()
+            if answer is not None:
+                return answer
+        if fault is not None and fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
         return None
 
     @app.after_request

@@ -47,6 +47,11 @@ class KitSettings:
         converted = {}
         for name, value in values.items():
             attr, kind = self.FIELDS[name]
+            if kind is bool:
+                if not isinstance(value, bool):
+                    return f"{name} must be true or false."
+                converted[attr] = value
+                continue
             if kind is not str and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
                 return f"{name} must be a {kind.__name__}."
             try:
