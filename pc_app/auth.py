@@ -14,7 +14,7 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
                                 jwt_required, verify_jwt_in_request)
 from flask_jwt_extended import current_user as _jwt_current_user
 
-from .api import abort, error_body
+from .errors import Forbidden, NotFound, error_body
 from .core.auth import sessions
 from .core.models import Partner, User
 from .db import is_object_id
@@ -149,7 +149,7 @@ def current_claims() -> dict:
 def parse_object_id(value: str, what: str = "resource") -> str:
     """A malformed id is simply an id that does not exist: 404."""
     if not is_object_id(value):
-        abort(404, message=f"No such {what}.")
+        raise NotFound(what)
     return value
 
 
@@ -163,7 +163,7 @@ def platform_required(fn):
     @jwt_required()
     def wrapper(*args, **kwargs):
         if not current_user().is_platform:
-            abort(403, message="Only platform staff may do this.")
+            raise Forbidden("Only platform staff may do this.")
         return fn(*args, **kwargs)
     return wrapper
 
@@ -174,7 +174,7 @@ def owner_required(fn):
     @jwt_required()
     def wrapper(*args, **kwargs):
         if current_user().role != "owner":
-            abort(403, message="Only the platform owner may do this.")
+            raise Forbidden("Only the platform owner may do this.")
         return fn(*args, **kwargs)
     return wrapper
 
@@ -187,12 +187,12 @@ def partner_for_request(partner_id: str, *, owner_only: bool = False) -> Partner
     user = current_user()
     oid = parse_object_id(partner_id, "partner")
     if not user.is_platform and user.partner != oid:
-        abort(404, message="No such partner.")
+        raise NotFound("partner")
     partner = Partner.objects(id=oid).first()
     if partner is None:
-        abort(404, message="No such partner.")
+        raise NotFound("partner")
     if owner_only and not user.is_platform and not user.is_partner_owner:
-        abort(403, message="Only the partner's owner may do this.")
+        raise Forbidden("Only the partner's owner may do this.")
     return partner
 
 
@@ -204,18 +204,23 @@ def current_partner(required: bool = True) -> Partner | None:
         cache["pc.partner"] = Partner.objects(id=user.partner).first() if user.partner else None
     partner = cache["pc.partner"]
     if required and partner is None:
-        abort(403, message="This action needs a partner account.")
+        raise Forbidden("This action needs a partner account.")
     return partner
+
+
+def partner_scope() -> str | None:
+    """Whose records the caller sees: None (every partner's) for platform staff, else its partner's id."""
+    return None if current_user().is_platform else current_partner().id
 
 
 def require_trading_partner() -> Partner:
     """The caller's partner, which must be active to act on the marketplace."""
     partner = current_partner()
     if partner.status == "suspended":
-        abort(403, message="Your partner account is suspended; marketplace actions are disabled. "
-                           "Contact the platform team.")
+        raise Forbidden("Your partner account is suspended; marketplace actions are disabled. "
+                        "Contact the platform team.")
     if partner.status != "active":
-        abort(403, message="Your partner account is not active yet; finish onboarding and activate it first.")
+        raise Forbidden("Your partner account is not active yet; finish onboarding and activate it first.")
     return partner
 
 

@@ -163,6 +163,7 @@ SHARED_RESPONSES = {
     405: ("MethodNotAllowed", "The path exists but not with this method."),
     409: ("Conflict", "The resource's state does not allow this; ``errors`` names the rule."),
     413: ("PayloadTooLarge", "The request body is too large."),
+    415: ("UnsupportedMediaType", "The request body is not in a format this operation takes."),
     422: ("UnprocessableEntity", "Invalid input; ``errors`` names every bad field."),
     429: ("TooManyRequests", "Rate limited; ``Retry-After`` says when to try again."),
     502: ("BadGateway", "HubSpot or Stripe failed; the message names it and nothing was changed."),

@@ -6,20 +6,34 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from ..errors import BadRequest
 from .models import UserToken, as_utc, utcnow
 
+# What a person reads when a link cannot be used; a flow may word its own (``worded``).
+LINK_MESSAGES = {
+    "unknown": "This link is not valid.",
+    "used": "This link has already been used.",
+    "expired": "This link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; ask your administrator to reactivate it.",
+}
 
-class TokenRejected(Exception):
-    """The token cannot be used; ``reason`` is ``unknown``, ``used``, ``expired`` or ``inactive``.
 
-    ``user_id`` names the token's user when the token exists (used or expired), so that the
-    caller can tell a deactivated account apart.
+class TokenRejected(BadRequest):
+    """The token cannot be used (400, ``errors.token`` = ``token_<reason>``).
+
+    ``reason`` is ``unknown``, ``used``, ``expired`` or ``inactive``; ``user_id`` names the
+    token's user when the token exists (used or expired), so that the caller can tell a
+    deactivated account apart.
     """
 
-    def __init__(self, reason: str, user_id=None):
-        super().__init__(reason)
+    def __init__(self, reason: str, user_id=None, messages: dict | None = None):
+        super().__init__((messages or LINK_MESSAGES)[reason], errors={"token": [f"token_{reason}"]})
         self.reason = reason
         self.user_id = user_id
+
+    def worded(self, messages: dict) -> "TokenRejected":
+        """The same refusal in a flow's own words (``This verification link…``)."""
+        return TokenRejected(self.reason, self.user_id, messages)
 
 
 @dataclass(frozen=True)

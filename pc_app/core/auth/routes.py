@@ -3,10 +3,9 @@
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
-from ...api import Blueprint, abort
-from ...auth import REUSE_MESSAGE, current_user, login_required
+from ...api import Blueprint
+from ...auth import current_user, login_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
-from ..tokens import TokenRejected
 from . import jobs, services
 from .schemas import (AcceptedSchema, ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
                       SessionSchema, SignInSchema, SignOutSchema)
@@ -15,43 +14,30 @@ blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, t
 
 FORGOT_ANSWER = {"message": "If an account exists for this address, we have sent it a reset link."}
 
-TOKEN_MESSAGES = {
-    "unknown": "This link is not valid.",
-    "used": "This link has already been used.",
-    "expired": "This link has expired; ask for a new one.",
-    "inactive": "This account has been deactivated; ask your administrator to reactivate it.",
-}
-
-
 @blp.route("/sign-in", methods=["POST"])
 @limit_per_address_and_email("RATELIMIT_SIGN_IN")
 @blp.arguments(SignInSchema)
 @blp.response(200, SessionSchema)
-@blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
+@blp.errors(401, 422, 429)
 def sign_in(data):
-    """Exchange e-mail and password for an access and a refresh token."""
-    user = services.authenticate(data["email"], data["password"])
-    if user is None:
-        abort(401, message="Wrong e-mail or password.")
-    return services.session_for(user)
+    """Exchange e-mail and password for an access and a refresh token.
+
+    One 401 for every bad credential: unknown e-mail, wrong password or inactive user.
+    """
+    return services.session_for(services.authenticate(data["email"], data["password"]))
 
 
 @blp.route("/refresh", methods=["POST"])
 @jwt_required(refresh=True)
 @blp.response(200, RefreshedTokensSchema)
-@blp.alt_response(401, description="The session has ended, or the refresh token was used before (reuse ends "
-                                   "the session)")
+@blp.errors(401)
 def refresh():
     """Trade the refresh token (as the Bearer token) for a new access token and a new refresh token.
 
     Refresh tokens rotate: each works once. Keep the new one; presenting a used one again is
-    treated as theft and ends the whole session, so a client must not refresh twice at once.
+    treated as theft and ends the whole session (401), so a client must not refresh twice at once.
     """
-    try:
-        return services.refresh_session(current_user(), get_jwt())
-    except services.SessionEnded as exc:
-        abort(401, message=REUSE_MESSAGE if exc.reused else "This session has ended; sign in again.",
-              headers={"WWW-Authenticate": "Bearer"})
+    return services.refresh_session(current_user(), get_jwt())
 
 
 @blp.route("/sign-out", methods=["POST"])
@@ -79,6 +65,7 @@ class Me(MethodView):
 @limit_per_address_and_email("RATELIMIT_PUBLIC")
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, AcceptedSchema)
+@blp.errors(422, 429)
 def forgot_password(data):
     """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
     jobs.request_password_reset(data["email"])
@@ -89,14 +76,14 @@ def forgot_password(data):
 @limiter.limit(setting("RATELIMIT_PUBLIC"))
 @blp.arguments(ResetPasswordSchema)
 @blp.response(200, AcceptedSchema)
+@blp.errors(400, 422, 429)
 def reset_password(data):
-    """Set a new password with a reset or invitation token; every existing session ends."""
-    try:
-        services.reset_password(data["token"], data["password"])
-    except TokenRejected as exc:
-        abort(400, message=TOKEN_MESSAGES[exc.reason], errors={"token": [f"token_{exc.reason}"]})
-    except services.PasswordRejected as exc:
-        abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
+    """Set a new password with a reset or invitation token; every existing session ends.
+
+    400 when the link is unknown, used, expired or its account deactivated (``errors.token``
+    says which); 422 when the password breaks the policy (the link stays usable).
+    """
+    services.reset_password(data["token"], data["password"])
     return {"message": "Your password has been set; sign in with it."}
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 from flask import current_app
 from flask_jwt_extended import decode_token
 
-from ...auth import issue_tokens, session_tokens
+from ...auth import REUSE_MESSAGE, issue_tokens, session_tokens
+from ...errors import Invalid, Unauthorized
 from ...events import emit
 from ...mail import send_mail
 from ..models import Partner, User, utcnow
@@ -18,9 +19,11 @@ from . import sessions
 RESET_PURPOSE = "reset_password"
 
 
-class PasswordRejected(Exception):
+class PasswordRejected(Invalid):
+    """The password breaks the policy (422 naming ``password``); a link used with it stays usable."""
+
     def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
+        super().__init__(message="The password does not meet the policy.", errors={"password": problems})
         self.problems = problems
 
 
@@ -31,20 +34,23 @@ def session_for(user: User) -> dict:
     return {**issue_tokens(user), "user": user, "partner": partner}
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user for these credentials, or None for any failure (one answer for all of them)."""
+def authenticate(email: str, password: str) -> User:
+    """The user for these credentials.
+
+    :raises Unauthorized: one answer for every failure (unknown e-mail, wrong password, inactive).
+    """
     user = User.objects(email=email.strip().lower()).first()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        return None
+        raise Unauthorized("Wrong e-mail or password.")
     return user
 
 
-class SessionEnded(Exception):
+class SessionEnded(Unauthorized):
     """The refresh token cannot be used: its session ended, or it was rotated already (``reused``)."""
 
     def __init__(self, reused: bool):
-        super().__init__("reused" if reused else "ended")
+        super().__init__(REUSE_MESSAGE if reused else "This session has ended; sign in again.")
         self.reused = reused
 
 

@@ -14,6 +14,7 @@ import marshmallow as ma
 from pymongo.errors import BulkWriteError
 
 from ...events import emit
+from ...errors import ServiceError
 from ..models import Lead, LeadImport, utcnow
 from .schemas import LeadWriteSchema
 
@@ -26,12 +27,12 @@ DEFAULT_SOURCE = "csv_import"
 DUPLICATE_IN_DB = "You already have a lead with this e-mail address."
 
 
-class ImportRefused(Exception):
+class ImportRefused(ServiceError):
     """The file as a whole cannot be imported (encoding, header, size); nothing was written."""
 
     def __init__(self, status: int, message: str, errors: dict):
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors
+        super().__init__(message, errors=errors)
+        self.status = status
 
 
 @dataclass

@@ -4,21 +4,59 @@ from __future__ import annotations
 from mongoengine.errors import NotUniqueError
 
 from ...db import text_contains
+from ...errors import Conflict, NotFound
 from ...events import emit
 from ...jobs import enqueue
 from ..models import Lead, LeadImport, Note, utcnow
+from . import csv_import
 from .jobs import run_lead_import
 
 SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "dealAmount": "deal_amount",
                "lastName": "last_name", "company": "company"}
 
 
-class DuplicateLeadEmail(Exception):
-    """The partner already has a live lead with this e-mail address."""
+class DuplicateLeadEmail(Conflict):
+    """The partner already has a live lead with this e-mail address (409 naming ``email``)."""
+
+    def __init__(self, email: str = ""):
+        super().__init__("email", "You already have a lead with this e-mail address.", errors={"email": ["Taken."]})
+        self.email = email
 
 
-def lead_query(partner_id, args: dict):
-    """The partner's live leads (every partner's when ``partner_id`` is None) filtered and sorted."""
+def visible_lead(scope: str | None, lead_id: str) -> Lead:
+    """A live lead of the partner ``scope`` (any partner's for platform staff, ``scope=None``).
+
+    :raises NotFound: foreign and deleted leads look the same, so ids cannot be probed.
+    """
+    query = {"id": lead_id, "is_deleted": False}
+    if scope is not None:
+        query["partner"] = scope
+    lead = Lead.objects(**query).first()
+    if lead is None:
+        raise NotFound("lead")
+    return lead
+
+
+def visible_import(scope: str | None, import_id: str) -> LeadImport:
+    """A CSV import of the partner ``scope`` (any for platform staff), without its file."""
+    query = {"id": import_id}
+    if scope is not None:
+        query["partner"] = scope
+    record = LeadImport.objects(**query).exclude("content").first()
+    if record is None:
+        raise NotFound("import")
+    return record
+
+
+def lead_query(scope, args: dict):
+    """The live leads a caller sees, filtered and sorted.
+
+    :param scope: the caller's partner id, or None for platform staff, who may narrow the
+        list to one partner with ``partnerId``; a partner user naming another partner gets 404.
+    """
+    if scope is not None and args.get("partnerId") not in (None, scope):
+        raise NotFound("partner")
+    partner_id = scope if scope is not None else args.get("partnerId")
     query: dict = {"is_deleted": False}
     if partner_id is not None:
         query["partner"] = partner_id
@@ -97,6 +135,20 @@ def add_note(lead: Lead, text: str, author: str) -> Lead:
         if written:
             return lead
     raise RuntimeError("The lead's notes kept changing; try again.")
+
+
+def import_csv(partner_id: str, raw: bytes, actor: str):
+    """Import a CSV file: small files now (an ``ImportOutcome``), large ones by a job (a ``LeadImport``).
+
+    :raises ImportRefused: the file as a whole cannot be read (encoding, header, rows); nothing written.
+    """
+    from flask import current_app
+
+    text = csv_import.decode(raw)
+    parsed = csv_import.parse(text, current_app.config["LEADS_IMPORT_MAX_ROWS"])
+    if len(parsed.rows) > current_app.config["LEADS_IMPORT_INLINE_ROWS"]:
+        return queue_import(partner_id, text, len(parsed.rows), actor)
+    return csv_import.import_inline(partner_id, parsed, actor)
 
 
 def queue_import(partner_id: str, text: str, total_rows: int, actor: str):

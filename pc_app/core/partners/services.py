@@ -6,8 +6,20 @@ import unicodedata
 
 from mongoengine.errors import NotUniqueError
 
+from ...db import text_contains
 from ...events import emit
 from ..models import ICP, Partner, utcnow
+
+
+def partner_query(args: dict):
+    """Partners for platform staff, newest first, by status and a search on name and slug."""
+    query = {}
+    if args.get("status"):
+        query["status"] = args["status"]
+    qs = Partner.objects(**query).order_by("-created_at")
+    if args.get("q"):
+        qs = qs.filter(__raw__=text_contains(("name", "slug"), args["q"]))
+    return qs
 
 
 def slugify(name: str) -> str:

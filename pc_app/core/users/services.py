@@ -6,17 +6,86 @@ import datetime as dt
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
+from ...db import text_contains
+from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...events import emit
 from ...mail import send_mail
-from ..models import User, utcnow
+from ..models import Partner, User, utcnow
 from ..passwords import hash_password
 from ..tokens import issue_token, revoke_all_tokens
 
 INVITE_PURPOSE = "invite"
 
 
-class EmailTaken(Exception):
-    """Another user already has this e-mail address."""
+class EmailTaken(Conflict):
+    """Another user already has this e-mail address (409 naming ``email``)."""
+
+    def __init__(self, email: str = ""):
+        super().__init__("email", "A user with this e-mail address already exists.", errors={"email": ["Taken."]})
+        self.email = email
+
+
+def require_user_manager(me: User) -> User:
+    """Platform staff manage everyone; a partner owner manages its own partner's users."""
+    if not me.is_platform and not me.is_partner_owner:
+        raise Forbidden("Only platform staff or the partner's owner may manage users.")
+    return me
+
+
+def user_query(me: User, args: dict):
+    """The users ``me`` may list (platform staff: all, a partner owner: its partner's), filtered."""
+    require_user_manager(me)
+    query = {}
+    if not me.is_platform:
+        query["partner"] = me.partner
+    elif args.get("partnerId"):
+        query["partner"] = args["partnerId"]
+    for arg, field in (("role", "role"), ("isActive", "is_active")):
+        if arg in args:
+            query[field] = args[arg]
+    qs = User.objects(**query).order_by("-created_at")
+    if args.get("q"):
+        qs = qs.filter(__raw__=text_contains(("email", "name"), args["q"]))
+    return qs
+
+
+def invitation_target(me: User, role: str, partner_id: str | None) -> str | None:
+    """The partner an invitation made by ``me`` puts the new user in, after the role rules.
+
+    Platform staff create admins (the owner only) or users of any partner; a partner owner
+    invites users of its own partner only (another partner's id answers 404).
+    """
+    require_user_manager(me)
+    if not me.is_platform:
+        if role != "user":
+            raise Forbidden("Partner owners may only invite users of their partner.")
+        if partner_id and partner_id != me.partner:
+            raise NotFound("partner")
+        return me.partner
+    if role in ("owner", "admin") and me.role != "owner":
+        raise Forbidden("Only the platform owner may create platform staff.")
+    if role == "owner":
+        raise Invalid(message="There is one platform owner.", errors={"role": ["Must be admin or user."]})
+    if role != "user":
+        return None
+    if not partner_id:
+        raise Invalid(message="A partner user needs a partner.", errors={"partnerId": ["Required."]})
+    if Partner.objects(id=partner_id).only("id").first() is None:
+        raise NotFound("partner")
+    return partner_id
+
+
+def managed_user(me: User, user_id: str) -> User:
+    """A user whose status ``me`` may change; others' users are 404, staff only for the owner."""
+    require_user_manager(me)
+    user = User.objects(id=user_id).first()
+    if user is None or (not me.is_platform and user.partner != me.partner):
+        raise NotFound("user")
+    if user.id == me.id:
+        raise Conflict("ownStatus", "You cannot change your own status.")
+    if user.role == "owner" or (user.role == "admin" and me.role != "owner"):
+        raise Forbidden("Only the platform owner may change platform staff.")
+    return user
 
 
 def create_user(email: str, name: str, *, role: str = "user", partner_id=None, is_partner_owner: bool = False,
@@ -31,7 +100,10 @@ def create_user(email: str, name: str, *, role: str = "user", partner_id=None, i
 
 
 def invite_user(email: str, name: str, *, role: str, partner_id, is_partner_owner: bool, invited_by: User) -> User:
-    """Create a user without a password and mail them a set-password link (valid INVITE_HOURS)."""
+    """Create a user without a password and mail them a set-password link (valid INVITE_HOURS).
+
+    :raises EmailTaken: the address has an account already.
+    """
     user = create_user(email, name, role=role, partner_id=partner_id, is_partner_owner=is_partner_owner)
     token = issue_token(user.id, INVITE_PURPOSE, dt.timedelta(hours=current_app.config["INVITE_HOURS"]))
     link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
