@@ -208,9 +208,17 @@ def current_partner(required: bool = True) -> Partner | None:
     return partner
 
 
+def current_partner_id() -> str:
+    """The signed-in user's partner id, without reading the partner (403 for users without one)."""
+    partner_id = current_user().partner
+    if not partner_id:
+        raise Forbidden("This action needs a partner account.")
+    return partner_id
+
+
 def partner_scope() -> str | None:
     """Whose records the caller sees: None (every partner's) for platform staff, else its partner's id."""
-    return None if current_user().is_platform else current_partner().id
+    return None if current_user().is_platform else current_partner_id()
 
 
 def require_trading_partner() -> Partner:

@@ -46,6 +46,8 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     # only they may say who the client is (X-Forwarded-For). Empty: the socket's peer is the client.
     "TRUSTED_PROXY_ADDRESSES": ("", "list"),
     "LOG_LEVEL": ("INFO", "str"),
+    # List totals are counted up to this many; beyond it they answer totalCapped=true ("1,000+").
+    "LIST_COUNT_CAP": (1000, "int"),
     # A durable event handler running longer than this is presumed dead and retried.
     "EVENTS_LEASE_SECONDS": (300, "int"),
     # First retry of a failed durable delivery; each next one waits twice as long (capped at 1 h).

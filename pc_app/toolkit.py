@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import current_app
 
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
-from .api import (Blueprint, ObjectIdString, PageArgsSchema, Schema, UtcDateTime, abort, count_matching,
-                  error_body, page_schema, paginate)
-from .auth import (current_actor, current_partner, current_user, login_required, optional_user, owner_required,
-                   parse_object_id, partner_for_request, platform_required, require_trading_partner)
+from .api import Blueprint, ObjectIdString, Schema, UtcDateTime, abort, error_body
+from .auth import (current_actor, current_partner, current_partner_id, current_user, login_required, optional_user,
+                   owner_required, parse_object_id, partner_for_request, partner_scope, platform_required,
+                   require_trading_partner)
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
@@ -26,24 +26,34 @@ from .hookspecs import hookimpl
 from .jobs import JobSpec, enqueue, get_queue
 from .mail import send_mail
 from .onboarding import OnboardingStep
+from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
 
 __all__ = [
+    # who did it
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
-    "Blueprint", "ObjectIdString", "PageArgsSchema", "Schema", "UtcDateTime", "abort", "count_matching",
-    "error_body", "page_schema", "paginate",
-    "current_actor", "current_partner", "current_user", "login_required", "optional_user", "owner_required",
-    "parse_object_id", "partner_for_request", "platform_required", "require_trading_partner",
-    "ConfigError", "Setting", "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
-    "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User", "as_utc", "utcnow",
-    "BaseDocument", "DateTimeField", "RefField", "database", "is_object_id", "new_id", "parse_stored_datetime",
-    "text_contains",
+    # HTTP
+    "Blueprint", "ObjectIdString", "Schema", "UtcDateTime", "abort", "error_body",
+    "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
+    "limit_per_address_and_email", "limiter", "setting",
+    # access
+    "current_actor", "current_partner", "current_partner_id", "current_user", "login_required", "optional_user",
+    "owner_required", "parse_object_id", "partner_for_request", "partner_scope", "platform_required",
+    "require_trading_partner",
+    # settings
+    "ConfigError", "Setting", "config",
+    # models and fields
+    "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
+    "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
+    "parse_stored_datetime", "text_contains", "utcnow",
+    # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
-    "Event", "EventType", "Subscription", "emit", "hookimpl", "JobSpec", "enqueue", "get_queue", "send_mail",
-    "OnboardingStep", "limit_per_address_and_email", "limiter", "setting", "get_redis",
-    "call_hook", "config",
+    # events, hooks, jobs, mail
+    "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
+    "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
 ]
 
 

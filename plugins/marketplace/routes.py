@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.api import Blueprint, abort, error_body, paginate
+from pc_app.api import Blueprint, abort, error_body
+from pc_app.toolkit import paginate
 from pc_app.auth import current_partner, current_user, login_required, parse_object_id, require_trading_partner
 
 from . import services

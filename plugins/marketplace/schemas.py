@@ -6,7 +6,7 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.api import PageArgsSchema, Schema, UtcDateTime, page_schema
+from pc_app.toolkit import PageArgsSchema, Schema, UtcDateTime, page_schema
 from pc_app.core import vocabulary as v
 from pc_app.core.partners.schemas import _country
 from pc_app.db import parse_stored_datetime

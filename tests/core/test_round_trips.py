@@ -19,13 +19,13 @@ def _commands_for(client, db_commands, url, headers):
 
 
 @pytest.mark.parametrize("page_size", [5, 100])
-def test_lead_list_costs_four_commands_whatever_the_page_size(app, client, actors, db_commands, page_size):
+def test_lead_list_costs_three_commands_whatever_the_page_size(app, client, actors, db_commands, page_size):
     seller = actors.partner_owner()
     _seed_leads(app, seller.partner_id, 120)
     commands, body = _commands_for(client, db_commands, f"/v1/leads?perPage={page_size}", seller.headers)
     assert len(body["items"]) == page_size and body["total"] == 120
-    # the signed-in user, their partner, the total (count_documents), the page
-    assert commands == ["find", "find", "aggregate", "find"]
+    # the signed-in user, the capped total, the page (a pushed-down aggregation)
+    assert commands == ["find", "aggregate", "aggregate"]
 
 
 def test_lead_list_with_filters_costs_the_same(app, client, actors, db_commands):
@@ -33,7 +33,7 @@ def test_lead_list_with_filters_costs_the_same(app, client, actors, db_commands)
     _seed_leads(app, seller.partner_id, 10)
     commands, _body = _commands_for(client, db_commands, "/v1/leads?perPage=5&dealStatus=new&country=US&q=lead"
                                     "&minDealAmount=0&sort=-dealAmount", seller.headers)
-    assert commands == ["find", "find", "aggregate", "find"]
+    assert commands == ["find", "aggregate", "aggregate"]
 
 
 def test_me_costs_two_commands(client, actors, db_commands):
@@ -43,9 +43,21 @@ def test_me_costs_two_commands(client, actors, db_commands):
     assert commands == ["find", "find"]  # the user, their partner
 
 
-def test_lead_detail_costs_three_commands(app, client, actors, db_commands):
+def test_lead_detail_costs_two_commands(app, client, actors, db_commands):
     seller = actors.partner_owner()
     _seed_leads(app, seller.partner_id, 1)
     lead_id = client.get("/v1/leads", headers=seller.headers).get_json()["items"][0]["id"]
     commands, _body = _commands_for(client, db_commands, f"/v1/leads/{lead_id}", seller.headers)
-    assert commands == ["find", "find", "find"]
+    assert commands == ["find", "find"]  # the signed-in user, the lead (the partner id is on the user)
+
+
+def test_lead_list_total_is_counted_up_to_the_cap(app, client, actors):
+    seller = actors.partner_owner()
+    _seed_leads(app, seller.partner_id, 12)
+    app.config["LIST_COUNT_CAP"] = 10
+    body = client.get("/v1/leads?perPage=5&page=3", headers=seller.headers).get_json()
+    assert (body["total"], body["totalCapped"], body["pages"]) == (10, True, 2)
+    assert len(body["items"]) == 2  # pages past the counted ones still answer
+    app.config["LIST_COUNT_CAP"] = 12
+    body = client.get("/v1/leads?perPage=5", headers=seller.headers).get_json()
+    assert (body["total"], body["totalCapped"], body["pages"]) == (12, False, 3)

@@ -2,8 +2,9 @@
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 
-from ...api import Blueprint, abort, paginate
-from ...auth import current_actor, current_partner, login_required, partner_scope
+from ...api import Blueprint, abort
+from ...pages import paginate
+from ...auth import current_actor, current_partner_id, login_required, partner_scope
 from . import services
 from .schemas import (ImportQueuedSchema, ImportResultSchema, LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema,
                       LeadSchema, LeadWriteSchema, NoteCreateSchema)
@@ -30,7 +31,7 @@ class LeadCollection(MethodView):
     @blp.errors(401, 403, 409, 422)
     def post(self, data):
         """Create a lead (e-mail unique per partner, phone stored in E.164)."""
-        return services.create_lead(current_partner().id, data, str(current_actor()))
+        return services.create_lead(current_partner_id(), data, str(current_actor()))
 
 
 IMPORT_BODY_DOC = {"requestBody": {"required": True, "content": {
@@ -75,7 +76,7 @@ def import_leads():
     duplicate rows are reported as ``{row, errors}`` (header = row 1). Files with more than
     500 rows are imported by a background job.
     """
-    result = services.import_csv(current_partner().id, _uploaded_csv(), str(current_actor()))
+    result = services.import_csv(current_partner_id(), _uploaded_csv(), str(current_actor()))
     if isinstance(result, services.LeadImport):
         queued = ImportQueuedSchema().dump({"importId": str(result.id), "status": result.status,
                                             "totalRows": result.total_rows})

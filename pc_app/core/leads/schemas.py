@@ -2,7 +2,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ...api import ObjectIdString, PageArgsSchema, Schema, UtcDateTime, page_schema
+from ...api import ObjectIdString, Schema, UtcDateTime
+from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
 from ..fields import LowerEmail, PhoneNumber
 from ..partners.schemas import _country

@@ -1,7 +1,8 @@
 """HTTP routes for partners: platform list and create, profile and ICP read and update."""
 from flask.views import MethodView
 
-from ...api import Blueprint, paginate
+from ...api import Blueprint
+from ...pages import paginate
 from ...auth import current_actor, login_required, partner_for_request, platform_required
 from . import services
 from .schemas import (PartnerCreateSchema, PartnerPageSchema, PartnerPatchSchema, PartnerQueryArgsSchema,

@@ -1,7 +1,8 @@
 """HTTP routes for users: list, invite or create, activate and deactivate."""
 from flask.views import MethodView
 
-from ...api import Blueprint, paginate
+from ...api import Blueprint
+from ...pages import paginate
 from ...auth import current_user, login_required
 from . import services
 from .schemas import UserInviteSchema, UserPageSchema, UserQueryArgsSchema, UserSchema, UserStatusSchema
