@@ -16,7 +16,16 @@ from .auth import (current_actor, current_partner, current_partner_id, current_u
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.auth.jobs import DECISION_JOB_OPTIONS
+from .core.auth.schemas import SessionSchema
+from .core.auth.services import PasswordRejected, claim_password_token, session_for
 from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User
+from .core.partners.schemas import PartnerSchema
+from .core.partners.services import create_partner, set_partner_status
+from .core.passwords import hash_password
+from .core.tokens import TokenRejected, issue_token, revoke_tokens
+from .core.users.services import EmailTaken, create_user
+from .crypto import DecryptionError, box_from_config, secret_box
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
                  text_contains, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
@@ -51,6 +60,12 @@ __all__ = [
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
+    # accounts: partners, users, single-use links and sessions (for registration-like plugins)
+    "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
+    "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
+    "revoke_tokens", "create_user",
+    # encryption of stored secrets (AES-256-GCM with key ids)
+    "DecryptionError", "box_from_config", "secret_box",
     # events, hooks, jobs, mail
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
     "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",

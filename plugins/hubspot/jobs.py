@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.jobs import enqueue
+from pc_app.toolkit import enqueue
 
 from . import services
 

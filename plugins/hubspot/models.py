@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from mongoengine import DictField, IntField, ListField, StringField
 
-from pc_app.core.models import TimestampedDocument
-from pc_app.db import DateTimeField, RefField
+from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument
 
 CONNECTION_STATUSES = ("healthy", "refresh_failed", "revoked", "disconnected")
 

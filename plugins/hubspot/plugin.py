@@ -44,7 +44,7 @@ def pc_register_models():
 @hookimpl
 def pc_register_jobs():
     """Refresh HubSpot tokens expiring within 10 minutes, every 5 minutes."""
-    from pc_app.jobs import JobSpec
+    from pc_app.toolkit import JobSpec
 
     return [JobSpec(id="hubspot.refresh_tokens", func="plugins.hubspot.jobs.refresh_expiring_tokens", interval=300,
                     queue="default", timeout=240, description="Refresh HubSpot tokens expiring within 10 minutes")]

@@ -5,9 +5,8 @@ import logging
 from flask import jsonify, redirect, request
 from flask.views import MethodView
 
-from pc_app.api import Blueprint, abort, error_body
-from pc_app.auth import current_user, login_required, partner_for_request
-from pc_app.ratelimit import limiter, setting
+from pc_app.toolkit import (Blueprint, abort, current_user, error_body, limiter, login_required,
+                           partner_for_request, setting)
 
 from . import services
 from .schemas import (AuthorizationUrlSchema, AuthorizeQueryArgsSchema, CallbackQueryArgsSchema,

@@ -1,7 +1,7 @@
 """Request and response schemas of the HubSpot integration routes."""
 import marshmallow as ma
 
-from pc_app.api import Schema, UtcDateTime
+from pc_app.toolkit import Schema, UtcDateTime
 
 
 class AuthorizeQueryArgsSchema(Schema):

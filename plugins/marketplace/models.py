@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from mongoengine import IntField, ListField, StringField
 
-from pc_app.core.models import TimestampedDocument, utcnow
-from pc_app.db import DateTimeField, RefField
+from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, utcnow
 
 LISTING_STATUSES = ("listed", "reserved", "sold", "delisted")
 OPEN_STATUSES = ("listed", "reserved")

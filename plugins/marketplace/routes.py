@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.api import Blueprint, abort, error_body
-from pc_app.toolkit import paginate
-from pc_app.auth import current_partner, current_user, login_required, parse_object_id, require_trading_partner
+from pc_app.toolkit import (Blueprint, abort, current_partner, current_user, error_body, login_required, paginate,
+                           parse_object_id, require_trading_partner)
 
 from . import services
 from .schemas import (BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema, MyListingPageSchema,

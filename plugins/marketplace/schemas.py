@@ -6,10 +6,8 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import PageArgsSchema, Schema, UtcDateTime, page_schema
-from pc_app.core import vocabulary as v
-from pc_app.core.partners.schemas import _country
-from pc_app.db import parse_stored_datetime
+from pc_app.toolkit import (CountryCode, PageArgsSchema, Schema, UtcDateTime, page_schema, parse_stored_datetime,
+                           vocabulary as v)
 
 from .models import LISTING_STATUSES
 
@@ -31,13 +29,6 @@ def _get(obj, key):
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
-class CountryCode(ma.fields.String):
-    """An ISO country code, accepted in any case ("de" is DE)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().upper()
-
-
 class PriceSchema(Schema):
     price = ma.fields.Integer(required=True, strict=True,
                               metadata={"description": "Price in cents (bounds: MARKETPLACE_MIN_PRICE..MAX_PRICE)"})
@@ -46,7 +37,7 @@ class PriceSchema(Schema):
 class BrowseArgsSchema(PageArgsSchema):
     industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
-    country = ma.fields.List(CountryCode(validate=_country))
+    country = ma.fields.List(CountryCode())
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
     minPrice = ma.fields.Integer(validate=validate.Range(min=0))
     maxPrice = ma.fields.Integer(validate=validate.Range(min=0))

@@ -8,10 +8,7 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.core.models import Lead, Partner, utcnow
-from pc_app.db import text_contains
-from pc_app.events import emit
-from pc_app.toolkit import call_hook
+from pc_app.toolkit import Lead, Partner, call_hook, emit, text_contains, utcnow
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone

@@ -14,7 +14,7 @@ import math
 
 from flask import current_app
 
-from pc_app.redis_client import get_redis
+from pc_app.toolkit import get_redis
 
 # Both keys of a partner's day share a hash tag, so the script also runs on Redis Cluster.
 _TODAY_KEY = "pc:marketplace:unmasked:{{{partner}:{day}}}"

@@ -5,8 +5,7 @@ or an "already registered" mail). Deciding in the request made a known address a
 measurably faster than a new one; here both answers cost one enqueue. Routes queue the
 decision through ``request_*`` and the job calls the service.
 """
-from pc_app.core.auth.jobs import DECISION_JOB_OPTIONS
-from pc_app.jobs import enqueue
+from pc_app.toolkit import DECISION_JOB_OPTIONS, enqueue
 
 from . import services
 

@@ -1,11 +1,7 @@
 """HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
-from pc_app.api import Blueprint, abort, error_body
-from pc_app.auth import current_user, login_required, partner_for_request, platform_required
-from pc_app.core.auth.schemas import SessionSchema
-from pc_app.core.partners.schemas import PartnerSchema
-from pc_app.core.auth.services import PasswordRejected
-from pc_app.core.tokens import TokenRejected
-from pc_app.ratelimit import limit_per_address_and_email, limiter, setting
+from pc_app.toolkit import (Blueprint, PartnerSchema, PasswordRejected, SessionSchema, TokenRejected, abort,
+                           current_user, error_body, limit_per_address_and_email, limiter, login_required,
+                           partner_for_request, platform_required, setting)
 
 from . import jobs, services
 from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,

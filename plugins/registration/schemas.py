@@ -2,8 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.api import Schema
-from pc_app.core.fields import LowerEmail, PhoneNumber
+from pc_app.toolkit import LowerEmail, PhoneNumber, Schema
 
 
 class RegisterPartnerSchema(Schema):

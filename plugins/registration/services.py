@@ -5,15 +5,9 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.core.auth.services import claim_password_token, session_for
-from pc_app.core.models import Partner, User, utcnow
-from pc_app.core.partners.services import create_partner, set_partner_status
-from pc_app.core.passwords import hash_password
-from pc_app.core.tokens import TokenRejected, issue_token, revoke_tokens
-from pc_app.core.users.services import EmailTaken, create_user
-from pc_app.events import emit
-from pc_app.mail import send_mail
-from pc_app.toolkit import OnboardingStep, call_hook
+from pc_app.toolkit import (EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
+                           claim_password_token, create_partner, create_user, emit, hash_password, issue_token,
+                           revoke_tokens, send_mail, session_for, set_partner_status, utcnow)
 
 VERIFY_PURPOSE = "verify_registration"
 MAIL_PACKAGE = "plugins.registration"

@@ -5,7 +5,7 @@ import logging
 
 from flask import current_app
 
-from pc_app.crypto import DecryptionError, box_from_config
+from pc_app.toolkit import DecryptionError, box_from_config
 
 from ..models import HubSpotConnection
 

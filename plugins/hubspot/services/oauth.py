@@ -10,9 +10,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from mongoengine.errors import NotUniqueError
 
-from pc_app.core.models import Partner, User, utcnow
-from pc_app.events import emit
-from pc_app.redis_client import get_redis
+from pc_app.toolkit import Partner, User, emit, get_redis, utcnow
 
 from ..models import HubSpotConnection
 from .client import sdk_client

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.core.models import utcnow
-from pc_app.core.vocabulary import DEAL_STATUSES
-from pc_app.crypto import DecryptionError
-from pc_app.events import emit
+from pc_app.toolkit import DecryptionError, emit, utcnow, vocabulary
 
 from ..models import HubSpotConnection
 from .client import sdk_client
@@ -124,10 +121,10 @@ class MappingInvalid(HubSpotError):
 def set_stage_mapping(partner_id: str, pipeline_id: str | None, mapping: dict) -> dict:
     """Map every dealStatus to a stage of an existing pipeline (the current one unless named)."""
     errors: dict = {}
-    unknown = sorted(set(mapping) - set(DEAL_STATUSES))
+    unknown = sorted(set(mapping) - set(vocabulary.DEAL_STATUSES))
     if unknown:
         errors["stageMapping"] = [f"Unknown dealStatus: {', '.join(unknown)}."]
-    missing = [s for s in DEAL_STATUSES if s not in mapping]
+    missing = [s for s in vocabulary.DEAL_STATUSES if s not in mapping]
     if missing:
         errors.setdefault("stageMapping", []).append(f"Every dealStatus needs a stage; missing: {', '.join(missing)}.")
     if errors:
@@ -149,7 +146,7 @@ def set_stage_mapping(partner_id: str, pipeline_id: str | None, mapping: dict) -
     wrong = sorted({str(v) for v in mapping.values()} - stage_ids)
     if wrong:
         raise MappingInvalid({"stageMapping": [f"Not stages of pipeline {pipeline_id}: {', '.join(wrong)}."]})
-    clean = {status: str(mapping[status]) for status in DEAL_STATUSES}
+    clean = {status: str(mapping[status]) for status in vocabulary.DEAL_STATUSES}
     HubSpotConnection.objects(partner=str(partner_id)).update_one(
         set__pipeline_id=str(pipeline_id), set__stage_mapping=clean, set__updated_at=utcnow())
     return {"pipelineId": str(pipeline_id), "stageMapping": clean}

@@ -6,11 +6,7 @@ import logging
 
 from flask import current_app
 
-from pc_app.core.models import Partner, User, as_utc, utcnow
-from pc_app.crypto import DecryptionError, secret_box
-from pc_app.events import emit
-from pc_app.mail import send_mail
-from pc_app.redis_client import get_redis
+from pc_app.toolkit import DecryptionError, Partner, User, as_utc, emit, get_redis, secret_box, send_mail, utcnow
 
 from ..models import HubSpotConnection
 from .client import sdk_client

@@ -9,8 +9,7 @@ import time
 
 from flask import current_app
 
-from pc_app.events import emit
-from pc_app.redis_client import get_redis
+from pc_app.toolkit import emit, get_redis
 
 from ..models import HubSpotConnection
 from .errors import HubSpotError
