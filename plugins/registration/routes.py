@@ -1,7 +1,6 @@
 """HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
-from pc_app.toolkit import (Blueprint, PartnerSchema, PasswordRejected, SessionSchema, TokenRejected, abort,
-                           current_user, error_body, limit_per_address_and_email, limiter, login_required,
-                           partner_for_request, platform_required, setting)
+from pc_app.toolkit import (Blueprint, PartnerSchema, SessionSchema, current_user, limit_per_address_and_email, limiter,
+                           login_required, partner_for_request, platform_required, setting)
 
 from . import jobs, services
 from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
@@ -16,20 +15,11 @@ lifecycle_blp = Blueprint("registration_partners", __name__, url_prefix="/v1/par
 REGISTER_ANSWER = {"message": "Thank you. We have sent an e-mail to this address with the next step."}
 RESEND_ANSWER = {"message": "If this address is waiting for verification, we have sent it a new link."}
 
-TOKEN_MESSAGES = {
-    "unknown": "This verification link is not valid.",
-    "used": "This verification link has already been used; sign in instead.",
-    "expired": "This verification link has expired; ask for a new one.",
-    "inactive": "This account has been deactivated; contact the platform team.",
-}
-
-
 @registration_blp.route("/register-partner", methods=["POST"])
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(RegisterPartnerSchema)
 @registration_blp.response(202, AcceptedSchema)
-@registration_blp.alt_response(422, description="A field is missing or invalid; ``errors`` names it")
-@registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
+@registration_blp.errors(422, 429)
 def register_partner(data):
     """Register a company and its owner; a verification link (48 h, single-use) is e-mailed.
 
@@ -45,7 +35,7 @@ def register_partner(data):
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(ResendVerificationSchema)
 @registration_blp.response(202, AcceptedSchema)
-@registration_blp.alt_response(429, description="Too many attempts from this address or for this e-mail")
+@registration_blp.errors(422, 429)
 def resend_verification(data):
     """Mail a new verification link (the previous one stops working); same answer for every e-mail."""
     jobs.request_verification_resend(data["email"])
@@ -56,56 +46,43 @@ def resend_verification(data):
 @limiter.limit(setting("REGISTRATION_RATELIMIT"))
 @registration_blp.arguments(VerifyRegistrationSchema)
 @registration_blp.response(200, SessionSchema)
-@registration_blp.alt_response(400, description="errors.token is token_unknown, token_used or token_expired")
-@registration_blp.alt_response(422, description="The password breaks the policy; the link stays usable")
+@registration_blp.errors(400, 422, 429)
 def verify_registration(data):
-    """Verify the e-mail with the link's token and choose a password; answers like sign-in."""
-    try:
-        return services.verify_registration(data["token"], data["password"])
-    except TokenRejected as exc:
-        abort(400, message=TOKEN_MESSAGES[exc.reason], errors={"token": [f"token_{exc.reason}"]})
-    except PasswordRejected as exc:
-        abort(422, message="The password does not meet the policy.", errors={"password": exc.problems})
+    """Verify the e-mail with the link's token and choose a password; answers like sign-in.
+
+    400 when the link is unknown, used, expired or its account deactivated (``errors.token``
+    is ``token_unknown``, ``token_used``, ``token_expired`` or ``token_inactive``); 422 when
+    the password breaks the policy (the link stays usable).
+    """
+    return services.verify_registration(data["token"], data["password"])
 
 
 @lifecycle_blp.route("/<objectid:partner_id>/onboarding", methods=["GET"])
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
-@lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
+@lifecycle_blp.errors(401, 404)
 def onboarding(partner_id):
     """The partner's onboarding checklist, assembled from every enabled plugin."""
     return services.onboarding_for(partner_for_request(partner_id))
 
 
-@lifecycle_blp.errorhandler(services.StatusConflict)
-def _status_conflict(exc: services.StatusConflict):
-    """A status move from the wrong state (suspend twice, reinstate an active partner...) is a 409."""
-    return error_body(409, str(exc)), 409
-
-
 @lifecycle_blp.route("/<objectid:partner_id>/activate", methods=["POST"])
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
-@lifecycle_blp.alt_response(403, description="A partner member who is not its owner")
-@lifecycle_blp.alt_response(404, description="No such partner, or not the caller's")
-@lifecycle_blp.alt_response(409, description="Required steps missing (named in errors) or wrong status")
+@lifecycle_blp.errors(401, 403, 404, 409)
 def activate(partner_id):
-    """Activate the partner (its owner, or platform staff) once its ICP is configured."""
-    partner = partner_for_request(partner_id, owner_only=True)
-    try:
-        return services.activate_partner(partner, current_user())
-    except services.ActivationBlocked as exc:
-        abort(409, message=f"Finish these onboarding steps first: {', '.join(exc.missing)}.",
-              errors={key: [services.step_sentence(key)] for key in exc.missing})
+    """Activate the partner (its owner, or platform staff) once its ICP is configured.
+
+    409 names the missing required steps in ``errors``, or says why the status cannot move.
+    """
+    return services.activate_partner(partner_for_request(partner_id, owner_only=True), current_user())
 
 
 @lifecycle_blp.route("/<objectid:partner_id>/suspend", methods=["POST"])
 @platform_required
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
-@lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")
-@lifecycle_blp.alt_response(404, description="No such partner")
-@lifecycle_blp.alt_response(409, description="Already suspended")
+@lifecycle_blp.errors(401, 403, 404, 409, 422)
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
@@ -115,9 +92,7 @@ def suspend(data, partner_id):
 @lifecycle_blp.route("/<objectid:partner_id>/reinstate", methods=["POST"])
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
-@lifecycle_blp.alt_response(403, description="Partner users (platform staff only)")
-@lifecycle_blp.alt_response(404, description="No such partner")
-@lifecycle_blp.alt_response(409, description="Not suspended")
+@lifecycle_blp.errors(401, 403, 404, 409)
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
     partner = partner_for_request(partner_id)

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.toolkit import (EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
+from pc_app.toolkit import (Conflict, EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
                            claim_password_token, create_partner, create_user, emit, hash_password, issue_token,
                            revoke_tokens, send_mail, session_for, set_partner_status, utcnow)
 
@@ -29,16 +29,29 @@ def step_sentence(key: str) -> str:
     return STEP_SENTENCES.get(key, f"Finish the onboarding step '{key}' first.")
 
 
-class ActivationBlocked(Exception):
-    """Required onboarding steps are not done; ``missing`` names them."""
+# What the link's refusals say in this flow (the core's wording speaks of any link).
+VERIFY_LINK_MESSAGES = {
+    "unknown": "This verification link is not valid.",
+    "used": "This verification link has already been used; sign in instead.",
+    "expired": "This verification link has expired; ask for a new one.",
+    "inactive": "This account has been deactivated; contact the platform team.",
+}
+
+
+class ActivationBlocked(Conflict):
+    """Required onboarding steps are not done (409); ``missing`` names them, each with a sentence."""
 
     def __init__(self, missing: list[str]):
-        super().__init__(", ".join(missing))
+        super().__init__(missing[0], f"Finish these onboarding steps first: {', '.join(missing)}.",
+                         errors={key: [step_sentence(key)] for key in missing})
         self.missing = missing
 
 
-class StatusConflict(Exception):
-    """The partner's current status does not allow the move; the message says why."""
+class StatusConflict(Conflict):
+    """The partner's current status does not allow the move (409); the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__("status", message)
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -113,11 +126,14 @@ def verify_registration(token: str, password: str) -> dict:
     :raises TokenRejected: unknown, used or expired link, or a deactivated user (``inactive``).
     :raises PasswordRejected: weak password; the link stays usable.
     """
-    user = claim_password_token(token, (VERIFY_PURPOSE,), password)
+    try:
+        user = claim_password_token(token, (VERIFY_PURPOSE,), password)
+    except TokenRejected as refused:
+        raise refused.worded(VERIFY_LINK_MESSAGES) from None
     # Conditional: a user deactivated meanwhile stays out (deactivation wins the race).
     if not User.objects(id=user.id, deactivated_at=None).update_one(
             set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow()):
-        raise TokenRejected("inactive")
+        raise TokenRejected("inactive", messages=VERIFY_LINK_MESSAGES)
     user.reload()
     revoke_tokens(user.id, (VERIFY_PURPOSE,))
     partner = None

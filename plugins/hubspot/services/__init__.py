@@ -1,27 +1,24 @@
-"""The HubSpot plugin's decisions (OAuth, tokens, pipeline, webhooks, key rotation), re-exported for ``services.X`` callers."""
-from .client import RETRYABLE_STATUSES, retry_policy, sdk_client
+"""The HubSpot plugin's decisions, re-exported for its routes, jobs, hooks and the plugins that require it.
+
+Modules by concern: ``oauth`` (connecting), ``connection`` (status, disconnect, onboarding
+step), ``pipeline`` (the deal pipeline and stage mapping), ``tokens`` (encrypted tokens and
+refresh), ``client_factory`` (an SDK client per partner, refreshed as needed), ``webhooks``
+(HubSpot's signed deliveries), ``key_rotation``, ``errors``.
+"""
 from .client_factory import HubSpotClientFactory
-from .errors import (AuthorizationRejected, HubSpotError, HubSpotUnavailable, NotConnected, PipelineSetupFailed,
-                     api_status, is_invalid_grant)
+from .connection import connection_status, disconnect, hubspot_connected_step
+from .errors import HubSpotError, HubSpotNotConfigured, HubSpotUnavailable, NotConnected
 from .key_rotation import rotate_token_keys
-from .oauth import (STATE_KEY, STATE_SALT, STATE_TTL_SECONDS, OAuthState, authorization_url, callback_redirect,
-                    complete_authorization, connect_partner, consume_state)
-from .pipeline import (MANUAL_STEPS, PIPELINE_LABEL, PIPELINE_STAGES, MappingInvalid, connection_status, disconnect,
-                       ensure_pipeline, hubspot_connected_step, set_stage_mapping)
-from .tokens import (MAX_REFRESH_FAILURES, REFRESH_AHEAD_SECONDS, REFRESH_LOCK_KEY, REFRESH_MARGIN_SECONDS,
-                     access_token_of, mark_refresh_failed, refresh_connection, expiring_connection_ids,
-                     refresh_token_of, seconds_left)
-from .webhooks import (WEBHOOK_EVENT_KEY, WEBHOOK_EVENT_TTL, WEBHOOK_MAX_AGE_MS, WebhookRejected,
-                       accept_webhook_events, verify_webhook, webhook_signature)
+from .oauth import authorization_url, callback_redirect, complete_authorization
+from .pipeline import MANUAL_STEPS, MappingInvalid, PipelineSetupFailed, ensure_pipeline, set_stage_mapping
+from .tokens import (REFRESH_AHEAD_SECONDS, access_token_of, expiring_connection_ids, refresh_connection,
+                     refresh_token_of)
+from .webhooks import WebhookRejected, accept_webhook_events, verify_webhook
 
 __all__ = [
-    "AuthorizationRejected", "HubSpotClientFactory", "HubSpotError", "HubSpotUnavailable", "MANUAL_STEPS",
-    "MAX_REFRESH_FAILURES", "MappingInvalid", "NotConnected", "OAuthState", "PIPELINE_LABEL", "PIPELINE_STAGES",
-    "PipelineSetupFailed", "REFRESH_AHEAD_SECONDS", "REFRESH_LOCK_KEY", "REFRESH_MARGIN_SECONDS",
-    "RETRYABLE_STATUSES", "STATE_KEY", "STATE_SALT", "STATE_TTL_SECONDS", "WEBHOOK_EVENT_KEY", "WEBHOOK_EVENT_TTL",
-    "WEBHOOK_MAX_AGE_MS", "WebhookRejected", "accept_webhook_events", "access_token_of", "api_status",
-    "authorization_url", "callback_redirect", "complete_authorization", "connect_partner", "connection_status",
-    "consume_state", "disconnect", "ensure_pipeline", "hubspot_connected_step", "is_invalid_grant",
-    "mark_refresh_failed", "refresh_connection", "expiring_connection_ids", "refresh_token_of", "retry_policy",
-    "rotate_token_keys", "sdk_client", "seconds_left", "set_stage_mapping", "verify_webhook", "webhook_signature",
+    "HubSpotClientFactory", "HubSpotError", "HubSpotNotConfigured", "HubSpotUnavailable", "MANUAL_STEPS",
+    "MappingInvalid", "NotConnected", "PipelineSetupFailed", "REFRESH_AHEAD_SECONDS", "WebhookRejected",
+    "accept_webhook_events", "access_token_of", "authorization_url", "callback_redirect", "complete_authorization",
+    "connection_status", "disconnect", "ensure_pipeline", "expiring_connection_ids", "hubspot_connected_step",
+    "refresh_connection", "refresh_token_of", "rotate_token_keys", "set_stage_mapping", "verify_webhook",
 ]

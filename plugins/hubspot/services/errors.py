@@ -6,31 +6,45 @@ import logging
 
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from pc_app.toolkit import ServiceError
+
 log = logging.getLogger("plugins.hubspot")
 
 
-class HubSpotError(Exception):
-    """Base of this plugin's failures; ``message`` is safe to show (no token, no HubSpot body)."""
+class HubSpotError(ServiceError):
+    """Base of this plugin's failures; ``message`` is safe to show (no token, no HubSpot body).
 
-    def __init__(self, message: str, reason: str = "hubspot_error"):
-        super().__init__(message)
-        self.message, self.reason = message, reason
+    Each subclass carries the HTTP status the core answers with (a service error), and
+    ``reason`` a short code for redirects and logs.
+    """
+    status = 502
+
+    def __init__(self, message: str, reason: str = "hubspot_error", **kwargs):
+        super().__init__(message, **kwargs)
+        self.reason = reason
 
 
 class HubSpotUnavailable(HubSpotError):
-    """HubSpot failed or could not be reached (a 502 for our callers)."""
+    """HubSpot failed or could not be reached (502: the sentence says so, nothing was changed)."""
+    status = 502
+
+
+class HubSpotNotConfigured(HubSpotError):
+    """The platform has no HubSpot app credentials (503: an operator must set them)."""
+    status = 503
 
 
 class NotConnected(HubSpotError):
-    """The partner has no usable HubSpot connection (a 409 for our callers)."""
+    """The partner has no usable HubSpot connection (409 naming ``hubspotConnected``)."""
+    status = 409
 
-
-class PipelineSetupFailed(HubSpotUnavailable):
-    """The pipeline could not be created or found; the partner can follow ``MANUAL_STEPS``."""
+    def __init__(self, message: str, reason: str = "not_connected"):
+        super().__init__(message, reason, errors={"hubspotConnected": [message]})
 
 
 class AuthorizationRejected(HubSpotError):
-    """The OAuth callback cannot complete; ``reason`` goes into the redirect URL."""
+    """The OAuth callback cannot complete; ``reason`` goes into the redirect URL (never an HTTP answer)."""
+    status = 400
 
 
 def api_status(exc: Exception) -> int | None:
@@ -54,7 +68,8 @@ def is_invalid_grant(exc: Exception) -> bool:
                                        body.get("status") in ("BAD_REFRESH_TOKEN", "BAD_AUTH_CODE"))
 
 
-def _upstream_failure(exc: Exception, doing: str) -> HubSpotUnavailable:
+def upstream_failure(exc: Exception, doing: str) -> HubSpotUnavailable:
+    """The HubSpotUnavailable for a failed SDK call (only its status is logged); other errors re-raise."""
     status = api_status(exc)
     if status is None and not isinstance(exc, (Urllib3Error, OSError)):
         raise exc

@@ -14,7 +14,7 @@ from pc_app.toolkit import Partner, User, emit, get_redis, utcnow
 
 from ..models import HubSpotConnection
 from .client import sdk_client
-from .errors import AuthorizationRejected, HubSpotError, NotConnected, _upstream_failure
+from .errors import AuthorizationRejected, HubSpotError, HubSpotNotConfigured, upstream_failure
 from .pipeline import ensure_pipeline
 from .tokens import _expiry_fields, _sealed_tokens
 
@@ -33,7 +33,7 @@ def authorization_url(partner: Partner, user: User) -> str:
     """HubSpot's consent URL with a signed, single-use state valid 10 minutes."""
     config = current_app.config
     if not config["HUBSPOT_CLIENT_ID"]:
-        raise NotConnected("HubSpot is not configured on this platform (HUBSPOT_CLIENT_ID is empty).",
+        raise HubSpotNotConfigured("HubSpot is not configured on this platform (HUBSPOT_CLIENT_ID is empty).",
                            "not_configured")
     nonce = secrets.token_urlsafe(16)
     get_redis().set(STATE_KEY + nonce, str(partner.id), ex=STATE_TTL_SECONDS)
@@ -110,7 +110,7 @@ def connect_partner(partner: Partner, code: str, actor: str) -> HubSpotConnectio
                                          client_secret=config["HUBSPOT_CLIENT_SECRET"])
         info = oauth.access_tokens_api.get(tokens.access_token)
     except Exception as exc:
-        _upstream_failure(exc, "exchanging the authorization code")
+        upstream_failure(exc, "exchanging the authorization code")
         raise AuthorizationRejected("HubSpot refused the authorization code.", "code_exchange_failed") from None
 
     hub_id = int(info.hub_id)

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import DecryptionError, emit, utcnow, vocabulary
+from pc_app.toolkit import utcnow, vocabulary
 
 from ..models import HubSpotConnection
-from .client import sdk_client
 from .client_factory import HubSpotClientFactory
-from .errors import HubSpotError, NotConnected, PipelineSetupFailed, _upstream_failure, api_status
-from .tokens import refresh_token_of
+from .errors import HubSpotError, HubSpotUnavailable, NotConnected, api_status, upstream_failure
 
 log = logging.getLogger("plugins.hubspot")
 
@@ -31,17 +29,13 @@ MANUAL_STEPS = (
 )
 
 
-def connection_status(partner_id: str) -> dict:
-    connection = HubSpotConnection.objects(partner=str(partner_id)).first()
-    if connection is None:
-        return {"connected": False, "status": None, "hubId": None, "scopes": [], "pipelineId": None,
-                "stageMapping": {}, "expiresAt": None, "lastRefreshedAt": None, "lastSyncedAt": None}
-    connected = connection.status == "healthy" and connection.hub_id is not None
-    return {"connected": connected, "status": connection.status, "hubId": connection.hub_id,
-            "scopes": list(connection.scopes), "pipelineId": connection.pipeline_id,
-            "stageMapping": dict(connection.stage_mapping or {}),
-            "expiresAt": connection.expires_at if connected else None,
-            "lastRefreshedAt": connection.last_refreshed_at, "lastSyncedAt": connection.last_synced_at}
+class PipelineSetupFailed(HubSpotUnavailable):
+    """The pipeline could not be created or found (502 with ``manualSteps`` the UI can show)."""
+
+    def __init__(self, message: str, reason: str = "pipeline_failed"):
+        super().__init__(f"HubSpot did not let us set up the pipeline: {message} You can create it by hand.",
+                         reason, extra={"manualSteps": list(MANUAL_STEPS)})
+        self.detail = message
 
 
 def _pipeline_input():
@@ -97,12 +91,12 @@ def ensure_pipeline(partner_id: str) -> dict:
     factory = HubSpotClientFactory()
     try:
         pipeline, created = factory.call(partner_id, find_or_create)
+    except NotConnected:
+        raise
     except HubSpotError as exc:
-        if isinstance(exc, NotConnected):
-            raise
         raise PipelineSetupFailed(exc.message, "pipeline_failed") from None
     except Exception as exc:
-        failure = _upstream_failure(exc, "creating the deal pipeline")
+        failure = upstream_failure(exc, "creating the deal pipeline")
         raise PipelineSetupFailed(failure.message, "pipeline_failed") from None
     mapping = _mapping_from_stages(pipeline.stages)
     HubSpotConnection.objects(partner=str(partner_id)).update_one(
@@ -111,11 +105,11 @@ def ensure_pipeline(partner_id: str) -> dict:
 
 
 class MappingInvalid(HubSpotError):
-    """The stage mapping names statuses or stages that do not exist; ``errors`` says which."""
+    """The stage mapping names statuses or stages that do not exist (422; ``errors`` says which)."""
+    status = 422
 
     def __init__(self, errors: dict):
-        super().__init__("The stage mapping is invalid.", "mapping_invalid")
-        self.errors = errors
+        super().__init__("The stage mapping is invalid.", "mapping_invalid", errors=errors)
 
 
 def set_stage_mapping(partner_id: str, pipeline_id: str | None, mapping: dict) -> dict:
@@ -141,7 +135,7 @@ def set_stage_mapping(partner_id: str, pipeline_id: str | None, mapping: dict) -
     except Exception as exc:
         if api_status(exc) == 404:
             raise MappingInvalid({"pipelineId": [f"HubSpot has no deal pipeline {pipeline_id}."]}) from None
-        raise _upstream_failure(exc, "reading the deal pipeline") from None
+        raise upstream_failure(exc, "reading the deal pipeline") from None
     stage_ids = {s.id for s in pipeline.stages}
     wrong = sorted({str(v) for v in mapping.values()} - stage_ids)
     if wrong:
@@ -150,39 +144,3 @@ def set_stage_mapping(partner_id: str, pipeline_id: str | None, mapping: dict) -
     HubSpotConnection.objects(partner=str(partner_id)).update_one(
         set__pipeline_id=str(pipeline_id), set__stage_mapping=clean, set__updated_at=utcnow())
     return {"pipelineId": str(pipeline_id), "stageMapping": clean}
-
-
-def disconnect(partner_id: str, actor: str) -> dict:
-    """Revoke the refresh token at HubSpot (best effort), erase the tokens, free the portal."""
-    connection = HubSpotConnection.objects(partner=str(partner_id)).first()
-    if connection is None or connection.status == "disconnected":
-        raise NotConnected("HubSpot is not connected for this partner.", "not_connected")
-    revoked = False
-    if connection.refresh_token_enc:
-        try:
-            sdk_client().oauth.refresh_tokens_api.archive(refresh_token_of(connection))
-            revoked = True
-        except DecryptionError:
-            log.error("hubspot connection %s: refresh token cannot be decrypted; erasing it", connection.id)
-        except Exception as exc:
-            # HubSpot already forgot it (404) or failed: the tokens are erased here all the same,
-            # so nothing of ours can use them again.
-            if api_status(exc) == 404:
-                revoked = True
-            else:
-                _upstream_failure(exc, "revoking the refresh token")
-    HubSpotConnection.objects(id=connection.id).update_one(
-        set__status="disconnected", unset__access_token_enc=True, unset__refresh_token_enc=True,
-        unset__hub_id=True, unset__expires_at=True, set__disconnected_at=utcnow(),
-        set__updated_at=utcnow(), set__refresh_failures=0)
-    emit("hubspot.disconnected", partner_ids=[partner_id], actor=actor,
-         payload={"partnerId": str(partner_id), "hubId": connection.hub_id, "revokedAtHubSpot": revoked})
-    return {"revokedAtHubSpot": revoked, **connection_status(partner_id)}
-
-
-def hubspot_connected_step(partner):
-    """The ``hubspotConnected`` onboarding step (position 20): a healthy connection exists."""
-    from pc_app.toolkit import OnboardingStep
-
-    healthy = HubSpotConnection.objects(partner=str(partner.id), status="healthy").only("id").first() is not None
-    return OnboardingStep("hubspotConnected", healthy, position=20)

@@ -10,7 +10,7 @@ from pc_app.toolkit import DecryptionError, Partner, User, as_utc, emit, get_red
 
 from ..models import HubSpotConnection
 from .client import sdk_client
-from .errors import HubSpotUnavailable, NotConnected, _upstream_failure, is_invalid_grant
+from .errors import HubSpotUnavailable, NotConnected, upstream_failure, is_invalid_grant
 
 log = logging.getLogger("plugins.hubspot")
 
@@ -78,7 +78,7 @@ def refresh_connection(connection_id: str, *, min_remaining: int = REFRESH_MARGI
             if is_invalid_grant(exc):
                 mark_refresh_failed(connection.id, "HubSpot no longer accepts the refresh token (invalid_grant)")
                 raise NotConnected("HubSpot revoked the connection; reconnect it.", "refresh_failed") from None
-            failure = _upstream_failure(exc, "refreshing the access token")
+            failure = upstream_failure(exc, "refreshing the access token")
             failures = HubSpotConnection.objects(id=connection.id).modify(new=True, inc__refresh_failures=1)
             if failures is not None and failures.refresh_failures >= MAX_REFRESH_FAILURES:
                 mark_refresh_failed(connection.id, f"token refresh failed {failures.refresh_failures} times")

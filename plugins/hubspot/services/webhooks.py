@@ -22,7 +22,11 @@ WEBHOOK_MAX_AGE_MS = 5 * 60 * 1000
 
 
 class WebhookRejected(HubSpotError):
-    """The webhook's signature or timestamp does not hold."""
+    """The webhook's signature or timestamp does not hold (401; ``errors.signature`` is the reason)."""
+    status = 401
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message, reason, errors={"signature": [reason]})
 
 
 def webhook_signature(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
