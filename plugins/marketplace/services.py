@@ -8,7 +8,7 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import Lead, Partner, call_hook, emit, text_contains, utcnow
+from pc_app.toolkit import Conflict, Invalid, Lead, NotFound, Partner, call_hook, emit, text_contains, utcnow
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
@@ -28,27 +28,30 @@ _SORTS = {
 }
 
 
-class ListingRefused(Exception):
-    """The lead cannot be listed or the listing cannot change; ``check`` names the failed rule."""
+class ListingRefused(Conflict):
+    """The lead cannot be listed or the listing cannot change (409); ``check`` names the failed rule."""
 
-    def __init__(self, check: str, message: str, status: int = 409, errors: dict | None = None):
-        super().__init__(message)
+    def __init__(self, check: str, message: str, errors: dict | None = None):
+        super().__init__(check, message, errors=errors)
         self.check = check
-        self.message = message
-        self.status = status
-        self.errors = errors if errors is not None else {check: [message]}
 
 
-def own_lead(partner_id: str, lead_id: str) -> Lead | None:
-    """The partner's live lead with this id, or None (foreign and deleted leads look the same)."""
-    return Lead.objects(id=lead_id, partner=partner_id, is_deleted=False).first()
+def own_lead(partner_id: str, lead_id: str) -> Lead:
+    """The partner's live lead with this id.
+
+    :raises NotFound: foreign and deleted leads look the same, so ids cannot be probed.
+    """
+    lead = Lead.objects(id=lead_id, partner=partner_id, is_deleted=False).first()
+    if lead is None:
+        raise NotFound("lead")
+    return lead
 
 
 def check_price(price: int) -> None:
     low, high = current_app.config["MARKETPLACE_MIN_PRICE"], current_app.config["MARKETPLACE_MAX_PRICE"]
     if not low <= price <= high:
         message = f"The price must be between {low} and {high} cents."
-        raise ListingRefused("price", message, status=422, errors={"price": [message]})
+        raise Invalid("price", message)
 
 
 def listing_vetoes(partner: Partner, lead: Lead) -> list[tuple[str, str]]:
@@ -275,25 +278,25 @@ class ListingDetail:
                 "matched_criteria": self.matched_criteria, "unmask_policy": self.unmask_policy}
 
 
-def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> ListingDetail | None:
+def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> ListingDetail:
     """The listing as this partner may see it, counting a view unless the partner is the seller.
 
     Listed listings are visible to every trading partner; reserved and sold ones only to the
-    seller and to the buyer another plugin vouches for. None means 404.
+    seller and to the buyer another plugin vouches for. Anything else is NotFound (404).
 
     :raises UnmaskLimitReached: opening it would unmask more listings today than
         ``MARKETPLACE_UNMASK_DAILY_LIMIT``; nothing is counted then.
     """
     listing = Listing.objects(id=listing_id).first()
     if listing is None:
-        return None
+        raise NotFound("listing")
     is_seller = listing.seller == partner.id
     policy = current_app.config["MARKETPLACE_UNMASK"]
     relationship = None
     if not is_seller and (listing.status != "listed" or policy != "view"):
         relationship = buyer_relationship(listing, partner)
     if not is_seller and listing.status != "listed" and relationship is None:
-        return None
+        raise NotFound("listing")
     unmasked = is_seller or may_unmask(policy, relationship)
     if unmasked and not is_seller and relationship is None:
         # Unmasked only because it was opened: counts against the daily limit (before anything changes).

@@ -14,7 +14,7 @@ import math
 
 from flask import current_app
 
-from pc_app.toolkit import get_redis
+from pc_app.toolkit import TooManyRequests, get_redis
 
 # Both keys of a partner's day share a hash tag, so the script also runs on Redis Cluster.
 _TODAY_KEY = "pc:marketplace:unmasked:{{{partner}:{day}}}"
@@ -39,17 +39,17 @@ return n + 1
 """
 
 
-class UnmaskLimitReached(Exception):
-    """The partner has unmasked its daily number of listings; ``first`` is True once per partner and day."""
+class UnmaskLimitReached(TooManyRequests):
+    """The partner has unmasked its daily number of listings (429 with Retry-After until midnight UTC).
+
+    ``first`` is True once per partner and day.
+    """
 
     def __init__(self, limit: int, retry_after: int, first: bool):
-        super().__init__(f"daily unmask limit {limit} reached")
+        message = (f"Your partner has opened the contact details of {limit} listings today, the daily limit; "
+                   f"more can be opened after midnight UTC.")
+        super().__init__(message, retry_after=retry_after, errors={"dailyUnmaskLimit": [message]})
         self.limit, self.retry_after, self.first = limit, retry_after, first
-
-    @property
-    def message(self) -> str:
-        return (f"Your partner has opened the contact details of {self.limit} listings today, the daily limit; "
-                f"more can be opened after midnight UTC.")
 
 
 def next_midnight(now: dt.datetime) -> dt.datetime:

@@ -83,8 +83,11 @@ def test_bounds_come_from_settings(app_config):
     app = create_app({**app_config, "MARKETPLACE_MIN_PRICE": 100, "MARKETPLACE_MAX_PRICE": 200})
     with app.test_request_context():
         services.check_price(150)
-        with pytest.raises(services.ListingRefused):
+        from pc_app.toolkit import Invalid
+
+        with pytest.raises(Invalid, match="between 100 and 200 cents") as refused:
             services.check_price(250)
+        assert refused.value.errors == {"price": ["The price must be between 100 and 200 cents."]}
 
 
 @pytest.mark.parametrize("status", ["suspended", "onboarding", "pending_verification"])
