@@ -83,6 +83,11 @@ class Blueprint(_Blueprint):
         return decorate
 
 
+class MessageSchema(Schema):
+    """An answer that is only a sentence (``202 Accepted`` of public routes that never tell more)."""
+    message = ma.fields.String(required=True)
+
+
 class ErrorSchema(ma.Schema):
     """The one error shape (documentation only: errors are built by ``error_body``)."""
     code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})

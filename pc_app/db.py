@@ -70,9 +70,12 @@ def utcnow() -> dt.datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored datetimes may come back naive from some servers; they are always UTC."""
-    if value is not None and value.tzinfo is None:
+def as_utc(value) -> dt.datetime | None:
+    """A stored datetime as an aware UTC datetime: naive ones are UTC, and the string form some
+    wire-compatible servers store (see ``DateTimeField``) is parsed."""
+    if isinstance(value, str):
+        value = parse_stored_datetime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=dt.timezone.utc)
     return value
 

@@ -6,22 +6,14 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import (CountryCode, PageArgsSchema, Schema, UtcDateTime, page_schema, parse_stored_datetime,
-                           vocabulary as v)
+from pc_app.toolkit import CountryCode, PageArgsSchema, Schema, UtcDateTime, as_utc, page_schema
+from pc_app.toolkit import vocabulary as v
 
 from .models import LISTING_STATUSES
 
 
-def _as_utc(value) -> dt.datetime | None:
-    if isinstance(value, str):
-        value = parse_stored_datetime(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value
-
-
 def _iso(value) -> str | None:
-    value = _as_utc(value)
+    value = as_utc(value)
     return value.isoformat() if value is not None else None
 
 
@@ -76,7 +68,7 @@ class _ListingBaseSchema(Schema):
         return str(_get(obj, "id") or _get(obj, "_id"))
 
     def _lead_age_days(self, obj):
-        created = _as_utc(_get(obj, "lead_created_at"))
+        created = as_utc(_get(obj, "lead_created_at"))
         if created is None:
             return None
         return max((dt.datetime.now(dt.timezone.utc) - created).days, 0)

@@ -1,9 +1,10 @@
 """HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
-from pc_app.toolkit import (Blueprint, PartnerSchema, SessionSchema, current_user, limit_per_address_and_email, limiter,
-                           login_required, partner_for_request, platform_required, setting)
+from pc_app.toolkit import (Blueprint, MessageSchema, PartnerSchema, SessionSchema, current_user,
+                           limit_per_address_and_email, limiter, login_required, partner_for_request, platform_required,
+                           setting)
 
 from . import jobs, services
-from .schemas import (AcceptedSchema, OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
+from .schemas import (OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
                       SuspendPartnerSchema, VerifyRegistrationSchema)
 
 registration_blp = Blueprint("registration", __name__, url_prefix="/v1/auth",
@@ -18,7 +19,7 @@ RESEND_ANSWER = {"message": "If this address is waiting for verification, we hav
 @registration_blp.route("/register-partner", methods=["POST"])
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(RegisterPartnerSchema)
-@registration_blp.response(202, AcceptedSchema)
+@registration_blp.response(202, MessageSchema)
 @registration_blp.errors(422, 429)
 def register_partner(data):
     """Register a company and its owner; a verification link (48 h, single-use) is e-mailed.
@@ -34,7 +35,7 @@ def register_partner(data):
 @registration_blp.route("/resend-verification", methods=["POST"])
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
 @registration_blp.arguments(ResendVerificationSchema)
-@registration_blp.response(202, AcceptedSchema)
+@registration_blp.response(202, MessageSchema)
 @registration_blp.errors(422, 429)
 def resend_verification(data):
     """Mail a new verification link (the previous one stops working); same answer for every e-mail."""

@@ -32,10 +32,6 @@ class VerifyRegistrationSchema(Schema):
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1000))
 
 
-class AcceptedSchema(Schema):
-    message = ma.fields.String()
-
-
 class OnboardingStepSchema(Schema):
     key = ma.fields.String(metadata={"description": "icpConfigured, hubspotConnected, firstLeadListed, "
                                                     "payoutsEnabled… (a disabled plugin's step is absent)"})

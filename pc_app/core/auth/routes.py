@@ -3,11 +3,11 @@
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
-from ...api import Blueprint
+from ...api import Blueprint, MessageSchema
 from ...auth import current_user, login_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
 from . import jobs, services
-from .schemas import (AcceptedSchema, ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
+from .schemas import (ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
                       SessionSchema, SignInSchema, SignOutSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, tokens and passwords")
@@ -64,7 +64,7 @@ class Me(MethodView):
 @blp.route("/forgot-password", methods=["POST"])
 @limit_per_address_and_email("RATELIMIT_PUBLIC")
 @blp.arguments(ForgotPasswordSchema)
-@blp.response(202, AcceptedSchema)
+@blp.response(202, MessageSchema)
 @blp.errors(422, 429)
 def forgot_password(data):
     """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
@@ -75,7 +75,7 @@ def forgot_password(data):
 @blp.route("/reset-password", methods=["POST"])
 @limiter.limit(setting("RATELIMIT_PUBLIC"))
 @blp.arguments(ResetPasswordSchema)
-@blp.response(200, AcceptedSchema)
+@blp.response(200, MessageSchema)
 @blp.errors(400, 422, 429)
 def reset_password(data):
     """Set a new password with a reset or invitation token; every existing session ends.

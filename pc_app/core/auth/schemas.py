@@ -47,7 +47,3 @@ class ForgotPasswordSchema(Schema):
 class ResetPasswordSchema(Schema):
     token = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
     password = ma.fields.String(required=True, load_only=True)
-
-
-class AcceptedSchema(Schema):
-    message = ma.fields.String()
