@@ -1,22 +1,27 @@
 """The HubSpot sandbox's own admin routes (``/_sandbox``): portals, token expiry, a HubSpot user's edits.
 
-Reset, settings, faults, the call log and webhook deliveries are the kit's routes.
+A "user" creates, changes and deletes deals here, one at a time or in bulk; each edit is delivered as
+HubSpot's signed v3 webhook (``deal.creation``, ``deal.propertyChange``, ``deal.deletion``) unless the
+caller says ``deliver: false``. Bulk seeding (``/deals/bulk``) notifies nobody: it stands for data that
+was in the portal before. Reset, settings, faults, the call log and webhook deliveries are the kit's routes.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 
 from flask import Blueprint, jsonify
 
 from ..kit.admin import ADMIN_PREFIX, admin_body, admin_refusal
-from .state import sandbox_state
+from .contacts import contact_view
 from .crm import deal_view
+from .notifications import deal_events, deliver, webhook_signature
+from .state import Portal, sandbox_state
 
 admin_blp = Blueprint("hubspot_sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
+
+BULK_LIMIT = 50000
+
+__all__ = ["admin_blp", "webhook_signature"]
 
 
 @admin_blp.post("/portals")
@@ -29,7 +34,7 @@ def create_portal():
 
 @admin_blp.get("/portals/<int:hub_id>")
 def inspect_portal(hub_id):
-    """A portal's pipelines, deals (archived too) and how many of its tokens are live."""
+    """A portal's pipelines, deals and contacts (archived too), associations and how many tokens are live."""
     state = sandbox_state()
     with state.lock:
         if hub_id not in state.portals:
@@ -41,6 +46,9 @@ def inspect_portal(hub_id):
             "hubId": hub_id,
             "pipelines": list(portal.pipelines.values()),
             "deals": [deal_view(d, list(d["properties"])) for d in portal.deals.values()],
+            "contacts": [contact_view(c, list(c["properties"])) for c in portal.contacts.values()],
+            "dealContacts": {deal_id: list(contacts) for deal_id, contacts in portal.deal_contacts.items() if contacts},
+            "customProperties": {kind: sorted(names) for kind, names in portal.custom_properties.items()},
             "accessTokens": {"live": sum(1 for a in state.access_tokens.values()
                                          if a.hub_id == hub_id and a.expires_at > now)},
             "refreshTokens": {"active": sum(1 for r in refresh if r.active),
@@ -59,70 +67,104 @@ def expire_tokens():
     return jsonify({"expired": sandbox_state().expire_access_tokens(body.get("accessToken"), hub_id)})
 
 
-def webhook_signature(secret: str, method: str, uri: str, body: str, timestamp: str) -> str:
-    """HubSpot's v3 signature: base64 HMAC-SHA256 of method + URI + body + timestamp."""
-    message = f"{method}{uri}{body}{timestamp}".encode()
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
-
-
-def _deliver(events: list[dict], url: str) -> dict:
-    """Send the events as HubSpot does (one signed POST); the first attempt is made now, retries later."""
+def _attach_contact(portal: Portal, deal: dict, contact: dict | None) -> None:
+    """The deal's person: found by e-mail or created, then associated (as a user does in the deal's sidebar)."""
+    if not contact:
+        return
     state = sandbox_state()
-
-    def sign(body: bytes) -> dict:
-        timestamp = str(int(time.time() * 1000))
-        return {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
-                "X-HubSpot-Signature-Version": "v3",
-                "X-HubSpot-Signature-v3": webhook_signature(state.settings.signing_secret(), "POST", url,
-                                                            body.decode(), timestamp)}
-
-    delivery = state.webhooks.send(url, json.dumps(events, separators=(",", ":")).encode(), sign,
-                                   meta={"events": events}, inline=True)
-    first = delivery.attempts[0]
-    return {"url": url, "status": first["status"]} if "status" in first else {"url": url, "error": first["error"]}
+    found = portal.contact_by_email(str(contact.get("email") or "")) if contact.get("email") else None
+    found = found or state.new_contact(portal, {k: v for k, v in contact.items() if v is not None})
+    portal.associate(deal["id"], found["id"])
 
 
-def _events_for(hub_id: int, deal_id: str, changes: dict, subscription: str) -> list[dict]:
-    state = sandbox_state()
-    occurred = int(time.time() * 1000)
-    base = {"subscriptionId": 5001, "portalId": hub_id, "appId": state.settings.app_id, "occurredAt": occurred,
-            "attemptNumber": 0, "objectId": int(deal_id), "changeSource": "CRM_UI"}
-    if subscription == "deal.creation":
-        return [{"eventId": state.next_event_id(), "subscriptionType": "deal.creation", **base}]
-    return [{"eventId": state.next_event_id(), "subscriptionType": "deal.propertyChange", **base,
-             "propertyName": name, "propertyValue": "" if value is None else str(value)}
-            for name, value in changes.items()]
-
-
-def _user_edit(hub_id: int, deal_id: str | None):
-    state = sandbox_state()
-    body = admin_body()
-    properties = body.get("properties")
-    if not isinstance(properties, dict) or (deal_id and not properties):
-        return admin_refusal("properties must be a non-empty object.")
-    with state.lock:
-        portal = state.portal(hub_id)
-        if deal_id is None:
-            deal = state.new_deal(portal, properties)
-            events = _events_for(hub_id, deal["id"], properties, "deal.creation")
-        else:
-            deal = portal.deals.get(deal_id)
-            if deal is None or deal["archived"]:
-                return jsonify({"message": "No such deal."}), 404
-            state.touch_deal(deal, properties)
-            events = _events_for(hub_id, deal_id, properties, "deal.propertyChange")
-    url = body.get("webhookUrl") or state.settings.webhook_url
-    delivery = _deliver(events, url) if url and body.get("deliver", True) else None
+def _answer(deal: dict, events: list[dict], body: dict):
+    delivery = deliver(events, body.get("webhookUrl"), inline=True) if body.get("deliver", True) else None
     return jsonify({"deal": deal_view(deal, list(deal["properties"])), "events": events, "delivery": delivery})
 
 
 @admin_blp.post("/portals/<int:hub_id>/deals")
 def user_creates_deal(hub_id):
-    """A HubSpot user creates a deal; a ``deal.creation`` webhook goes to the configured URL."""
-    return _user_edit(hub_id, None)
+    """A HubSpot user creates a deal (with its ``contact``, optional); a ``deal.creation`` webhook follows."""
+    state, body = sandbox_state(), admin_body()
+    properties = body.get("properties")
+    if not isinstance(properties, dict):
+        return admin_refusal("properties must be an object.")
+    with state.lock:
+        portal = state.portal(hub_id)
+        deal = state.new_deal(portal, properties)
+        _attach_contact(portal, deal, body.get("contact"))
+        events = deal_events(hub_id, deal["id"], "deal.creation")
+    return _answer(deal, events, body)
 
 
 @admin_blp.post("/portals/<int:hub_id>/deals/<deal_id>/user-change")
 def user_changes_deal(hub_id, deal_id):
     """A HubSpot user edits a deal; one ``deal.propertyChange`` event per property is delivered, signed."""
-    return _user_edit(hub_id, deal_id)
+    state, body = sandbox_state(), admin_body()
+    properties = body.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return admin_refusal("properties must be a non-empty object.")
+    with state.lock:
+        deal = state.portal(hub_id).deals.get(deal_id)
+        if deal is None or deal["archived"]:
+            return jsonify({"message": "No such deal."}), 404
+        state.touch_deal(deal, properties)
+        events = deal_events(hub_id, deal_id, "deal.propertyChange", properties)
+    return _answer(deal, events, body)
+
+
+@admin_blp.post("/portals/<int:hub_id>/deals/<deal_id>/user-delete")
+def user_deletes_deal(hub_id, deal_id):
+    """A HubSpot user deletes (archives) a deal; a ``deal.deletion`` webhook follows."""
+    state, body = sandbox_state(), admin_body()
+    with state.lock:
+        deal = state.portal(hub_id).deals.get(deal_id)
+        if deal is None or deal["archived"]:
+            return jsonify({"message": "No such deal."}), 404
+        deal["archived"] = True
+        state.touch_deal(deal, {})
+        events = deal_events(hub_id, deal_id, "deal.deletion")
+    return _answer(deal, events, body)
+
+
+@admin_blp.post("/portals/<int:hub_id>/deals/user-changes")
+def user_changes_deals(hub_id):
+    """Many users' edits at once: ``changes: [{id, properties}]``; webhooks unless ``deliver: false``."""
+    state, body = sandbox_state(), admin_body()
+    changes = body.get("changes")
+    if not isinstance(changes, list) or not 0 < len(changes) <= BULK_LIMIT:
+        return admin_refusal(f"changes must be a list of 1 to {BULK_LIMIT} {{id, properties}}.")
+    events: list[dict] = []
+    with state.lock:
+        portal = state.portal(hub_id)
+        for i, change in enumerate(changes):
+            deal = portal.deals.get(str((change or {}).get("id")))
+            properties = (change or {}).get("properties")
+            if deal is None or deal["archived"] or not isinstance(properties, dict) or not properties:
+                return admin_refusal(f"changes[{i}] names no live deal or no properties.")
+        for change in changes:
+            deal = portal.deals[str(change["id"])]
+            state.touch_deal(deal, change["properties"])
+            if body.get("deliver", True):
+                events += deal_events(hub_id, deal["id"], "deal.propertyChange", change["properties"])
+    delivery = deliver(events, body.get("webhookUrl")) if events else None
+    return jsonify({"changed": len(changes), "events": len(events), "delivery": delivery})
+
+
+@admin_blp.post("/portals/<int:hub_id>/deals/bulk")
+def seed_deals(hub_id):
+    """Data already in the portal: ``deals: [{properties, contact?}]`` created at once, nobody notified."""
+    state, body = sandbox_state(), admin_body()
+    deals = body.get("deals")
+    if not isinstance(deals, list) or not 0 < len(deals) <= BULK_LIMIT:
+        return admin_refusal(f"deals must be a list of 1 to {BULK_LIMIT} {{properties, contact?}}.")
+    if not all(isinstance(item, dict) and isinstance(item.get("properties"), dict) for item in deals):
+        return admin_refusal("every deal needs a properties object.")
+    with state.lock:
+        portal = state.portal(hub_id)
+        ids = []
+        for item in deals:
+            deal = state.new_deal(portal, item["properties"])
+            _attach_contact(portal, deal, item.get("contact"))
+            ids.append(deal["id"])
+    return jsonify({"ids": ids}), 201

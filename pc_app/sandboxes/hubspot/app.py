@@ -7,9 +7,12 @@ from flask import g, request
 
 from ..kit import create_stand_in_app
 from .admin import admin_blp
+from .associations import associations_blp
+from .contacts import contacts_blp
 from .crm import crm_blp
 from .errors import hubspot_error
 from .oauth import oauth_blp
+from .properties import properties_blp
 from .state import HubSpotSettings, HubSpotState, sandbox_state
 
 RATE_LIMIT_DAILY = 250000
@@ -91,7 +94,8 @@ def _call_details(response) -> dict:
 def create_sandbox_app(settings: HubSpotSettings | None = None, snapshot_path=None):
     """A Flask app that answers like HubSpot on HubSpot's paths, plus the admin API under ``/_sandbox``."""
     state = HubSpotState(settings or HubSpotSettings(), snapshot_path)
-    app = create_stand_in_app("pc_app.sandboxes.hubspot", state, blueprints=[oauth_blp, crm_blp, admin_blp],
+    blueprints = [oauth_blp, crm_blp, contacts_blp, associations_blp, properties_blp, admin_blp]
+    app = create_stand_in_app("pc_app.sandboxes.hubspot", state, blueprints=blueprints,
                               answer_fault=_answer_fault, answer_error=_answer_error, fault_scope=_calling_portal,
                               call_details=_call_details, checks=(_authenticate_and_limit,), scope_param="portal")
     return app

@@ -19,7 +19,8 @@ class HubSpotAdmin(AdminClient):
         self.client_id, self.client_secret = client_id, client_secret
 
     def configure(self, **settings) -> dict:
-        """e.g. ``configure(accessTokenTtl=540, rateLimitMax=5, webhookUrl=..., appSecret=...)``."""
+        """e.g. ``configure(accessTokenTtl=540, rateLimitMax=5, webhookUrl=..., appSecret=...,
+        webhookDelivery="record", apiChangeWebhooks=True, searchResultCap=1000)``."""
         return super().configure(**settings)
 
     def fail_next(self, status: int, count: int | None = 1, path: str | None = None, portal: int | None = None,
@@ -36,8 +37,26 @@ class HubSpotAdmin(AdminClient):
     def expire_tokens(self, access_token: str | None = None, portal: int | None = None) -> int:
         return self._call("POST", "/tokens/expire", json={"accessToken": access_token, "portal": portal})["expired"]
 
-    def user_creates_deal(self, hub_id: int, properties: dict, **options) -> dict:
-        return self._call("POST", f"/portals/{hub_id}/deals", json={"properties": properties, **options})
+    def user_creates_deal(self, hub_id: int, properties: dict, contact: dict | None = None, **options) -> dict:
+        """Create a deal as a HubSpot user (with its ``contact``, found by e-mail or created, associated)."""
+        body = {"properties": properties, **options}
+        if contact:
+            body["contact"] = contact
+        return self._call("POST", f"/portals/{hub_id}/deals", json=body)
+
+    def user_deletes_deal(self, hub_id: int, deal_id: str, **options) -> dict:
+        """Delete a deal as a HubSpot user; a ``deal.deletion`` webhook follows."""
+        return self._call("POST", f"/portals/{hub_id}/deals/{deal_id}/user-delete", json=options)
+
+    def user_changes_deals(self, hub_id: int, changes: dict, deliver: bool = True) -> dict:
+        """Edit many deals as HubSpot users: ``{deal id: properties}``; webhooks unless ``deliver=False``."""
+        return self._call("POST", f"/portals/{hub_id}/deals/user-changes", json={
+            "changes": [{"id": str(deal_id), "properties": props} for deal_id, props in changes.items()],
+            "deliver": deliver})
+
+    def seed_deals(self, hub_id: int, deals: list[dict]) -> list[str]:
+        """Deals already in the portal (``[{properties, contact?}]``), created at once without webhooks."""
+        return self._call("POST", f"/portals/{hub_id}/deals/bulk", json={"deals": deals})["ids"]
 
     def user_changes_deal(self, hub_id: int, deal_id: str, properties: dict, **options) -> dict:
         """Edit a deal as a HubSpot user; the signed webhook goes to ``webhookUrl`` (or the configured one)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..kit import RunningSandbox, SandboxHandle, argument_parser, serve, start_process
 from .client import HubSpotAdmin
@@ -81,6 +82,16 @@ class HubSpotSandbox(SandboxHandle):
     @property
     def authorize_url(self) -> str:
         return f"{self.base_url}/oauth/authorize"
+
+    def deliver_webhooks(self, test_client) -> list:
+        """Post every recorded, not yet delivered webhook (``webhookDelivery: record``) to the app through
+        Flask's test client, with the body and v3 signature the sandbox made; returns the responses."""
+        answers = []
+        for delivery in self.admin.drain_recorded_webhooks():
+            headers = {k: v for k, v in delivery["headers"].items() if k.lower().startswith("x-hubspot")}
+            answers.append(test_client.post(urlsplit(delivery["url"]).path, data=delivery["body"].encode(),
+                                            headers=headers, content_type="application/json"))
+        return answers
 
 
 def handle(base_url: str, options: dict) -> HubSpotSandbox:

@@ -1,4 +1,4 @@
-"""In-memory state of the HubSpot sandbox: portals, OAuth grants, pipelines and deals.
+"""In-memory state of the HubSpot sandbox: portals, OAuth grants, pipelines, deals, contacts and associations.
 
 Everything lives behind one lock; HTTP handlers (``crm``, ``oauth``) translate between this
 state and HubSpot's wire format. Faults, the call log and webhooks come from the sandbox kit.
@@ -30,6 +30,21 @@ DEFAULT_PIPELINE_STAGES = [
 DEFAULT_DEAL_PROPERTIES = ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
                            "hs_object_id", "pipeline")
 ALWAYS_RETURNED = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+# HubSpot's own deal properties; anything else must be created first (``/crm/v3/properties/deals``).
+STANDARD_DEAL_PROPERTIES = frozenset(DEFAULT_DEAL_PROPERTIES + (
+    "closed_lost_reason", "closed_won_reason", "deal_currency_code", "dealtype", "description", "hs_priority",
+    "hubspot_owner_id", "hs_next_step", "hs_forecast_probability"))
+
+# Contacts: what HubSpot returns when the caller names no properties, and its own properties.
+DEFAULT_CONTACT_PROPERTIES = ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname")
+CONTACT_ALWAYS_RETURNED = ("createdate", "lastmodifieddate", "hs_object_id")
+STANDARD_CONTACT_PROPERTIES = frozenset(DEFAULT_CONTACT_PROPERTIES + (
+    "address", "city", "company", "country", "hubspot_owner_id", "jobtitle", "lifecyclestage", "mobilephone",
+    "phone", "state", "website", "zip"))
+
+# HubSpot's default association types between deals and contacts (v4 ``associationTypeId``).
+DEAL_TO_CONTACT = 3
+CONTACT_TO_DEAL = 4
 
 
 def now() -> float:
@@ -54,11 +69,28 @@ class HubSpotSettings(KitSettings):
     rate_limit_max: int = 110
     rate_limit_window: float = 10.0
     webhook_url: str = ""
+    # "send" posts webhooks to webhook_url; "record" only signs and keeps them (tests replay them in-process).
+    webhook_delivery: str = "send"
+    # HubSpot also notifies changes made through the API (changeSource INTEGRATION), echoes of an app's own
+    # writes included; off by default so a test sees only the "user" edits it made through the admin API.
+    api_change_webhooks: bool = False
+    # A search answers at most this many results, however it is paged (HubSpot: 10,000).
+    search_result_cap: int = 10000
 
     FIELDS = {"accessTokenTtl": ("access_token_ttl", int), "codeTtl": ("code_ttl", int),
               "rateLimitMax": ("rate_limit_max", int), "rateLimitWindowSeconds": ("rate_limit_window", float),
-              "webhookUrl": ("webhook_url", str), "appSecret": ("app_secret", str), **KitSettings.FIELDS}
+              "webhookUrl": ("webhook_url", str), "appSecret": ("app_secret", str),
+              "webhookDelivery": ("webhook_delivery", str), "apiChangeWebhooks": ("api_change_webhooks", bool),
+              "searchResultCap": ("search_result_cap", int), **KitSettings.FIELDS}
     SECRET_FIELDS = ("appSecret",)
+
+    def change(self, values: dict) -> str:
+        if "webhookDelivery" in values and values["webhookDelivery"] not in ("send", "record"):
+            return "webhookDelivery must be send or record."
+        if "searchResultCap" in values and (not isinstance(values["searchResultCap"], int)
+                                            or values["searchResultCap"] < 1):
+            return "searchResultCap must be a positive integer."
+        return super().change(values)
 
     def signing_secret(self) -> str:
         return self.app_secret or self.client_secret
@@ -105,6 +137,33 @@ class Portal:
     pipelines: dict[str, dict] = field(default_factory=dict)
     deals: dict[str, dict] = field(default_factory=dict)
     call_times: list[float] = field(default_factory=list)
+    contacts: dict[str, dict] = field(default_factory=dict)
+    # deal id -> contact ids (the default deal-to-contact association, both directions at once)
+    deal_contacts: dict[str, list[str]] = field(default_factory=dict)
+    # object type ("deals", "contacts") -> custom property name -> definition
+    custom_properties: dict[str, dict] = field(default_factory=dict)
+
+    def contact_by_email(self, email: str) -> dict | None:
+        wanted = (email or "").strip().lower()
+        for contact in self.contacts.values():
+            if not contact["archived"] and (contact["properties"].get("email") or "").lower() == wanted:
+                return contact
+        return None
+
+    def known_properties(self, object_type: str) -> frozenset:
+        standard = STANDARD_DEAL_PROPERTIES if object_type == "deals" else STANDARD_CONTACT_PROPERTIES
+        return standard | frozenset(self.custom_properties.get(object_type, {}))
+
+    def associate(self, deal_id: str, contact_id: str) -> None:
+        linked = self.deal_contacts.setdefault(str(deal_id), [])
+        if str(contact_id) not in linked:
+            linked.append(str(contact_id))
+
+    def contacts_of(self, deal_id: str) -> list[str]:
+        return list(self.deal_contacts.get(str(deal_id), []))
+
+    def deals_of(self, contact_id: str) -> list[str]:
+        return [deal_id for deal_id, contacts in self.deal_contacts.items() if str(contact_id) in contacts]
 
 
 class HubSpotState(StandInState):
@@ -283,6 +342,29 @@ class HubSpotState(StandInState):
         deal["properties"].update({"createdate": iso(ts), "hs_object_id": deal_id})
         portal.deals[deal_id] = deal
         return deal
+
+
+    # --- contacts -----------------------------------------------------------------------------
+
+    def new_contact(self, portal: Portal, properties: dict) -> dict:
+        ts = now()
+        contact_id = self.next_id()
+        contact = {"id": contact_id, "properties": {}, "createdAt": iso(ts), "updatedAt": iso(ts),
+                   "archived": False}
+        self.touch_contact(contact, properties, ts)
+        contact["properties"].update({"createdate": iso(ts), "hs_object_id": contact_id})
+        portal.contacts[contact_id] = contact
+        return contact
+
+    @staticmethod
+    def touch_contact(contact: dict, changes: dict, ts: float | None = None) -> None:
+        """Apply property changes; e-mail addresses are kept lower-case (HubSpot matches them so)."""
+        ts = now() if ts is None else ts
+        for name, value in changes.items():
+            text = None if value is None else str(value)
+            contact["properties"][name] = text.lower() if name == "email" and text else text
+        contact["properties"]["lastmodifieddate"] = iso(ts)
+        contact["updatedAt"] = iso(ts)
 
 
 def sandbox_state() -> HubSpotState:

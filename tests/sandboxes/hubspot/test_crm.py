@@ -119,3 +119,21 @@ def test_search_by_last_modified_date_with_paging(connect, sandbox):
         filter_groups=[{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "LT",
                                      "value": cutoff.isoformat()}]}], limit=10))
     assert [d.id for d in older.results] == [old[1].id]
+
+
+def test_search_answers_at_most_the_result_cap_and_refuses_paging_past_it(connect, sandbox):
+    _tokens, hub_id, client = connect()
+    sandbox.admin.configure(searchResultCap=5)
+    sandbox.admin.seed_deals(hub_id, [{"properties": {"dealname": f"D{i}"}} for i in range(8)])
+
+    def search(after=None):
+        return client.crm.deals.search_api.do_search(PublicObjectSearchRequest(
+            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}], limit=3, after=after))
+
+    first = search()
+    assert first.total == 8 and first.paging.next.after == "3"
+    second = search(first.paging.next.after)
+    assert len(second.results) == 2 and second.paging is None  # the cap ends the paging, not the data
+    with pytest.raises(ApiException) as past_the_cap:
+        search("5")
+    assert past_the_cap.value.status == 400 and "limited to 5" in past_the_cap.value.body
