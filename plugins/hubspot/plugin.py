@@ -13,12 +13,17 @@ def pc_config_defaults():
         "HUBSPOT_API_BASE": ("https://api.hubapi.com", "str"),
         "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "str"),
         "HUBSPOT_SCOPES": (["oauth", "crm.objects.deals.read", "crm.objects.deals.write",
-                            "crm.schemas.deals.read", "crm.schemas.deals.write"], "list"),
+                            "crm.schemas.deals.read", "crm.schemas.deals.write", "crm.objects.contacts.read",
+                            "crm.objects.contacts.write"], "list"),
         "HUBSPOT_RETRY_ATTEMPTS": (4, "int"),
         "HUBSPOT_RETRY_BACKOFF_MS": (500, "int"),
         "HUBSPOT_RETRY_MAX_DELAY_MS": (30000, "int"),
         "HUBSPOT_TIMEOUT_SECONDS": (20, "int"),
         "HUBSPOT_REFRESH_LOCK_WAIT_SECONDS": (30, "int"),
+        # Every HubSpot call of the project (sync, pipeline, token refresh), per portal, across pods:
+        # at most this many in any rolling window (HubSpot allows an app 110 per 10 seconds).
+        "HUBSPOT_RATE_LIMIT": (110, "int"),
+        "HUBSPOT_RATE_LIMIT_WINDOW_SECONDS": (10.0, "float"),
         # Public routes, per client address: the OAuth callback and HubSpot's webhook deliveries.
         "HUBSPOT_RATELIMIT_CALLBACK": ("30 per minute", "str"),
         "HUBSPOT_RATELIMIT_WEBHOOKS": ("1200 per minute", "str"),

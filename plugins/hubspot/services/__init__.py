@@ -3,11 +3,12 @@
 Modules by concern: ``oauth`` (connecting), ``connection`` (status, disconnect, onboarding
 step), ``pipeline`` (the deal pipeline and stage mapping), ``tokens`` (encrypted tokens and
 refresh), ``client_factory`` (an SDK client per partner, refreshed as needed), ``webhooks``
-(HubSpot's signed deliveries), ``key_rotation``, ``errors``.
+(HubSpot's signed deliveries), ``rate_limit`` (the per-portal token bucket every call waits for),
+``key_rotation``, ``errors``.
 """
 from .client_factory import HubSpotClientFactory
-from .connection import connection_status, disconnect, hubspot_connected_step
-from .errors import HubSpotError, HubSpotNotConfigured, HubSpotUnavailable, NotConnected
+from .connection import connected_partner_ids, connection_status, disconnect, hubspot_connected_step, mark_synced
+from .errors import HubSpotError, HubSpotNotConfigured, HubSpotUnavailable, NotConnected, api_status, upstream_failure
 from .key_rotation import rotate_token_keys
 from .oauth import authorization_url, callback_redirect, complete_authorization
 from .pipeline import MANUAL_STEPS, MappingInvalid, PipelineSetupFailed, ensure_pipeline, set_stage_mapping
@@ -20,5 +21,6 @@ __all__ = [
     "MappingInvalid", "NotConnected", "PipelineSetupFailed", "REFRESH_AHEAD_SECONDS", "WebhookRejected",
     "accept_webhook_events", "access_token_of", "authorization_url", "callback_redirect", "complete_authorization",
     "connection_status", "disconnect", "ensure_pipeline", "expiring_connection_ids", "hubspot_connected_step",
+    "api_status", "connected_partner_ids", "mark_synced", "upstream_failure",
     "refresh_connection", "refresh_token_of", "rotate_token_keys", "set_stage_mapping", "verify_webhook",
 ]

@@ -24,16 +24,21 @@ class HubSpotClientFactory:
             connection = refresh_connection(connection.id)
         return connection
 
-    def client_for(self, partner_id: str) -> HubSpot:
-        return sdk_client(access_token_of(self.connection_for(partner_id)))
+    def client_for(self, partner_id: str, creates: bool = False) -> HubSpot:
+        connection = self.connection_for(partner_id)
+        return sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates)
 
-    def call(self, partner_id: str, operation):
-        """``operation(client)`` with a fresh token; a 401 triggers one refresh and one more try."""
+    def call(self, partner_id: str, operation, *, creates: bool = False):
+        """``operation(client)`` with a fresh token; a 401 triggers one refresh and one more try.
+
+        Every attempt counts against the portal's rate-limit bucket. ``creates``: the operation
+        creates records, so only what HubSpot surely did not process is retried.
+        """
         connection = self.connection_for(partner_id)
         try:
-            return operation(sdk_client(access_token_of(connection)))
+            return operation(sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates))
         except Exception as exc:
             if api_status(exc) != 401:
                 raise
         connection = refresh_connection(connection.id, replacing=connection.access_token_enc)
-        return operation(sdk_client(access_token_of(connection)))
+        return operation(sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates))

@@ -34,7 +34,7 @@ def disconnect(partner_id: str, actor: str) -> dict:
     revoked = False
     if connection.refresh_token_enc:
         try:
-            sdk_client().oauth.refresh_tokens_api.archive(refresh_token_of(connection))
+            sdk_client(portal=connection.hub_id).oauth.refresh_tokens_api.archive(refresh_token_of(connection))
             revoked = True
         except DecryptionError:
             log.error("hubspot connection %s: refresh token cannot be decrypted; erasing it", connection.id)
@@ -52,6 +52,16 @@ def disconnect(partner_id: str, actor: str) -> dict:
     emit("hubspot.disconnected", partner_ids=[partner_id], actor=actor,
          payload={"partnerId": str(partner_id), "hubId": connection.hub_id, "revokedAtHubSpot": revoked})
     return {"revokedAtHubSpot": revoked, **connection_status(partner_id)}
+
+
+def connected_partner_ids() -> list[str]:
+    """The partners whose HubSpot connection is healthy (what the periodic sync visits)."""
+    return [c.partner for c in HubSpotConnection.objects(status="healthy").only("partner")]
+
+
+def mark_synced(partner_id: str) -> None:
+    """Remember when the partner's leads and deals were last in step (``lastSyncedAt`` of the status)."""
+    HubSpotConnection.objects(partner=str(partner_id)).update_one(set__last_synced_at=utcnow())
 
 
 def hubspot_connected_step(partner):

@@ -71,7 +71,7 @@ def refresh_connection(connection_id: str, *, min_remaining: int = REFRESH_MARGI
             raise NotConnected("The stored HubSpot token is unreadable; reconnect HubSpot.", "refresh_failed") \
                 from None
         try:
-            tokens = sdk_client().oauth.tokens_api.create(
+            tokens = sdk_client(portal=connection.hub_id).oauth.tokens_api.create(
                 grant_type="refresh_token", refresh_token=refresh_token,
                 client_id=config["HUBSPOT_CLIENT_ID"], client_secret=config["HUBSPOT_CLIENT_SECRET"])
         except Exception as exc:
