@@ -19,6 +19,8 @@ from .core.fields import CountryCode, LowerEmail, PhoneNumber
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
+from .core.leads.schemas import LeadWriteSchema
+from .core.leads.services import DuplicateLeadEmail, create_lead
 from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User
 from .core.partners.schemas import PartnerSchema
 from .core.partners.services import create_partner, set_partner_status
@@ -60,6 +62,8 @@ __all__ = [
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
+    # leads a plugin creates or validates like the API does (the sync's leads from HubSpot deals)
+    "LeadWriteSchema", "DuplicateLeadEmail", "create_lead",
     # accounts: partners, users, single-use links and sessions (for registration-like plugins)
     "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
@@ -67,7 +71,7 @@ __all__ = [
     # encryption of stored secrets (AES-256-GCM with key ids)
     "DecryptionError", "box_from_config", "secret_box",
     # events, hooks, jobs, mail
-    "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
+    "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "enabled_plugins", "OnboardingStep",
     "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
 ]
 
@@ -82,3 +86,8 @@ def call_hook(hook_name: str, **kwargs) -> list[tuple[str, object]]:
 def config(name: str):
     """A setting of the current app (``app.config[name]``)."""
     return current_app.config[name]
+
+
+def enabled_plugins() -> frozenset:
+    """The names of the plugins enabled in the current app (for plugins that cooperate without requiring)."""
+    return frozenset(info.name for info in current_app.extensions["pc_plugins"])

@@ -94,6 +94,7 @@ def update_contact(contact_id):
         if (problem := _write_problem(portal, properties, contact)) is not None:
             return problem
         state.touch_contact(contact, properties)
+        portal.contacts_changed()
     return jsonify(_full_view(contact))
 
 
@@ -106,6 +107,7 @@ def archive_contact(contact_id):
         if contact is not None:
             contact["archived"] = True
             state.touch_contact(contact, {})
+            portal.contacts_changed()
     return "", 204
 
 
@@ -172,6 +174,7 @@ def batch_update_contacts():
                 continue
             state.touch_contact(contact, item["properties"])
             results.append(_full_view(contact))
+        portal.contacts_changed()
     return batch_response(results, [missing_ids_error(missing, "CONTACT")] if missing else [], started)
 
 

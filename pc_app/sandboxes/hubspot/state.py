@@ -144,11 +144,22 @@ class Portal:
     custom_properties: dict[str, dict] = field(default_factory=dict)
 
     def contact_by_email(self, email: str) -> dict | None:
+        """The live contact with this e-mail (an index kept beside the data, rebuilt when it is stale)."""
         wanted = (email or "").strip().lower()
-        for contact in self.contacts.values():
+        index = getattr(self, "_email_index", None)
+        if index is None or index[0] != len(self.contacts):
+            index = (len(self.contacts), {})
+            for contact in self.contacts.values():
+                index[1].setdefault((contact["properties"].get("email") or "").lower(), []).append(contact)
+            self._email_index = index
+        for contact in index[1].get(wanted, []):
             if not contact["archived"] and (contact["properties"].get("email") or "").lower() == wanted:
                 return contact
         return None
+
+    def contacts_changed(self) -> None:
+        """Forget the e-mail index (a contact's e-mail may have changed)."""
+        self._email_index = None
 
     def known_properties(self, object_type: str) -> frozenset:
         standard = STANDARD_DEAL_PROPERTIES if object_type == "deals" else STANDARD_CONTACT_PROPERTIES

@@ -1,0 +1,64 @@
+"""Hook implementations of the sync plugin: settings, routes, models, the 15-minute job, events, subscriptions."""
+from pc_app import hookimpl
+
+
+@hookimpl
+def pc_config_defaults():
+    """Batch sizes, the pull window's overlap, the task lease, and the retries of HubSpot calls."""
+    from pc_app.toolkit import Setting
+
+    return {
+        "SYNC_BATCH_SIZE": Setting(100, "int"),           # leads per batch (HubSpot takes 100 records a call)
+        "SYNC_PULL_PAGE_SIZE": Setting(200, "int"),       # deals per search page (HubSpot allows 200)
+        "SYNC_PULL_OVERLAP_SECONDS": Setting(60, "int"),  # changes re-read behind the watermark (search lags)
+        "SYNC_LEASE_SECONDS": Setting(120, "int"),        # a silent worker's task is taken over after this
+        "SYNC_JOB_TIMEOUT_SECONDS": Setting(3600, "int"),
+        "SYNC_CALL_ATTEMPTS": Setting(5, "int"),          # tries of a HubSpot call still failing after urllib3's
+        "SYNC_RETRY_BASE_MS": Setting(1000, "int"),       # first wait between them, doubling, Retry-After honoured
+        "SYNC_RETRY_MAX_MS": Setting(30000, "int"),
+    }
+
+
+@hookimpl
+def pc_register_blueprints(app):
+    """Register the sync routes."""
+    from .routes import blp
+
+    return [blp]
+
+
+@hookimpl
+def pc_register_models():
+    """Declare the links, tasks, conflicts and pull cursors."""
+    from .models import SYNC_MODELS
+
+    return list(SYNC_MODELS)
+
+
+@hookimpl
+def pc_register_jobs():
+    """Sync every connected partner every 15 minutes (abandoned tasks resume from their checkpoint)."""
+    from pc_app.toolkit import JobSpec
+
+    return [JobSpec(id="sync.sync_connected_partners", func="plugins.sync.jobs.sync_connected_partners",
+                    interval=900, queue="sync", timeout=300,
+                    description="Queue a HubSpot sync for every connected partner")]
+
+
+@hookimpl
+def pc_register_events():
+    """Declare the sync plugin's events."""
+    from .events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def pc_register_subscriptions():
+    """HubSpot's webhooks queue a targeted pull; a new connection gets its first sync (both in-request)."""
+    from pc_app.toolkit import Subscription
+
+    from . import listeners
+
+    return [Subscription("sync.pull_webhook_deals", "hubspot.webhook_received", listeners.on_webhook_received),
+            Subscription("sync.first_sync", "hubspot.connected", listeners.on_connected)]
