@@ -13,7 +13,7 @@ from pc_app.toolkit import utcnow
 from . import conflicts
 from .deal_fields import (CLOSED_STATUSES, UnreadableValue, deal_properties, derived_deal_name, hubspot_change_time,
                           hubspot_values, pc_values, status_for_stage)
-from .lead_writes import lead_changes, write_lead
+from .lead_writes import lead_changes, write_leads
 from .links import iso_time, lead_left, write_links
 from .listings import DELISTED, RESERVED, take_won_lead_off_the_market
 from .three_way import Outcome, reconcile
@@ -127,14 +127,14 @@ class Reconciler:
     def _pull_and_snapshot(self, pairs: list[Pair]) -> None:
         run = self.run
         now = utcnow()
+        changes = {pair.lead.id: lead_changes(pair.lead, pair.outcome.pull, run.mapping) for pair in pairs}
+        written = write_leads([(pair.lead, changes[pair.lead.id]) for pair in pairs], "hubspot")
         updates = []
         for pair in pairs:
-            lead, outcome = pair.lead, pair.outcome
-            changes = lead_changes(lead, outcome.pull, run.mapping)
-            if not write_lead(lead, changes, "hubspot"):
+            outcome = pair.outcome
+            if changes[pair.lead.id] and pair.lead.id not in written:
                 continue  # a person changed the lead meanwhile: compare again next time
-            link_pulls = {k: v for k, v in outcome.pull.items() if k in ("dealName", "closeDate")}
-            if changes or link_pulls:
+            if changes[pair.lead.id] or "dealName" in outcome.pull or "closeDate" in outcome.pull:
                 run.count("pulled")
             if outcome.snapshot_changes:
                 updates.append(self._link_update(pair, now))

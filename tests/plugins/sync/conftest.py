@@ -119,11 +119,12 @@ class SyncWorld:
         assert answer.status_code == 200, answer.get_json()
         return answer.get_json()
 
-    def link(self, lead_id) -> dict:
+    def link(self, lead_id, partner_id=None) -> dict:
         from plugins.sync.models import DealLink
 
+        query = {"lead": lead_id} if partner_id is None else {"lead": lead_id, "partner": partner_id}
         with self.app.app_context():
-            return DealLink.objects(lead=lead_id).get().to_mongo().to_dict()
+            return DealLink.objects(**query).get().to_mongo().to_dict()
 
     # --- syncing ----------------------------------------------------------------------------------
 
