@@ -28,6 +28,16 @@ class HubSpotAdmin(AdminClient):
         """The next ``count`` calls (on ``path``, of ``portal``) answer ``status``; ``count=None``: until cleared."""
         super().fail_next(status, count=count, path=path, retry_after=retry_after, scope=portal)
 
+    def hang_fraction(self, fraction: float, hold_ms: int, path: str | None = None,
+                      portal: int | None = None) -> None:
+        """That share of the calls on ``path`` gets no answer for ``hold_ms`` (then a 504, never executed)."""
+        self._fault(portal, timeout=True, timeoutMs=hold_ms, fraction=fraction, path=path)
+
+    def slow_fraction(self, latency_ms: int, fraction: float, path: str | None = None,
+                      portal: int | None = None) -> None:
+        """That share of the calls on ``path`` waits ``latency_ms`` before it is executed (0.5: every second)."""
+        self._fault(portal, latencyMs=latency_ms, fraction=fraction, path=path)
+
     def create_portal(self, hub_id: int | None = None) -> int:
         return self._call("POST", "/portals", json={"hubId": hub_id} if hub_id else {})["hubId"]
 

@@ -20,6 +20,10 @@ from .links import iso_time, write_links
 from .portal_api import HubSpotRefused, MaybeCreated
 
 
+def _sentence(failure) -> str:
+    return failure.sentence if isinstance(failure, MaybeCreated) else failure.message.rstrip(".")
+
+
 def _contact_properties(lead) -> dict:
     properties = {"email": lead.email.lower(), "firstname": lead.first_name, "lastname": lead.last_name or "",
                   "company": lead.company or "", "jobtitle": lead.job_title or ""}
@@ -68,8 +72,7 @@ class DealCreator:
                 if isinstance(failure, HubSpotRefused) and failure.http_status != 409:
                     raise
                 if attempts >= 3:
-                    raise hubspot_services.HubSpotUnavailable("HubSpot kept failing while creating contacts.") \
-                        from None
+                    raise hubspot_services.HubSpotUnavailable(f"{_sentence(failure)}, {attempts} times.") from None
                 found.update(run.api.contacts_by_email([lead.email.lower() for lead in missing]))
         return {**known, **{lead.id: found[email] for email, lead in wanted.items()}}
 
@@ -103,10 +106,9 @@ class DealCreator:
                        MARKER_PROPERTY: lead_id} for lead_id in todo]
             try:
                 created = run.api.create_deals(inputs)
-            except MaybeCreated:
+            except MaybeCreated as failure:
                 if attempts >= max(int(run.setting("SYNC_CALL_ATTEMPTS")), 1):
-                    raise hubspot_services.HubSpotUnavailable("HubSpot kept failing while creating deals.") \
-                        from None
+                    raise hubspot_services.HubSpotUnavailable(f"{failure.sentence}, {attempts} times.") from None
                 maybe = sorted(todo)
                 continue
             for lead_id, (deal_id, _properties) in created.items():

@@ -38,6 +38,10 @@ class HubSpotRefused(hubspot_services.HubSpotError):
 class MaybeCreated(Exception):
     """A create failed in a way that does not tell whether HubSpot executed it (5xx, timeout)."""
 
+    def __init__(self, doing: str, status: int | None):
+        self.sentence = (f"HubSpot answered {status}" if status else "HubSpot did not answer") + f" while {doing}"
+        super().__init__(self.sentence)
+
 
 def _retry_after(exc) -> float | None:
     headers = getattr(exc, "headers", None) or {}
@@ -88,7 +92,7 @@ class PortalApi:
                 if creates and status not in NOT_CREATED_STATUSES:
                     log.warning("hubspot create may have happened while %s: status=%s error=%s", doing, status,
                                 type(exc).__name__)
-                    raise MaybeCreated(doing) from None
+                    raise MaybeCreated(doing, status) from None
                 failure = hubspot_services.upstream_failure(exc, doing)
                 retry_after = _retry_after(exc)
             if attempt < attempts:

@@ -76,7 +76,8 @@ class SyncWorld:
         return deal
 
     def crm_calls(self, portal, since: int = 0, **filters) -> list[dict]:
-        return [c for c in self.admin.calls(portal=portal, route="/crm/", **filters)][since:]
+        filters.setdefault("route", "/crm/")
+        return self.admin.calls(portal=portal, **filters)[since:]
 
     def writes(self, portal, since: int = 0) -> list[dict]:
         """CRM calls that change data (searches and batch reads are POSTs too, but read)."""
