@@ -8,7 +8,7 @@ def pc_config_defaults():
     from pc_app.toolkit import Setting
 
     return {
-        "SYNC_BATCH_SIZE": Setting(100, "int"),           # leads per batch (HubSpot takes 100 records a call)
+        "SYNC_BATCH_SIZE": Setting(500, "int"),           # leads per checkpointed batch (HubSpot calls carry 100)
         "SYNC_PULL_PAGE_SIZE": Setting(200, "int"),       # deals per search page (HubSpot allows 200)
         "SYNC_PULL_OVERLAP_SECONDS": Setting(60, "int"),  # changes re-read behind the watermark (search lags)
         "SYNC_LEASE_SECONDS": Setting(120, "int"),        # a silent worker's task is taken over after this

@@ -6,6 +6,7 @@ client that needs more must narrow the query (e.g. move a ``hs_lastmodifieddate`
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from flask import jsonify
 
@@ -20,7 +21,12 @@ def comparable(name: str, value):
     """Dates compare as epoch milliseconds (HubSpot accepts ms or ISO), numbers as numbers."""
     if value is None:
         return None
-    text = str(value)
+    return _comparable_text(name, str(value))
+
+
+@lru_cache(maxsize=100_000)
+def _comparable_text(name: str, text: str):
+    # Searches over tens of thousands of records parse the same timestamps page after page.
     if name in DATE_PROPERTIES:
         if text.lstrip("-").isdigit():
             return int(text)

@@ -130,7 +130,7 @@ class SyncRun:
     # --- deals named by webhooks ------------------------------------------------------------------
 
     def _targeted(self) -> None:
-        batch = int(config("SYNC_BATCH_SIZE"))
+        batch = min(int(config("SYNC_BATCH_SIZE")), 100)  # one batch read
         while True:
             deal_ids = list(self.checkpoint.get("targeted") or [])
             if not deal_ids:
@@ -143,6 +143,7 @@ class SyncRun:
             for link in links_by_deal(self.portal, missing).values():
                 self.unlink(link, "deal_deleted")
             self._compare_deals(found)
+            self.count("dealsRead", len(found))
             self.synced += len(deal_ids)
             self.total = max(self.total, self.synced)
             self.checkpoint["targeted"] = []
@@ -176,6 +177,7 @@ class SyncRun:
                 elif changed == tail_ms:
                     tail_ids.append(deal_id)
             self._compare_deals(fresh)
+            self.count("dealsRead", len(fresh))
             window["read"] += len(deals)
             self.synced += len(fresh)
             self.total = max(self.total, self.synced)

@@ -20,7 +20,8 @@ from pc_app.toolkit import NotFound, config, count_matching, emit, Lead, utcnow
 
 from ..models import PartnerSyncState, SyncTask
 
-COUNT_NAMES = ("created", "updated", "pulled", "conflicts", "errors", "unlinked", "leadsCreated", "delisted")
+COUNT_NAMES = ("created", "updated", "pulled", "conflicts", "errors", "unlinked", "leadsCreated", "delisted",
+               "dealsRead")
 KEPT_ITEMS = 100  # errors and unlinked leads listed per task (the counts go on)
 # Webhooks and resolutions only pull the deals they name; the others compare every lead and deal.
 FULL_TRIGGERS = ("manual", "schedule", "connected")

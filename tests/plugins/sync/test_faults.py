@@ -59,6 +59,7 @@ def test_a_thousand_leads_sync_through_a_fifth_of_failing_calls_each_linked_once
 
 
 def test_a_token_that_cannot_be_refreshed_fails_the_task_which_the_next_one_resumes(world, app, events):
+    app.config["SYNC_BATCH_SIZE"] = 100  # a checkpoint every 100 leads
     actor, portal = world.connect()
     lead_ids = world.leads(actor, 250)
     from plugins.hubspot import services

@@ -19,14 +19,15 @@ PC_APP = str(Path(sys.executable).parent / "pc-app")
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "SYNC_LEASE_SECONDS": 1}
+    # A checkpoint every 100 leads; a dead worker's lease runs out after a second.
+    return {**app_config, "SYNC_LEASE_SECONDS": 1, "SYNC_BATCH_SIZE": 100}
 
 
 def _worker_env(pc_services, sandbox) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "PC_", "HUBSPOT_"))}
     env.update(MONGODB_URL=pc_services.mongodb_url, MONGODB_DB=TEST_DB, REDIS_URL=pc_services.redis_url,
                PC_ENV="development", PYTHONPATH=str(REPO), PC_PLUGINS="hubspot,sync", ENCRYPTION_KEY=ENCRYPTION_KEY,
-               HUBSPOT_REDIRECT_URI=REDIRECT_URI, SYNC_LEASE_SECONDS="1",
+               HUBSPOT_REDIRECT_URI=REDIRECT_URI, SYNC_LEASE_SECONDS="1", SYNC_BATCH_SIZE="100",
                **{k: str(v) for k, v in sandbox.app_settings.items()},
                **{k: str(int(v)) for k, v in FAST.items()})
     return env
