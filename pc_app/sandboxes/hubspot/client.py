@@ -33,10 +33,11 @@ class HubSpotAdmin(AdminClient):
         """That share of the calls on ``path`` gets no answer for ``hold_ms`` (then a 504, never executed)."""
         self._fault(portal, timeout=True, timeoutMs=hold_ms, fraction=fraction, path=path)
 
-    def slow_fraction(self, latency_ms: int, fraction: float, path: str | None = None,
-                      portal: int | None = None) -> None:
-        """That share of the calls on ``path`` waits ``latency_ms`` before it is executed (0.5: every second)."""
-        self._fault(portal, latencyMs=latency_ms, fraction=fraction, path=path)
+    def slow_fraction(self, latency_ms: int, fraction: float, path: str | None = None, portal: int | None = None,
+                      count: int | None = None) -> None:
+        """That share of the calls on ``path`` waits ``latency_ms`` before it is executed (0.5: every second);
+        with ``count`` the fault is gone from ``faults()`` once that many calls were received."""
+        self._fault(portal, latencyMs=latency_ms, fraction=fraction, path=path, count=count)
 
     def create_portal(self, hub_id: int | None = None) -> int:
         return self._call("POST", "/portals", json={"hubId": hub_id} if hub_id else {})["hubId"]
