@@ -40,7 +40,7 @@ def pc_register_jobs():
     """Sync every connected partner every 15 minutes (abandoned tasks resume from their checkpoint)."""
     from pc_app.toolkit import JobSpec
 
-    return [JobSpec(id="sync.sync_connected_partners", func="plugins.sync.jobs.sync_connected_partners",
+    return [JobSpec(id="sync.sync_partners", func="plugins.sync.jobs.sync_connected_partners",
                     interval=900, queue="sync", timeout=300,
                     description="Queue a HubSpot sync for every connected partner")]
 
