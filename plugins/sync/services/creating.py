@@ -38,16 +38,17 @@ class DealCreator:
     def __init__(self, run):
         self.run = run
 
-    def create(self, leads: list, links: dict) -> None:
-        """``leads`` without a deal; ``links`` their (pending) links by lead id.
+    def create(self, leads: list, links: dict, fresh: set = frozenset()) -> None:
+        """``leads`` without a deal; ``links`` their (pending) links by lead id; ``fresh``: the leads whose links
+        this run just inserted (no earlier run can have created their deals).
 
-        Three writes to our database per batch: the pending links, then (before the deal create is
-        sent) each link's contact and ``create_attempted``, then the linked deals, associated.
+        Two writes to our database per batch: the pending links (``create_attempted`` from the start),
+        then the linked deals with their contacts, associated.
         """
         if not leads:
             return
         contacts = self._contacts(leads, links)
-        self._deals(leads, links, contacts)
+        self._deals(leads, links, contacts, fresh)
 
     # --- contacts ---------------------------------------------------------------------------------
 
@@ -84,10 +85,11 @@ class DealCreator:
             values["closeDate"] = self.run.today
         return values
 
-    def _deals(self, leads: list, links: dict, contacts: dict) -> None:
+    def _deals(self, leads: list, links: dict, contacts: dict, fresh: set) -> None:
         run = self.run
         todo = {lead.id: lead for lead in leads if not links[lead.id].deal_id}
-        maybe = [lead_id for lead_id in todo if links[lead_id].create_attempted]
+        # Links inserted by this run are marked already; only those of an earlier run need a look first.
+        maybe = [lead_id for lead_id in todo if links[lead_id].create_attempted and lead_id not in fresh]
         attempts = 0
         made: dict = {}  # lead id -> the link's fields once its deal exists
         while todo:
@@ -99,9 +101,11 @@ class DealCreator:
                     break
             attempts += 1
             values = {lead_id: self._new_values(lead, links[lead_id]) for lead_id, lead in todo.items()}
-            # Written before the call: if we die during it, the next run looks before creating again.
-            write_links([(links[lead_id].id, {}, {"contact_id": contacts.get(lead_id), "create_attempted": True})
-                         for lead_id in todo])
+            unmarked = [lead_id for lead_id in todo if not links[lead_id].create_attempted]
+            if unmarked:  # written before the call: if we die during it, the next run looks before creating again
+                write_links([(links[lead_id].id, {}, {"create_attempted": True}) for lead_id in unmarked])
+                for lead_id in unmarked:
+                    links[lead_id].create_attempted = True
             inputs = [{**deal_properties(values[lead_id]), "pipeline": str(run.pipeline_id),
                        MARKER_PROPERTY: lead_id} for lead_id in todo]
             try:

@@ -267,8 +267,9 @@ class SyncRun:
             elif link.contact_id and not link.associated:
                 unassociated.append(link)
         if new:
-            links.update(ensure_links(self.partner_id, self.portal, [lead.id for lead in new]))
-            creator.create(new, links)
+            ensured, fresh = ensure_links(self.partner_id, self.portal, [lead.id for lead in new])
+            links.update(ensured)
+            creator.create(new, links, fresh)
         if changed:
             found, missing = self.api.read_deals([link.deal_id for _lead, link in changed])
             for _lead, link in changed:

@@ -5,7 +5,7 @@ runs without it, where a won deal simply moves the lead to ``won``.
 """
 import pytest
 
-from conftest import PLUGINS
+from .conftest import PLUGINS
 
 
 @pytest.fixture

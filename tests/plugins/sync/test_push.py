@@ -44,11 +44,13 @@ def test_an_existing_contact_is_found_by_email_not_created_again(world):
 
 def test_a_thousand_leads_push_in_batches_of_a_hundred_and_a_second_sync_writes_nothing(world, events):
     actor, portal = world.connect()
+    connecting = len(world.crm_calls(portal))  # the pipeline, made on connection
     lead_ids = world.leads(actor, 1000)
     world.sync(actor)
+    first_calls = world.crm_calls(portal, connecting)
     assert world.sync(actor)["status"] == "completed"  # the second
+    assert world.writes(portal, connecting + len(first_calls)) == []
 
-    first_calls = world.crm_calls(portal)
     routes = [c["route"] for c in first_calls]
     assert routes.count("/crm/v3/objects/deals/batch/create") == 10
     assert routes.count("/crm/v3/objects/contacts/batch/read") == 10
@@ -56,6 +58,8 @@ def test_a_thousand_leads_push_in_batches_of_a_hundred_and_a_second_sync_writes_
     assert routes.count("/crm/v4/associations/<from_type>/<to_type>/batch/associate/default") == 10
     assert len({d["properties"]["pc_lead_id"] for d in world.deals(portal)}) == 1000
     assert len(world.admin.portal(portal)["contacts"]) == 1000
+    # the batch floor (4 calls per 100 new leads), the pull's search, and once per portal our marker property
+    assert len(first_calls) == 40 + 1 + 2
     assert sorted(world.link(i)["deal_id"] is not None for i in lead_ids[:3]) == [True] * 3
 
 

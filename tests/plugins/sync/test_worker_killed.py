@@ -11,7 +11,7 @@ import pytest
 
 from pc_app.testing import TEST_DB
 
-from conftest import ENCRYPTION_KEY, FAST, REDIRECT_URI, wait_until
+from .conftest import ENCRYPTION_KEY, FAST, REDIRECT_URI, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 PC_APP = str(Path(sys.executable).parent / "pc-app")
