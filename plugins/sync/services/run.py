@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import Lead, config, utcnow
+from pc_app.toolkit import Lead, config, utcnow, vocabulary
 
 from ..models import DealLink, PartnerSyncState
 from . import tasks
@@ -120,6 +120,10 @@ class SyncRun:
             hubspot_services.ensure_pipeline(self.partner_id)
             status = hubspot_services.connection_status(self.partner_id)
         self.pipeline_id, self.mapping = status["pipelineId"], dict(status["stageMapping"] or {})
+        unmapped = [name for name in vocabulary.DEAL_STATUSES if not self.mapping.get(name)]
+        if unmapped:
+            raise TaskFailed(f"The stage mapping names no HubSpot stage for {', '.join(unmapped)}; set it in the "
+                             f"HubSpot settings (stage mapping) and sync again.")
         state = tasks.partner_state(self.partner_id)
         if state.marker_ready_portal != self.portal:
             self.api.ensure_marker_property()
@@ -313,5 +317,7 @@ def run_task(task_id: str) -> str | None:
 
 def _failure_sentence(failure) -> str:
     if isinstance(failure, hubspot_services.NotConnected):
-        return "HubSpot refused to refresh the connection's token; reconnect HubSpot. The sync resumes from here."
+        if failure.reason == "refresh_failed":
+            return "HubSpot refused to refresh the connection's token; reconnect HubSpot. The sync resumes from here."
+        return "HubSpot is no longer connected; reconnect it. The sync resumes from here."
     return f"{failure.message} The next sync resumes from here."
