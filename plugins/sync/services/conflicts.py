@@ -19,7 +19,7 @@ from ..models import DealLink, SyncConflict
 from .deal_fields import (NAME_LIMIT, UnreadableValue, canonical, deal_properties, derived_deal_name,
                           hubspot_change_time, hubspot_values, pc_values, shown)
 from .lead_writes import lead_changes, write_lead
-from .links import iso_time, lead_left
+from .links import iso_time, lead_left, leads_by_id
 from .portal_api import PortalApi
 
 RESOLVING_LEASE_MS = 60_000
@@ -147,15 +147,13 @@ def resolve(scope: str | None, conflict_id: str, resolution: str, values, actor:
 
 
 def _apply(conflict: SyncConflict, fields: list[str], resolution: str, merge: dict | None, actor: str):
-    from pc_app.toolkit import Lead
-
     status = hubspot_services.connection_status(conflict.partner)
     if not status["connected"] or status["hubId"] != conflict.portal:
         raise hubspot_services.NotConnected("HubSpot is not connected to this deal's portal any more; "
                                             "reconnect it to resolve this conflict.", "not_connected")
     mapping = dict(status["stageMapping"] or {})
     link = DealLink.objects(id=conflict.link).get()
-    lead = Lead.objects(id=conflict.lead).first()
+    lead = leads_by_id([conflict.lead]).get(conflict.lead)  # as stored: a sold lead carries fields of other plugins
     api = PortalApi(conflict.partner)
     try:
         found, missing = api.read_deals([conflict.deal_id])

@@ -145,3 +145,28 @@ def test_a_lead_that_moved_to_another_partner_is_no_longer_pushed_and_gets_its_o
     assert world.deal_of(portal, lead_ids[0])["properties"]["amount"] != "9.99"
     world.sync(buyer)
     assert world.deal_of(buyer_portal, lead_ids[0])["properties"]["amount"] == "9.99"
+
+
+def test_a_sold_lead_is_no_longer_pushed_and_its_deal_won_later_goes_to_a_person(world, synced, app):
+    actor, portal, lead_ids = synced
+    from pc_app.core.models import Lead
+
+    # What the payments plugin does to the seller's copy of a lead sold on the marketplace (its field).
+    with app.app_context():
+        Lead._get_collection().update_one({"_id": lead_ids[0]}, {"$set": {"read_only_reason": "sold",
+                                                                           "deal_amount": 1}})
+    deal = world.deal_of(portal, lead_ids[0])
+
+    task = world.sync(actor)
+
+    assert task["unlinkedLeads"] == [{"leadId": lead_ids[0], "dealId": deal["id"], "reason": "lead_sold"}]
+    assert world.deal_of(portal, lead_ids[0])["properties"]["amount"] == deal["properties"]["amount"]
+    world.admin.user_changes_deal(portal, deal["id"], {"dealstage": world.stage(actor, "won")}, deliver=False)
+    world.sync(actor)
+    [conflict] = world.conflicts(actor, status="open")
+    assert conflict["reason"] == "lead_sold" and conflict["leadId"] == lead_ids[0]
+    assert world.resolve(actor, conflict["id"], "use_pc").status_code == 200
+    # the sale stands: HubSpot's deal goes back to the lead's stage, the sold lead is not written
+    assert world.deal_of(portal, lead_ids[0])["properties"]["dealstage"] == world.stage(actor, "new")
+    with app.app_context():
+        assert Lead._get_collection().find_one({"_id": lead_ids[0]})["deal_amount"] == 1
