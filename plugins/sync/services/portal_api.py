@@ -73,10 +73,13 @@ def _json(response) -> dict:
 class PortalApi:
     """The sync's view of one partner's portal."""
 
-    def __init__(self, partner_id: str, sleep=time.sleep):
+    def __init__(self, partner_id: str, sleep=time.sleep, heartbeat=None):
+        """``heartbeat()`` is called before every attempt (a task keeps its lease with it, and stops there
+        when another worker took it over)."""
         self.partner_id = str(partner_id)
         self.factory = hubspot_services.HubSpotClientFactory()
         self._sleep = sleep
+        self._heartbeat = heartbeat or (lambda: None)
 
     # --- the one way a call is made -------------------------------------------------------------
 
@@ -86,6 +89,7 @@ class PortalApi:
         failure: Exception | None = None
         for attempt in range(1, attempts + 1):
             retry_after = None
+            self._heartbeat()
             try:
                 return self.factory.call(self.partner_id, operation, creates=creates)
             except hubspot_services.NotConnected:

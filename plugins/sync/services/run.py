@@ -11,6 +11,7 @@ saved with the lease: a worker killed mid-task is taken over from there.
 from __future__ import annotations
 
 import logging
+import time
 
 from plugins.hubspot import services as hubspot_services
 from pc_app.toolkit import Lead, config, utcnow, vocabulary
@@ -55,7 +56,8 @@ class SyncRun:
         self.errors = list(task.errors or [])
         self.unlinked_leads = list(task.unlinked_leads or [])
         self.synced, self.total = int(task.synced or 0), int(task.total or 0)
-        self.api = PortalApi(self.partner_id)
+        self.api = PortalApi(self.partner_id, heartbeat=self.heartbeat)
+        self._beat_at = time.monotonic()
         self.today = utcnow().date().isoformat()
         self.portal = self.pipeline_id = None
         self.mapping: dict = {}
@@ -81,6 +83,16 @@ class SyncRun:
                 self.unlinked_leads.append({"leadId": link.lead, "dealId": link.deal_id, "reason": reason})
         link.status = "unlinked"
 
+    def heartbeat(self) -> None:
+        """Before each HubSpot call: keep the lease through a long batch (at most every third of it), and stop
+        at once if another worker took the task over, so two workers never create the same deals."""
+        lease = int(config("SYNC_LEASE_SECONDS"))
+        if time.monotonic() - self._beat_at < min(5.0, lease / 3):
+            return
+        if not tasks.extend_lease(self.task_id, self.owner):
+            raise TaskSuperseded(self.task_id)
+        self._beat_at = time.monotonic()
+
     def save_quietly(self) -> None:
         """Keep what a failing task counted (its last checkpoint is saved already)."""
         try:
@@ -93,6 +105,7 @@ class SyncRun:
                                    synced=self.synced, total=max(self.total, self.synced), errors=self.errors,
                                    unlinked=self.unlinked_leads):
             raise TaskSuperseded(self.task_id)
+        self._beat_at = time.monotonic()
 
     # --- the task ---------------------------------------------------------------------------------
 

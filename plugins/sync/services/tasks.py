@@ -110,6 +110,13 @@ def save_progress(task: SyncTask, owner: str, *, checkpoint: dict, counts: dict,
         set__lease_until_ms=now_ms() + lease_ms, set__updated_at=utcnow()))
 
 
+def extend_lease(task_id: str, owner: str) -> bool:
+    """Keep the task while a long batch runs; False when another worker took it over."""
+    lease_ms = int(config("SYNC_LEASE_SECONDS")) * 1000
+    return bool(SyncTask.objects(id=task_id, owner=owner, status="running").update_one(
+        set__lease_until_ms=now_ms() + lease_ms))
+
+
 def finish(task: SyncTask, owner: str, counts: dict) -> SyncTask | None:
     """running → completed (once): the running key is freed, the event goes out, HubSpot's status learns it."""
     done = SyncTask.objects(id=task.id, owner=owner, status="running").modify(

@@ -133,3 +133,27 @@ def test_a_task_whose_worker_vanished_is_queued_again_and_finishes(world, synced
     world.run_jobs()
     assert world.task(actor, task_id)["status"] == "completed"
     assert world.deal_of(portal, lead_ids[0])["properties"]["amount"] == "43.21"
+
+
+def test_a_worker_that_lost_its_task_stops_before_its_next_hubspot_call(world, synced, app):
+    import time
+
+    import pytest
+
+    actor, portal, lead_ids = synced
+    world.edit_lead(actor, lead_ids[0], dealAmount=1)
+    task_id = world.trigger(actor).get_json()["taskId"]
+    app.config["SYNC_LEASE_SECONDS"] = 1
+    from plugins.sync.models import SyncTask
+    from plugins.sync.services import tasks
+    from plugins.sync.services.run import SyncRun, TaskSuperseded
+
+    with app.app_context():
+        task = tasks.claim(task_id, "slow:1:a")
+        run = SyncRun(task, "slow:1:a")
+        time.sleep(0.4)  # a long batch; meanwhile its lease ran out and another worker took the task
+        SyncTask.objects(id=task_id).update_one(set__owner="fast:2:b", set__lease_until_ms=tasks.now_ms() + 60_000)
+        before = len(world.crm_calls(portal))
+        with pytest.raises(TaskSuperseded):
+            run.api.read_deals([world.link(lead_ids[0])["deal_id"]])
+    assert world.crm_calls(portal, before) == []
