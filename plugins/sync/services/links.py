@@ -6,7 +6,7 @@ from pymongo.errors import BulkWriteError
 
 from pc_app.toolkit import Lead, as_utc, parse_stored_datetime, utcnow
 
-from ..models import DealLink
+from ..models import DealLink, SyncConflict
 
 
 def lead_left(lead, link: DealLink) -> str | None:
@@ -116,6 +116,21 @@ def write_links(changes: list[tuple[str, dict, dict]]) -> int:
     operations = [UpdateOne({"_id": link_id, **condition}, {"$set": {**fields, "updated_at": now}})
                   for link_id, condition, fields in changes]
     return DealLink._get_collection().bulk_write(operations, ordered=False).matched_count
+
+
+def start_over_in_portal(links: list, portal: int) -> None:
+    """The partner connected another portal: these leads get deals there (their old deals stay in the old
+    portal, their open conflicts close, as nobody can resolve them there any more)."""
+    ids = [link.id for link in links]
+    DealLink._get_collection().update_many(
+        {"_id": {"$in": ids}}, {"$set": {"portal": portal, "status": "pending", "status_reason": None,
+                                        "snapshot": {}, "changed_at": {}, "associated": False,
+                                        "create_attempted": False, "updated_at": utcnow()},
+                                "$unset": {"deal_id": "", "deal_key": "", "contact_id": "", "deal_name": "",
+                                           "close_date": ""}})
+    SyncConflict.objects(link__in=ids, status="open").update(
+        set__status="resolved", unset__open_key=True, set__resolved_by="system", set__resolved_at=utcnow(),
+        set__updated_at=utcnow())
 
 
 def unlink(link: DealLink, reason: str) -> bool:

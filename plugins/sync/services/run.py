@@ -3,10 +3,11 @@
 A full task runs: ``targeted`` (deals HubSpot's webhooks named), ``pull`` (deals changed since the
 partner's watermark, through the CRM search sorted by ``hs_lastmodifieddate``; past search's
 10,000-result cap the window moves to the last change seen), ``sweep`` (links whose lead was
-deleted, moved or sold stop), ``push`` (every live lead of the partner: new ones become deals,
-changed ones are compared with their deal as HubSpot holds it now), and ``drain`` (webhooks that
-arrived meanwhile). A webhook task runs ``targeted`` only. After each batch the checkpoint is
-saved with the lease: a worker killed mid-task is taken over from there.
+deleted, moved or sold stop; links into a portal the partner left start over in the new one),
+``push`` (every live lead of the partner: new ones become deals, changed ones are compared with
+their deal as HubSpot holds it now), and ``drain`` (webhooks that arrived meanwhile). A webhook
+task runs ``targeted`` only. After each batch the checkpoint is saved with the lease: a worker
+killed mid-task is taken over from there.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from . import tasks
 from .creating import DealCreator
 from .deal_fields import modified_ms, pc_values
 from .importing import DealImporter
-from .links import ensure_links, lead_left, leads_by_id, links_by_deal, links_by_key, rows, unlink
+from .links import (ensure_links, lead_left, leads_by_id, links_by_deal, links_by_key, rows, start_over_in_portal,
+                    unlink)
 from .pending import has_pending_deals, pop_pending_deals
 from .portal_api import PortalApi
 from .reconciling import Pair, Reconciler
@@ -138,9 +140,12 @@ class SyncRun:
             raise TaskFailed(f"The stage mapping names no HubSpot stage for {', '.join(unmapped)}; set it in the "
                              f"HubSpot settings (stage mapping) and sync again.")
         state = tasks.partner_state(self.partner_id)
+        if state.portal != self.portal:  # another portal: its changes are pulled from the start
+            PartnerSyncState.objects(id=state.id).update_one(set__portal=self.portal, set__watermark_ms=0,
+                                                             set__updated_at=utcnow())
         if state.marker_ready_portal != self.portal:
             self.api.ensure_marker_property()
-            PartnerSyncState.objects(id=state.id).update_one(set__marker_ready_portal=self.portal, set__portal=self.portal)
+            PartnerSyncState.objects(id=state.id).update_one(set__marker_ready_portal=self.portal)
         if not self.total:
             self.total = tasks.count_live_leads(self.partner_id)
 
@@ -239,10 +244,15 @@ class SyncRun:
                 self.checkpoint["sweep_after"] = None
                 return
             leads = leads_by_id(link.lead for link in links)
+            elsewhere = []
             for link in links:
                 reason = lead_left(leads.get(link.lead), link)
                 if reason:
                     self.unlink(link, reason)
+                elif link.portal != self.portal:
+                    elsewhere.append(link)
+            if elsewhere:
+                start_over_in_portal(elsewhere, self.portal)
             self.checkpoint["sweep_after"] = links[-1].id
             self.save()
 

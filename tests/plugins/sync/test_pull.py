@@ -170,3 +170,15 @@ def test_a_sold_lead_is_no_longer_pushed_and_its_deal_won_later_goes_to_a_person
     assert world.deal_of(portal, lead_ids[0])["properties"]["dealstage"] == world.stage(actor, "new")
     with app.app_context():
         assert Lead._get_collection().find_one({"_id": lead_ids[0]})["deal_amount"] == 1
+
+
+def test_a_partner_that_connects_another_portal_gets_its_leads_as_deals_there(world, synced):
+    actor, old_portal, lead_ids = synced
+    world.connect(actor)  # the owner connects a new portal; that starts a sync
+    new_portal = world.status(actor)["hubId"]
+    world.run_jobs()
+
+    assert new_portal != old_portal
+    assert sorted(d["properties"]["pc_lead_id"] for d in world.deals(new_portal)) == lead_ids
+    assert len(world.deals(old_portal)) == 3  # the old portal keeps its deals
+    assert all(world.link(i)["portal"] == new_portal and world.link(i)["status"] == "linked" for i in lead_ids)
