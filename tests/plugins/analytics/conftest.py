@@ -63,7 +63,7 @@ class Script:
         self.emitted: list = []
 
     def emit(self, name: str, when: dt.datetime, partner_ids, /, **payload):
-        from pc_app.event_delivery import store_and_queue
+        from pc_app.event_delivery import StoredEvent, store_and_queue
         from pc_app.events import Event, catalog, subscribers
 
         with self.app.app_context():
@@ -71,6 +71,9 @@ class Script:
             event = Event(name=name, partner_ids=tuple(partner_ids), actor="system", payload=payload,
                           occurred_at=when)
             store_and_queue(event, subscribers(name, durable=True, app=self.app))
+            # As if emitted at that time: the store keeps the emit time in epoch ms too.
+            StoredEvent._get_collection().update_one({"_id": event.id},
+                                                     {"$set": {"occurred_ms": int(when.timestamp() * 1000)}})
         self.emitted.append(event)
         return event
 
@@ -185,3 +188,52 @@ def get_json(client, url: str, actor, **params):
     response = client.get(url, query_string=params, headers=actor.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+@dataclass
+class Week:
+    """The scripted week of 2 to 8 November 2026 (Monday to Sunday), with activity on either side."""
+    seller: object
+    buyer: object        # B: two purchases, one of them refunded on Sunday, one failed payment
+    other_buyer: object  # C: a cancelled hold, then an extended one it paid for
+
+
+@pytest.fixture
+def week(script, actors) -> Week:
+    """Play the scripted week (see the hand-computed expectations in the report tests) and fold it."""
+    seller = actors.partner_owner(name="Seller Co")
+    b, c = actors.partner_owner(name="Buyer B"), actors.partner_owner(name="Buyer C")
+    s_id, b_id, c_id = seller.partner_id, b.partner_id, c.partner_id
+    # Before the week: listed on Sunday 1 November, sold on Monday 9 November (after it).
+    l0 = script.list(at("2026-11-01", "18:00"), s_id, 7_000, industry="saas")
+    # Monday
+    l1 = script.list(at("2026-11-02", "09:00"), s_id, 10_000, industry="saas")
+    l2 = script.list(at("2026-11-02", "09:30"), s_id, 20_000, industry="saas")
+    l3 = script.list(at("2026-11-02", "10:00"), s_id, 5_000, industry="fintech")
+    script.view(at("2026-11-02", "11:00"), l1, b_id, first=True)
+    script.view(at("2026-11-02", "11:05"), l1, b_id, first=False)
+    script.view(at("2026-11-02", "12:00"), l1, c_id, first=True)
+    # Tuesday
+    r1 = script.reserve(at("2026-11-03", "10:00"), l1, b_id)
+    r2 = script.reserve(at("2026-11-03", "11:00"), l3, c_id)
+    l4 = script.list(at("2026-11-03", "12:00"), s_id, 8_000, industry="fintech")
+    # Wednesday: B buys L1 54.5 hours after it was listed; C lets L3 go; S delists L2.
+    p1 = script.purchase(at("2026-11-04", "15:30"), l1, b_id, r1)
+    script.cancel(at("2026-11-04", "16:00"), l3, c_id, r2)
+    script.delist(at("2026-11-04", "17:00"), l2)
+    # Thursday
+    r3 = script.reserve(at("2026-11-05", "09:00"), l3, c_id)
+    script.extend(at("2026-11-05", "10:00"), l3, c_id, r3)
+    # Friday: C buys L3 96 hours after listing; B holds L4 and its card is declined.
+    script.purchase(at("2026-11-06", "10:00"), l3, c_id, r3)
+    r4 = script.reserve(at("2026-11-06", "11:00"), l4, b_id)
+    script.fail(at("2026-11-06", "11:30"), l4, b_id, r4)
+    # Saturday: B pays for L4, 102 hours after listing.
+    script.purchase(at("2026-11-07", "18:00"), l4, b_id, r4)
+    # Sunday: L1 is refunded; C's HubSpot sync ran.
+    script.refund(at("2026-11-08", "20:00"), p1)
+    script.synced(at("2026-11-08", "21:00"), c_id, created=2, updated=3, pulled=1)
+    # After the week: B buys L0 (186 hours after listing).
+    script.purchase(at("2026-11-09", "12:00"), l0, b_id, script.reserve(at("2026-11-09", "11:00"), l0, b_id))
+    script.fold()
+    return Week(seller, b, c)
