@@ -15,7 +15,7 @@ class Fact(BaseDocument):
     once every rollup holds its share; ``contributions`` lists ``{"doc": rollup id, "inc":
     {counter: amount}}``.
     """
-    meta = {"collection": "analytics_facts", "strict": False, "indexes": [("day", "occurred_ms"), "status"]}
+    meta = {"collection": "analytics_facts", "strict": False, "indexes": [("day", "occurred_ms")]}
 
     name = StringField(required=True)
     day = StringField(required=True)            # the UTC day the event happened, YYYY-MM-DD
@@ -28,13 +28,14 @@ class Rollup(BaseDocument):
     """The counters of one scope for one UTC day: ``m:<day>`` (marketplace) or ``p:<partner>:<day>``.
 
     Counters are flat top-level fields updated only by ``$inc``: plain names (``sold``),
-    ``ind:<industry>:<name>`` and ``tts:<hours>`` (time-to-sale histogram). ``n`` counts the
+    ``ind:<industry>:<name>``, ``tts:<hours>`` (time-to-sale histogram) and, in the
+    marketplace's rollup, ``sel:<partner>:<name>`` / ``buy:<partner>:<name>`` (the leaders). ``n`` counts the
     events folded in; ``inflight`` holds the ids of events being folded right now (see
     ``services.folding``). Flat names, because an upsert's ``$inc`` on a dotted path creates
     nested fields on MongoDB but a literal dotted key on our local stand-in.
     """
     meta = {"collection": "analytics_rollups", "strict": False,
-            "indexes": [("scope", "key", "day"), ("scope", "day")]}
+            "indexes": ["day"]}  # reports read by id (the days of the range); rebuild by day
 
     id = StringField(primary_key=True)
     scope = StringField(required=True)          # "marketplace" or "partner"

@@ -106,6 +106,22 @@ def contributions_of(event, currency: str) -> dict[str, dict[str, int]]:
     return contributions(event.name, event.partner_ids, event.payload, event.occurred_at, currency)
 
 
+def _leaders(seller, buyer, *, gmv: int, revenue: int, sales: int = 0, refunds: int = 0) -> dict:
+    """Per-partner sums kept in the marketplace's rollup (``sel:<id>:…``, ``buy:<id>:…``, net of refunds).
+
+    The top sellers and buyers then come from one rollup per day, whatever the number of
+    partners trading, instead of from every partner's rollups.
+    """
+    found: dict = {}
+    if is_object_id(seller):
+        found.update({f"sel:{seller}:sales": sales, f"sel:{seller}:refunds": refunds, f"sel:{seller}:gmv": gmv,
+                      f"sel:{seller}:revenue": revenue})
+    if is_object_id(buyer):
+        found.update({f"buy:{buyer}:purchases": sales, f"buy:{buyer}:refunds": refunds,
+                      f"buy:{buyer}:spend": gmv})
+    return found
+
+
 def _same_currency(payload: dict, currency: str) -> bool:
     return str(payload.get("currency") or currency).lower() == currency
 
@@ -159,14 +175,16 @@ def _purchase_succeeded(sheet, _partner_ids, p, at, currency):
         sheet.add(PARTNER, p.get("sellerPartnerId"), sold=1, otherCurrency=1, **histogram)
         sheet.add(PARTNER, p.get("buyerPartnerId"), purchased=1, otherCurrency=1)
         sheet.add(MARKETPLACE, "all", **{"transactions": 1, "otherCurrency": 1, f"ind:{industry}:transactions": 1},
+                  **_leaders(p.get("sellerPartnerId"), p.get("buyerPartnerId"), sales=1, gmv=0, revenue=0),
                   **histogram)
         return
     amount, fee, payout = cents(p.get("amount")), cents(p.get("platformFee")), cents(p.get("sellerPayout"))
-    sheet.add(PARTNER, p.get("sellerPartnerId"), sold=1, salesAmount=amount, salesFee=fee, salesPayout=payout,
-              **histogram)
-    sheet.add(PARTNER, p.get("buyerPartnerId"), purchased=1, spent=amount)
+    seller, buyer = p.get("sellerPartnerId"), p.get("buyerPartnerId")
+    sheet.add(PARTNER, seller, sold=1, salesAmount=amount, salesFee=fee, salesPayout=payout, **histogram)
+    sheet.add(PARTNER, buyer, purchased=1, spent=amount)
     sheet.add(MARKETPLACE, "all", **{"transactions": 1, "gmv": amount, "platformFee": fee, "sellerPayout": payout,
-                                     f"ind:{industry}:transactions": 1, f"ind:{industry}:gmv": amount}, **histogram)
+                                     f"ind:{industry}:transactions": 1, f"ind:{industry}:gmv": amount},
+              **_leaders(seller, buyer, sales=1, gmv=amount, revenue=payout), **histogram)
 
 
 def _purchase_failed(sheet, _partner_ids, p, _at, _currency):
@@ -179,15 +197,18 @@ def _purchase_refunded(sheet, _partner_ids, p, _at, currency):
     if not _same_currency(p, currency):
         sheet.add(PARTNER, p.get("sellerPartnerId"), salesRefunded=1, otherCurrency=1)
         sheet.add(PARTNER, p.get("buyerPartnerId"), purchasesRefunded=1, otherCurrency=1)
-        sheet.add(MARKETPLACE, "all", **{"refunds": 1, "otherCurrency": 1, f"ind:{industry}:refunds": 1})
+        sheet.add(MARKETPLACE, "all", **{"refunds": 1, "otherCurrency": 1, f"ind:{industry}:refunds": 1},
+                  **_leaders(p.get("sellerPartnerId"), p.get("buyerPartnerId"), refunds=1, gmv=0, revenue=0))
         return
     amount, fee, payout = cents(p.get("amount")), cents(p.get("platformFee")), cents(p.get("sellerPayout"))
-    sheet.add(PARTNER, p.get("sellerPartnerId"), salesRefunded=1, refundedSalesAmount=amount,
-              refundedSalesFee=fee, refundedPayout=payout)
-    sheet.add(PARTNER, p.get("buyerPartnerId"), purchasesRefunded=1, refundedSpend=amount)
+    seller, buyer = p.get("sellerPartnerId"), p.get("buyerPartnerId")
+    sheet.add(PARTNER, seller, salesRefunded=1, refundedSalesAmount=amount, refundedSalesFee=fee,
+              refundedPayout=payout)
+    sheet.add(PARTNER, buyer, purchasesRefunded=1, refundedSpend=amount)
     sheet.add(MARKETPLACE, "all", **{"refunds": 1, "refundedGmv": amount, "refundedFee": fee,
                                      "refundedPayout": payout, f"ind:{industry}:refunds": 1,
-                                     f"ind:{industry}:refundedGmv": amount})
+                                     f"ind:{industry}:refundedGmv": amount},
+              **_leaders(seller, buyer, refunds=1, gmv=-amount, revenue=-payout))
 
 
 def _sync_completed(sheet, _partner_ids, p, _at, _currency):

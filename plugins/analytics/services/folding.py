@@ -8,11 +8,12 @@ event" and "add its numbers" one step. So every step is keyed by the event id:
    to do; pending under a live claim → ``FoldInProgress`` (the delivery retries later);
    pending under an expired claim (its worker died) → it takes the claim over and carries on
    from the stored fact;
-2. add to each rollup with one conditional upsert ``{_id, inflight.<event>: absent}`` →
-   ``$inc`` the counters, ``$set inflight.<event>``: a repeat matches nothing and adds nothing;
+2. add to each rollup with a conditional upsert ``{_id, inflight.<event>: absent}`` →
+   ``$inc`` the counters, ``$set inflight.<event>``: a repeat matches nothing and adds nothing
+   (all of an event's rollups in one unordered bulk write: one round trip);
 3. mark the fact ``applied``, only while still holding the claim;
-4. unset ``inflight.<event>`` on each rollup (so the map stays small; once the fact is
-   applied, nobody runs step 2 for it again).
+4. unset ``inflight.<event>`` on each rollup, again in one bulk write (so the map stays small;
+   once the fact is applied, nobody runs step 2 for it again).
 
 Exactly once, as long as a fold ends within its lease (``EVENTS_LEASE_SECONDS``, 5 minutes,
 the same promise the event delivery makes; a fold takes milliseconds). A worker frozen
@@ -24,7 +25,8 @@ from __future__ import annotations
 import logging
 import time
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pc_app.toolkit import config, new_id
 
@@ -64,8 +66,7 @@ def fold(event) -> bool:
         if taken.matched_count != 1:
             raise FoldInProgress(f"event {event.id} was taken over by another worker") from None
         log.warning("taking over the fold of event %s id=%s from a worker whose claim expired", event.name, event.id)
-    for part in fact["contributions"]:
-        add_once(event.id, part["doc"], part["inc"])
+    add_to_rollups(event.id, fact["contributions"])
     finished = facts.update_one({"_id": event.id, "status": "pending", "owner": owner},
                                 {"$set": {"status": "applied"}, "$unset": {"owner": "", "lease_ms": ""}})
     if finished.matched_count != 1:
@@ -78,23 +79,48 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def add_once(event_id: str, doc_id: str, inc: dict) -> bool:
-    """``$inc`` one rollup by ``inc`` unless this event already did; True when it added now."""
+def add_to_rollups(event_id: str, parts: list[dict]) -> int:
+    """``$inc`` each rollup by its part unless this event already did: one round trip; returns how many added now.
+
+    Each part is ``{"doc": rollup id, "inc": {counter: amount}}``.
+    """
     rollups = Rollup._get_collection()
-    scope, key, day = parse_rollup_id(doc_id)
-    guard = {"_id": doc_id, f"inflight.{event_id}": {"$exists": False}}
-    update = {"$inc": {**inc, "n": 1}, "$set": {f"inflight.{event_id}": 1}}
+    ops = []
+    for part in parts:
+        scope, key, day = parse_rollup_id(part["doc"])
+        ops.append(UpdateOne(_guard(event_id, part["doc"]), {**_update(event_id, part["inc"]),
+                             "$setOnInsert": {"scope": scope, "key": key, "day": day}}, upsert=True))
+    if not ops:
+        return 0
     try:
-        result = rollups.update_one(guard, {**update, "$setOnInsert": {"scope": scope, "key": key, "day": day}},
-                                    upsert=True)
-        return result.upserted_id is not None or result.modified_count == 1
-    except DuplicateKeyError:
-        # The rollup exists: either this event is in flight on it already (nothing to do), or
-        # another event created it a moment ago; without the upsert the guard tells which.
-        return rollups.update_one(guard, update).modified_count == 1
+        result = rollups.bulk_write(ops, ordered=False)
+        return result.upserted_count + result.modified_count
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if any(error.get("code") != _DUPLICATE_KEY for error in errors):
+            raise
+        # A duplicate key means the rollup exists: either this event is in flight on it already
+        # (nothing to do), or another event created it a moment ago; without the upsert the guard
+        # tells which.
+        added = int(exc.details.get("nUpserted") or 0) + int(exc.details.get("nModified") or 0)
+        retry = [parts[error["index"]] for error in errors]
+        result = rollups.bulk_write([UpdateOne(_guard(event_id, part["doc"]), _update(event_id, part["inc"]))
+                                     for part in retry], ordered=False)
+        return added + result.modified_count
+
+
+_DUPLICATE_KEY = 11000
+
+
+def _guard(event_id: str, doc_id: str) -> dict:
+    return {"_id": doc_id, f"inflight.{event_id}": {"$exists": False}}
+
+
+def _update(event_id: str, inc: dict) -> dict:
+    return {"$inc": {**inc, "n": 1}, "$set": {f"inflight.{event_id}": 1}}
 
 
 def _clear_inflight(event_id: str, parts: list) -> None:
-    rollups = Rollup._get_collection()
-    for part in parts:
-        rollups.update_one({"_id": part["doc"]}, {"$unset": {f"inflight.{event_id}": ""}})
+    if parts:
+        Rollup._get_collection().bulk_write([UpdateOne({"_id": part["doc"]}, {"$unset": {f"inflight.{event_id}": ""}})
+                                             for part in parts], ordered=False)

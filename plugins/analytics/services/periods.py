@@ -93,6 +93,11 @@ def days_of(start: dt.date, end: dt.date) -> int:
     return (end - start).days + 1
 
 
+def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every day of the range, both ends included."""
+    return [start + dt.timedelta(days=offset) for offset in range(days_of(start, end))]
+
+
 def month_equivalents(start: dt.date, end: dt.date) -> float:
     """How many calendar months the range covers, a partial month counting by its share of days.
 

@@ -49,6 +49,7 @@ class Difference:
 
 @dataclass
 class RebuildReport:
+    """What a rebuild compared, what differs, and what ``--fix`` did about it."""
     start: dt.date | None
     end: dt.date | None
     facts: int = 0
@@ -99,7 +100,7 @@ def _recompute(query: dict, on_fact=None) -> tuple[dict[str, dict], set[str], in
     rebuilt: dict[str, dict] = {}
     pending: set[str] = set()
     read = 0
-    for fact in Fact._get_collection().find(query, {"status": 1, "contributions": 1}).sort("day", 1):
+    for fact in Fact._get_collection().find(query, {"status": 1, "contributions": 1}):
         read += 1
         for part in fact.get("contributions") or []:
             if fact.get("status") != "applied":

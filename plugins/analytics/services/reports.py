@@ -1,10 +1,9 @@
 """The partner and marketplace reports, read from the daily rollups only (never from transactions).
 
-A report reads one rollup per day of the range for its scope (the marketplace report also
-the partners' rollups of the range, for the top sellers and buyers), so its cost grows with
-the length of the range and the number of trading partners, not with the number of sales.
-Amounts are integer cents in ``ANALYTICS_CURRENCY``; "net" amounts subtract the refunds
-made in the range (a refund counts on its own day).
+A report is one query: the rollups of its scope for the days of the range (one document a
+day at most), so its cost grows with the length of the range, not with the number of sales
+or partners. Amounts are integer cents in ``ANALYTICS_CURRENCY``; "net" amounts subtract the
+refunds made in the range (a refund counts on its own day).
 """
 from __future__ import annotations
 
@@ -13,8 +12,8 @@ import datetime as dt
 from pc_app.toolkit import Partner, config, count_matching
 
 from ..models import Rollup
-from .contributions import MARKETPLACE, PARTNER
-from .periods import buckets, month_equivalents
+from .contributions import MARKETPLACE, PARTNER, rollup_id
+from .periods import buckets, days_between, month_equivalents
 
 _META = {"_id", "scope", "key", "day", "n", "inflight"}
 
@@ -30,12 +29,16 @@ TARGETS = (
 
 # --- reading and summing rollups -----------------------------------------------------------------
 
-def read_rollups(scope: str, key: str | None, start: dt.date, end: dt.date) -> list[dict]:
-    """The rollups of one scope (one partner, or every partner when ``key`` is None) in the range."""
-    query: dict = {"scope": scope, "day": {"$gte": start.isoformat(), "$lte": end.isoformat()}}
-    if key is not None:
-        query["key"] = key
-    return list(Rollup._get_collection().find(query, {"inflight": 0}))
+def read_rollups(scope: str, key: str, start: dt.date, end: dt.date) -> list[dict]:
+    """The rollups of one scope and key (the marketplace's, or one partner's) in the range: one query.
+
+    Rollup ids are known in advance (``m:<day>``, ``p:<partner>:<day>``), so the range is read
+    by primary key (``_id $in`` the range's days): a cost that follows the range, never the
+    size of the collection (a range scan on our local stand-in slows as history grows).
+    """
+    ids = [rollup_id(scope, key, day.isoformat()) for day in days_between(start, end)]
+    docs = Rollup._get_collection().find({"_id": {"$in": ids}}, {"inflight": 0}, batch_size=len(ids) + 1)
+    return sorted(docs, key=lambda doc: doc["day"])
 
 
 def counters_of(doc: dict) -> dict[str, int]:
@@ -50,10 +53,10 @@ def add_counters(total: dict, counters: dict) -> dict:
     return total
 
 
-def sum_rollups(docs) -> dict[str, int]:
+def sum_counters(counter_sets) -> dict[str, int]:
     total: dict = {}
-    for doc in docs:
-        add_counters(total, counters_of(doc))
+    for counters in counter_sets:
+        add_counters(total, counters)
     return total
 
 
@@ -164,13 +167,13 @@ def partner_point(c: dict) -> dict:
 
 def partner_report(partner_id: str, start: dt.date, end: dt.date, interval: str) -> dict:
     """A partner's numbers as seller and as buyer over the range, with its series (one read)."""
-    docs = read_rollups(PARTNER, partner_id, start, end)
-    totals = sum_rollups(docs)
+    points = by_bucket(read_rollups(PARTNER, partner_id, start, end), start, end, interval)
+    totals = sum_counters(c for _bucket, c in points)
     return {
         "partnerId": partner_id, "from": start, "to": end, "interval": interval,
         "currency": config("ANALYTICS_CURRENCY"), "otherCurrencyEvents": _get(totals, "otherCurrency"),
         "seller": seller_numbers(totals), "buyer": buyer_numbers(totals), "sync": sync_numbers(totals),
-        "series": [_point(bucket, partner_point(c)) for bucket, c in by_bucket(docs, start, end, interval)],
+        "series": [_point(bucket, partner_point(c)) for bucket, c in points],
     }
 
 
@@ -208,23 +211,24 @@ def top_industries(c: dict, limit: int) -> list[dict]:
     return ranked[:limit]
 
 
-def trading_partners(docs: list[dict]) -> dict[str, dict]:
-    """Per partner, the summed trading counters of its rollups in the range."""
-    per_partner: dict[str, dict] = {}
-    for doc in docs:
-        add_counters(per_partner.setdefault(doc["key"], {}), counters_of(doc))
-    return per_partner
+def leaders(c: dict) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Per partner, its sums as seller (``sel:<id>:…``) and as buyer (``buy:<id>:…``) from marketplace counters."""
+    sellers: dict[str, dict] = {}
+    buyers: dict[str, dict] = {}
+    for name, value in c.items():
+        if name.startswith(("sel:", "buy:")):
+            side, partner_id, counter = name.split(":", 2)
+            (sellers if side == "sel" else buyers).setdefault(partner_id, {})[counter] = value
+    return sellers, buyers
 
 
-def top_sellers_and_buyers(per_partner: dict[str, dict], limit: int) -> tuple[list, list]:
+def top_sellers_and_buyers(c: dict, limit: int) -> tuple[list, list]:
     """The partners that sold the most (net GMV as seller) and bought the most (net spend)."""
-    sellers = [{"partnerId": pid, "sales": _get(c, "sold"), "refunds": _get(c, "salesRefunded"),
-                "gmv": _get(c, "salesAmount") - _get(c, "refundedSalesAmount"),
-                "revenue": _get(c, "salesPayout") - _get(c, "refundedPayout")}
-               for pid, c in per_partner.items() if _get(c, "sold") or _get(c, "salesRefunded")]
-    buyers = [{"partnerId": pid, "purchases": _get(c, "purchased"), "refunds": _get(c, "purchasesRefunded"),
-               "spend": _get(c, "spent") - _get(c, "refundedSpend")}
-              for pid, c in per_partner.items() if _get(c, "purchased") or _get(c, "purchasesRefunded")]
+    seller_sums, buyer_sums = leaders(c)
+    sellers = [{"partnerId": pid, "sales": _get(s, "sales"), "refunds": _get(s, "refunds"), "gmv": _get(s, "gmv"),
+                "revenue": _get(s, "revenue")} for pid, s in seller_sums.items()]
+    buyers = [{"partnerId": pid, "purchases": _get(b, "purchases"), "refunds": _get(b, "refunds"),
+               "spend": _get(b, "spend")} for pid, b in buyer_sums.items()]
     sellers.sort(key=lambda row: (-row["gmv"], -row["sales"], row["partnerId"]))
     buyers.sort(key=lambda row: (-row["spend"], -row["purchases"], row["partnerId"]))
     sellers, buyers = sellers[:limit], buyers[:limit]
@@ -232,6 +236,13 @@ def top_sellers_and_buyers(per_partner: dict[str, dict], limit: int) -> tuple[li
     for row in sellers + buyers:
         row["name"] = names.get(row["partnerId"])
     return sellers, buyers
+
+
+def trading_partner_count(c: dict) -> int:
+    """Partners that made or received at least one sale in the range."""
+    seller_sums, buyer_sums = leaders(c)
+    return len({pid for pid, s in seller_sums.items() if _get(s, "sales")}
+               | {pid for pid, b in buyer_sums.items() if _get(b, "purchases")})
 
 
 def partner_names(ids: set[str]) -> dict[str, str]:
@@ -264,11 +275,10 @@ def targets_beside_actuals(active: int, totals: dict, months: float) -> list[dic
 
 def marketplace_report(start: dt.date, end: dt.date, interval: str) -> dict:
     """The whole marketplace over the range: money, activity, partners, leaders, series, targets."""
-    docs = read_rollups(MARKETPLACE, "all", start, end)
-    totals = sum_rollups(docs)
-    per_partner = trading_partners(read_rollups(PARTNER, None, start, end))
+    points = by_bucket(read_rollups(MARKETPLACE, "all", start, end), start, end, interval)
+    totals = sum_counters(c for _bucket, c in points)
     limit = config("ANALYTICS_TOP_N")
-    sellers, buyers = top_sellers_and_buyers(per_partner, limit)
+    sellers, buyers = top_sellers_and_buyers(totals, limit)
     active = active_partner_count()
     months = month_equivalents(start, end)
     t = totals
@@ -289,12 +299,11 @@ def marketplace_report(start: dt.date, end: dt.date, interval: str) -> dict:
         "sellThrough": ratio(_get(t, "transactions"), _get(t, "listed")),
         "medianHoursToSale": median_hours(t),
         "activePartners": active,
-        "tradingPartners": sum(1 for c in per_partner.values()
-                               if _get(c, "sold") or _get(c, "purchased")),
+        "tradingPartners": trading_partner_count(t),
         "newPartners": _get(t, "partnersRegistered"), "activatedPartners": _get(t, "partnersActivated"),
         "unmaskLimitReached": _get(t, "unmaskLimitReached"),
         "sync": sync_numbers(t),
         "topIndustries": top_industries(t, limit), "topSellers": sellers, "topBuyers": buyers,
         "targets": targets_beside_actuals(active, t, months), "months": round(months, 4),
-        "series": [_point(bucket, marketplace_point(c)) for bucket, c in by_bucket(docs, start, end, interval)],
+        "series": [_point(bucket, marketplace_point(c)) for bucket, c in points],
     }

@@ -20,7 +20,11 @@ def test_a_sale_adds_to_the_seller_the_buyer_and_the_marketplace_on_its_own_day(
     assert rollup(f"p:{buyer.id}:2026-11-04") == {"purchased": 1, "spent": 10_000}
     assert rollup("m:2026-11-02") == {"listed": 1, "ind:fintech:listed": 1}
     assert rollup("m:2026-11-04") == {"transactions": 1, "gmv": 10_000, "platformFee": 2_000, "sellerPayout": 8_000,
-                                      "ind:fintech:transactions": 1, "ind:fintech:gmv": 10_000, "tts:54": 1}
+                                      "ind:fintech:transactions": 1, "ind:fintech:gmv": 10_000, "tts:54": 1,
+                                      # the leaders, kept in the marketplace's rollup
+                                      f"sel:{seller.id}:sales": 1, f"sel:{seller.id}:gmv": 10_000,
+                                      f"sel:{seller.id}:revenue": 8_000, f"buy:{buyer.id}:purchases": 1,
+                                      f"buy:{buyer.id}:spend": 10_000}
 
 
 def test_a_refund_subtracts_on_the_refunds_day_and_leaves_the_sales_day_alone(script, actors, rollup):
@@ -34,7 +38,9 @@ def test_a_refund_subtracts_on_the_refunds_day_and_leaves_the_sales_day_alone(sc
     assert rollup("m:2026-11-03") == sale_day
     assert rollup("m:2026-11-20") == {"refunds": 1, "refundedGmv": 5_000, "refundedFee": 1_000,
                                       "refundedPayout": 4_000, "ind:unknown:refunds": 1,
-                                      "ind:unknown:refundedGmv": 5_000}
+                                      "ind:unknown:refundedGmv": 5_000, f"sel:{seller.id}:refunds": 1,
+                                      f"sel:{seller.id}:gmv": -5_000, f"sel:{seller.id}:revenue": -4_000,
+                                      f"buy:{buyer.id}:refunds": 1, f"buy:{buyer.id}:spend": -5_000}
     assert rollup(f"p:{seller.id}:2026-11-20") == {"salesRefunded": 1, "refundedSalesAmount": 5_000,
                                                    "refundedSalesFee": 1_000, "refundedPayout": 4_000}
     assert rollup(f"p:{buyer.id}:2026-11-20") == {"purchasesRefunded": 1, "refundedSpend": 5_000}
@@ -101,7 +107,7 @@ def test_an_event_delivered_twice_counts_once(app, script, actors, rollup, jobs)
 
 def test_a_fold_interrupted_half_way_finishes_without_counting_anything_twice(app, script, actors, rollup):
     from plugins.analytics.models import Fact
-    from plugins.analytics.services.folding import add_once, fold
+    from plugins.analytics.services.folding import add_to_rollups, fold
 
     seller, buyer = actors.partner(), actors.partner()
     listing = script.list(at("2026-11-02"), seller.id, 5_000)
@@ -115,7 +121,7 @@ def test_a_fold_interrupted_half_way_finishes_without_counting_anything_twice(ap
                                            "occurred_ms": 0, "status": "pending", "contributions": fold_parts,
                                            "owner": "a" * 24, "lease_ms": 0})
         first = fold_parts[0]
-        assert add_once(event.id, first["doc"], first["inc"]) is True
+        assert add_to_rollups(event.id, [first]) == 1
         assert fold(event) is True            # the redelivery finishes the job
         assert fold(event) is False           # and a third delivery changes nothing
         fact = Fact._get_collection().find_one({"_id": event.id})
@@ -183,7 +189,7 @@ def test_two_workers_folding_the_same_event_at_once_count_it_once(app, script, a
 
 def test_a_fold_whose_worker_died_is_taken_over_once_its_claim_expires(app, script, actors, rollup):
     from plugins.analytics.models import Fact
-    from plugins.analytics.services.folding import FoldInProgress, add_once, fold
+    from plugins.analytics.services.folding import FoldInProgress, add_to_rollups, fold
 
     seller, buyer = actors.partner(), actors.partner()
     listing = script.list(at("2026-11-02"), seller.id, 5_000)
@@ -195,7 +201,7 @@ def test_a_fold_whose_worker_died_is_taken_over_once_its_claim_expires(app, scri
         Fact._get_collection().insert_one({"_id": event.id, "name": event.name, "day": "2026-11-02",
                                            "occurred_ms": 0, "status": "pending", "contributions": parts,
                                            "owner": "a" * 24, "lease_ms": 2 ** 62})
-        add_once(event.id, parts[0]["doc"], parts[0]["inc"])
+        add_to_rollups(event.id, parts[:1])
         try:
             fold(event)
             raise AssertionError("a live claim must hold other workers off")

@@ -99,3 +99,11 @@ def test_the_series_as_csv_parses_back(client, week, actors):
                      "platformRevenue": "2600", "transactions": "3", "refunds": "1", "listed": "4",
                      "delisted": "1", "views": "3", "reserved": "4", "newPartners": "0", "activatedPartners": "0",
                      "leadsSynced": "6"}]
+
+
+def test_the_report_costs_four_round_trips_whatever_the_history(client, week, actors, db_commands):
+    owner = actors.owner()
+    with db_commands:
+        get_json(client, URL, owner, **WEEK)
+    # The signed-in user, the rollups of the range, the count of active partners, the leaders' names.
+    assert db_commands.count == 4
