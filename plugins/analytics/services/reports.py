@@ -8,6 +8,7 @@ refunds made in the range (a refund counts on its own day).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 
 from pc_app.toolkit import Partner, config, count_matching
 
@@ -71,8 +72,6 @@ def by_bucket(docs: list[dict], start: dt.date, end: dt.date, interval: str) -> 
 
 
 def _last_at_or_before(starts: list[str], day: str) -> int:
-    from bisect import bisect_right
-
     return max(bisect_right(starts, day) - 1, 0)
 
 
@@ -153,16 +152,15 @@ def sync_numbers(c: dict) -> dict:
             "errors": _get(c, "syncErrors")}
 
 
-PARTNER_SERIES = ("listed", "delisted", "views", "sold", "salesRefunded", "revenue", "reserved", "purchased",
-                  "purchasesRefunded", "spend", "leadsSynced")
-
-
 def partner_point(c: dict) -> dict:
     return {"listed": _get(c, "listed"), "delisted": _get(c, "delisted"), "views": _get(c, "views"),
             "sold": _get(c, "sold"), "salesRefunded": _get(c, "salesRefunded"),
             "revenue": _get(c, "salesPayout") - _get(c, "refundedPayout"), "reserved": _get(c, "reserved"),
             "purchased": _get(c, "purchased"), "purchasesRefunded": _get(c, "purchasesRefunded"),
             "spend": _get(c, "spent") - _get(c, "refundedSpend"), "leadsSynced": _get(c, "leadsSynced")}
+
+
+PARTNER_SERIES = tuple(partner_point({}))   # the CSV's columns after bucket, start, end
 
 
 def partner_report(partner_id: str, start: dt.date, end: dt.date, interval: str) -> dict:
@@ -183,10 +181,6 @@ def _point(bucket, numbers: dict) -> dict:
 
 # --- the marketplace report -------------------------------------------------------------------------
 
-MARKETPLACE_SERIES = ("gmv", "platformRevenue", "transactions", "refunds", "listed", "delisted", "views",
-                      "reserved", "newPartners", "activatedPartners", "leadsSynced")
-
-
 def marketplace_point(c: dict) -> dict:
     return {"gmv": _get(c, "gmv") - _get(c, "refundedGmv"),
             "platformRevenue": _get(c, "platformFee") - _get(c, "refundedFee"),
@@ -194,6 +188,9 @@ def marketplace_point(c: dict) -> dict:
             "delisted": _get(c, "delisted"), "views": _get(c, "views"), "reserved": _get(c, "reserved"),
             "newPartners": _get(c, "partnersRegistered"), "activatedPartners": _get(c, "partnersActivated"),
             "leadsSynced": _get(c, "leadsSynced")}
+
+
+MARKETPLACE_SERIES = tuple(marketplace_point({}))
 
 
 def top_industries(c: dict, limit: int) -> list[dict]:

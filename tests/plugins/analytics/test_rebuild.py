@@ -240,11 +240,13 @@ def test_rebuild_limited_to_a_range(app, script, actors):
 def _run(app_config, *args):
     from click.testing import CliRunner
 
-    from pc_app.cli import cli
+    from pc_app.cli import PcGroup, cli
 
     env = {"PC_ENV": "development", "PC_PLUGINS": "analytics", "MONGODB_URL": app_config["MONGODB_URL"],
            "MONGODB_DB": app_config["MONGODB_DB"], "REDIS_URL": app_config["REDIS_URL"]}
-    return CliRunner().invoke(cli, ["analytics", "rebuild", *args], env=env)
+    # A fresh copy of `pc-app`: the shared one keeps the plugin commands it loaded first.
+    group = PcGroup(name="pc-app", commands=dict(cli.commands))
+    return CliRunner().invoke(group, ["analytics", "rebuild", *args], env=env)
 
 
 def test_the_command_reports_shows_progress_and_fixes(app, app_config, script, actors):
