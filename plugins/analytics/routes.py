@@ -13,7 +13,8 @@ from .services.periods import resolve_range
 blp = Blueprint("analytics", __name__, url_prefix="/v1/analytics",
                 description="Partner and marketplace numbers from daily rollups, with series and targets")
 
-CSV_ANSWER_DOC = {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}}
+CSV_ANSWER = {"schema": {"type": "string"}, "content_type": "text/csv",
+              "description": "The report as JSON, or its series as CSV (format=csv, or Accept: text/csv)"}
 
 
 def wants_csv(args: dict) -> bool:
@@ -41,7 +42,7 @@ class PartnerAnalytics(MethodView):
     @login_required
     @blp.arguments(AnalyticsArgsSchema, location="query")
     @blp.response(200, PartnerAnalyticsSchema)
-    @blp.doc(**CSV_ANSWER_DOC)
+    @blp.alt_response(200, **CSV_ANSWER)
     @blp.errors(401, 404, 422)
     def get(self, args, partner_id):
         """A partner's numbers as seller and as buyer over a range of UTC days, with a series.
@@ -63,7 +64,7 @@ class MarketplaceAnalytics(MethodView):
     @platform_required
     @blp.arguments(AnalyticsArgsSchema, location="query")
     @blp.response(200, MarketplaceAnalyticsSchema)
-    @blp.doc(**CSV_ANSWER_DOC)
+    @blp.alt_response(200, **CSV_ANSWER)
     @blp.errors(401, 403, 422)
     def get(self, args):
         """The whole marketplace over a range: GMV, revenue, partners, leaders, series, the seed's targets.

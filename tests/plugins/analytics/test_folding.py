@@ -170,10 +170,12 @@ def test_two_workers_folding_the_same_event_at_once_count_it_once(app, script, a
     script.fold()
     script.purchase(at("2026-11-02"), listing, buyer.id, "0" * 24)
     event = script.emitted[-1]
-    # Both workers record the fact at the same moment; the loser reads it back only after the
-    # winner has finished (and cleaned up): it must not add what it read as still pending.
+    # Both workers record the fact at the same moment. The winner waits before marking it applied,
+    # so the loser reads it as pending; the loser gets that answer only after the winner has
+    # finished (and cleaned up): it must not add what it read as still pending.
     both = db_latency.rendezvous("insert", "analytics_facts", parties=2, when="before")
-    db_latency.delay("find", "analytics_facts", 0.5)
+    db_latency.delay("update", "analytics_facts", 0.5, when="before")
+    db_latency.delay("find", "analytics_facts", 1.5)
 
     def fold_or_busy(_i):
         try:
