@@ -204,7 +204,7 @@ def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE
                      len(report.replaced), len(report.cancelled), len(report.unchanged))
             scheduler.run(burst=burst)
         except LeaseLost as exc:
-            log.error("%s", exc)
-            raise SystemExit(str(exc)) from None
+            log.error("%s", exc)  # the sentence, as a JSON line like everything else this process writes
+            raise SystemExit(1) from None
         finally:
             lease.release()
