@@ -284,6 +284,15 @@ def env_example_command():
     click.echo(render_env_example(_app()), nl=False)
 
 
+@cli.command("k8s-cronjobs")
+def k8s_cronjobs_command():
+    """Print k8s/cronjobs.yaml: one suspended CronJob per periodic job of the core and the enabled plugins."""
+    from .jobs import registered_job_specs
+    from .k8s_cronjobs import render_cronjobs
+
+    click.echo(render_cronjobs(registered_job_specs(_app()).values()), nl=False)
+
+
 def main():
     """The ``pc-app`` entry point: a configuration or plugin problem is one sentence on stderr, no traceback."""
     from .config import ConfigError

@@ -46,6 +46,7 @@ GUNICORN_SETTINGS = {
     "GUNICORN_TIMEOUT": ("30", "seconds before a silent worker is restarted"),
     "GUNICORN_GRACEFUL_TIMEOUT": ("25", "seconds running requests get to finish on SIGTERM"),
     "GUNICORN_MAX_REQUESTS": ("2000", "requests before a worker is recycled"),
+    "FORWARDED_ALLOW_IPS": ("*", "addresses whose X-Forwarded-* headers gunicorn believes"),
     "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm"),
 }
 
