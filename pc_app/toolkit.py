@@ -27,6 +27,7 @@ from .jobs import JobSpec, enqueue, get_queue
 from .mail import send_mail
 from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
+from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
 
@@ -44,7 +45,7 @@ __all__ = [
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
     "Event", "EventType", "Subscription", "emit", "hookimpl", "JobSpec", "enqueue", "get_queue", "send_mail",
     "OnboardingStep", "limit_per_address_and_email", "limiter", "setting", "get_redis",
-    "count_upstream_call", "count_webhook_delivery", "upstream_outcome",
+    "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
     "call_hook", "config",
 ]
 

@@ -1,6 +1,6 @@
 """Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, command, onboarding."""
 from pc_app import hookimpl
-from pc_app.toolkit import Setting
+from pc_app.toolkit import Progress, Setting
 
 
 @hookimpl
@@ -68,8 +68,8 @@ def pc_register_commands(cli):
         from .services import rotate_token_keys
 
         app = create_app()
-        with app.app_context():
-            counts = rotate_token_keys()
+        with app.app_context(), Progress("re-encrypting HubSpot connections") as progress:
+            counts = rotate_token_keys(progress=progress)
         click.echo(f"tokens re-encrypted: {counts['rotated']}, already current: {counts['current']}, "
                    f"unreadable: {counts['failed']}")
         if counts["failed"]:
