@@ -102,3 +102,11 @@ def test_no_unused_dependency(requirement):
                 if canonicalize_name(requirement.name) in {canonicalize_name(d) for d in dists}}
     assert provided & imported_top_level_names(), \
         f"nothing imports {requirement.name} ({sorted(provided)}): drop it or say why in USED_WITHOUT_IMPORT"
+
+
+def test_license_file_matches_setup_cfg_and_the_changelog_exists():
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    assert parser["metadata"]["license"] == "MIT"
+    assert (REPO / "LICENSE").read_text().startswith("MIT License\n")
+    assert (REPO / "CHANGELOG.md").read_text().startswith("# Changelog\n")
