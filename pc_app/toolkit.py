@@ -34,8 +34,10 @@ from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
 from .jobs import JobSpec, enqueue, get_queue
 from .mail import send_mail
+from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
 from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
+from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
 
@@ -69,6 +71,8 @@ __all__ = [
     # events, hooks, jobs, mail
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
     "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
+    # observability and long work
+    "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
 ]
 
 
