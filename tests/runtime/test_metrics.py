@@ -54,10 +54,12 @@ def test_requests_are_counted_by_url_rule_not_by_raw_path(client, actors):
     assert value(after, "pc_http_requests_total", route=rule, method="GET", status="200") - \
         value(before, "pc_http_requests_total", route=rule, method="GET", status="200") == 1
     assert value(after, "pc_http_requests_total", route=rule, method="GET", status="404") - \
-        value(before, "pc_http_requests_total", route=rule, method="GET", status="404") == 2
+        value(before, "pc_http_requests_total", route=rule, method="GET", status="404") == 1
     assert value(after, "pc_http_request_duration_seconds_count", route=rule, method="GET") - \
-        value(before, "pc_http_request_duration_seconds_count", route=rule, method="GET") == 3
-    assert value(after, "pc_http_requests_total", route="unmatched", method="GET", status="404") >= 1
+        value(before, "pc_http_request_duration_seconds_count", route=rule, method="GET") == 2
+    # "not-an-id" is no 24-hex id, so no route matches it: counted as unmatched, never by its raw path
+    assert value(after, "pc_http_requests_total", route="unmatched", method="GET", status="404") - \
+        value(before, "pc_http_requests_total", route="unmatched", method="GET", status="404") == 2
     assert not any(owner.partner_id in dict(labels).get("route", "") for _name, labels in after)
 
 
