@@ -26,7 +26,8 @@ from .core.passwords import hash_password
 from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
-from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
+                 parse_stored_datetime,
                  text_contains, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
@@ -57,7 +58,7 @@ __all__ = [
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "new_id",
     "parse_stored_datetime", "text_contains", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
