@@ -11,12 +11,13 @@ from flask import current_app
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
 from .api import (Blueprint, ObjectIdString, PageArgsSchema, Schema, UtcDateTime, abort, count_matching,
                   error_body, page_schema, paginate)
-from .auth import (current_actor, current_partner, current_user, login_required, optional_user, owner_required,
-                   parse_object_id, partner_for_request, platform_required, require_trading_partner)
+from .auth import (current_actor, current_claims, current_partner, current_user, login_required, optional_user,
+                   owner_required, parse_object_id, partner_for_request, platform_required, require_trading_partner)
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
 from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User, as_utc, utcnow
+from .crypto import DecryptionError, secret_box
 from .db import BaseDocument, DateTimeField, RefField, database, is_object_id, new_id, parse_stored_datetime, \
     text_contains
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
@@ -33,10 +34,11 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     "Blueprint", "ObjectIdString", "PageArgsSchema", "Schema", "UtcDateTime", "abort", "count_matching",
     "error_body", "page_schema", "paginate",
-    "current_actor", "current_partner", "current_user", "login_required", "optional_user", "owner_required",
+    "current_actor", "current_claims", "current_partner", "current_user", "login_required", "optional_user", "owner_required",
     "parse_object_id", "partner_for_request", "platform_required", "require_trading_partner",
     "ConfigError", "Setting", "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User", "as_utc", "utcnow",
+    "DecryptionError", "secret_box",
     "BaseDocument", "DateTimeField", "RefField", "database", "is_object_id", "new_id", "parse_stored_datetime",
     "text_contains",
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
