@@ -59,7 +59,7 @@ def update_preferences(partner_id: str, changes: dict) -> dict:
             errors[f"types.{type_name}"] = ["Unknown event type."]
             continue
         if not isinstance(channels, dict) or not channels:
-            errors[f"types.{type_name}"] = [f"Give channels as an object, e.g. {{\"email\": false}}."]
+            errors[f"types.{type_name}"] = ["Give channels as an object, e.g. {\"email\": false}."]
             continue
         for channel, value in channels.items():
             if channel not in CHANNELS:
