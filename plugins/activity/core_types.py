@@ -1,8 +1,8 @@
 """How the core's events and the activity plugin's own read as activities (its own ``pc_activity_types`` answer)."""
 
 TYPES = {
-    "core.lead_created": {"sentence": "{actorName} created the lead {leadName}.", "icon": "user-plus"},
-    "core.lead_updated": {"sentence": "{actorName} updated the lead {leadName}.", "icon": "edit"},
+    "core.lead_created": {"sentence": "{actorName} added {leadName}.", "icon": "user-plus"},
+    "core.lead_updated": {"sentence": "{actorName} updated {leadName}.", "icon": "edit"},
     "core.lead_deleted": {"sentence": "{actorName} deleted a lead.", "icon": "trash"},
     "core.leads_imported": {"sentence": "{actorName} imported leads from a CSV file.", "icon": "upload",
                             "private": ["leadIds"]},

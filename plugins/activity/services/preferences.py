@@ -23,9 +23,10 @@ def channels_for(partner_ids, type_name: str) -> dict[str, dict]:
     """``{partner_id: {channel: on}}`` for one type and several partners, in one query."""
     defaults = activity_type(type_name).defaults()
     key = storage_key(type_name)
+    # The whole (small) map is read: some wire-compatible servers flatten dotted projections.
     found = {doc["partner"]: (doc.get("channels") or {}).get(key) or {}
              for doc in ActivityPreferences._get_collection().find(
-                 {"partner": {"$in": [str(p) for p in partner_ids]}}, {"partner": 1, f"channels.{key}": 1})}
+                 {"partner": {"$in": [str(p) for p in partner_ids]}}, {"partner": 1, "channels": 1})}
     return {str(p): {channel: bool(found.get(str(p), {}).get(channel, defaults[channel])) for channel in CHANNELS}
             for p in partner_ids}
 
