@@ -116,21 +116,31 @@ def _claimable(doc: dict, now: int) -> bool:
     return False
 
 
+def claim_attempt(doc: dict) -> bool:
+    """Take the next attempt of a delivery as read in ``doc``; False when it is not due or someone took it.
+
+    The update is conditional on the attempt number and status that were read, so of two workers
+    holding the same read, exactly one wins.
+    """
+    now = feed.now_ms()
+    if not _claimable(doc, now):
+        return False
+    attempts = int(doc.get("attempts") or 0)
+    claimed = WebhookDelivery._get_collection().update_one(
+        {"_id": doc["_id"], "attempts": attempts, "status": doc["status"]},
+        {"$set": {"status": "sending", "attempts": attempts + 1, "lease_ms": now + LEASE_MS,
+                  "first_attempt_ms": int(doc.get("first_attempt_ms") or now)}})
+    return claimed.modified_count == 1
+
+
 def attempt_delivery(delivery_id: str) -> str | None:
     """Job body: one attempt of one delivery; returns its outcome (``succeeded``, ``retry``, ``failed``) or None."""
     collection = WebhookDelivery._get_collection()
     doc = collection.find_one({"_id": delivery_id})
-    now = feed.now_ms()
-    if doc is None or not _claimable(doc, now):
-        return None
+    if doc is None or not claim_attempt(doc):
+        return None  # not due, finished, or another worker has it
     attempts = int(doc.get("attempts") or 0)
-    first_ms = int(doc.get("first_attempt_ms") or now)
-    claimed = collection.update_one(
-        {"_id": delivery_id, "attempts": attempts, "status": doc["status"]},
-        {"$set": {"status": "sending", "attempts": attempts + 1, "lease_ms": now + LEASE_MS,
-                  "first_attempt_ms": first_ms}})
-    if claimed.modified_count != 1:
-        return None  # another worker has it
+    first_ms = int(doc.get("first_attempt_ms") or feed.now_ms())
     endpoint = WebhookEndpoint.objects(id=doc["endpoint"]).first()
     if endpoint is None or (endpoint.status != "active" and not doc.get("is_ping")):
         _finish(delivery_id, attempts + 1, "failed", error="The endpoint was deleted or disabled.")
