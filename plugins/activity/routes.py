@@ -1,7 +1,7 @@
 """HTTP routes of the activity plugin: feed, mark-read, live stream and its ticket, preferences, unsubscribe, webhooks."""
 from __future__ import annotations
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_claims, current_partner,
@@ -113,7 +113,8 @@ def stream(args):
     listener = hub.register(viewer)
     body = live_stream.stream(hub, listener, position, config["ACTIVITY_STREAM_HEARTBEAT_SECONDS"],
                               config["ACTIVITY_STREAM_MAX_SECONDS"])
-    return Response(stream_with_context(body), mimetype="text/event-stream",
+    # No request context travels with the body: it reads only the database and its inbox.
+    return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
