@@ -5,23 +5,20 @@ from mongoengine import BooleanField, DictField, IntField, ListField, StringFiel
 
 from pc_app.toolkit import BaseDocument, DateTimeField, RefField, utcnow
 
-DEFAULT_RETENTION_DAYS = 365
-
-
 class Activity(BaseDocument):
     """One event as one partner sees it: type, sentence, actor, subjects, payload and who has read it.
 
     ``created_ms`` (insert time, epoch ms) with the id is the feed's order and the cursor; it is
     never changed by a later ``$set``, so it sorts and compares the same on every server.
     ``read_by`` holds user ids and exists from insert (``$addToSet`` needs the array).
-    The TTL index on ``created_at`` is created with the default retention; the retention job
-    keeps it in line with ``ACTIVITY_RETENTION_DAYS`` and deletes what is older either way.
+    The TTL index on ``created_at`` is not declared here: its lifetime is a setting, and an index
+    declared with one lifetime would clash with the same index at another on the next
+    ``db-init``; the retention job creates it and keeps it in line (``services/retention.py``).
     """
     meta = {"collection": "activity_activities", "indexes": [
         ("partner", "-created_ms"),
         ("partner", "type", "-created_ms"),
         "created_ms",
-        {"fields": ["created_at"], "expireAfterSeconds": DEFAULT_RETENTION_DAYS * 24 * 3600},
     ]}
 
     partner = RefField(required=True)
