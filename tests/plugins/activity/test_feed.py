@@ -112,12 +112,12 @@ def test_an_event_delivered_twice_makes_one_activity(app, activities, seller):
 
 
 def test_cursor_pages_neither_repeat_nor_skip_while_new_activities_arrive(activities, seller):
-    for n in range(5):
+    for _n in range(5):
         activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
     activities.fan_out()
     first = activities.feed(seller, limit=2)
     assert len(first["items"]) == 2 and first["nextCursor"]
-    for n in range(3):
+    for _n in range(3):
         activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
     activities.fan_out()
     second = activities.feed(seller, limit=2, cursor=first["nextCursor"])
