@@ -17,7 +17,7 @@ from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
 from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User, as_utc, utcnow
-from .crypto import DecryptionError, secret_box
+from .crypto import secret_box
 from .db import BaseDocument, DateTimeField, RefField, database, is_object_id, new_id, parse_stored_datetime, \
     text_contains
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
@@ -38,7 +38,7 @@ __all__ = [
     "parse_object_id", "partner_for_request", "platform_required", "require_trading_partner",
     "ConfigError", "Setting", "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User", "as_utc", "utcnow",
-    "DecryptionError", "secret_box",
+    "secret_box",
     "BaseDocument", "DateTimeField", "RefField", "database", "is_object_id", "new_id", "parse_stored_datetime",
     "text_contains",
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",

@@ -234,9 +234,31 @@ def position_of(cursor: str | None) -> tuple[int, str] | None:
     return feed.decode_cursor(cursor, "Last-Event-ID") if cursor else None
 
 
+class StreamBody:
+    """The response iterable: the frames, and a ``close`` that frees the stream's slot even if never read.
+
+    WSGI servers call ``close`` when the client goes away or the response ends; a generator that
+    never started (a HEAD request, a client gone at once) would not run its ``finally``.
+    """
+
+    def __init__(self, hub: StreamHub, listener: Listener, frames):
+        self.hub, self.listener, self.frames = hub, listener, frames
+
+    def __iter__(self):
+        return self.frames
+
+    def close(self) -> None:
+        self.frames.close()
+        self.hub.unregister(self.listener)
+
+
 def stream(hub: StreamHub, listener: Listener, position: tuple[int, str] | None, heartbeat_s: float,
-           max_seconds: float, retry_ms: int = 3000):
+           max_seconds: float, retry_ms: int = 3000) -> StreamBody:
     """The SSE body: replay, then live activities, heartbeat comments, and an end at token expiry."""
+    return StreamBody(hub, listener, _frames(hub, listener, position, heartbeat_s, max_seconds, retry_ms))
+
+
+def _frames(hub: StreamHub, listener: Listener, position, heartbeat_s: float, max_seconds: float, retry_ms: int):
     viewer = listener.viewer
     deadline = min(viewer.expires_at, time.time() + max_seconds)
     sent: set[str] = set()

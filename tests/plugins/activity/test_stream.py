@@ -126,3 +126,13 @@ def test_a_full_process_answers_503_and_frees_the_slot_when_a_stream_closes(app,
     assert second.status_code == 503 and second.headers["Retry-After"]
     first.close()
     assert isinstance(open_stream(seller.headers), OpenStream)
+
+
+def test_a_stream_that_is_never_read_frees_its_slot(app, client, open_stream, seller):
+    app.config["ACTIVITY_STREAMS_PER_PROCESS"] = 1
+    app.extensions.pop("activity_stream_hub", None)
+    head = client.head("/v1/activities/stream", headers=seller.headers)
+    assert head.status_code == 200 and app.extensions["activity_stream_hub"].count == 1
+    head.close()  # what a WSGI server does once the (empty) HEAD answer is sent
+    assert app.extensions["activity_stream_hub"].count == 0
+    assert isinstance(open_stream(seller.headers), OpenStream)
