@@ -18,7 +18,15 @@ from pc_app.structured_logs import JsonFormatter, RedactingFilter
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Threads, not gevent: each live activity stream (SSE) holds one thread that sleeps on its inbox,
+# while one subscriber thread per process listens to Redis. The activity plugin admits at most
+# ACTIVITY_STREAMS_PER_PROCESS (40) streams per process and answers 503 beyond, so with 48 threads
+# at least 8 always serve ordinary requests: a stream never holds the worker hostage. No monkey
+# patching, so pymongo, redis-py and argon2 behave exactly as in the tests (docs/operations.md).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "48"))
+# gthread's arbiter heartbeat comes from the worker's main loop, so a long stream is never
+# mistaken for a hung worker; this bounds ordinary requests only.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Kubernetes sends SIGTERM, then SIGKILL after terminationGracePeriodSeconds (keep it above this).
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))

@@ -10,9 +10,9 @@ from flask import current_app
 
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
 from .api import Blueprint, MessageSchema, ObjectIdString, Schema, UtcDateTime, abort, error_body
-from .auth import (current_actor, current_partner, current_partner_id, current_user, login_required, optional_user,
-                   owner_required, parse_object_id, partner_for_request, partner_scope, platform_required,
-                   require_trading_partner)
+from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
+                   optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
+                   platform_required, require_trading_partner, session_is_live)
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
@@ -27,8 +27,8 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
-                 parse_stored_datetime,
-                 text_contains, utcnow)
+                 parse_stored_datetime, text_contains,
+                 utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .events import Event, EventType, Subscription, emit
@@ -50,9 +50,9 @@ __all__ = [
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting",
     # access
-    "current_actor", "current_partner", "current_partner_id", "current_user", "login_required", "optional_user",
-    "owner_required", "parse_object_id", "partner_for_request", "partner_scope", "platform_required",
-    "require_trading_partner",
+    "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
+    "optional_user", "owner_required", "parse_object_id", "partner_for_request", "partner_scope",
+    "platform_required", "require_trading_partner", "session_is_live",
     # settings
     "ConfigError", "Setting", "config",
     # models and fields

@@ -90,3 +90,10 @@ def pc_onboarding_steps(partner):
     from .services import hubspot_connected_step
 
     return [hubspot_connected_step(partner)]
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES
