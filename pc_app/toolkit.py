@@ -16,6 +16,8 @@ from .auth import (current_actor, current_partner, current_partner_id, current_u
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.leads.services import (DuplicateLeadEmail, LeadReadOnly, clear_lead_read_only, create_lead, delete_lead,
+                                  set_lead_read_only)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
@@ -60,6 +62,8 @@ __all__ = [
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
+    # leads of a partner (the marketplace's sold copies and the buyers' bought ones)
+    "DuplicateLeadEmail", "LeadReadOnly", "create_lead", "delete_lead", "set_lead_read_only", "clear_lead_read_only",
     # accounts: partners, users, single-use links and sessions (for registration-like plugins)
     "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
