@@ -122,13 +122,13 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
     assert "lastName" not in card and "notes" not in card
     assert card["firstName"] == "John" and card["price"] == 2500 and card["icpScore"] == 100
 
-    detail = ok(client.get(f"/v1/marketplace/leads/{listing['id']}", headers=buyer.headers))
+    detail = ok(client.get(f"/v1/marketplace/leads/{listing['leadId']}", headers=buyer.headers))
     assert detail["email"] == "john.smith@example.com" and detail["phone"] == "+14155550123"
     assert detail["lastName"] == "Smith" and "notes" not in detail
 
     mine = ok(client.get("/v1/marketplace/my-listings", headers=seller))
     assert mine["total"] == 1 and mine["items"][0]["id"] == listing["id"]
-    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewerCount"] == 1
+    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewers"] == 1
 
     # 5. The seller still has both leads; it delists and the buyer's browse is empty.
     leads = ok(client.get("/v1/leads", headers=seller))
