@@ -25,8 +25,6 @@ def pc_config_defaults():
                                                                                   "this is re-read from Stripe"),
         "PAYMENTS_RATELIMIT_WEBHOOKS": Setting("1200 per minute", "str", description="Stripe's webhook deliveries "
                                                                                        "per client address"),
-        "PAYMENTS_RATELIMIT_WEBHOOKS": Setting("600 per minute", "str", description="Stripe webhook deliveries "
-                                                                                    "accepted per client address"),
         "STRIPE_SECRET_KEY": Setting("", "str", secret=True, required_in_production=True),
         "STRIPE_WEBHOOK_SECRET": Setting("", "str", secret=True, required_in_production=True),
         "STRIPE_API_BASE": Setting("https://api.stripe.com", "str"),

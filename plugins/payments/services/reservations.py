@@ -13,7 +13,7 @@ import logging
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import SYSTEM, Conflict, NotFound, User, emit, send_mail, utcnow
+from pc_app.toolkit import SYSTEM, Conflict, NotFound, emit, utcnow
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -191,7 +191,6 @@ def release_listing(reservation: Reservation, actor) -> bool:
     elif reservation.status == "expired":
         emit("payments.reservation_expired", partner_ids=[reservation.buyer, reservation.seller], actor=actor,
              payload=_ids(reservation))
-        _mail_buyer(reservation, "reservation_expired")
     return True
 
 
@@ -205,24 +204,7 @@ def remind(reservation_id: str, now: int | None = None) -> bool:
     emit("payments.reservation_expiring", partner_ids=[reservation.buyer], actor=SYSTEM, payload={
         key: value for key, value in _ids(reservation).items() if key != "sellerPartnerId"}
         | {"expiresAt": iso(reservation.expires_ms)})
-    _mail_buyer(reservation, "reservation_expiring")
     return True
-
-
-def _mail_buyer(reservation: Reservation, template: str) -> None:
-    user = User.objects(id=reservation.buyer_user).only("email", "name").first() if reservation.buyer_user else None
-    if user is None:
-        return
-    card = reservation.card or {}
-    frontend = current_app.config["FRONTEND_URL"].rstrip("/")
-    try:
-        send_mail(user.email, "plugins.payments", template, {
-            "name": user.name, "company": card.get("company") or "the lead", "jobTitle": card.get("jobTitle"),
-            "expiresAt": from_ms(reservation.expires_ms).strftime("%Y-%m-%d %H:%M UTC"),
-            "reservationsUrl": f"{frontend}/marketplace/reservations",
-            "leadUrl": f"{frontend}/marketplace/leads/{reservation.lead}"})
-    except Exception:  # the event is out; a mail that cannot be queued must not undo the expiry
-        log.warning("could not queue %s mail for reservation %s", template, reservation.id)
 
 
 def sweep(now: int | None = None, limit: int = 500) -> dict:

@@ -1,0 +1,109 @@
+"""Expiry and reminders: a job at ``expiresAt`` and a sweeper every minute, both idempotent; one relist, one event."""
+from __future__ import annotations
+
+import time
+
+from rq.registry import ScheduledJobRegistry
+
+from plugins.payments import jobs as payment_jobs
+
+SHORT_HOURS = 0.0003  # 1.08 s: expiry can be watched without long sleeps
+
+
+def _scheduled(app) -> dict:
+    from pc_app.toolkit import get_queue
+
+    with app.app_context():
+        registry = ScheduledJobRegistry(queue=get_queue("default"))
+        return {job_id: registry.get_scheduled_time(job_id) for job_id in registry.get_job_ids()}
+
+
+def _wait_past(reservation: dict) -> None:
+    import datetime as dt
+
+    ends = dt.datetime.fromisoformat(reservation["expiresAt"])
+    time.sleep(max((ends - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0) + 0.05)
+
+
+def test_reserving_schedules_the_expiry_job_extending_moves_it_cancelling_removes_it(shop, seller, buyer, app,
+                                                                                     client):
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    job_id = f"payments-expire-{reservation['id']}"
+    first = _scheduled(app)[job_id]
+    client.patch(f"/v1/marketplace/reservations/{reservation['id']}/extend", headers=buyer.headers)
+    moved = _scheduled(app)[job_id]
+    assert 168 * 3600 - 2 <= (moved - first).total_seconds() <= 168 * 3600 + 2
+    client.delete(f"/v1/marketplace/reservations/{reservation['id']}", headers=buyer.headers)
+    assert job_id not in _scheduled(app)
+
+
+def test_expiry_by_job_run_twice_relists_once_and_tells_the_buyer_once(shop, seller, buyer, app, client, events):
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    listing = shop.listed(seller)
+    reservation = shop.reserved(buyer, listing)
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False  # not yet due
+    _wait_past(reservation)
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is True
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
+    assert client.get(f"/v1/marketplace/reservations/{reservation['id']}",
+                      headers=buyer.headers).get_json()["status"] == "expired"
+    assert client.get("/v1/marketplace/leads", headers=buyer.headers).get_json()["total"] == 1
+    [expired] = events.named("payments.reservation_expired")
+    assert set(expired.partner_ids) == {buyer.partner_id, seller.partner_id}
+    assert expired.payload["reservationId"] == reservation["id"]
+    assert shop.reserve(shop.buyer(), listing["leadId"]).status_code == 201
+
+
+def test_expiry_by_sweeper_run_twice_relists_once(shop, seller, buyer, app, client, events):
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    listing = shop.listed(seller)
+    reservation = shop.reserved(buyer, listing)
+    _wait_past(reservation)
+    first = shop.run_in_app(payment_jobs.sweep)
+    second = shop.run_in_app(payment_jobs.sweep)
+    assert first["expired"] == 1 and second["expired"] == 0
+    assert len(events.named("payments.reservation_expired")) == 1
+    assert client.get("/v1/marketplace/leads", headers=buyer.headers).get_json()["total"] == 1
+    # The job arriving after the sweeper finds nothing to do.
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
+    assert len(events.named("payments.reservation_expired")) == 1
+
+
+def test_the_sweeper_is_a_periodic_job_every_minute(app):
+    from pc_app.jobs import registered_job_specs
+
+    spec = registered_job_specs(app)["payments.sweep"]
+    assert spec.interval == 60 and spec.func == "plugins.payments.jobs.sweep"
+
+
+def test_expired_reservation_cannot_be_extended_or_bought(shop, seller, buyer, app, client):
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    _wait_past(reservation)  # lapsed, not yet swept: still refused
+    response = client.patch(f"/v1/marketplace/reservations/{reservation['id']}/extend", headers=buyer.headers)
+    assert response.status_code == 409 and "reservationNotActive" in response.get_json()["errors"]
+    response = shop.buy(buyer, reservation["id"])
+    assert response.status_code == 409 and "reservationNotActive" in response.get_json()["errors"]
+    assert shop.intents() == []
+
+
+def test_the_buyer_is_reminded_once_before_the_end_and_again_after_an_extension(shop, seller, buyer, app, client,
+                                                                                events):
+    app.config.update(PAYMENTS_RESERVATION_HOURS=0.002, PAYMENTS_REMINDER_HOURS=0.0018, PAYMENTS_EXTENSION_HOURS=0.002)
+    reservation = shop.reserved(buyer, shop.listed(seller))  # 7.2 s hold, reminder due after 0.72 s
+    assert f"payments-remind-{reservation['id']}" in _scheduled(app)
+    time.sleep(0.8)
+    assert shop.run_in_app(payment_jobs.remind_reservation, reservation["id"]) is True
+    assert shop.run_in_app(payment_jobs.remind_reservation, reservation["id"]) is False
+    assert shop.run_in_app(payment_jobs.sweep)["reminded"] == 0
+    [reminder] = events.named("payments.reservation_expiring")
+    assert reminder.partner_ids == (buyer.partner_id,) and reminder.payload["expiresAt"] == reservation["expiresAt"]
+    client.patch(f"/v1/marketplace/reservations/{reservation['id']}/extend", headers=buyer.headers)
+    assert shop.run_in_app(payment_jobs.remind_reservation, reservation["id"]) is False  # re-armed for later
+    assert len(events.named("payments.reservation_expiring")) == 1
+
+
+def test_a_hold_shorter_than_the_reminder_lead_time_gets_no_reminder(shop, seller, buyer, app):
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    assert f"payments-remind-{reservation['id']}" not in _scheduled(app)
