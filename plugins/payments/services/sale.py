@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import (STRIPE, DuplicateLeadEmail, Lead, create_lead, emit, set_lead_read_only, utcnow)
+from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, set_lead_read_only, utcnow)
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -94,7 +94,7 @@ def _copy_lead(purchase_doc: Purchase) -> None:
     data.update(id=purchase_doc.buyer_lead, source="marketplace", source_ref=f"purchase:{purchase_doc.id}",
                 currency=purchase_doc.currency)
     try:
-        create_lead(purchase_doc.buyer, data, STRIPE)
+        create_lead(purchase_doc.buyer, data, str(SYSTEM))
     except DuplicateLeadEmail:
         if Lead.objects(id=purchase_doc.buyer_lead).only("id").first() is not None:
             return  # a concurrent completion made it
