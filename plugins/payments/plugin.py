@@ -71,7 +71,7 @@ def pc_register_jobs():
     """Sweep reservations and payments every minute (expiry, reminders, unfinished sales, unprocessed webhooks)."""
     from pc_app.toolkit import JobSpec
 
-    return [JobSpec(id="payments.sweep", func="plugins.payments.jobs.sweep", interval=60, queue="default",
+    return [JobSpec(id="payments.sweep_reservations", func="plugins.payments.jobs.sweep", interval=60, queue="default",
                     timeout=120, description="Expire lapsed reservations, send reminders, finish interrupted "
                                              "purchases and webhooks")]
 

@@ -72,7 +72,7 @@ def test_expiry_by_sweeper_run_twice_relists_once(shop, seller, buyer, app, clie
 def test_the_sweeper_is_a_periodic_job_every_minute(app):
     from pc_app.jobs import registered_job_specs
 
-    spec = registered_job_specs(app)["payments.sweep"]
+    spec = registered_job_specs(app)["payments.sweep_reservations"]
     assert spec.interval == 60 and spec.func == "plugins.payments.jobs.sweep"
 
 
