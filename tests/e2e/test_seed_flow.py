@@ -156,7 +156,8 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
 
     assert events.names == [
         "registration.partner_registered", "registration.partner_verified", "core.partner_updated",
-        "registration.partner_activated", "hubspot.connected", "payments.payouts_enabled", "core.lead_created", "core.lead_created",
+        "registration.partner_activated", "hubspot.connected", "payments.payouts_enabled", "core.lead_created",
+        "core.lead_created",
         "marketplace.lead_listed", "marketplace.lead_viewed", "marketplace.lead_delisted"]
 
     # Mail the seller noticed along the way: the verification link and the welcome, nothing else (HubSpot
