@@ -79,6 +79,9 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
     check_price(price)
     if not lead.email:
         raise ListingRefused("leadEmail", "Only a lead with an e-mail address can be listed.")
+    if getattr(lead, "read_only_reason", None):
+        # A sold lead stays in its seller's history but belongs to its buyer now.
+        raise ListingRefused("readOnly", "This lead was sold and is read-only; it cannot be listed again.")
     vetoes = listing_vetoes(partner, lead)
     if vetoes:
         sentences = " ".join(sentence for _check, sentence in vetoes)

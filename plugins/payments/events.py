@@ -32,13 +32,15 @@ EVENTS = [
     EventType("payments.purchase_failed", "A card payment for a reservation failed; the reservation is kept.",
               {"purchaseId": "the purchase", "reservationId": "the reservation", "listingId": "the listing",
                "buyerPartnerId": "the buyer", "declineCode": "the card network's reason, when given",
-               "reason": "declined, authentication_failed, superseded or stripe_unavailable"},
+               "reason": "declined, authentication_failed, superseded, canceled, stripe_unavailable, or "
+                         "listing_unavailable (paid after the hold lapsed while another buyer held the lead: "
+                         "refunded in full at once, no sale happened)"},
               concerns="the buyer", optional=("declineCode", "reason")),
     EventType("payments.purchase_refunded", "A purchase was refunded in full: the sale is undone.",
               {"purchaseId": "the purchase", "listingId": "the listing", "leadId": "the seller's lead",
                "buyerPartnerId": "the buyer", "sellerPartnerId": "the seller", **_MONEY,
                "industry": "the lead's industry, or null",
-               "reason": "the platform's reason, or listing_unavailable for a payment that arrived too late"},
+               "reason": "the platform's reason (or refunded_at_stripe for a refund made in Stripe's dashboard)"},
               concerns="the buyer and the seller"),
     EventType("payments.payouts_enabled", "Stripe now pays out to the partner: it may list leads for sale.",
               {"partnerId": "the partner", "accountId": "its Stripe connected account"},

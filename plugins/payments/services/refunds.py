@@ -63,6 +63,13 @@ def apply_refund(purchase_id: str, refund_id: str | None, reason: str, actor) ->
         set__refunded_at=utcnow(), set__refunding=False, set__updated_at=utcnow())
     if refunded is None:
         return Purchase.objects(id=purchase_id).first()
+    if "listing" not in (refunded.steps or []):
+        # Paid after the hold lapsed while someone else held the lead: no sale ever happened, so
+        # listeners hear a failed purchase (money returned), not the refund of a sale they never saw.
+        emit("payments.purchase_failed", partner_ids=[refunded.buyer], actor=actor, payload={
+            "purchaseId": refunded.id, "reservationId": refunded.reservation, "listingId": refunded.listing,
+            "buyerPartnerId": refunded.buyer, "reason": reason})
+        return Purchase.objects(id=purchase_id).first()
     undo_sale(refunded, actor)
     emit("payments.purchase_refunded", partner_ids=[refunded.buyer, refunded.seller], actor=actor, payload={
         "purchaseId": refunded.id, "listingId": refunded.listing, "leadId": refunded.lead,

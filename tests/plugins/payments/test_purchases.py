@@ -238,3 +238,16 @@ def test_someone_elses_reservation_cannot_be_bought(shop, seller, buyer, actors)
     reservation = shop.reserved(buyer, shop.listed(seller))
     assert shop.buy(actors.partner_owner(), reservation["id"]).status_code == 404
     assert shop.intents() == []
+
+
+def test_a_sold_lead_cannot_be_listed_again_by_its_seller_but_its_buyer_may_list_its_copy(shop, seller, buyer,
+                                                                                         client):
+    listing = shop.listed(seller)
+    purchase = shop.bought(buyer, listing)
+    again = client.post(f"/v1/marketplace/leads/{listing['leadId']}/list", json={"price": 5000},
+                        headers=seller.headers)
+    assert again.status_code == 409 and "readOnly" in again.get_json()["errors"]
+    shop.onboard(buyer)
+    resold = client.post(f"/v1/marketplace/leads/{purchase['buyerLeadId']}/list", json={"price": 7000},
+                         headers=buyer.headers)
+    assert resold.status_code == 201, resold.get_json()

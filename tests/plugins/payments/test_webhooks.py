@@ -123,7 +123,9 @@ def test_a_late_success_after_someone_else_reserved_is_refunded_automatically(sh
     assert stripe.admin.available(account) == 0 and stripe.admin.available(stripe.admin.balances()["platform"]) == 0
     assert client.get("/v1/marketplace/my-listings", headers=seller.headers).get_json()["items"][0]["status"] == \
         "reserved"
-    assert events.named("payments.purchase_succeeded") == []
+    assert events.named("payments.purchase_succeeded") == [] and events.named("payments.purchase_refunded") == []
+    [failed] = events.named("payments.purchase_failed")
+    assert failed.payload["reason"] == "listing_unavailable" and failed.payload["purchaseId"] == action["purchaseId"]
     assert client.get("/v1/leads", headers=buyer.headers).get_json()["total"] == 0
 
 
