@@ -59,6 +59,8 @@ class Listing(TimestampedDocument):
     reservation_expires_at = DateTimeField()
     # The same instant as epoch milliseconds: the field queries compare (a $set datetime is unreliable to compare).
     reservation_expires_ms = IntField(null=True)
+    # Names the hold (the payments reservation), so only that hold can be released.
+    hold_id = StringField(null=True)
     buyer = RefField(null=True)
     sold_at = DateTimeField()
     sold_price = IntField(null=True)

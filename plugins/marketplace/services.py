@@ -378,25 +378,30 @@ def _epoch_ms(moment) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
-def _reserve(query: dict, buyer_partner_id: str, expires_at) -> Listing | None:
+def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
     return Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
         set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
-        set__updated_at=utcnow())
+        set__hold_id=hold_id, set__updated_at=utcnow())
 
 
-def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None) -> Listing | None:
-    """``listed`` → ``reserved`` for this buyer in one conditional update; None if someone else won."""
-    return _reserve({"id": listing_id}, buyer_partner_id, expires_at)
+def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
+                  ) -> Listing | None:
+    """``listed`` → ``reserved`` for this buyer in one conditional update; None if someone else won.
+
+    ``hold_id`` names the hold (payments: the reservation id), so that only that hold is released later.
+    """
+    return _reserve({"id": listing_id}, buyer_partner_id, expires_at, hold_id)
 
 
-def mark_lead_reserved(lead_id: str, buyer_partner_id: str, expires_at=None) -> Listing | None:
+def mark_lead_reserved(lead_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
+                       ) -> Listing | None:
     """Reserve the lead's open listing (``listed`` → ``reserved``) in one conditional update.
 
     Exactly one of racing buyers gets the listing back; the others, the seller, and anyone
     when the lead is not listed get None (``why_not_reservable`` says why).
     """
-    return _reserve({"open_key": lead_id}, buyer_partner_id, expires_at)
+    return _reserve({"open_key": lead_id}, buyer_partner_id, expires_at, hold_id)
 
 
 def why_not_reservable(lead_id: str, buyer_partner_id: str) -> tuple[str, str] | None:
@@ -433,25 +438,29 @@ def extend_reservation(listing_id: str, buyer_partner_id: str, expires_at) -> Li
         set__updated_at=utcnow())
 
 
-def relist(listing_id: str, buyer_partner_id: str | None = None) -> Listing | None:
-    """``reserved`` → ``listed`` (expiry or cancel); with a buyer id only that buyer's hold is released."""
+def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | None = None) -> Listing | None:
+    """``reserved`` → ``listed`` (expiry or cancel); with a buyer id only that buyer's hold is released,
+    with a hold id only that hold (a late retry never releases the same buyer's newer hold)."""
     query = {"id": listing_id, "status": "reserved"}
     if buyer_partner_id is not None:
         query["reserved_by"] = buyer_partner_id
+    if hold_id is not None:
+        query["hold_id"] = hold_id
     return Listing.objects(**query).modify(new=True, set__status="listed", unset__reserved_by=True,
                                            unset__reserved_at=True, unset__reservation_expires_at=True,
-                                           unset__reservation_expires_ms=True, set__updated_at=utcnow())
+                                           unset__reservation_expires_ms=True, unset__hold_id=True,
+                                           set__updated_at=utcnow())
 
 
-def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str]]:
-    """``(listing id, buyer partner id)`` of reserved listings whose hold ended before ``epoch_ms``.
+def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:
+    """``(listing id, buyer partner id, hold id)`` of reserved listings whose hold ended before ``epoch_ms``.
 
     The payments sweeper releases those its own records no longer explain (a crash between
     reserving the listing and recording the reservation).
     """
     rows = Listing._get_collection().find({"status": "reserved", "reservation_expires_ms": {"$lt": epoch_ms}},
-                                          {"_id": 1, "reserved_by": 1}).limit(limit)
-    return [(str(row["_id"]), row.get("reserved_by")) for row in rows]
+                                          {"_id": 1, "reserved_by": 1, "hold_id": 1}).limit(limit)
+    return [(str(row["_id"]), row.get("reserved_by"), row.get("hold_id")) for row in rows]
 
 
 def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None) -> Listing | None:

@@ -13,7 +13,7 @@ import logging
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import SYSTEM, Conflict, NotFound, emit, utcnow
+from pc_app.toolkit import SYSTEM, Conflict, NotFound, emit, new_id, utcnow
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -51,14 +51,15 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor) -> Reservation:
     if not free:
         raise _too_many(maximum)
     expires = now + hours_ms(_setting("PAYMENTS_RESERVATION_HOURS"))
-    listing = marketplace.mark_lead_reserved(lead_id, buyer.id, from_ms(expires))
+    reservation_id = new_id()  # names the hold on the listing, so only this reservation can release it
+    listing = marketplace.mark_lead_reserved(lead_id, buyer.id, from_ms(expires), hold_id=reservation_id)
     if listing is None:
         why = marketplace.why_not_reservable(lead_id, buyer.id)
         if why is None:
             raise NotFound("listing", "This lead is not on the marketplace.")
         raise Conflict(*why)
     reservation = Reservation(
-        listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id, buyer_user=user_id,
+        id=reservation_id, listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id, buyer_user=user_id,
         price=listing.price, currency=listing.currency, industry=listing.industry, listed_at=listing.listed_at,
         card=marketplace.card_of(listing), reserved_ms=now, expires_ms=expires, expires_at=from_ms(expires),
         hold_limit_ms=now + hours_ms(_setting("PAYMENTS_MAX_HOLD_HOURS")), remind_ms=reminder_at(expires, now))
@@ -70,7 +71,7 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor) -> Reservation:
         except NotUniqueError:
             continue  # the buyer's own concurrent reservation took this slot
     else:
-        marketplace.relist(listing.id, buyer.id)
+        marketplace.relist(listing.id, buyer.id, hold_id=reservation_id)
         raise _too_many(maximum)
     emit("payments.lead_reserved", partner_ids=[buyer.id, listing.seller], actor=actor, payload={
         **_ids(reservation), "price": reservation.price, "currency": reservation.currency,
@@ -182,7 +183,7 @@ def expire(reservation_id: str, now: int | None = None) -> bool:
 
 def release_listing(reservation: Reservation, actor) -> bool:
     """Relist the lead of a closed reservation, then tell once (the caller that flips the flag emits)."""
-    marketplace.relist(reservation.listing, reservation.buyer)
+    marketplace.relist(reservation.listing, reservation.buyer, hold_id=reservation.id)
     if not Reservation.objects(id=reservation.id, listing_released=False).update_one(set__listing_released=True):
         return False
     if reservation.status == "cancelled":
@@ -222,9 +223,9 @@ def sweep(now: int | None = None, limit: int = 500) -> dict:
         done["reminded"] += remind(str(row["_id"]), now)
     # A listing reserved without a reservation on record (a crash between the two writes) is released
     # once its hold has lapsed.
-    for listing_id, buyer_id in marketplace.reservations_lapsed_before(now - RELEASE_GRACE_MS, limit):
-        if Reservation.objects(listing=listing_id, buyer=buyer_id, status="active").only("id").first() is None:
-            done["orphansRelisted"] += marketplace.relist(listing_id, buyer_id) is not None
+    for listing_id, buyer_id, hold_id in marketplace.reservations_lapsed_before(now - RELEASE_GRACE_MS, limit):
+        if hold_id is None or Reservation.objects(id=hold_id, status="active").only("id").first() is None:
+            done["orphansRelisted"] += marketplace.relist(listing_id, buyer_id, hold_id=hold_id) is not None
     return done
 
 

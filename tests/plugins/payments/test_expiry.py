@@ -107,3 +107,38 @@ def test_a_hold_shorter_than_the_reminder_lead_time_gets_no_reminder(shop, selle
     app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
     reservation = shop.reserved(buyer, shop.listed(seller))
     assert f"payments-remind-{reservation['id']}" not in _scheduled(app)
+
+
+def test_a_late_release_of_an_old_hold_never_frees_the_same_buyers_new_one(shop, seller, buyer, app, client):
+    from plugins.payments.models import Reservation
+    from plugins.payments.services import reservations
+
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    listing = shop.listed(seller)
+    old = shop.reserved(buyer, listing)
+    _wait_past(old)
+    assert shop.run_in_app(payment_jobs.expire_reservation, old["id"]) is True
+    app.config["PAYMENTS_RESERVATION_HOURS"] = 168.0
+    new = shop.reserved(buyer, listing)
+    with app.app_context():  # a retry of the old release (say, after a crash before it was recorded)
+        Reservation.objects(id=old["id"]).update_one(set__listing_released=False)
+        assert reservations.release_listing(Reservation.objects(id=old["id"]).first(), "system") is True
+    mine = client.get("/v1/marketplace/my-listings", headers=seller.headers).get_json()["items"][0]
+    assert mine["status"] == "reserved"
+    assert client.get(f"/v1/marketplace/reservations/{new['id']}", headers=buyer.headers).get_json()["status"] == \
+        "active"
+
+
+def test_a_hold_left_without_its_reservation_by_a_crash_is_released_by_the_sweeper(shop, seller, buyer, app, client):
+    from pc_app.toolkit import new_id
+    from plugins.marketplace import services as marketplace
+    from plugins.payments.services import reservations
+    from plugins.payments.services.clock import from_ms, now_ms
+
+    listing = shop.listed(seller)
+    with app.app_context():  # the listing was reserved, then the process died before the reservation was written
+        marketplace.mark_lead_reserved(listing["leadId"], buyer.partner_id, from_ms(now_ms() - 60_000),
+                                       hold_id=new_id())
+        assert reservations.sweep()["orphansRelisted"] == 1
+        assert reservations.sweep()["orphansRelisted"] == 0
+    assert client.get("/v1/marketplace/leads", headers=buyer.headers).get_json()["total"] == 1
