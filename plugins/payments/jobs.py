@@ -16,8 +16,20 @@ log = logging.getLogger("plugins.payments.jobs")
 
 
 def expire_reservation(reservation_id: str) -> bool:
-    """Job at ``expiresAt``: expire the reservation and relist its lead (a no-op if it was bought or extended)."""
-    return reservations.expire(reservation_id)
+    """Job at ``expiresAt``: expire the reservation and relist its lead (a no-op if it was bought or extended).
+
+    A job that runs early (a clock behind the scheduler's) or while a payment holds the reservation
+    schedules itself again for when the reservation can end.
+    """
+    if reservations.expire(reservation_id):
+        return True
+    from . import scheduling
+    from .models import Reservation
+
+    current = Reservation.objects(id=reservation_id, status="active").first()
+    if current is not None:
+        scheduling.schedule_expiry(current)
+    return False
 
 
 def remind_reservation(reservation_id: str) -> bool:

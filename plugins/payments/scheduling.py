@@ -31,18 +31,39 @@ def reminder_job_id(reservation_id: str) -> str:
     return f"payments-remind-{reservation_id}"
 
 
+def _not_before(epoch_ms: int):
+    """RQ keeps a job's time in whole seconds (truncated): round up, so a job never runs before its time."""
+    return from_ms(-(-epoch_ms // 1000) * 1000)
+
+
 def schedule(reservation) -> None:
     """(Re)schedule the reservation's expiry and, when it is still ahead, its reminder."""
     try:
-        enqueue(EXPIRE, reservation.id, at=from_ms(reservation.expires_ms), job_id=expiry_job_id(reservation.id),
+        enqueue(EXPIRE, reservation.id, at=_not_before(reservation.expires_ms), job_id=expiry_job_id(reservation.id),
                 result_ttl=600)
         if reservation.remind_ms and reservation.remind_ms > now_ms():
-            enqueue(REMIND, reservation.id, at=from_ms(reservation.remind_ms),
+            enqueue(REMIND, reservation.id, at=_not_before(reservation.remind_ms),
                     job_id=reminder_job_id(reservation.id), result_ttl=600)
         else:
             _cancel(reminder_job_id(reservation.id))
     except Exception:  # Redis down: the sweeper expires and reminds within a minute
         log.warning("could not schedule the jobs of reservation %s; the sweeper will run them", reservation.id)
+
+
+def schedule_expiry(reservation) -> None:
+    """Schedule the expiry again for when the reservation can end (its time, or the end of a payment's hold).
+
+    Called by an expiry job that found nothing to do yet; the new job has its own id, since the
+    running one still owns the reservation's.
+    """
+    due = max(reservation.expires_ms, reservation.paying_until_ms or 0)
+    if due <= now_ms():
+        return  # due already, yet not expirable: a state the sweeper resolves
+    try:
+        enqueue(EXPIRE, reservation.id, at=_not_before(due), job_id=f"{expiry_job_id(reservation.id)}-{due}",
+                result_ttl=600)
+    except Exception:
+        log.warning("could not schedule the expiry of reservation %s again; the sweeper will", reservation.id)
 
 
 def unschedule(reservation_id: str) -> None:

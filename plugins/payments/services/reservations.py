@@ -47,7 +47,8 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor) -> Reservation:
     maximum = _setting("PAYMENTS_MAX_ACTIVE_RESERVATIONS")
     used = {row.get("slot_key") for row in Reservation._get_collection().find(
         {"buyer": buyer.id, "status": "active"}, {"slot_key": 1})}
-    free = [slot for slot in (f"{buyer.id}:{n}" for n in range(maximum)) if slot not in used]
+    prefix = f"{buyer.id}:"
+    free = [slot for slot in (f"{prefix}{n}" for n in range(maximum)) if slot not in used]
     if not free:
         raise _too_many(maximum)
     expires = now + hours_ms(_setting("PAYMENTS_RESERVATION_HOURS"))
@@ -59,8 +60,9 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor) -> Reservation:
             raise NotFound("listing", "This lead is not on the marketplace.")
         raise Conflict(*why)
     reservation = Reservation(
-        id=reservation_id, listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id, buyer_user=user_id,
-        price=listing.price, currency=listing.currency, industry=listing.industry, listed_at=listing.listed_at,
+        id=reservation_id, listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id,
+        buyer_user=user_id, price=listing.price, currency=listing.currency, industry=listing.industry,
+        listed_at=listing.listed_at,
         card=marketplace.card_of(listing), reserved_ms=now, expires_ms=expires, expires_at=from_ms(expires),
         hold_limit_ms=now + hours_ms(_setting("PAYMENTS_MAX_HOLD_HOURS")), remind_ms=reminder_at(expires, now))
     for slot in free:

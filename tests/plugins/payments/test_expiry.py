@@ -142,3 +142,11 @@ def test_a_hold_left_without_its_reservation_by_a_crash_is_released_by_the_sweep
         assert reservations.sweep()["orphansRelisted"] == 1
         assert reservations.sweep()["orphansRelisted"] == 0
     assert client.get("/v1/marketplace/leads", headers=buyer.headers).get_json()["total"] == 1
+
+
+def test_an_expiry_job_that_runs_early_schedules_itself_again(shop, seller, buyer, app):
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
+    again = [job_id for job_id in _scheduled(app) if job_id.startswith(f"payments-expire-{reservation['id']}-")]
+    assert len(again) == 1
+    assert _scheduled(app)[again[0]].timestamp() >= _scheduled(app)[f"payments-expire-{reservation['id']}"].timestamp()
