@@ -34,7 +34,7 @@ from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, Payment
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
-from .jobs import JobSpec, enqueue, get_queue
+from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
 from .onboarding import OnboardingStep
 from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
@@ -72,7 +72,7 @@ __all__ = [
     "DecryptionError", "box_from_config", "secret_box",
     # events, hooks, jobs, mail
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
-    "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
+    "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
 ]
 
 

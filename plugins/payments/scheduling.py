@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
-
-from pc_app.toolkit import enqueue, get_redis
+from pc_app.toolkit import cancel_job, enqueue
 
 from .services.clock import from_ms, now_ms
 
@@ -74,9 +71,7 @@ def unschedule(reservation_id: str) -> None:
 
 def _cancel(job_id: str) -> None:
     try:
-        Job.fetch(job_id, connection=get_redis()).delete()
-    except NoSuchJobError:
-        pass
+        cancel_job(job_id)
     except Exception:
         log.warning("could not cancel job %s; it will find nothing to do", job_id)
 
