@@ -64,3 +64,5 @@ class Listing(TimestampedDocument):
     buyer = RefField(null=True)
     sold_at = DateTimeField()
     sold_price = IntField(null=True)
+    # What sold it (the payments purchase id).
+    sale_ref = StringField(null=True)

@@ -463,12 +463,17 @@ def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[st
     return [(str(row["_id"]), row.get("reserved_by"), row.get("hold_id")) for row in rows]
 
 
-def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None) -> Listing | None:
-    """``reserved`` (by this buyer) → ``sold``; frees the lead for a future listing by its new owner."""
+def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None, sale_ref: str | None = None
+              ) -> Listing | None:
+    """``reserved`` (by this buyer) → ``sold``; frees the lead for a future listing by its new owner.
+
+    ``sale_ref`` names what sold it (payments: the purchase id), so a repeat of the same sale can
+    tell itself from a second payment for a listing already sold.
+    """
     listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
     if listing is None:
         return None
     return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
         new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
-        set__sold_price=listing.price if price is None else price, unset__open_key=True,
-        set__updated_at=utcnow())
+        set__sold_price=listing.price if price is None else price, set__sale_ref=sale_ref, unset__open_key=True,
+        unset__hold_id=True, set__updated_at=utcnow())

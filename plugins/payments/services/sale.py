@@ -73,15 +73,20 @@ def complete(purchase_id: str) -> Purchase:
 
 def _take_listing(purchase_doc: Purchase) -> bool:
     """Sell the listing to the buyer; after a lapsed hold, reserve it again first if it is free."""
-    if marketplace.mark_sold(purchase_doc.listing, purchase_doc.buyer, purchase_doc.amount) is not None:
+    def sell() -> bool:
+        return marketplace.mark_sold(purchase_doc.listing, purchase_doc.buyer, purchase_doc.amount,
+                                     sale_ref=purchase_doc.id) is not None
+
+    if sell():
         return True
     listing = marketplace.get_listing(purchase_doc.listing)
     if listing is None:
         return False
     if listing.status == "sold":
-        return listing.buyer == purchase_doc.buyer
+        # Only a repeat of this very sale; a second payment for a sold listing is refunded.
+        return listing.sale_ref == purchase_doc.id
     if listing.status == "listed" and marketplace.mark_reserved(listing.id, purchase_doc.buyer) is not None:
-        return marketplace.mark_sold(purchase_doc.listing, purchase_doc.buyer, purchase_doc.amount) is not None
+        return sell()
     return False
 
 

@@ -152,3 +152,27 @@ def test_account_updated_for_an_unknown_account_is_acknowledged(shop, client, st
     stripe.connected_account()
     answers = shop.deliver()
     assert answers and all(response.get_json()["received"] for _, response in answers)
+
+
+def test_two_attempts_that_both_succeed_sell_once_and_the_later_one_is_refunded(shop, seller, buyer, app, client,
+                                                                                stripe, events):
+    from plugins.payments.models import Purchase
+    from plugins.payments.services import purchases
+
+    reservation = shop.reserved(buyer, shop.listed(seller, price=10000))
+    first = shop.buy(buyer, reservation["id"], "pm_card_authenticationRequired").get_json()
+    with app.app_context():  # say a stray failure closed the first attempt while its 3-D Secure was still open
+        purchases.record_failure(Purchase.objects(id=first["purchaseId"]).first(), reason="declined",
+                                 decline_code=None, message=None)
+    second = shop.buy(buyer, reservation["id"], "pm_card_visa").get_json()
+    assert second["status"] == "succeeded"
+    intent = client.get(f"/v1/marketplace/purchases/{first['purchaseId']}",
+                        headers=buyer.headers).get_json()["paymentIntentId"]
+    stripe.admin.authenticate(intent)  # the buyer finishes the first one after all
+    shop.deliver()
+    late = client.get(f"/v1/marketplace/purchases/{first['purchaseId']}", headers=buyer.headers).get_json()
+    assert late["status"] == "refunded" and late["refundReason"] == "listing_unavailable"
+    assert stripe.admin.available(shop.status(seller)["accountId"]) == 8000
+    assert stripe.admin.available(stripe.admin.balances()["platform"]) == 2000
+    assert len(events.named("payments.purchase_succeeded")) == 1
+    assert client.get("/v1/leads", headers=buyer.headers).get_json()["total"] == 1
