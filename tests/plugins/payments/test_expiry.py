@@ -150,3 +150,19 @@ def test_an_expiry_job_that_runs_early_schedules_itself_again(shop, seller, buye
     again = [job_id for job_id in _scheduled(app) if job_id.startswith(f"payments-expire-{reservation['id']}-")]
     assert len(again) == 1
     assert _scheduled(app)[again[0]].timestamp() >= _scheduled(app)[f"payments-expire-{reservation['id']}"].timestamp()
+
+
+def test_a_reservation_with_a_payment_in_flight_does_not_expire_under_it(shop, seller, buyer, app, client):
+    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    assert shop.buy(buyer, reservation["id"], "pm_card_authenticationRequired").status_code == 202
+    _wait_past(reservation)
+    assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
+    assert shop.run_in_app(payment_jobs.sweep)["expired"] == 0
+    held = client.get(f"/v1/marketplace/reservations/{reservation['id']}", headers=buyer.headers).get_json()
+    assert held["status"] == "active" and held["paymentInProgress"] is True
+    cancel = client.delete(f"/v1/marketplace/reservations/{reservation['id']}", headers=buyer.headers)
+    assert cancel.status_code == 409 and "paymentInProgress" in cancel.get_json()["errors"]
+    # The expiry comes back when the payment's hold ends.
+    later = [job_id for job_id in _scheduled(app) if job_id.startswith(f"payments-expire-{reservation['id']}-")]
+    assert len(later) == 1
