@@ -44,11 +44,11 @@ class PurchaseCollection(MethodView):
         """
         buyer = require_trading_partner()
         user_id = current_user().id
-        status, body = replay.run(
+        status, body, replayed = replay.run(
             buyer.id, request.headers.get("Idempotency-Key"), data,
             lambda: _answer(purchases.purchase(buyer, user_id, data["reservationId"], data["paymentMethodId"],
                                                current_actor())))
-        return jsonify(body), status
+        return jsonify(body), status, ({"Idempotent-Replayed": "true"} if replayed else {})
 
     @login_required
     @blp.arguments(PurchasesArgsSchema, location="query")

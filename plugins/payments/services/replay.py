@@ -2,7 +2,8 @@
 
 Keys are scoped by partner and kept 24 hours. The first request records the key (a unique
 insert) before it works; a second one with the same key and body waits for that answer and
-replays it, or gets a 409 while it still runs. Answers of 5xx (Stripe down) are not kept,
+replays it (with `Idempotent-Replayed: true`), or gets a 409 while it still runs. Answers of 5xx (Stripe
+down) and "not now" answers (409 `paymentInProgress`) are not kept,
 so the client retries with the same key and the purchase resumes where it stopped.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ..models import ReplayedAnswer
 
 WAIT_SECONDS = 15
 KEY_HEADER = "Idempotency-Key"
+# Answers that say "not now" rather than what happened: never replayed, the key is given back.
+TRANSIENT_RULES = ("paymentInProgress", "refundInProgress")
 
 
 def _digest(text: str) -> str:
@@ -72,24 +75,29 @@ def finish(record_id: str, status: int, body: dict) -> None:
         ReplayedAnswer.objects(id=record_id).update_one(set__status=status, set__body=body)
 
 
-def run(partner_id: str, key: str | None, body: dict, work) -> tuple[int, dict]:
+def run(partner_id: str, key: str | None, body: dict, work) -> tuple[int, dict, bool]:
     """``work()`` → ``(status, body)``, once per key and body; without a key it simply runs.
+
+    Returns ``(status, body, replayed)``; ``replayed`` is True when the answer is the stored one.
 
     A service error is kept as its answer in the error shape (a declined card replays as the
     same 402), then raised again for the core to answer; anything else gives the key back.
     """
     if key is None:
-        return work()
+        return (*work(), False)
     record_id, stored = begin(partner_id, key, body)
     if stored is not None:
-        return stored["status"], stored["body"]
+        return stored["status"], stored["body"], True
     try:
         status, answer = work()
     except ServiceError as exc:
-        finish(record_id, exc.status, error_body(exc.status, exc.message, exc.errors))
+        if getattr(exc, "rule", None) in TRANSIENT_RULES:
+            ReplayedAnswer.objects(id=record_id, status=None).delete()
+        else:
+            finish(record_id, exc.status, error_body(exc.status, exc.message, exc.errors))
         raise
     except BaseException:
         ReplayedAnswer.objects(id=record_id, status=None).delete()
         raise
     finish(record_id, status, answer)
-    return status, answer
+    return status, answer, False

@@ -7,7 +7,8 @@ from rq.registry import ScheduledJobRegistry
 
 from plugins.payments import jobs as payment_jobs
 
-SHORT_HOURS = 0.0003  # 1.08 s: expiry can be watched without long sleeps
+SHORT_HOURS = 0.0003  # 1.08 s: expiry can be watched without long sleeps (time enough to start a payment)
+TINY_HOURS = 0.0001   # 0.36 s: for holds nobody acts on before they end
 
 
 def _scheduled(app) -> dict:
@@ -38,7 +39,7 @@ def test_reserving_schedules_the_expiry_job_extending_moves_it_cancelling_remove
 
 
 def test_expiry_by_job_run_twice_relists_once_and_tells_the_buyer_once(shop, seller, buyer, app, client, events):
-    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     listing = shop.listed(seller)
     reservation = shop.reserved(buyer, listing)
     assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False  # not yet due
@@ -55,7 +56,7 @@ def test_expiry_by_job_run_twice_relists_once_and_tells_the_buyer_once(shop, sel
 
 
 def test_expiry_by_sweeper_run_twice_relists_once(shop, seller, buyer, app, client, events):
-    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     listing = shop.listed(seller)
     reservation = shop.reserved(buyer, listing)
     _wait_past(reservation)
@@ -77,7 +78,7 @@ def test_the_sweeper_is_a_periodic_job_every_minute(app):
 
 
 def test_expired_reservation_cannot_be_extended_or_bought(shop, seller, buyer, app, client):
-    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     reservation = shop.reserved(buyer, shop.listed(seller))
     _wait_past(reservation)  # lapsed, not yet swept: still refused
     response = client.patch(f"/v1/marketplace/reservations/{reservation['id']}/extend", headers=buyer.headers)
@@ -113,7 +114,7 @@ def test_a_late_release_of_an_old_hold_never_frees_the_same_buyers_new_one(shop,
     from plugins.payments.models import Reservation
     from plugins.payments.services import reservations
 
-    app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
+    app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     listing = shop.listed(seller)
     old = shop.reserved(buyer, listing)
     _wait_past(old)

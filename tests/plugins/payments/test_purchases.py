@@ -135,6 +135,7 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_another_body_is_4
     again = shop.buy(buyer, first_reservation["id"], key="click-1")
     assert first.status_code == again.status_code == 201
     assert first.get_json() == again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     other = shop.buy(buyer, shop.reserved(buyer, shop.listed(seller))["id"], key="click-1")
     assert other.status_code == 409 and "idempotencyKey" in other.get_json()["errors"]
     assert len(shop.intents()) == 1
