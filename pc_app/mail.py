@@ -13,7 +13,7 @@ from flask import current_app
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from mongoengine import ListField, StringField
 
-from .db import BaseDocument, DateTimeField, utcnow
+from .db import BaseDocument, DateTimeField, iso_utc, utcnow
 
 log = logging.getLogger("pc_app.mail")
 
@@ -44,7 +44,7 @@ class OutboxMessage(BaseDocument):
 
     def as_dict(self) -> dict:
         return {"id": str(self.id), "to": self.to, "subject": self.subject, "text": self.text,
-                "html": self.html, "tags": list(self.tags), "sentAt": self.sent_at.isoformat()}
+                "html": self.html, "tags": list(self.tags), "sentAt": iso_utc(self.sent_at)}
 
 
 class Mailer:

@@ -28,7 +28,8 @@ from .core.passwords import hash_password
 from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
-from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
+                 parse_stored_datetime,
                  text_contains, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
@@ -36,8 +37,10 @@ from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
 from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
+from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
 from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
+from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
 
@@ -57,7 +60,7 @@ __all__ = [
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "new_id",
     "parse_stored_datetime", "text_contains", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
@@ -73,6 +76,8 @@ __all__ = [
     # events, hooks, jobs, mail
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
     "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
+    # observability and long work
+    "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
 ]
 
 

@@ -6,15 +6,10 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import CountryCode, PageArgsSchema, Schema, UtcDateTime, as_utc, page_schema
+from pc_app.toolkit import CountryCode, PageArgsSchema, Schema, UtcDateTime, as_utc, iso_utc, page_schema
 from pc_app.toolkit import vocabulary as v
 
 from .models import LISTING_STATUSES
-
-
-def _iso(value) -> str | None:
-    value = as_utc(value)
-    return value.isoformat() if value is not None else None
 
 
 def _get(obj, key):
@@ -129,13 +124,13 @@ class MyListingSchema(_ListingBaseSchema):
     def _reservation(self, obj):
         if obj.status != "reserved":
             return None
-        return {"buyerPartnerId": obj.reserved_by, "reservedAt": _iso(obj.reserved_at),
-                "expiresAt": _iso(obj.reservation_expires_at)}
+        return {"buyerPartnerId": obj.reserved_by, "reservedAt": iso_utc(obj.reserved_at),
+                "expiresAt": iso_utc(obj.reservation_expires_at)}
 
     def _sale(self, obj):
         if obj.status != "sold":
             return None
-        return {"buyerPartnerId": obj.buyer, "soldAt": _iso(obj.sold_at), "price": obj.sold_price}
+        return {"buyerPartnerId": obj.buyer, "soldAt": iso_utc(obj.sold_at), "price": obj.sold_price}
 
 
 MyListingPageSchema = page_schema(MyListingSchema, "MyListingPageSchema")

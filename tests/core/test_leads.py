@@ -37,6 +37,10 @@ def test_create_lead_normalises_email_phone_country_and_domain(client, seller):
     assert lead["dealStatus"] == "scheduled" and lead["dealAmount"] == 120000 and lead["currency"] == "usd"
     assert lead["notes"] == []
     assert lead["createdAt"].endswith("+00:00")
+    # one datetime format everywhere: ISO 8601 to the millisecond with the UTC offset
+    import re
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+    assert stamp.match(lead["createdAt"]) and stamp.match(lead["updatedAt"]), (lead["createdAt"], lead["updatedAt"])
     fetched = client.get(f"/v1/leads/{lead['id']}", headers=seller.headers)
     assert fetched.status_code == 200
     assert fetched.get_json() == lead

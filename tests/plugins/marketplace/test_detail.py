@@ -150,10 +150,10 @@ def test_my_listings_shows_when_a_reservation_expires_and_its_extension(market, 
         services.mark_reserved(listing["id"], buyer.partner_id, expires_at=expires)
         assert services.extend_reservation(listing["id"], actors.partner_owner().partner_id,
                                            expires + dt.timedelta(days=7)) is None   # not their hold
-    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-02T03:04:05+00:00"
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-02T03:04:05.000+00:00"
     with app.app_context():
         assert services.extend_reservation(listing["id"], buyer.partner_id, expires + dt.timedelta(days=7))
-    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05+00:00"
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05.000+00:00"
 
 
 def test_my_listings_rejects_an_unknown_status(client, seller):
