@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import stripe
 from flask import current_app
 
-from pc_app.toolkit import UpstreamFailed, UpstreamUnavailable
+from pc_app.toolkit import UpstreamFailed, UpstreamUnavailable, count_upstream_call, upstream_outcome
 
 log = logging.getLogger("plugins.payments.stripe")
 
@@ -56,23 +56,33 @@ def plain(obj) -> dict:
 def stripe_call(what: str):
     """Turn Stripe's failures into service errors; ``what`` says in a few words what was asked of Stripe.
 
+    Every call is counted (``pc_upstream_calls_total{service="stripe"}``) by its outcome.
+
+    :raises stripe.CardError: a declined card, for the purchase flow to answer.
     :raises StripeOutcomeUnknown: no answer, or a 5xx/429: safe to retry with the same key.
     :raises StripeRefused: a 4xx (not a card error): logged with Stripe's code, never its request.
     """
     try:
         yield
-    except stripe.CardError:
-        raise
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+    except stripe.StripeError as exc:
+        no_answer = isinstance(exc, stripe.APIConnectionError)
+        count_upstream_call("stripe", upstream_outcome(None if no_answer else exc.http_status))
+        if isinstance(exc, stripe.CardError):
+            raise
+        raise _service_error(exc, what) from None
+    count_upstream_call("stripe", "ok")
+
+
+def _service_error(exc: stripe.StripeError, what: str) -> UpstreamFailed:
+    if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)):
         log.warning("stripe unreachable while %s: %s", what, type(exc).__name__)
-        raise StripeOutcomeUnknown("Stripe", f"Stripe did not answer while {what}; nothing was lost. "
-                                             f"Try again shortly: a retry never charges twice.") from None
-    except stripe.APIError as exc:
+        return StripeOutcomeUnknown("Stripe", f"Stripe did not answer while {what}; nothing was lost. "
+                                              f"Try again shortly: a retry never charges twice.")
+    if isinstance(exc, stripe.APIError):
         log.warning("stripe failed while %s: status=%s", what, exc.http_status)
         if exc.http_status in (500, 502, 503, 504) or exc.http_status is None:
-            raise StripeOutcomeUnknown("Stripe", f"Stripe failed while {what}; nothing was lost. "
-                                                 f"Try again shortly: a retry never charges twice.") from None
-        raise StripeRefused("Stripe", f"Stripe refused {what}.") from None
-    except stripe.StripeError as exc:
-        log.error("stripe refused %s: status=%s code=%s", what, exc.http_status, exc.code)
-        raise StripeRefused("Stripe", f"Stripe refused {what}; the platform team has been told.") from None
+            return StripeOutcomeUnknown("Stripe", f"Stripe failed while {what}; nothing was lost. "
+                                                  f"Try again shortly: a retry never charges twice.")
+        return StripeRefused("Stripe", f"Stripe refused {what}.")
+    log.error("stripe refused %s: status=%s code=%s", what, exc.http_status, exc.code)
+    return StripeRefused("Stripe", f"Stripe refused {what}; the platform team has been told.")

@@ -14,7 +14,7 @@ import stripe
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import BadRequest
+from pc_app.toolkit import BadRequest, count_webhook_delivery
 
 from ..models import StripeEvent
 from .clock import now_ms
@@ -44,16 +44,30 @@ def verified_event(raw: bytes, signature: str | None) -> dict:
 
 
 def receive(raw: bytes, signature: str | None) -> dict:
-    """Verify, store once, apply; returns ``{received, duplicate}``."""
-    event = verified_event(raw, signature)
+    """Verify, store once, apply; returns ``{received, duplicate}``.
+
+    Once stored, the event is Stripe's no more: a handler that fails now (Stripe down during an
+    automatic refund, say) is logged and its event applied again by the next delivery or the
+    sweeper, and Stripe gets its 200.
+    """
+    try:
+        event = verified_event(raw, signature)
+    except BadRequest:
+        count_webhook_delivery("stripe", "rejected")
+        raise
     try:
         StripeEvent(id=event["id"], type=event["type"], payload={"json": raw.decode("utf-8")},
                     received_ms=now_ms()).save(force_insert=True)
     except NotUniqueError:
         stored = StripeEvent.objects(id=event["id"]).modify(new=True, inc__deliveries=1)
         if stored is not None and stored.processed:
+            count_webhook_delivery("stripe", "duplicate")
             return {"received": True, "duplicate": True}
-    apply(event["id"])
+    count_webhook_delivery("stripe", "accepted")
+    try:
+        apply(event["id"])
+    except Exception:
+        log.exception("stripe event %s (%s) could not be applied now; it is retried", event["id"], event["type"])
     return {"received": True, "duplicate": False}
 
 

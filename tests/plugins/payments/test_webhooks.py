@@ -176,3 +176,25 @@ def test_two_attempts_that_both_succeed_sell_once_and_the_later_one_is_refunded(
     assert stripe.admin.available(stripe.admin.balances()["platform"]) == 2000
     assert len(events.named("payments.purchase_succeeded")) == 1
     assert client.get("/v1/leads", headers=buyer.headers).get_json()["total"] == 1
+
+
+def test_a_webhook_whose_handler_cannot_finish_now_is_acknowledged_and_applied_later(shop, seller, buyer, app,
+                                                                                     client, stripe, events):
+    from plugins.payments.services import webhooks
+
+    listing, reservation, action, intent = _lapse_with_authentication_pending(shop, seller, buyer, app, client)
+    app.config["PAYMENTS_RESERVATION_HOURS"] = 168.0
+    shop.reserved(shop.buyer(), listing)          # the late payment will have to be refunded...
+    stripe.admin.authenticate(intent)
+    stripe.admin.fail_next(503, count=2, path="/v1/refunds")  # ...while Stripe's refunds are down
+    shop.deliver()                                # every delivery still answers 200
+    assert client.get(f"/v1/marketplace/purchases/{action['purchaseId']}",
+                      headers=buyer.headers).get_json()["status"] == "succeeded"
+    with app.app_context():
+        from plugins.payments.models import StripeEvent
+        StripeEvent.objects.update(set__received_ms=0)  # past the sweeper's grace period
+        assert webhooks.unprocessed()
+    assert shop.run_in_app(payment_jobs.sweep)["failures"] == 0
+    refunded = client.get(f"/v1/marketplace/purchases/{action['purchaseId']}", headers=buyer.headers).get_json()
+    assert refunded["status"] == "refunded" and refunded["refundReason"] == "listing_unavailable"
+    assert len(stripe.client().v1.refunds.list({"limit": 10}).data) == 1
