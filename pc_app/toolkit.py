@@ -16,6 +16,8 @@ from .auth import (current_actor, current_claims, current_partner, current_partn
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.leads.services import (DuplicateLeadEmail, LeadReadOnly, clear_lead_read_only, create_lead, delete_lead,
+                                  set_lead_read_only)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
@@ -33,7 +35,7 @@ from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, Payment
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
-from .jobs import JobSpec, enqueue, get_queue
+from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
 from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
@@ -63,6 +65,8 @@ __all__ = [
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
+    # leads of a partner (the marketplace's sold copies and the buyers' bought ones)
+    "DuplicateLeadEmail", "LeadReadOnly", "create_lead", "delete_lead", "set_lead_read_only", "clear_lead_read_only",
     # accounts: partners, users, single-use links and sessions (for registration-like plugins)
     "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
@@ -71,7 +75,7 @@ __all__ = [
     "DecryptionError", "box_from_config", "secret_box",
     # events, hooks, jobs, mail
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
-    "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
+    "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
     # observability and long work
     "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
 ]

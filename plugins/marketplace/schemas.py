@@ -91,7 +91,7 @@ class ListingDetailSchema(ListingCardSchema):
     unmaskPolicy = ma.fields.String(attribute="unmask_policy",
                                     metadata={"description": "view, reservation or purchase"})
     relationship = ma.fields.String(allow_none=True, metadata={"description": "reserved, purchased or null"})
-    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+    uniqueViewers = ma.fields.Method("_unique_viewer_count", metadata={"description": "How many partners opened it"})
 
     def _email(self, obj):
         return obj["lead_doc"].email if obj["unmasked"] else obj["masked_email"]
@@ -111,7 +111,7 @@ class ListingDetailSchema(ListingCardSchema):
 
 class MyListingSchema(_ListingBaseSchema):
     """The seller's view of its listing: views, the reservation and the sale."""
-    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+    uniqueViewers = ma.fields.Method("_unique_viewer_count", metadata={"description": "How many partners opened it"})
     delistedAt = UtcDateTime(attribute="delisted_at", allow_none=True)
     reservation = ma.fields.Method("_reservation", metadata={"description": "null unless reserved"})
     sale = ma.fields.Method("_sale", metadata={"description": "null unless sold"})

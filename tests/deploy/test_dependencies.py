@@ -12,7 +12,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Dependencies no module imports, and why they are needed all the same.
 USED_WITHOUT_IMPORT = {
-    "stripe": "the payments plugin's Stripe client (the plugin is being built beside this change)",
     "nx-27017": "the MongoDB wire server of `make dev` and the tests, started as a program",
     "pytest-flask": "pytest plugin: pushes a request context for tests that use the app fixture",
     "ruff": "make lint",
