@@ -248,15 +248,9 @@ class ObjectIdString(ma.fields.String):
 
 
 class UtcDateTime(ma.fields.DateTime):
-    """ISO 8601 with an explicit UTC offset, even when the store hands back a naive datetime."""
+    """The API's one datetime format (``pc_app.db.iso_utc``): ISO 8601, UTC offset, milliseconds."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        import datetime as dt
+        from .db import iso_utc
 
-        from .db import parse_stored_datetime
-
-        if isinstance(value, str):
-            value = parse_stored_datetime(value)
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
+        return iso_utc(value)

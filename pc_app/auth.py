@@ -65,6 +65,11 @@ def _lookup_user(_header, payload):
     return user
 
 
+def session_is_live(claims: dict) -> bool:
+    """Whether the session a token's claims belong to is still open (not signed out or revoked)."""
+    return sessions.live_refresh_jti(claims.get("sid")) is not None
+
+
 @jwt.token_in_blocklist_loader
 def _is_revoked(_header, payload) -> bool:
     """Refused: a token of an ended session (or without one), or a refresh token that was rotated."""

@@ -80,6 +80,13 @@ def as_utc(value) -> dt.datetime | None:
     return value
 
 
+def iso_utc(value) -> str | None:
+    """The API's one datetime format: ISO 8601, UTC offset, always to the millisecond
+    (``2026-11-28T17:51:15.000+00:00``), whatever precision or form the store gave back."""
+    value = as_utc(value)
+    return value.isoformat(timespec="milliseconds") if isinstance(value, dt.datetime) else None
+
+
 def parse_stored_datetime(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -10,12 +10,14 @@ from flask import current_app
 
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
 from .api import Blueprint, MessageSchema, ObjectIdString, Schema, UtcDateTime, abort, error_body
-from .auth import (current_actor, current_partner, current_partner_id, current_user, login_required, optional_user,
-                   owner_required, parse_object_id, partner_for_request, partner_scope, platform_required,
-                   require_trading_partner)
+from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
+                   optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
+                   platform_required, require_trading_partner, session_is_live)
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.leads.services import (DuplicateLeadEmail, LeadReadOnly, clear_lead_read_only, create_lead, delete_lead,
+                                  set_lead_read_only)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
@@ -27,17 +29,20 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
-from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
-                 text_contains, utcnow)
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
+                 parse_stored_datetime, text_contains,
+                 utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
 from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
-from .jobs import JobSpec, enqueue, get_queue
+from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
+from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
 from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
+from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
 
@@ -49,19 +54,21 @@ __all__ = [
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting",
     # access
-    "current_actor", "current_partner", "current_partner_id", "current_user", "login_required", "optional_user",
-    "owner_required", "parse_object_id", "partner_for_request", "partner_scope", "platform_required",
-    "require_trading_partner",
+    "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
+    "optional_user", "owner_required", "parse_object_id", "partner_for_request", "partner_scope",
+    "platform_required", "require_trading_partner", "session_is_live",
     # settings
     "ConfigError", "Setting", "config",
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "new_id",
     "parse_stored_datetime", "text_contains", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
+    # leads of a partner (the marketplace's sold copies and the buyers' bought ones)
+    "DuplicateLeadEmail", "LeadReadOnly", "create_lead", "delete_lead", "set_lead_read_only", "clear_lead_read_only",
     # accounts: partners, users, single-use links and sessions (for registration-like plugins)
     "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
@@ -73,7 +80,9 @@ __all__ = [
     # events, hooks, jobs, mail; the stored events durable subscribers hear (kept RETENTION_DAYS)
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
     "StoredEvent", "delivery_key", "event_from_document",
-    "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
+    "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
+    # observability and long work
+    "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
 ]
 
 

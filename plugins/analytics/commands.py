@@ -6,41 +6,26 @@ import click
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
-class _Progress:
-    """One progress display per phase (stored events, then facts), on stderr.
+class _Phases:
+    """The core's progress display, one per phase of the rebuild (stored events, then facts), on stderr."""
 
-    A bar with an estimate on a terminal; elsewhere (a pod's log, a pipe) a line at every
-    tenth, so a long rebuild still shows that it moves.
-    """
-
-    def __init__(self, lengths: dict[str, int], labels: dict[str, str]):
-        self.lengths, self.labels = lengths, labels
-        self.stream = click.get_text_stream("stderr")
-        self.tty = self.stream.isatty()
-        self.phase, self.bar, self.done, self.shown = None, None, 0, -1
+    def __init__(self, totals: dict[str, int], labels: dict[str, str]):
+        self.totals, self.labels = totals, labels
+        self.phase, self.progress = None, None
 
     def step(self, phase: str) -> None:
         if phase != self.phase:
             self.finish()
-            self.phase, self.done, self.shown = phase, 0, -1
-            if self.tty:
-                self.bar = click.progressbar(length=max(self.lengths[phase], 1), label=self.labels[phase],
-                                             file=self.stream, show_pos=True)
-                self.bar.render_progress()
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            return
-        total = max(self.lengths[phase], self.done)
-        tenth = self.done * 10 // total
-        if tenth > self.shown:
-            self.shown = tenth
-            click.echo(f"{self.labels[phase]}: {self.done}/{total} ({self.done * 100 // total}%)", err=True)
+            from pc_app.toolkit import Progress
+
+            self.phase = phase
+            self.progress = Progress(self.labels[phase], total=self.totals[phase]).__enter__()
+        self.progress.advance()
 
     def finish(self) -> None:
-        if self.bar is not None:
-            self.bar.render_finish()
-            self.bar = None
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+            self.progress = None
 
 
 @click.group("analytics")
@@ -67,8 +52,8 @@ def rebuild_command(start, end, fix):
         raise click.BadParameter("must not be before --from", param_hint="--to")
     app = create_app()
     with app.app_context():
-        progress = _Progress({"events": count_stored_events(start, end), "facts": count_facts(start, end)},
-                             {"events": "stored events", "facts": "facts"})
+        progress = _Phases({"events": count_stored_events(start, end), "facts": count_facts(start, end)},
+                           {"events": "checking stored events", "facts": "recomputing from facts"})
         try:
             report = rebuild(start, end, fix=fix, on_event=lambda: progress.step("events"),
                              on_fact=lambda: progress.step("facts"))

@@ -37,6 +37,10 @@ def test_create_lead_normalises_email_phone_country_and_domain(client, seller):
     assert lead["dealStatus"] == "scheduled" and lead["dealAmount"] == 120000 and lead["currency"] == "usd"
     assert lead["notes"] == []
     assert lead["createdAt"].endswith("+00:00")
+    # one datetime format everywhere: ISO 8601 to the millisecond with the UTC offset
+    import re
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+    assert stamp.match(lead["createdAt"]) and stamp.match(lead["updatedAt"]), (lead["createdAt"], lead["updatedAt"])
     fetched = client.get(f"/v1/leads/{lead['id']}", headers=seller.headers)
     assert fetched.status_code == 200
     assert fetched.get_json() == lead
@@ -362,3 +366,28 @@ def test_partner_user_asking_for_another_partners_leads_gets_404(client, seller,
     assert_error_shape(client.get(f"/v1/leads?partnerId={other.partner_id}", headers=seller.headers), 404)
     assert client.get(f"/v1/leads?partnerId={seller.partner_id}", headers=seller.headers).status_code == 200
     assert_error_shape(client.get("/v1/leads?partnerId=nope", headers=seller.headers), 422)
+
+
+def test_a_read_only_lead_leaves_the_default_list_and_refuses_changes(app, client, actors):
+    from pc_app.toolkit import clear_lead_read_only, set_lead_read_only
+
+    owner = actors.partner_owner()
+    lead = client.post("/v1/leads", json={"firstName": "Ann", "email": "ann@example.com"},
+                       headers=owner.headers).get_json()
+    with app.app_context():
+        assert set_lead_read_only(lead["id"], "sold") is True
+        assert set_lead_read_only(lead["id"], "sold") is False
+    listed = client.get("/v1/leads", headers=owner.headers).get_json()
+    assert listed["items"] == []
+    sold = client.get("/v1/leads?readOnly=true", headers=owner.headers).get_json()
+    assert [item["id"] for item in sold["items"]] == [lead["id"]]
+    assert sold["items"][0]["readOnly"] is True and sold["items"][0]["readOnlyReason"] == "sold"
+    for response in (client.patch(f"/v1/leads/{lead['id']}", json={"company": "X"}, headers=owner.headers),
+                     client.post(f"/v1/leads/{lead['id']}/notes", json={"text": "hi"}, headers=owner.headers),
+                     client.delete(f"/v1/leads/{lead['id']}", headers=owner.headers)):
+        assert response.status_code == 409 and "readOnly" in response.get_json()["errors"]
+    assert client.get(f"/v1/leads/{lead['id']}", headers=owner.headers).status_code == 200
+    with app.app_context():
+        assert clear_lead_read_only(lead["id"], "sold") is True
+    assert client.patch(f"/v1/leads/{lead['id']}", json={"company": "X"}, headers=owner.headers).status_code == 200
+    assert [item["id"] for item in client.get("/v1/leads", headers=owner.headers).get_json()["items"]] == [lead["id"]]

@@ -38,6 +38,11 @@ class LeadSchema(Schema):
     dealStatus = ma.fields.String(attribute="deal_status")
     notes = ma.fields.List(ma.fields.Nested(NoteSchema))
     source = ma.fields.String()
+    sourceRef = ma.fields.String(attribute="source_ref", allow_none=True,
+                                 metadata={"description": "e.g. purchase:<id> for a lead bought on the marketplace"})
+    readOnly = ma.fields.Function(lambda lead: bool(getattr(lead, "read_only_reason", None)),
+                                  metadata={"description": "True once sold on the marketplace: kept, not changeable"})
+    readOnlyReason = ma.fields.String(attribute="read_only_reason", allow_none=True)
     updatedBy = ma.fields.String(attribute="updated_by")
     createdAt = UtcDateTime(attribute="created_at")
     updatedAt = UtcDateTime(attribute="updated_at")
@@ -84,6 +89,8 @@ class LeadQueryArgsSchema(PageArgsSchema):
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
     country = ma.fields.List(ma.fields.String(validate=_country))
     source = ma.fields.String(validate=validate.Length(max=100))
+    readOnly = ma.fields.Boolean(metadata={"description": "true: only the read-only leads (sold on the "
+                                                          "marketplace), which the default list leaves out"})
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Text in name, e-mail or company"})
     minDealAmount = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000_000))

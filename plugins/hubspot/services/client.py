@@ -6,6 +6,8 @@ from hubspot import HubSpot
 from urllib3 import Timeout
 from urllib3.util.retry import Retry
 
+from pc_app.toolkit import count_upstream_call, upstream_outcome
+
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 
 
@@ -22,6 +24,23 @@ def retry_policy(config) -> Retry:
                  retry_after_max=config["HUBSPOT_RETRY_MAX_DELAY_MS"] / 1000, raise_on_status=False)
 
 
+def count_calls(rest_client) -> None:
+    """Count every HTTP call the SDK makes (after urllib3's retries) in ``pc_upstream_calls_total``."""
+    send = rest_client.request
+
+    def counted_request(*args, **kwargs):
+        try:
+            response = send(*args, **kwargs)
+        except Exception as exc:
+            # ApiException carries HubSpot's status; 0 or none at all means HubSpot never answered.
+            count_upstream_call("hubspot", upstream_outcome(getattr(exc, "status", None) or None))
+            raise
+        count_upstream_call("hubspot", upstream_outcome(response.status))
+        return response
+
+    rest_client.request = counted_request
+
+
 def sdk_client(access_token: str | None = None, config=None) -> HubSpot:
     """An unmodified ``hubspot-api-client`` pointed at ``HUBSPOT_API_BASE`` with our retries and timeout."""
     config = config or current_app.config
@@ -33,6 +52,7 @@ def sdk_client(access_token: str | None = None, config=None) -> HubSpot:
         api = DiscoveryBase._default_api_factory(api_client_package, api_name, sdk_config)
         # The SDK sets no timeout; a hung HubSpot must not hang a request or a worker.
         api.api_client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout
+        count_calls(api.api_client.rest_client)
         return api
 
     return HubSpot(access_token=access_token, host=config["HUBSPOT_API_BASE"].rstrip("/"),

@@ -44,7 +44,7 @@ class Day:
         return Listing(payload["listingId"], lead_id, seller.partner_id, price, industry, listed_at)
 
     def view(self, buyer, listing):
-        response = self.client.get(f"/v1/marketplace/leads/{listing.id}", headers=buyer.headers)
+        response = self.client.get(f"/v1/marketplace/leads/{listing.lead}", headers=buyer.headers)
         assert response.status_code == 200, response.get_json()
 
     def delist(self, seller, listing):
@@ -262,7 +262,8 @@ def test_the_command_reports_shows_progress_and_fixes(app, app_config, script, a
     clean = _run(app_config, "--from", day, "--to", day)
     assert clean.exit_code == 0, clean.output
     assert "facts read: 2; rollups compared: 2" in clean.stdout and clean.stdout.rstrip().endswith("clean")
-    assert "stored events: 2/2 (100%)" in clean.stderr and "facts: 2/2 (100%)" in clean.stderr  # progress
+    assert "checking stored events: 2/2 (100%), done" in clean.stderr                # the progress displays
+    assert "recomputing from facts: 2/2 (100%), done" in clean.stderr
 
     with app.app_context():
         Rollup._get_collection().update_one({"_id": f"p:{seller.id}:{day}"}, {"$inc": {"listed": 5}})
