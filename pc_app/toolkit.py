@@ -28,11 +28,13 @@ from .core.passwords import hash_password
 from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
+from .csv_export import csv_text, write_csv
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
                  parse_stored_datetime, text_contains,
                  utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
+from .event_delivery import StoredEvent, delivery_key, event_from_document
 from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
 from .jobs import JobSpec, cancel_job, enqueue, get_queue
@@ -73,8 +75,11 @@ __all__ = [
     "revoke_tokens", "create_user",
     # encryption of stored secrets (AES-256-GCM with key ids)
     "DecryptionError", "box_from_config", "secret_box",
-    # events, hooks, jobs, mail
+    # spreadsheet-safe CSV exports
+    "csv_text", "write_csv",
+    # events, hooks, jobs, mail; the stored events durable subscribers hear (kept RETENTION_DAYS)
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "OnboardingStep",
+    "StoredEvent", "delivery_key", "event_from_document",
     "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
     # observability and long work
     "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",

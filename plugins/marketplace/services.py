@@ -8,7 +8,8 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import Conflict, Invalid, Lead, NotFound, Partner, call_hook, emit, text_contains, utcnow
+from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit, text_contains,
+                            utcnow)
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
@@ -97,7 +98,8 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
         raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
-        "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing)})
+        "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
+        "industry": listing.industry, "listedAt": as_utc(listing.listed_at).isoformat()})
     return listing
 
 
@@ -157,7 +159,8 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
 
 def _emit_delisted(listing: Listing, actor: str, reason: str) -> None:
     emit("marketplace.lead_delisted", partner_ids=[listing.seller], actor=actor, payload={
-        "listingId": listing.id, "leadId": listing.lead, "reason": reason})
+        "listingId": listing.id, "leadId": listing.lead, "reason": reason, "industry": listing.industry,
+        "price": listing.price})
 
 
 def delist_for_lead(lead_id: str, reason: str, actor: str = "system") -> Listing | None:
