@@ -49,10 +49,18 @@ def setting(name: str):
 
 
 def email_in_body() -> str:
-    """Key a limit on the e-mail address in the JSON body (per-account limits)."""
-    body = request.get_json(silent=True) or {}
+    """Key a limit on the e-mail address in the JSON body (per-account limits).
+
+    The body comes from the one guarded reader; a refused body (too deep, a lone surrogate...)
+    counts against the client's address here, and the argument parser answers the refusal.
+    """
+    from .request_body import read_json_or_none
+
+    body = read_json_or_none() if request.is_json else None
     email = body.get("email") if isinstance(body, dict) else None
-    return f"email:{str(email).strip().lower()}" if email else f"ip:{get_remote_address()}"
+    if isinstance(email, str) and email.strip():
+        return f"email:{email.strip().lower()[:254]}"
+    return f"ip:{get_remote_address()}"
 
 
 def limit_per_address_and_email(setting_name: str):

@@ -15,7 +15,8 @@ from .auth import (current_actor, current_partner, current_partner_id, current_u
                    require_trading_partner)
 from .config import ConfigError, Setting
 from .core import vocabulary
-from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.fields import (Boolean, CountryCode, Integer, LowerEmail, Name, NewPassword, PhoneNumber, UniqueList,
+                          Website, beyond_schema)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
@@ -56,6 +57,8 @@ __all__ = [
     "ConfigError", "Setting", "config",
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
+    # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
+    "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
     "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
     "parse_stored_datetime", "text_contains", "utcnow",
