@@ -41,6 +41,7 @@ from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginat
 from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
+from .request_body import read_json
 
 __all__ = [
     # who did it
@@ -48,7 +49,7 @@ __all__ = [
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "Schema", "UtcDateTime", "abort", "error_body",
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
-    "limit_per_address_and_email", "limiter", "setting",
+    "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_partner", "current_partner_id", "current_user", "login_required", "optional_user",
     "owner_required", "parse_object_id", "partner_for_request", "partner_scope", "platform_required",

@@ -68,3 +68,5 @@ class WebhookAnswerSchema(Schema):
     received = ma.fields.Integer()
     accepted = ma.fields.Integer()
     duplicates = ma.fields.Integer()
+    withoutEventId = ma.fields.Integer(metadata={"description": "Events without a usable eventId: not handed on, "
+                                                                "logged"})
