@@ -92,10 +92,10 @@ def has_body(req: Request | None = None) -> bool:
 
 def _parse(req: Request):
     if req.content_length is not None and req.content_length > MAX_BYTES:
-        raise PayloadTooLarge(f"The JSON body is larger than {MAX_BYTES // 1024} KiB.")
+        raise PayloadTooLarge(f"The JSON body is too large: at most {MAX_BYTES // 1024} KiB.")
     raw = req.get_data(cache=True)
     if len(raw) > MAX_BYTES:
-        raise PayloadTooLarge(f"The JSON body is larger than {MAX_BYTES // 1024} KiB.")
+        raise PayloadTooLarge(f"The JSON body is too large: at most {MAX_BYTES // 1024} KiB.")
     if not raw:
         return None
     try:

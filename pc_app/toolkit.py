@@ -28,7 +28,7 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
-                 text_contains, utcnow)
+                 text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .events import Event, EventType, Subscription, emit
@@ -62,7 +62,7 @@ __all__ = [
     "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
     "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
-    "parse_stored_datetime", "text_contains", "utcnow",
+    "parse_stored_datetime", "text_contains", "undone_on_failure", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
