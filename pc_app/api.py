@@ -230,6 +230,18 @@ def _flatten_errors(errors) -> dict:
     return out
 
 
+# An answer names at most this many fields: a list of 10,000 bad items is not worth 10,000 lines back.
+MAX_NAMED_ERRORS = 50
+
+
+def _at_most_named(errors: dict) -> dict:
+    if len(errors) <= MAX_NAMED_ERRORS:
+        return errors
+    kept = dict(list(errors.items())[:MAX_NAMED_ERRORS])
+    kept.setdefault("_schema", []).append(f"And {len(errors) - MAX_NAMED_ERRORS} more invalid fields.")
+    return kept
+
+
 class Api(_Api):
     """The app's Api: one error shape, local Swagger UI assets, collision-free schema names."""
 
@@ -262,7 +274,7 @@ class Api(_Api):
         errors = data.get("errors") or data.get("messages")
         message = data.get("message")
         if errors is not None:
-            errors = _flatten_errors(errors)
+            errors = _at_most_named(_flatten_errors(errors))
             if message is None and error.code == 422:
                 names = ", ".join(sorted(k for k in errors if k != "_schema")) or "body"
                 message = f"Invalid fields: {names}."

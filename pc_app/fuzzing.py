@@ -22,35 +22,49 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 BEYOND_SCHEMA = "x-validated-beyond-schema"
 
-# Hostile values (the issue's list); each goes into every body field, query parameter and header.
+# Hostile values (the issue's list). Shapes the JSON reader refuses whatever the field go into the
+# first field of each body. Values a field may take as valid text (Unicode digits) or must bound (a
+# huge string) go into each field alone, so a valid one reaches the service; the others go into every
+# field of one body at once (each field still validates its own).
 HUGE_TEXT = "x" * 200_000
-HOSTILE_VALUES = {
+READER_VALUES = {
     "nesting 1,000 deep": "DEEP",
     "a lone surrogate": "\ud800",
     "a NUL": "a\x00b",
     "a 5,000-digit integer": "BIGINT",
+    "NaN": "NAN",
+}
+EACH_FIELD_VALUES = {
+    "Arabic-Indic digits": "١٢٣",
+    "a 200,000-character string": HUGE_TEXT,
+}
+EVERY_FIELD_VALUES = {
     "2**63": 2**63,
     "-2**63-1": -(2**63) - 1,
     "a superscript digit": "²",
-    "Arabic-Indic digits": "١٢٣",
-    "a 200,000-character string": HUGE_TEXT,
-    "NaN": "NAN",
+    "a list of 10,000 strings": ["x"] * 10_000,
 }
-HOSTILE_QUERY_VALUES = {
-    "a NUL": "a\x00b",
-    "an encoded lone surrogate": "%ED%A0%80",
+# Query strings: a huge value in each parameter alone (it may reach the database); numbers in every
+# form in every integer or boolean parameter at once; what the decoding meets whatever the parameter
+# (NUL, an encoded lone surrogate, odd digits) in one request each.
+EACH_QUERY_VALUES = {"a 200,000-character string": HUGE_TEXT}
+EVERY_NUMBER_QUERY_VALUES = {
     "a 5,000-digit integer": "9" * 5000,
     "2**63": str(2**63),
     "a superscript digit": "²",
     "Arabic-Indic digits": "١٢٣",
-    "a 200,000-character string": HUGE_TEXT,
     "a float": "1e400",
+}
+EVERY_QUERY_VALUES = {
+    "a NUL": "a\x00b",
+    "an encoded lone surrogate": "%ED%A0%80",
 }
 # As a server hands them to the app: bytes read as latin-1 (how WSGI passes UTF-8 header bytes).
 HOSTILE_HEADERS = {
@@ -71,11 +85,14 @@ class FuzzStack:
     :param bodies: ``"POST /v1/auth/sign-in"`` -> partial bodies merged into generated ones (positive mode).
     :param sign: ``(method, path, body bytes) -> headers`` for operations that verify a signature.
     :param fresh_headers: ``operation label -> headers`` for operations that end the session they use.
+    :param examples: ``operation label -> examples`` for operations too costly for the run's number
+        (sign-in hashes a password with argon2 for every attempt, known address or not).
     """
     path_ids: dict[str, list[str]] = field(default_factory=dict)
     bodies: dict[str, list[dict]] = field(default_factory=dict)
     sign: dict[str, Callable[[str, str, bytes], dict]] = field(default_factory=dict)
     fresh_headers: dict[str, Callable[[], dict]] = field(default_factory=dict)
+    examples: dict[str, int] = field(default_factory=dict)
 
     def add_ids(self, name: str, *ids) -> FuzzStack:
         self.path_ids.setdefault(name, []).extend(str(i) for i in ids)
@@ -86,24 +103,41 @@ class FuzzStack:
         return self
 
 
+@dataclass
+class FuzzReport:
+    """What a run answered: per operation label, the status codes seen and the seconds spent."""
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, label: str, status: int, seconds: float) -> None:
+        self.statuses.setdefault(label, []).append(status)
+        self.seconds[label] = self.seconds.get(label, 0.0) + seconds
+
+    def reached(self, label: str) -> bool:
+        """Whether the handler decided something: a success, a redirect or a 409 about the record's state."""
+        return any(200 <= status < 400 or status == 409 for status in self.statuses.get(label, []))
+
+
 def fuzz_api(app, headers: dict, mode: str = "positive", skipped=(), examples: int = 10,
-             stack: FuzzStack | None = None) -> list[str]:
+             stack: FuzzStack | None = None, report: FuzzReport | None = None) -> list[str]:
     """Fuzz every documented operation; one line per problem (empty means clean).
 
     :param mode: ``positive``, ``negative`` (schemathesis, every check) or ``hostile``.
     :param skipped: path prefixes not to call.
     :param examples: generated requests per operation (positive and negative modes).
     :param stack: real ids, bodies and signers (``FuzzStack``); without one, ids are random.
+    :param report: a ``FuzzReport`` to fill with the statuses and time of every operation.
     """
     stack = stack or FuzzStack()
+    report = report if report is not None else FuzzReport()
     if mode == "hostile":
-        return _hostile(app, headers, skipped, stack)
-    return _generated(app, headers, mode, skipped, examples, stack)
+        return _hostile(app, headers, skipped, stack, report)
+    return _generated(app, headers, mode, skipped, examples, stack, report)
 
 
 # --- positive and negative: schemathesis -----------------------------------------------------
 
-def _generated(app, headers, mode, skipped, examples, stack) -> list[str]:
+def _generated(app, headers, mode, skipped, examples, stack, report) -> list[str]:
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis.errors import Unsatisfiable
@@ -124,15 +158,17 @@ def _generated(app, headers, mode, skipped, examples, stack) -> list[str]:
         beyond = _beyond_schema_fields(raw_spec, operation.definition.raw)
         calls = {"n": 0}
 
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=min(examples, stack.examples.get(label, examples)), deadline=None, database=None,
+                  derandomize=True, suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=generation_mode))
         def check(case):
             n = calls["n"]
             calls["n"] += 1
             _use_stack(case, stack, label, n, positive=mode == "positive")
             sent = dict(stack.fresh_headers[label]()) if label in stack.fresh_headers else dict(headers)
+            started = time.perf_counter()
             response = case.call(headers=sent)
+            report.add(label, response.status_code, time.perf_counter() - started)
             try:
                 case.validate_response(response, checks=checks, headers=sent,
                                        transport_kwargs={"headers": sent})
@@ -146,8 +182,8 @@ def _generated(app, headers, mode, skipped, examples, stack) -> list[str]:
                                     f"{response.text[:300]}\n    {_reproduction(case)}")
         return check
 
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in sorted(operations, key=_destructive_last):
         if operation.path.startswith(tuple(skipped)):
             continue
         try:
@@ -155,6 +191,11 @@ def _generated(app, headers, mode, skipped, examples, stack) -> list[str]:
         except Unsatisfiable:
             pass  # nothing of this operation can be made invalid (no parameters, no body)
     return problems
+
+
+def _destructive_last(operation) -> tuple:
+    """Deletions after everything else (the most specific path first), so real records stay for the others."""
+    return (1, -len(operation.path)) if operation.method.lower() == "delete" else (0, 0)
 
 
 def _use_stack(case, stack: FuzzStack, label: str, n: int, *, positive: bool) -> None:
@@ -170,6 +211,12 @@ def _use_stack(case, stack: FuzzStack, label: str, n: int, *, positive: bool) ->
             ids = stack.path_ids.get(name)
             if ids:
                 case.path_parameters[name] = ids[(n // 4) % len(ids)]
+    # A query parameter naming a record (``partnerId``) gets a real id too, in valid requests.
+    if positive and case.query and n % 4 != 3:
+        for name in list(case.query):
+            ids = stack.path_ids.get(_snake(name))
+            if ids and name != _snake(name):
+                case.query[name] = ids[(n // 4) % len(ids)]
     partials = stack.bodies.get(label)
     if positive and partials and n % 2 == 0 and isinstance(case.body, dict):
         case.body.update(partials[(n // 2) % len(partials)])
@@ -181,6 +228,10 @@ def _reproduction(case) -> str:
         return case.as_curl_command()[:600]
     except Exception:  # a reproduction is a courtesy; never let it hide the problem
         return f"{case.method} {case.formatted_path}"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _failure_lines(failure: BaseException) -> list[str]:
@@ -243,37 +294,41 @@ def _resolve(spec: dict, node: dict) -> dict:
 
 # --- hostile: hand-made shapes -------------------------------------------------------------------
 
-def _hostile(app, headers, skipped, stack: FuzzStack) -> list[str]:
+def _hostile(app, headers, skipped, stack: FuzzStack, report) -> list[str]:
     client = app.test_client()
     spec = client.get("/openapi.json").get_json()
     problems: list[str] = []
-    for path, operations in spec["paths"].items():
-        if path.startswith(tuple(skipped)):
-            continue
-        for method, operation in operations.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            label = f"{method.upper()} {path}"
-            url = _fill_path(path, stack)
-            sent = dict(stack.fresh_headers[label]()) if label in stack.fresh_headers else dict(headers)
-            fields = _body_fields(spec, operation)
-            for what, body in _hostile_bodies(fields):
-                extra = stack.sign[label](method.upper(), url, body) if label in stack.sign else {}
-                response = client.open(url, method=method.upper(), data=body,
-                                       headers={**sent, **extra, "Content-Type": "application/json"})
-                _judge(problems, f"{label} body with {what}", response)
-            for what, query in _hostile_queries(spec, operation):
-                response = client.open(f"{url}?{query}", method=method.upper(), headers=sent)
-                _judge(problems, f"{label} query with {what}", response)
-            for what, hostile_headers in HOSTILE_HEADERS.items():
-                body = b"[]" if label in stack.sign else b""
-                response = client.open(url, method=method.upper(), data=body,
-                                       headers={**sent, **hostile_headers, "Content-Type": "application/json"})
-                _judge(problems, f"{label} {what} headers", response)
+    calls = [(path, method, operation) for path, operations in spec["paths"].items()
+             for method, operation in operations.items()
+             if method in ("get", "post", "put", "patch", "delete") and not path.startswith(tuple(skipped))]
+    for path, method, operation in sorted(calls, key=lambda call: (call[1] == "delete", -len(call[0]))):
+        _hostile_operation(client, spec, path, method.upper(), operation, headers, stack, report, problems)
     return problems
 
 
-def _judge(problems: list[str], label: str, response) -> None:
+def _hostile_operation(client, spec, path, method, operation, headers, stack, report, problems) -> None:
+    """Every hostile body, query and header set against one operation."""
+    label = f"{method} {path}"
+    url = _fill_path(path, stack)
+    sent = dict(stack.fresh_headers[label]()) if label in stack.fresh_headers else dict(headers)
+
+    def send(what, target, body=b"", extra=None):
+        started = time.perf_counter()
+        response = client.open(target, method=method, data=body,
+                               headers={**sent, **(extra or {}), "Content-Type": "application/json"})
+        _judge(problems, f"{label} {what}", response, report, label, time.perf_counter() - started)
+
+    for what, body in _hostile_bodies(_body_fields(spec, operation)):
+        send(f"body with {what}", url, body, stack.sign[label](method, url, body) if label in stack.sign else None)
+    for what, query in _hostile_queries(spec, operation):
+        send(f"query with {what}", f"{url}?{query}")
+    for what, hostile_headers in HOSTILE_HEADERS.items():
+        send(f"{what} headers", url, b"[]" if label in stack.sign else b"", hostile_headers)
+
+
+def _judge(problems: list[str], label: str, response, report=None, operation: str = "", seconds: float = 0.0) -> None:
+    if report is not None:
+        report.add(operation, response.status_code, seconds)
     if response.status_code >= 500:
         problems.append(f"{label} -> {response.status_code}: {response.get_data(as_text=True)[:200]}")
     elif response.status_code >= 400:
@@ -291,88 +346,59 @@ def _fill_path(path: str, stack: FuzzStack) -> str:
 
 
 def _body_fields(spec: dict, operation: dict) -> list[str]:
+    """The names of the JSON body's top-level fields."""
     body = _resolve(spec, operation.get("requestBody", {}))
     schema = _resolve(spec, body.get("content", {}).get("application/json", {}).get("schema", {}))
     return list((schema.get("properties") or {}).keys())
 
 
 def _hostile_bodies(fields: list[str]):
-    """(description, raw JSON bytes): each hostile value as the whole body and in every field."""
+    """(description, raw JSON bytes): hostile shapes as the whole body, in the first field, in every field.
+
+    An operation that takes no JSON body gets two, which it must ignore or refuse, never choke on.
+    """
     deep = "[" * 1000 + "1" + "]" * 1000
     yield "1,000-deep nesting as the body", deep.encode()
+    if not fields:
+        yield "a lone surrogate in a field name", b'{"\\ud800": 1}'
+        return
     yield "1,000-deep objects as the body", ('{"a":' * 1000 + "1" + "}" * 1000).encode()
     yield "a lone surrogate in a field name", b'{"\\ud800": 1}'
     yield "NaN as the body", b"NaN"
     yield "invalid UTF-8", b'{"a": "\xff\xfe"}'
     yield "a truncated document", b'{"a": [1, 2'
-    for name in fields or ["email"]:
-        for what, value in HOSTILE_VALUES.items():
-            if value == "DEEP":
-                text = '{"%s": %s}' % (name, deep)
-            elif value == "BIGINT":
-                text = '{"%s": %s}' % (name, "9" * 5000)
-            elif value == "NAN":
-                text = '{"%s": NaN}' % name
-            else:
-                text = json.dumps({name: value})
-            yield f"{what} in '{name}'", text.encode()
+    first = fields[0]
+    for what, value in READER_VALUES.items():
+        literal = {"DEEP": deep, "BIGINT": "9" * 5000, "NAN": "NaN"}.get(value) or json.dumps(value)
+        yield f"{what} in '{first}'", ('{"%s": %s}' % (first, literal)).encode()
+    for name in fields:
+        for what, value in EACH_FIELD_VALUES.items():
+            yield f"{what} in '{name}'", json.dumps({name: value}).encode()
+    for what, value in EVERY_FIELD_VALUES.items():
+        yield f"{what} in every field", json.dumps({name: value for name in fields}).encode()
+
+
+def _takes_numbers(spec: dict, parameter: dict) -> bool:
+    schema = _resolve(spec, parameter.get("schema", {}))
+    schema = _resolve(spec, schema.get("items", {})) if schema.get("type") == "array" else schema
+    return schema.get("type") in ("integer", "number", "boolean")
 
 
 def _hostile_queries(spec: dict, operation: dict):
+    """(description, query string): each parameter alone, every (integer) parameter at once, the decoding."""
     from urllib.parse import quote
 
-    names = [_resolve(spec, p).get("name") for p in operation.get("parameters", [])
-             if _resolve(spec, p).get("in") == "query"] or ["q"]
+    def encoded(value: str) -> str:
+        return value if value.startswith("%") else quote(value, safe="")
+
+    parameters = [_resolve(spec, p) for p in operation.get("parameters", [])]
+    names = {p["name"]: _takes_numbers(spec, p) for p in parameters if p.get("in") == "query"} or {"q": False}
     for name in names:
-        for what, value in HOSTILE_QUERY_VALUES.items():
-            encoded = value if value.startswith("%") else quote(value, safe="")
-            yield f"{what} in '{name}'", f"{quote(name)}={encoded}"
-
-
-# --- real records for the core's operations ------------------------------------------------------
-
-def core_fuzz_stack(app, actors, actor) -> FuzzStack:
-    """Records of the core for ``actor`` to reach: its partner, a colleague, leads, an import, a mail, links.
-
-    Platform staff get a partner of their own choosing (a fresh one) in every partner slot.
-    Plugins' tests add their own records (``add_ids``, ``add_body``, ``sign``).
-    """
-    import datetime as dt
-
-    from .auth import issue_tokens
-    from .core.leads.services import create_lead
-    from .core.models import LeadImport
-    from .core.tokens import issue_token
-    from .core.users.services import INVITE_PURPOSE
-    from .mail import OutboxMessage
-    from .testing import TEST_PASSWORD, bearer
-
-    partner = actor.partner or actors.partner(icp={"industries": ["saas"], "countries": ["US"]})
-    colleague = actors.member(partner)
-    stack = FuzzStack()
-    with app.app_context():
-        leads = [create_lead(str(partner.id), {"first_name": f"Fuzz {n}", "email": f"fuzz{n}@lead.example",
-                                               "company": "Fuzz Inc", "industry": "saas", "country": "US"},
-                             "system") for n in range(4)]
-        record = LeadImport(partner=str(partner.id), created_by="system", status="completed", total_rows=1,
-                            processed_rows=1, imported=1).save()
-        message = OutboxMessage(to="someone@example.test", subject="Hello", text="Hello", html="<p>Hello</p>",
-                                tags=[], sent_at=dt.datetime.now(dt.timezone.utc)).save()
-        links = [issue_token(colleague.user.id, INVITE_PURPOSE, dt.timedelta(hours=1), replace=False)
-                 for _ in range(3)]
-    stack.add_ids("partner_id", partner.id)
-    stack.add_ids("user_id", colleague.id)
-    stack.add_ids("lead_id", *(lead.id for lead in leads))
-    stack.add_ids("import_id", record.id)
-    stack.add_ids("message_id", message.id)
-    stack.add_body("POST /v1/auth/sign-in", {"email": actor.user.email, "password": TEST_PASSWORD},
-                   {"email": colleague.user.email, "password": TEST_PASSWORD})
-    stack.add_body("POST /v1/auth/reset-password", *({"token": link} for link in links))
-    # Sign-out ends the session it is called with: give it a session of its own each time.
-    stack.fresh_headers["POST /v1/auth/sign-out"] = lambda: bearer(actors.token_for(actor.user)["accessToken"])
-
-    def refresh_headers():
-        with app.app_context():
-            return bearer(issue_tokens(actor.user)["refreshToken"])
-    stack.fresh_headers["POST /v1/auth/refresh"] = refresh_headers
-    return stack
+        for what, value in EACH_QUERY_VALUES.items():
+            yield f"{what} in '{name}'", f"{quote(name)}={encoded(value)}"
+    numeric = [name for name, takes_numbers in names.items() if takes_numbers]
+    for what, value in EVERY_NUMBER_QUERY_VALUES.items():
+        if numeric:
+            yield f"{what} in every number", "&".join(f"{quote(name)}={encoded(value)}" for name in numeric)
+    for what, value in EVERY_QUERY_VALUES.items():
+        yield f"{what} in every parameter", "&".join(f"{quote(name)}={encoded(value)}" for name in names)

@@ -401,7 +401,55 @@ def write_plugin_distribution(root: Path, name: str, *, version: str = "1.0.0", 
 
 
 # The fuzzer lives in its own module; tests import it from the kit.
-from .fuzzing import ERROR_KEYS, FuzzStack, core_fuzz_stack, fuzz_api  # noqa: E402,F401
+from .fuzzing import ERROR_KEYS, FuzzReport, FuzzStack, fuzz_api  # noqa: E402,F401
+
+
+def core_fuzz_stack(app, actors, actor) -> FuzzStack:
+    """Records of the core for ``actor`` to reach: its partner, a colleague, leads, an import, a mail, links.
+
+    Platform staff get a partner of their own choosing (a fresh one) in every partner slot.
+    Plugins' tests add their own records (``add_ids``, ``add_body``, ``sign``).
+    """
+    import datetime as dt
+
+    from .auth import issue_tokens
+    from .core.leads.services import create_lead
+    from .core.models import LeadImport
+    from .core.tokens import issue_token
+    from .core.users.services import INVITE_PURPOSE
+    from .mail import OutboxMessage
+    partner = actor.partner or actors.partner(icp={"industries": ["saas"], "countries": ["US"]})
+    colleague = actors.member(partner)
+    stack = FuzzStack()
+    with app.app_context():
+        leads = [create_lead(str(partner.id), {"first_name": f"Fuzz {n}", "email": f"fuzz{n}@lead.example",
+                                               "company": "Fuzz Inc", "industry": "saas", "country": "US"},
+                             "system") for n in range(4)]
+        record = LeadImport(partner=str(partner.id), created_by="system", status="completed", total_rows=1,
+                            processed_rows=1, imported=1).save()
+        message = OutboxMessage(to="someone@example.test", subject="Hello", text="Hello", html="<p>Hello</p>",
+                                tags=[], sent_at=dt.datetime.now(dt.timezone.utc)).save()
+        links = [issue_token(colleague.user.id, INVITE_PURPOSE, dt.timedelta(hours=1), replace=False)
+                 for _ in range(3)]
+    stack.add_ids("partner_id", partner.id)
+    stack.add_ids("user_id", colleague.id)
+    stack.add_ids("lead_id", *(lead.id for lead in leads))
+    stack.add_ids("import_id", record.id)
+    stack.add_ids("message_id", message.id)
+    stack.add_body("POST /v1/auth/sign-in", {"email": actor.user.email, "password": TEST_PASSWORD},
+                   {"email": colleague.user.email, "password": TEST_PASSWORD})
+    stack.add_body("POST /v1/auth/reset-password", *({"token": link} for link in links))
+    stack.add_body("POST /v1/leads/import", {"file": b"firstName,email,dealAmount\nAda,ada@lead.example,5000\n"})
+    # Each sign-in verifies an argon2 hash (a dummy one for unknown addresses): a few attempts say enough.
+    stack.examples["POST /v1/auth/sign-in"] = 4
+    # Sign-out ends the session it is called with: give it a session of its own each time.
+    stack.fresh_headers["POST /v1/auth/sign-out"] = lambda: bearer(actors.token_for(actor.user)["accessToken"])
+
+    def refresh_headers():
+        with app.app_context():
+            return bearer(issue_tokens(actor.user)["refreshToken"])
+    stack.fresh_headers["POST /v1/auth/refresh"] = refresh_headers
+    return stack
 
 
 def run_jobs(app, queues=None) -> int:

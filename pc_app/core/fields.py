@@ -196,14 +196,18 @@ def normalise_phone(raw: str) -> str:
 class PhoneNumber(ma.fields.String):
     """A phone number that exists, in any common notation; stored in E.164 (``+14155550123``)."""
 
+    MAX_LENGTH = 40
+
     def __init__(self, **kwargs):
         metadata = beyond_schema("a number that exists in its country's numbering plan (US when no +country code)",
-                                 {"maxLength": 40, **kwargs.pop("metadata", {})})
-        super().__init__(validate=validate.Length(max=40), metadata=metadata, **kwargs)
+                                 {"maxLength": self.MAX_LENGTH, **kwargs.pop("metadata", {})})
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
-        if raw is None or raw == "":
+        if len(raw) > self.MAX_LENGTH:
+            raise ma.ValidationError(f"Longer than {self.MAX_LENGTH} characters.")
+        if raw == "":
             return None
         try:
             return normalise_phone(raw)

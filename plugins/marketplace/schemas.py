@@ -22,7 +22,7 @@ def _get(obj, key):
 
 
 class PriceSchema(Schema):
-    price = Integer(required=True, min=0, metadata=beyond_schema(
+    price = Integer(required=True, metadata=beyond_schema(
         "within MARKETPLACE_MIN_PRICE..MARKETPLACE_MAX_PRICE (500..1,000,000 cents unless configured otherwise)",
         {"description": "Price in cents"}))
 

@@ -1,6 +1,8 @@
 """Partners: platform list and create, profile and ICP, tenancy (PRODUCT.md §2, §3)."""
 import pytest
 
+from pc_app.core.models import Partner
+
 from .api_checks import assert_error_shape
 
 FULL_ICP = {"industries": ["saas", "fintech"], "companySizes": ["51-200"], "countries": ["us", "DE"],
@@ -149,11 +151,23 @@ def test_icp_validation_names_every_bad_field(client, actors):
     assert "icp." in body["message"]
 
 
-def test_icp_refuses_repeated_values(client, actors):
-    owner = actors.partner_owner()
+def test_icp_refuses_repeated_values_and_changes_nothing(client, app, actors):
+    owner = actors.partner_owner(icp={"countries": ["DE"]})
     body = assert_error_shape(client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
-                                           json={"icp": {"countries": ["US", "us"]}}), 422)
+                                           json={"icp": {"countries": ["US", "US"]}}), 422)
     assert "icp.countries" in body["errors"]
+    with app.app_context():
+        assert Partner.objects.get(id=owner.partner_id).icp.countries == ["DE"]
+
+
+def test_icp_codes_differing_only_in_case_are_one_country(client, actors):
+    # The document lists upper- and lower-case codes (both are accepted), so they are not repeats as sent.
+    owner = actors.partner_owner()
+    response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                            json={"icp": {"countries": ["US", "us"], "jobTitles": ["Sales", " sales "]}})
+    assert response.status_code == 200
+    assert response.get_json()["icp"]["countries"] == ["US"]
+    assert response.get_json()["icp"]["jobTitles"] == ["sales"]
 
 
 def test_partner_patch_rejects_unknown_and_read_only_fields(client, actors):
