@@ -15,7 +15,20 @@ class AppBoundLimiter(Limiter):
 
     def init_app(self, app) -> None:
         super().init_app(app)
-        app.extensions["pc_ratelimit"] = (self._storage, self._limiter)
+        if app.config["RATELIMIT_ENABLED"]:
+            app.extensions["pc_ratelimit"] = (self._storage, self._limiter)
+
+    # Whether limits apply is each app's setting too (RATELIMIT_ENABLED): flask-limiter keeps one flag
+    # on the Limiter, so an app built without limits would switch them off for every later app.
+    @property
+    def enabled(self) -> bool:
+        if has_app_context():
+            return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+        return self._enabled_outside_apps
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled_outside_apps = value
 
     def _bound(self):
         if has_app_context():
@@ -40,6 +53,7 @@ def init_rate_limits(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "pc:ratelimit")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
 

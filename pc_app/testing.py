@@ -10,6 +10,7 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -546,3 +547,25 @@ def _declare_sandbox_fixtures() -> None:
 
 
 _declare_sandbox_fixtures()
+
+
+@contextmanager
+def database_unchanged(app, ignore: tuple[str, ...] = ()):
+    """``with database_unchanged(app): <a refused request>``: fails naming each collection that changed.
+
+    A refusal (403, 404, 409, 422...) must leave nothing half-written; asserting the status alone
+    does not show that. Every collection is read before and after (test databases are small).
+    """
+    from .db import database
+
+    def snapshot() -> dict:
+        with app.app_context():
+            db = database()
+            return {name: sorted(db[name].find({}), key=lambda doc: str(doc.get("_id")))
+                    for name in db.list_collection_names() if not name.startswith("system.") and name not in ignore}
+
+    before = snapshot()
+    yield
+    after = snapshot()
+    changed = sorted(name for name in set(before) | set(after) if before.get(name, []) != after.get(name, []))
+    assert changed == [], f"the refused request changed {', '.join(changed)}"
