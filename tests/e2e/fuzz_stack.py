@@ -56,7 +56,7 @@ def every_plugin_fuzz_stack(app, actors, actor, hubspot_sandbox):
     manager = actor if actor.partner is not None else actors.owner()
     connect_hubspot(client, hubspot_sandbox, manager, partner_id)
     status = client.get(f"/v1/integrations/hubspot/{partner_id}/status", headers=manager.headers).get_json()
-    stack.add_body(f"PUT /v1/integrations/hubspot/{{partner_id}}/stage-mapping",
+    stack.add_body("PUT /v1/integrations/hubspot/{partner_id}/stage-mapping",
                    {"pipelineId": status["pipelineId"], "stageMapping": status["stageMapping"]})
     stack.add_body("POST /v1/auth/verify-registration", *({"token": token} for token in verification_links(app)))
     seller = actors.partner_owner(icp={"industries": ["saas"]})
