@@ -51,6 +51,12 @@ def test_member_creates_leads_for_its_partner(client, seller, actors):
     assert client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).status_code == 200
 
 
+def test_an_empty_country_is_no_country_as_the_document_says(client, seller):
+    # The lead's country enum lists "" (no country) beside the codes in both cases.
+    assert _create(client, seller, email="nowhere@example.com", country="")["country"] is None
+    assert _create(client, seller, email="de@example.com", country="de")["country"] == "DE"
+
+
 def test_create_lead_defaults(client, seller):
     lead = _create(client, seller, email="minimal@example.com")
     assert lead["dealStatus"] == "new"

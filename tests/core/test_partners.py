@@ -2,6 +2,7 @@
 import pytest
 
 from pc_app.core.models import Partner
+from pc_app.testing import database_unchanged
 
 from .api_checks import assert_error_shape
 
@@ -30,6 +31,33 @@ def test_create_partner_with_icp(client, actors):
     assert icp["countries"] == ["US", "DE"]
     assert icp["jobTitles"] == ["vp sales", "cto"]
     assert icp["maxPrice"] == 50000
+
+
+@pytest.mark.parametrize("name", ["   ", "\t\n", "Acme\u0000", "\u0000"])
+def test_blank_or_nul_partner_names_are_a_422_naming_name_and_nothing_is_written(client, app, actors, name):
+    admin = actors.admin()
+    owner = actors.partner_owner(name="Before")
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/partners", headers=admin.headers, json={"name": name}), 422)
+        assert list(body["errors"]) == ["name"]
+        body = assert_error_shape(client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                                               json={"name": name}), 422)
+        assert list(body["errors"]) == ["name"]
+
+
+def test_names_are_stored_trimmed(client, actors):
+    admin = actors.admin()
+    response = client.post("/v1/partners", headers=admin.headers, json={"name": "  Acme Leads  "})
+    assert response.status_code == 201 and response.get_json()["name"] == "Acme Leads"
+
+
+def test_icp_countries_accept_only_codes_the_document_lists(client, app, actors):
+    owner = actors.partner_owner(icp={"countries": ["DE"]})
+    with database_unchanged(app):
+        for bad in ([""], [" us"], ["Us"], ["USA"]):
+            response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                                    json={"icp": {"countries": bad}})
+            assert_error_shape(response, 422)
 
 
 def test_partner_users_cannot_create_or_list_partners(client, actors):

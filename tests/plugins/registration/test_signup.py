@@ -286,3 +286,15 @@ def test_blank_or_nul_names_are_a_422_naming_the_field_and_nothing_is_queued(cli
     jobs.run(["mail"])
     with app.app_context():
         assert Partner.objects.count() == 0 and User.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ["/v1/auth/register-partner", "/v1/auth/resend-verification",
+                                 "/v1/auth/verify-registration"])
+@pytest.mark.parametrize("raw", ['{"email": ' + "[" * 1000 + "]" * 1000 + "}", '{"name": "\\ud800"}',
+                                 '{"email": ' + "9" * 5000 + "}"], ids=["deep", "surrogate", "long integer"])
+def test_hostile_bodies_on_public_routes_are_422_and_nothing_is_queued_or_written(client, app, jobs, url, raw):
+    response = client.post(url, data=raw, content_type="application/json")
+    assert_error_shape(response, 422)
+    assert jobs.queued("mail") == []
+    with app.app_context():
+        assert Partner.objects.count() == 0 and User.objects.count() == 0
