@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .plugins import build_plugin_manager, call_hook, plugin_settings
     from .proxies import TrustedProxies
     from .ratelimit import init_rate_limits
+    from .request_body import GuardedRequest
     from .security_headers import install_security_headers
     from .url_converters import install_url_converters
     from .structured_logs import configure_logging, secret_setting_values
@@ -73,6 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(settings["LOG_LEVEL"], secrets=secret_setting_values(settings, secret_names))
 
     app = Flask("pc_app")
+    # request.get_json() reads through the one guarded JSON reader (limits, parsed once).
+    app.request_class = GuardedRequest
     app.config.update(settings)
     app.config.update(api_settings())
     app.json.sort_keys = False

@@ -14,6 +14,7 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
                                 jwt_required, verify_jwt_in_request)
 from flask_jwt_extended import current_user as _jwt_current_user
 
+from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
 from .core.auth import sessions
 from .core.models import Partner, User
@@ -159,11 +160,18 @@ def parse_object_id(value: str, what: str = "resource") -> str:
 
 
 def login_required(fn):
-    return jwt_required()(fn)
+    """A valid access token (documented as the ``bearerAuth`` requirement)."""
+    return requires_security(BEARER)(jwt_required()(fn))
+
+
+def refresh_token_required(fn):
+    """A valid refresh token as the bearer (documented as the ``refreshToken`` requirement)."""
+    return requires_security([{"refreshToken": []}])(jwt_required(refresh=True)(fn))
 
 
 def platform_required(fn):
     """Owner or admin only; partner users get 403."""
+    @requires_security(BEARER)
     @wraps(fn)
     @jwt_required()
     def wrapper(*args, **kwargs):
@@ -175,6 +183,7 @@ def platform_required(fn):
 
 def owner_required(fn):
     """The platform owner only."""
+    @requires_security(BEARER)
     @wraps(fn)
     @jwt_required()
     def wrapper(*args, **kwargs):

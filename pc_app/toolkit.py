@@ -15,7 +15,8 @@ from .auth import (current_actor, current_claims, current_partner, current_partn
                    platform_required, require_trading_partner, session_is_live)
 from .config import ConfigError, Setting
 from .core import vocabulary
-from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.fields import (Boolean, CountryCode, Integer, LowerEmail, Name, NewPassword, PhoneNumber, UniqueList,
+                          Website, beyond_schema)
 from .core.leads.services import (DuplicateLeadEmail, LeadReadOnly, clear_lead_read_only, create_lead, delete_lead,
                                   set_lead_read_only)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
@@ -30,8 +31,7 @@ from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
-                 parse_stored_datetime, text_contains,
-                 utcnow)
+                 parse_stored_datetime, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -45,6 +45,7 @@ from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginat
 from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
+from .request_body import read_json
 
 __all__ = [
     # who did it
@@ -52,7 +53,7 @@ __all__ = [
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "Schema", "UtcDateTime", "abort", "error_body",
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
-    "limit_per_address_and_email", "limiter", "setting",
+    "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
     "optional_user", "owner_required", "parse_object_id", "partner_for_request", "partner_scope",
@@ -61,9 +62,11 @@ __all__ = [
     "ConfigError", "Setting", "config",
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
+    # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
+    "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
     "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "new_id",
-    "parse_stored_datetime", "text_contains", "utcnow",
+    "parse_stored_datetime", "text_contains", "undone_on_failure", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",

@@ -25,7 +25,11 @@ unsubscribe_blp = Blueprint("activity_unsubscribe", __name__, url_prefix="/v1/no
 
 STREAM_DOC = {"responses": {"200": {"description": "Server-Sent Events: `event: activity` frames (id = cursor), "
                                                    "`: heartbeat` comments, `event: reauthenticate` at token expiry",
-                                    "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
+                                    "content": {"text/event-stream": {"schema": {
+                                        # One Server-Sent Event, as EventSource hands it over.
+                                        "type": "object", "properties": {
+                                            "event": {"type": "string"}, "data": {"type": "string"},
+                                            "id": {"type": "string"}, "retry": {"type": "integer"}}}}}}}}
 
 
 def _own_partner_user():

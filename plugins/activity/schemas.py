@@ -4,16 +4,17 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import PageArgsSchema, Schema, UtcDateTime, page_schema
+from pc_app.toolkit import Boolean, Integer, PageArgsSchema, Schema, UtcDateTime, beyond_schema, page_schema
 
 from .activity_types import CHANNELS
 
 
 class ActivityArgsSchema(Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=200),
-                              metadata={"description": "nextCursor of the previous page"})
-    limit = ma.fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    unreadOnly = ma.fields.Boolean(load_default=False)
+                              metadata=beyond_schema("a cursor this API handed out",
+                                                     {"description": "nextCursor of the previous page"}))
+    limit = Integer(min=1, max=100, load_default=25)
+    unreadOnly = Boolean(load_default=False)
     type = ma.fields.List(ma.fields.String(validate=validate.Length(min=3, max=100)),
                           metadata={"description": "event types to keep (repeatable)"})
     since = UtcDateTime(metadata={"description": "only activities created at or after this time"})
@@ -54,8 +55,9 @@ class ActivityPageSchema(Schema):
 
 class MarkReadSchema(Schema):
     ids = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)),
-                         validate=validate.Length(min=1, max=500))
-    all = ma.fields.Boolean()
+                         validate=validate.Length(min=1, max=500),
+                         metadata=beyond_schema("either ids or all: true, not both"))
+    all = Boolean()
 
     @ma.validates_schema
     def _one_of(self, data, **_kwargs):
@@ -99,11 +101,14 @@ class PreferencesSchema(Schema):
 class PreferencesPatchSchema(Schema):
     types = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(min=1, max=100)),
                            values=ma.fields.Dict(), required=True,
-                           metadata={"description": "{\"<event type>\": {\"in_app\"|\"email\"|\"webhook\": bool}}"})
+                           metadata=beyond_schema("at least one event type the catalog declares, each with known "
+                                                  "channels set to true or false", {
+                               "description": "{\"<event type>\": {\"in_app\"|\"email\"|\"webhook\": bool}}"}))
 
 
 class UnsubscribeArgsSchema(Schema):
-    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
+                             metadata=beyond_schema("an unsubscribe link we sent"))
 
 
 class UnsubscribeSchema(Schema):
@@ -114,10 +119,12 @@ class UnsubscribeSchema(Schema):
 
 
 class WebhookCreateSchema(Schema):
-    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=2048),
+                           metadata=beyond_schema("an https URL whose host is a public address"))
     eventTypes = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)), required=True,
                                 validate=validate.Length(min=1, max=100),
-                                metadata={"description": "event types to receive, or [\"*\"] for all"})
+                                metadata=beyond_schema("event types the catalog declares", {
+                                    "description": "event types to receive, or [\"*\"] for all"}))
     description = ma.fields.String(load_default="", validate=validate.Length(max=200))
 
 

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from pc_app.toolkit import Schema
+from pc_app.toolkit import Schema, beyond_schema
 
 from .services.periods import EARLIEST, INTERVALS, LATEST
 
 _DATE_RANGE = ma.validate.Range(min=EARLIEST, max=LATEST,
                                 error=f"Must be a day between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+_DAYS = f"a day between {EARLIEST.isoformat()} and {LATEST.isoformat()}, `from` not after `to`, at most 3 years apart"
 
 
 class AnalyticsArgsSchema(Schema):
     """``from``/``to`` (UTC days, inclusive; at most 3 years apart), ``interval``, ``format``."""
-    from_ = ma.fields.Date(data_key="from", validate=_DATE_RANGE, metadata={
-        "description": "First day (UTC), inclusive; default 29 days before `to`"})
-    to = ma.fields.Date(validate=_DATE_RANGE, metadata={
-        "description": "Last day (UTC), inclusive; default today. At most 3 years after `from`"})
+    from_ = ma.fields.Date(data_key="from", validate=_DATE_RANGE, metadata=beyond_schema(_DAYS, {
+        "description": "First day (UTC), inclusive; default 29 days before `to`"}))
+    to = ma.fields.Date(validate=_DATE_RANGE, metadata=beyond_schema(_DAYS, {
+        "description": "Last day (UTC), inclusive; default today. At most 3 years after `from`"}))
     interval = ma.fields.String(load_default="day", validate=ma.validate.OneOf(INTERVALS), metadata={
         "description": "Series buckets: day, week (ISO, from Monday) or month"})
     format = ma.fields.String(validate=ma.validate.OneOf(("json", "csv")), metadata={

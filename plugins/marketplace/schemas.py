@@ -6,7 +6,8 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import CountryCode, PageArgsSchema, Schema, UtcDateTime, as_utc, iso_utc, page_schema
+from pc_app.toolkit import (CountryCode, Integer, PageArgsSchema, Schema, UtcDateTime, as_utc, beyond_schema, iso_utc,
+                             page_schema)
 from pc_app.toolkit import vocabulary as v
 
 from .models import LISTING_STATUSES
@@ -17,8 +18,9 @@ def _get(obj, key):
 
 
 class PriceSchema(Schema):
-    price = ma.fields.Integer(required=True, strict=True,
-                              metadata={"description": "Price in cents (bounds: MARKETPLACE_MIN_PRICE..MAX_PRICE)"})
+    price = Integer(required=True, metadata=beyond_schema(
+        "within MARKETPLACE_MIN_PRICE..MARKETPLACE_MAX_PRICE (500..1,000,000 cents unless configured otherwise)",
+        {"description": "Price in cents"}))
 
 
 class BrowseArgsSchema(PageArgsSchema):
@@ -26,9 +28,9 @@ class BrowseArgsSchema(PageArgsSchema):
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
     country = ma.fields.List(CountryCode())
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
-    minPrice = ma.fields.Integer(validate=validate.Range(min=0))
-    maxPrice = ma.fields.Integer(validate=validate.Range(min=0))
-    minScore = ma.fields.Integer(validate=validate.Range(min=0, max=100),
+    minPrice = Integer(min=0)
+    maxPrice = Integer(min=0)
+    minScore = Integer(min=0, max=100,
                                  metadata={"description": "Only listings scoring at least this for your ICP; "
                                                           "with no ICP configured nothing has a score"})
     q = ma.fields.String(validate=validate.Length(min=1, max=100),

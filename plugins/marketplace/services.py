@@ -230,7 +230,8 @@ def browse(partner: Partner, args: dict) -> dict:
     total = int(counted[0]["n"]) if counted else 0
     rows = list(collection.aggregate(page_pipeline))
     items = [card_from_row(partner, row) for row in rows]
-    return {"items": items, "total": total, "page": page, "perPage": per_page,
+    # The count here is exact (not capped), so it is never reported as capped.
+    return {"items": items, "total": total, "totalCapped": False, "page": page, "perPage": per_page,
             "pages": (total + per_page - 1) // per_page}
 
 

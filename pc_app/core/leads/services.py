@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine.errors import NotUniqueError
 
-from ...db import text_contains
+from ...db import text_contains, undone_on_failure
 from ...errors import Conflict, NotFound
 from ...events import emit
 from ...jobs import enqueue
@@ -190,5 +190,7 @@ def import_csv(partner_id: str, raw: bytes, actor: str):
 def queue_import(partner_id: str, text: str, total_rows: int, actor: str):
     """Store a large CSV as an import record and queue the job that imports it."""
     record = LeadImport(partner=partner_id, created_by=actor, content=text, total_rows=total_rows).save()
-    enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
+    # A record whose job was never queued would say "queued" forever.
+    with undone_on_failure(lambda: LeadImport.objects(id=record.id, status="queued").delete(), "a queued import"):
+        enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
     return record

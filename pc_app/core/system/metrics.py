@@ -3,7 +3,7 @@ import hmac
 
 from flask import Response, current_app, request
 
-from ...api import Blueprint, abort
+from ...api import Blueprint, abort, requires_security
 from ...metrics import render_metrics
 from ...redis_client import get_redis
 
@@ -19,6 +19,7 @@ def _token_matches(header: str | None) -> bool:
 
 
 @metrics_blp.route("/metrics")
+@requires_security([{"metricsToken": []}])
 @metrics_blp.response(200, description="Prometheus text exposition format", content_type="text/plain")
 @metrics_blp.alt_response(404, description="METRICS_TOKEN is not set, or the bearer token is missing or wrong")
 def metrics():

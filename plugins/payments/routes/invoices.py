@@ -36,7 +36,8 @@ class InvoiceList(MethodView):
 @blp.route("/<objectid:invoice_id>")
 @login_required
 @blp.response(200, InvoiceSchema)
-@blp.doc(responses={"200": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="The invoice as JSON, or as a PDF document (Accept: application/pdf)")
 @blp.errors(401, 403, 404)
 def invoice_item(invoice_id):
     """One invoice; ``Accept: application/pdf`` answers the PDF instead of JSON."""

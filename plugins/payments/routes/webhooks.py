@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from pc_app.toolkit import Blueprint, abort, limiter, setting
+from pc_app.toolkit import Blueprint, abort, limiter, read_json, setting
 
 from ..schemas import WebhookAnswerSchema
 from ..services import webhooks
@@ -13,11 +13,23 @@ blp = Blueprint("payments_webhooks", __name__, url_prefix="/v1/payments/webhooks
 
 MAX_WEBHOOK_BYTES = 512 * 1024
 
+# Public (``security: []``): Stripe proves itself with the signature header, checked in the service.
+WEBHOOK_DOC = {
+    "parameters": [
+        {"in": "header", "name": "Stripe-Signature", "required": True,
+         "schema": {"type": "string", "maxLength": 2000, "x-validated-beyond-schema": "signed by Stripe"},
+         "description": "t=<unix seconds>,v1=<HMAC-SHA256 of 't.body' with the endpoint's signing secret>"},
+    ],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "x-validated-beyond-schema": "an event signed by Stripe"}}}},
+}
+
 
 @blp.route("/stripe", methods=["POST"])
 @limiter.limit(setting("PAYMENTS_RATELIMIT_WEBHOOKS"))
+@blp.doc(**WEBHOOK_DOC)
 @blp.response(200, WebhookAnswerSchema)
-@blp.errors(400, 413, 429, 502, 503)
+@blp.errors(400, 413, 422, 429, 502, 503)
 def stripe_webhook():
     """Stripe's events (public): ``Stripe-Signature`` checked with ``STRIPE_WEBHOOK_SECRET``; 400 when it fails.
 
@@ -27,4 +39,5 @@ def stripe_webhook():
     """
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
         abort(413, message="The webhook body is too large.")
-    return webhooks.receive(request.get_data(cache=True), request.headers.get("Stripe-Signature"))
+    return webhooks.receive(request.get_data(cache=True), request.headers.get("Stripe-Signature"),
+                            parse=lambda _raw: read_json())

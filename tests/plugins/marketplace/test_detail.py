@@ -4,13 +4,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pc_app.testing import database_unchanged
 from plugins.marketplace import services
 from plugins.marketplace.models import Listing
 
 
-def test_unknown_or_malformed_listing_is_404(market, buyer):
-    assert market.open(buyer, "0" * 24).status_code == 404
-    assert market.open(buyer, "nope").status_code == 404
+def test_unknown_or_malformed_listing_is_404(market, buyer, app):
+    with database_unchanged(app):
+        assert market.open(buyer, "0" * 24).status_code == 404
+        assert market.open(buyer, "nope").status_code == 404
 
 
 def test_detail_is_unmasked_by_default_and_never_shows_notes(market, seller, buyer, client):
@@ -103,7 +105,8 @@ def test_hook_pc_buyer_relationship(market, seller, buyer, actors, app, relation
     with app.app_context():
         services.mark_reserved(listing["id"], buyer.partner_id)
     relationships[(listing["id"], buyer.partner_id)] = "reserved"
-    assert market.open(stranger, listing["leadId"]).status_code == 404
+    with database_unchanged(app):  # a refused opening counts no view
+        assert market.open(stranger, listing["leadId"]).status_code == 404
     response = market.open(buyer, listing["leadId"])
     assert response.status_code == 200 and response.get_json()["relationship"] == "reserved"
     assert market.open(seller, listing["leadId"]).status_code == 200
@@ -161,9 +164,10 @@ def test_my_listings_rejects_an_unknown_status(client, seller):
     assert response.status_code == 422 and "status" in response.get_json()["errors"]
 
 
-def test_detail_takes_the_lead_id_and_shows_its_current_listing(market, client, seller, buyer):
+def test_detail_takes_the_lead_id_and_shows_its_current_listing(market, client, seller, buyer, app):
     listing = market.listed(seller)
-    assert market.open(buyer, listing["id"]).status_code == 404       # a listing id is not a lead id
+    with database_unchanged(app):
+        assert market.open(buyer, listing["id"]).status_code == 404   # a listing id is not a lead id
     assert market.open(buyer, listing["leadId"]).get_json()["id"] == listing["id"]
     url = f"/v1/marketplace/leads/{listing['leadId']}/list"
     assert client.delete(url, headers=seller.headers).status_code == 200

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from pc_app.testing import database_unchanged
 from plugins.marketplace import services, unmask_quota
 from plugins.marketplace.models import Listing
 
@@ -30,7 +31,8 @@ def test_one_listing_past_the_limit_is_429_until_midnight_utc_and_changes_nothin
                                                                                     events):
     listings = [market.listed(seller) for _ in range(LIMIT + 1)]
     assert [market.open(buyer, listing["leadId"]).status_code for listing in listings[:LIMIT]] == [200] * LIMIT
-    refused = market.open(buyer, listings[-1]["leadId"])
+    with database_unchanged(app):
+        refused = market.open(buyer, listings[-1]["leadId"])
     assert refused.status_code == 429
     body = refused.get_json()
     assert set(body) == {"code", "status", "message", "errors"} and body["code"] == 429
