@@ -1,4 +1,5 @@
 # The one image for API, worker and scheduler pods: python:3.11-slim, runs as a non-root user.
+# Reproducible: every Python package comes at the version pinned in constraints.txt.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,10 +12,14 @@ RUN groupadd --system --gid 10001 pc \
     && useradd --system --uid 10001 --gid pc --home-dir /app --shell /usr/sbin/nologin pc
 
 WORKDIR /app
-COPY setup.cfg pyproject.toml README.md ./
+# The package and its dependencies, at the pinned versions.
+COPY constraints.txt setup.cfg pyproject.toml README.md ./
 COPY pc_app ./pc_app
 COPY plugins ./plugins
-RUN pip install --no-compile . && rm -rf /root/.cache
+# ops adds rq-dashboard, which an operator runs inside a worker pod (docs/operations.md).
+RUN pip install --no-compile -c constraints.txt --upgrade pip \
+    && pip install --no-compile -c constraints.txt '.[ops]' \
+    && rm -rf /root/.cache build
 COPY wsgi.py gunicorn.conf.py ./
 
 USER 10001:10001

@@ -1,17 +1,32 @@
 """gunicorn settings, all from the environment so the same image runs anywhere.
 
 Access log lines are JSON objects carrying the request id the app puts in ``X-Request-ID``,
-so one id ties a client's report, the access log and the app's error log together.
+so one id ties a client's report, the access log and the app's error log together. gunicorn's
+own messages are JSON lines too (``pc_app.structured_logs``), secrets redacted like the app's.
 """
 import datetime as dt
 import json
 import os
+import shutil
+import sys
+import tempfile
 
 from gunicorn.glogging import Logger
 
+from pc_app.redaction import redact
+from pc_app.structured_logs import JsonFormatter, RedactingFilter
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Threads, not gevent: each live activity stream (SSE) holds one thread that sleeps on its inbox,
+# while one subscriber thread per process listens to Redis. The activity plugin admits at most
+# ACTIVITY_STREAMS_PER_PROCESS (40) streams per process and answers 503 beyond, so with 48 threads
+# at least 8 always serve ordinary requests: a stream never holds the worker hostage. No monkey
+# patching, so pymongo, redis-py and argon2 behave exactly as in the tests (docs/operations.md).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "48"))
+# gthread's arbiter heartbeat comes from the worker's main loop, so a long stream is never
+# mistaken for a hung worker; this bounds ordinary requests only.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Kubernetes sends SIGTERM, then SIGKILL after terminationGracePeriodSeconds (keep it above this).
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
@@ -32,7 +47,16 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 class JsonAccessLogger(Logger):
-    """One JSON object per request; the query string is left out because it may carry tokens."""
+    """One JSON object per request; the query string is left out because it may carry tokens.
+
+    gunicorn's error log (boot, worker restarts, timeouts) gets the JSON format of every other process.
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+            handler.addFilter(RedactingFilter())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
@@ -41,10 +65,12 @@ class JsonAccessLogger(Logger):
         headers = dict((k.lower(), v) for k, v in resp.headers)
         line = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": "gunicorn.access",
             "type": "access",
             "requestId": headers.get("x-request-id", ""),
             "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
+            "path": redact(environ.get("PATH_INFO") or ""),
             "status": int(status),
             "bytes": getattr(resp, "sent", None),
             "durationMs": round(request_time.total_seconds() * 1000, 1),
@@ -59,3 +85,39 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+
+# --- start-up checks and metrics (pc_app.metrics) ------------------------------------------------
+
+def _check_settings():
+    """Refuse to start, in one sentence and before any worker boots, when a setting or a plugin is wrong."""
+    from pc_app.config import ConfigError, load_config
+    from pc_app.plugins import PluginError, build_plugin_manager, plugin_settings
+
+    enabled = [p.strip() for p in os.environ.get("PC_PLUGINS", "").split(",") if p.strip()]
+    try:
+        pm, infos = build_plugin_manager(enabled)
+        load_config({}, plugin_settings(pm, infos))
+    except (ConfigError, PluginError) as exc:
+        sys.exit(f"gunicorn: Partner Connector cannot start: {exc}")
+
+
+def _fresh_metrics_dir() -> None:
+    """Workers share their metrics through files (prometheus_client's multiprocess mode); start empty."""
+    default_root = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(default_root, f"pc-metrics-{os.getpid()}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+    # Set before the workers fork and import the app, so every metric they create is file-backed.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+
+
+def on_starting(server):
+    _check_settings()
+    _fresh_metrics_dir()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -19,10 +19,11 @@ def _core_blueprints():
     from .core.leads.routes import blp as leads_blp
     from .core.partners.routes import blp as partners_blp
     from .core.system.cron import cron_blp
+    from .core.system.metrics import metrics_blp
     from .core.system.routes import health_blp, plugins_blp
     from .core.users.routes import blp as users_blp
 
-    return [health_blp, plugins_blp, auth_blp, partners_blp, users_blp, leads_blp, cron_blp]
+    return [health_blp, metrics_blp, plugins_blp, auth_blp, partners_blp, users_blp, leads_blp, cron_blp]
 
 
 def core_models():
@@ -43,15 +44,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .api import Api, api_settings, install_error_handling, install_swagger_assets
     from .auth import init_auth
-    from .config import load_config
+    from .config import CORE_SECRETS, load_config
     from .db import connect_database
     from .errors import install_service_errors
     from .events import build_event_registry
+    from .metrics import install_request_metrics
     from .plugins import build_plugin_manager, call_hook, plugin_settings
     from .proxies import TrustedProxies
     from .ratelimit import init_rate_limits
+    from .request_body import GuardedRequest
     from .security_headers import install_security_headers
     from .url_converters import install_url_converters
+    from .structured_logs import configure_logging, secret_setting_values
 
     overrides = dict(config or {})
     extra_plugins = overrides.pop("PC_EXTRA_PLUGINS", None)
@@ -64,9 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
         enabled = list(enabled) + [n for n in extra_plugins if n not in enabled]
     pm, plugin_infos = build_plugin_manager(enabled, extra_plugins)
 
-    settings = load_config(overrides, plugin_settings(pm, plugin_infos))
+    declared_settings = plugin_settings(pm, plugin_infos)
+    settings = load_config(overrides, declared_settings)
+    secret_names = [*CORE_SECRETS, *(name for name, setting in declared_settings.items() if setting.secret)]
+    configure_logging(settings["LOG_LEVEL"], secrets=secret_setting_values(settings, secret_names))
 
     app = Flask("pc_app")
+    # request.get_json() reads through the one guarded JSON reader (limits, parsed once).
+    app.request_class = GuardedRequest
     app.config.update(settings)
     app.config.update(api_settings())
     app.json.sort_keys = False
@@ -75,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
          expose_headers=["X-Request-ID", "Retry-After", "X-Pagination"])
     app.extensions["pc_plugin_manager"] = pm
     app.extensions["pc_plugins"] = plugin_infos
+    app.extensions["pc_secret_settings"] = secret_names
 
     connect_database(settings)
     init_auth(app)
@@ -83,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["pc_api"] = api
     install_url_converters(app, api)
     install_error_handling(app)
+    install_request_metrics(app)
     install_service_errors(app)
     install_swagger_assets(app)
     install_security_headers(app)

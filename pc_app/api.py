@@ -6,13 +6,16 @@ Every 4xx/5xx leaves as ``{"code", "status", "message", "errors"}`` whatever rai
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from functools import wraps
 
 import marshmallow as ma
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
+from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +23,8 @@ from .errors import DEFAULT_MESSAGES as _DEFAULT_MESSAGES
 from .errors import error_body  # noqa: F401  (re-exported: the error shape's builder)
 
 log = logging.getLogger("pc_app.api")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 class Schema(ma.Schema):
     """Base schema: unknown fields are an error, never silently dropped."""
@@ -59,14 +64,103 @@ def schema_name_resolver(schema) -> str:
     return name
 
 
-class Blueprint(_Blueprint):
-    """A flask-smorest Blueprint whose arguments follow each schema's ``unknown`` setting.
+class ArgumentsParser(FlaskParser):
+    """webargs' Flask parser reading bodies with the one guarded JSON reader and query strings as typed values.
 
-    webargs would otherwise drop unknown query parameters silently, so a misspelled filter
-    (``?industy=saas``) would answer unfiltered data instead of a 422 naming it.
+    The body comes from ``pc_app.request_body.read_json`` (size, depth, integer and string
+    limits; parsed once per request). A query string is text: each value is turned into its
+    field's JSON type first (``Integer.from_text``, ``Boolean.from_text``), so the same strict
+    fields serve bodies and queries, and a NUL in any value is a 422 naming the parameter.
     """
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    def _raw_load_json(self, req):
+        from .errors import UnsupportedMediaType
+        from .request_body import has_body, read_json
+
+        if not self.is_json_request(req):
+            if has_body(req):
+                raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+            return webargs_core.missing
+        if not has_body(req):
+            return webargs_core.missing
+        return read_json(req)  # a JSON null stays None, for the schema to refuse
+
+    @staticmethod
+    def is_json_request(req) -> bool:
+        return webargs_core.is_json(req.mimetype)
+
+    def load_querystring(self, req, schema):
+        from .core.fields import from_text
+        from .errors import Invalid
+
+        proxy = self._makeproxy(req.args, schema)
+        fields = {field.data_key or name: field for name, field in schema.fields.items()}
+        data = {}
+        for key in req.args.keys():
+            value = proxy[key]
+            values = value if isinstance(value, list) else [value]
+            if any("\x00" in text for text in values) or "\x00" in key:
+                raise Invalid(key.replace("\x00", "\\u0000"), "Must not contain the NUL character.")
+            data[key] = from_text(fields.get(key), value)
+        return data
+
+
+# How the API documents who may call an operation; ``login_required`` and friends mark their views.
+BEARER = [{"bearerAuth": []}]
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "The access token from sign-in, refresh or verification"},
+    "refreshToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                     "description": "The refresh token (only POST /v1/auth/refresh takes it)"},
+    "cronSecret": {"type": "apiKey", "in": "header", "name": "X-Cron-Secret",
+                   "description": "CRON_SECRET, for external schedulers"},
+    "metricsToken": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN, for Prometheus"},
+}
+
+
+def requires_security(requirement: list[dict]):
+    """Mark a view with the security it enforces, for the OpenAPI document (``security``)."""
+    def mark(view):
+        view._pc_security = requirement
+        return view
+    return mark
+
+
+class Blueprint(_Blueprint):
+    """A flask-smorest Blueprint with the guarded argument parser and honest documentation.
+
+    - Query arguments follow each schema's ``unknown`` setting: a misspelled filter
+      (``?industy=saas``) is a 422 naming it, not unfiltered data.
+    - A required JSON body that is missing is a 422 (webargs would load ``{}``); a body in
+      another format is a 415; every JSON operation documents 400, 413, 415 and 422.
+    - Each operation declares its ``security``: what its view was marked with by
+      ``login_required`` (and the other access decorators) or ``requires_security``, else
+      ``[]``: public routes never inherit a bearer requirement they do not enforce, and
+      authenticated ones document their 401.
+    """
+
+    ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
+
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        decorate = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json":
+            return decorate
+
+        def decorator(func):
+            parsed = decorate(func)
+
+            @wraps(parsed)
+            def require_body(*args, **kw):
+                from .errors import Invalid
+                from .request_body import has_body
+
+                if required and not has_body():
+                    raise Invalid(message="This operation needs a JSON body.",
+                                  errors={"_schema": ["A JSON body is required."]})
+                return parsed(*args, **kw)
+
+            return self.errors(400, 413, 415)(require_body)
+        return decorator
 
     def errors(self, *codes: int):
         """Document the errors an operation can answer, each by its shared response component.
@@ -77,10 +171,26 @@ class Blueprint(_Blueprint):
         from .errors import SHARED_RESPONSES
 
         def decorate(func):
+            documented = getattr(func, "_apidoc", {}).get("response", {}).get("responses", {})
             for code in codes:
-                func = self.alt_response(code, response=SHARED_RESPONSES[code][0])(func)
+                if code not in documented:
+                    func = self.alt_response(code, response=SHARED_RESPONSES[code][0])(func)
             return func
         return decorate
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        from .errors import SHARED_RESPONSES
+
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            view = getattr(obj, method, None) if isinstance(obj, type) else obj
+            manual = doc.setdefault("manual_doc", {})
+            security = manual.setdefault("security", getattr(view, "_pc_security", []))
+            if security:
+                responses = doc.setdefault("response", {}).setdefault("responses", {})
+                responses.setdefault(401, [SHARED_RESPONSES[401][0]])
 
 
 class MessageSchema(Schema):
@@ -120,6 +230,18 @@ def _flatten_errors(errors) -> dict:
     return out
 
 
+# An answer names at most this many fields: a list of 10,000 bad items is not worth 10,000 lines back.
+MAX_NAMED_ERRORS = 50
+
+
+def _at_most_named(errors: dict) -> dict:
+    if len(errors) <= MAX_NAMED_ERRORS:
+        return errors
+    kept = dict(list(errors.items())[:MAX_NAMED_ERRORS])
+    kept.setdefault("_schema", []).append(f"And {len(errors) - MAX_NAMED_ERRORS} more invalid fields.")
+    return kept
+
+
 class Api(_Api):
     """The app's Api: one error shape, local Swagger UI assets, collision-free schema names."""
 
@@ -144,13 +266,15 @@ class Api(_Api):
 
         kwargs["spec_kwargs"]["marshmallow_plugin"] = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)
         super().__init__(app, **kwargs)
+        if app is not None:
+            self.ma_plugin.converter.add_attribute_function(nullable_reference_takes_only_null)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
         message = data.get("message")
         if errors is not None:
-            errors = _flatten_errors(errors)
+            errors = _at_most_named(_flatten_errors(errors))
             if message is None and error.code == 422:
                 names = ", ".join(sorted(k for k in errors if k != "_schema")) or "body"
                 message = f"Invalid fields: {names}."
@@ -166,13 +290,24 @@ class Api(_Api):
         return body, error.code, headers
 
 
+def nullable_reference_takes_only_null(self, field, ret, **kwargs) -> dict:
+    """apispec writes a nullable nested schema as ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first
+    branch takes any object at all; say that it takes only null, so the document accepts what the API does."""
+    branches = ret.get("anyOf")
+    if not branches:
+        return {}
+    return {"anyOf": [dict(branch, enum=[None]) if branch == {"type": "object", "nullable": True} else branch
+                      for branch in branches]}
+
+
 def install_error_handling(app: Flask) -> None:
     """Request ids on every response, and a generic JSON 500 that logs the id."""
 
     @app.before_request
     def _assign_request_id():
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if 8 <= len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        # ASCII only: the id is echoed in a header and logged ("١٢٣" passes isprintable()).
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
     @app.after_request
     def _echo_request_id(response):
@@ -218,6 +353,14 @@ def install_swagger_assets(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 
+API_DESCRIPTION = (
+    "Every error answers {code, status, message, errors}. Input limits, for every operation: a JSON body "
+    "of at most 1 MiB, nested at most 32 levels, integers of at most 20 digits (and within each field's "
+    "bounds, never beyond signed 64 bits), finite numbers only, and no text (value or field name, body or "
+    "query) containing a NUL character or a lone UTF-16 surrogate. A field marked "
+    "x-validated-beyond-schema has a rule no JSON schema can state; its value names it.")
+
+
 def api_settings() -> dict:
     return {
         "API_TITLE": "Partner Connector API",
@@ -230,9 +373,9 @@ def api_settings() -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "API_SPEC_OPTIONS": {
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                                             "bearerFormat": "JWT"}}},
-            "security": [{"bearerAuth": []}],
+            "info": {"description": API_DESCRIPTION},
+            # No global requirement: each operation states its own (``[]`` when public).
+            "components": {"securitySchemes": SECURITY_SCHEMES},
         },
     }
 
@@ -248,15 +391,9 @@ class ObjectIdString(ma.fields.String):
 
 
 class UtcDateTime(ma.fields.DateTime):
-    """ISO 8601 with an explicit UTC offset, even when the store hands back a naive datetime."""
+    """The API's one datetime format (``pc_app.db.iso_utc``): ISO 8601, UTC offset, milliseconds."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        import datetime as dt
+        from .db import iso_utc
 
-        from .db import parse_stored_datetime
-
-        if isinstance(value, str):
-            value = parse_stored_datetime(value)
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
+        return iso_utc(value)

@@ -14,6 +14,7 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
                                 jwt_required, verify_jwt_in_request)
 from flask_jwt_extended import current_user as _jwt_current_user
 
+from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
 from .core.auth import sessions
 from .core.models import Partner, User
@@ -63,6 +64,11 @@ def _lookup_user(_header, payload):
     if payload.get("sv", 0) != (user.session_version or 0):
         return None
     return user
+
+
+def session_is_live(claims: dict) -> bool:
+    """Whether the session a token's claims belong to is still open (not signed out or revoked)."""
+    return sessions.live_refresh_jti(claims.get("sid")) is not None
 
 
 @jwt.token_in_blocklist_loader
@@ -154,11 +160,18 @@ def parse_object_id(value: str, what: str = "resource") -> str:
 
 
 def login_required(fn):
-    return jwt_required()(fn)
+    """A valid access token (documented as the ``bearerAuth`` requirement)."""
+    return requires_security(BEARER)(jwt_required()(fn))
+
+
+def refresh_token_required(fn):
+    """A valid refresh token as the bearer (documented as the ``refreshToken`` requirement)."""
+    return requires_security([{"refreshToken": []}])(jwt_required(refresh=True)(fn))
 
 
 def platform_required(fn):
     """Owner or admin only; partner users get 403."""
+    @requires_security(BEARER)
     @wraps(fn)
     @jwt_required()
     def wrapper(*args, **kwargs):
@@ -170,6 +183,7 @@ def platform_required(fn):
 
 def owner_required(fn):
     """The platform owner only."""
+    @requires_security(BEARER)
     @wraps(fn)
     @jwt_required()
     def wrapper(*args, **kwargs):

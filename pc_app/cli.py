@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from ._version import __version__
+
 
 def _app():
     from . import create_app
@@ -42,11 +44,16 @@ class PcGroup(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx, name):
-        self._load_plugin_commands()
-        return super().get_command(ctx, name)
+        # A core command (a liveness probe runs `pc-app health` every few seconds) loads no plugin.
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
 
 
 @click.group(cls=PcGroup)
+@click.version_option(__version__, "--version", "-V", prog_name="pc-app", message="%(prog)s %(version)s")
 def cli():
     """Partner Connector operations."""
 
@@ -245,15 +252,57 @@ def worker(queues, with_scheduler, burst):
 @cli.command("scheduler")
 @click.option("--interval", default=5, show_default=True, help="Seconds between scheduler polls.")
 @click.option("--burst", is_flag=True, help="Reconcile, queue what is due once, then exit.")
-def scheduler(interval, burst):
-    """Reconcile the plugins' periodic jobs into rq-scheduler, then run it."""
+@click.option("--lease-ttl", default=30, show_default=True,
+              help="Seconds the scheduler lease outlives a stalled leader before a standby takes over.")
+def scheduler(interval, burst, lease_ttl):
+    """Take the scheduler lease (one scheduler at a time), reconcile the periodic jobs, then run rq-scheduler."""
     from .scheduling import run_scheduler
 
-    run_scheduler(interval=interval, burst=burst)
+    run_scheduler(interval=interval, burst=burst, lease_ttl=lease_ttl)
+
+
+@cli.command("health")
+@click.argument("role", type=click.Choice(["worker", "scheduler"]))
+def health(role):
+    """Liveness of the worker or scheduler on this host: exit 0 when its heartbeat in Redis is fresh."""
+    from .config import CORE_SETTINGS
+    from .heartbeats import check
+    from .redis_client import make_redis
+
+    # Only REDIS_URL: a probe runs every few seconds and needs neither the app nor the plugins.
+    state = check(make_redis(os.environ.get("REDIS_URL") or CORE_SETTINGS["REDIS_URL"][0]), role)
+    click.echo(state.sentence, err=not state.ok)
+    if not state.ok:
+        raise SystemExit(1)
+
+
+@cli.command("env-example")
+def env_example_command():
+    """Print .env.example: every setting of the core and the enabled plugins, with its default."""
+    from .env_example import render_env_example
+
+    click.echo(render_env_example(_app()), nl=False)
+
+
+@cli.command("k8s-cronjobs")
+def k8s_cronjobs_command():
+    """Print k8s/cronjobs.yaml: one suspended CronJob per periodic job of the core and the enabled plugins."""
+    from .jobs import registered_job_specs
+    from .k8s_cronjobs import render_cronjobs
+
+    click.echo(render_cronjobs(registered_job_specs(_app()).values()), nl=False)
 
 
 def main():
-    cli(prog_name="pc-app")
+    """The ``pc-app`` entry point: a configuration or plugin problem is one sentence on stderr, no traceback."""
+    from .config import ConfigError
+    from .plugins import PluginError
+
+    try:
+        cli(prog_name="pc-app")
+    except (ConfigError, PluginError) as exc:
+        click.echo(f"pc-app: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

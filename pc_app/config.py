@@ -48,11 +48,17 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "LOG_LEVEL": ("INFO", "str"),
     # List totals are counted up to this many; beyond it they answer totalCapped=true ("1,000+").
     "LIST_COUNT_CAP": (1000, "int"),
+    # Bearer token Prometheus sends to read /metrics; empty disables the route (it answers 404).
+    "METRICS_TOKEN": ("", "str"),
     # A durable event handler running longer than this is presumed dead and retried.
     "EVENTS_LEASE_SECONDS": (300, "int"),
     # First retry of a failed durable delivery; each next one waits twice as long (capped at 1 h).
     "EVENTS_RETRY_BASE_SECONDS": (5, "float"),
 }
+
+# The core's secret settings: never printed, and their values are redacted from every log line.
+CORE_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEYS_OLD", "MAILGUN_API_KEY",
+                "INITIAL_OWNER_PASSWORD", "METRICS_TOKEN")
 
 # Secrets that production refuses to start with when missing, defaulted or short.
 PRODUCTION_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY")

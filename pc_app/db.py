@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import contextmanager
 
 import mongoengine
 from bson import ObjectId
@@ -80,6 +81,13 @@ def as_utc(value) -> dt.datetime | None:
     return value
 
 
+def iso_utc(value) -> str | None:
+    """The API's one datetime format: ISO 8601, UTC offset, always to the millisecond
+    (``2026-11-28T17:51:15.000+00:00``), whatever precision or form the store gave back."""
+    value = as_utc(value)
+    return value.isoformat(timespec="milliseconds") if isinstance(value, dt.datetime) else None
+
+
 def parse_stored_datetime(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -123,3 +131,22 @@ class BaseDocument(mongoengine.Document):
 def RefField(**kwargs) -> mongoengine.StringField:  # noqa: N802 (reads like a field class)
     """A reference to another document: its id as a 24-hex string."""
     return mongoengine.StringField(regex=r"^[0-9a-f]{24}$", **kwargs)
+
+
+@contextmanager
+def undone_on_failure(undo, what: str):
+    """Run ``undo`` if the block raises, then let the error go on: a flow of several writes never stays half-done.
+
+    There are no multi-document transactions here (our local stand-in has no isolation), so a
+    flow that wrote one record and fails on the next removes the first itself. ``undo`` must
+    be conditional (delete only what is still in the state we left it), so it cannot remove
+    work someone else did meanwhile. A failing undo is logged and the original error raised.
+    """
+    try:
+        yield
+    except BaseException:
+        try:
+            undo()
+        except Exception:
+            log.exception("could not undo %s after a failure", what)
+        raise

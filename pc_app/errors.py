@@ -99,6 +99,18 @@ class BadRequest(ServiceError):
     default_message = "The request could not be understood."
 
 
+class PayloadTooLarge(ServiceError):
+    """The request body is larger than the operation takes (413)."""
+    status = 413
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(ServiceError):
+    """The request body is not in a format the operation takes (415)."""
+    status = 415
+    default_message = "The request body must be JSON."
+
+
 class Unauthorized(ServiceError):
     """Credentials are missing or wrong."""
     status = 401

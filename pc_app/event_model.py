@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .db import new_id, utcnow
+from .db import iso_utc, new_id, utcnow
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _SUBSCRIPTION_ID = re.compile(r"^[a-z][a-z0-9_.]*$")
@@ -95,7 +95,7 @@ class Event:
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "partnerIds": list(self.partner_ids), "actor": self.actor,
-                "payload": self.payload, "occurredAt": self.occurred_at.isoformat()}
+                "payload": self.payload, "occurredAt": iso_utc(self.occurred_at)}
 
 
 class EventCatalog:

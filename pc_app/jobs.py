@@ -111,3 +111,15 @@ def enqueue(func, *args, queue: str = "default", job_id: str | None = None, at: 
         return q.enqueue_at(at, target, args=job_args, kwargs=kwargs, **options)
     return q.enqueue(target, args=job_args, kwargs=kwargs, **options)
 
+
+
+def cancel_job(job_id: str) -> bool:
+    """Forget a queued or scheduled job by its id (a reservation's expiry once it is bought); False if none."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        Job.fetch(job_id, connection=get_redis()).delete()
+    except NoSuchJobError:
+        return False
+    return True

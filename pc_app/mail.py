@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import requests
 from flask import current_app
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
-from mongoengine import ListField, StringField
+from mongoengine import DictField, ListField, StringField
 
-from .db import BaseDocument, DateTimeField, utcnow
+from .db import BaseDocument, DateTimeField, iso_utc, utcnow
 
 log = logging.getLogger("pc_app.mail")
 
@@ -29,6 +29,8 @@ class MailMessage:
     text: str
     html: str = ""
     tags: list[str] = field(default_factory=list)
+    # Extra MIME headers, e.g. List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class OutboxMessage(BaseDocument):
@@ -40,11 +42,13 @@ class OutboxMessage(BaseDocument):
     text = StringField(default="")
     html = StringField(default="")
     tags = ListField(StringField(), default=list)
+    headers = DictField(default=dict)
     sent_at = DateTimeField(default=utcnow)
 
     def as_dict(self) -> dict:
         return {"id": str(self.id), "to": self.to, "subject": self.subject, "text": self.text,
-                "html": self.html, "tags": list(self.tags), "sentAt": self.sent_at.isoformat()}
+                "html": self.html, "tags": list(self.tags), "headers": dict(self.headers or {}),
+                "sentAt": iso_utc(self.sent_at)}
 
 
 class Mailer:
@@ -57,7 +61,7 @@ class Mailer:
 class OutboxMailer(Mailer):
     def send(self, message: MailMessage) -> str:
         doc = OutboxMessage(to=message.to, subject=message.subject, text=message.text, html=message.html,
-                            tags=message.tags).save()
+                            tags=message.tags, headers=dict(message.headers)).save()
         return str(doc.id)
 
 
@@ -72,6 +76,7 @@ class MailgunMailer(Mailer):
         if message.html:
             data.append(("html", message.html))
         data.extend(("o:tag", tag) for tag in message.tags)
+        data.extend((f"h:{name}", value) for name, value in message.headers.items())
         try:
             response = requests.post(f"{self.api_base}/v3/{self.domain}/messages", auth=("api", self.api_key),
                                      data=data, timeout=self.timeout)
@@ -126,18 +131,23 @@ def render_mail(package: str, name: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def send_mail(to: str, package: str, name: str, context: dict, tags=()) -> None:
-    """Render now, deliver in the background (a Mailgun outage delays mail, loses none)."""
+def send_mail(to: str, package: str, name: str, context: dict, tags=(), headers: dict | None = None) -> None:
+    """Render now, deliver in the background (a Mailgun outage delays mail, loses none).
+
+    :param headers: extra MIME headers (``List-Unsubscribe``...), passed to Mailgun as ``h:`` fields.
+    """
     from .jobs import enqueue
 
     subject, text, html = render_mail(package, name, context)
+    extra = {"headers": dict(headers)} if headers else {}
     # result_ttl=0: once delivered, the job (whose arguments hold any single-use link) leaves Redis.
     enqueue(deliver_mail, to, subject, text, html, list(tags) or [name], queue="mail",
-            retries=5, retry_intervals=(10, 30, 120, 600, 1800), result_ttl=0)
+            retries=5, retry_intervals=(10, 30, 120, 600, 1800), result_ttl=0, **extra)
 
 
-def deliver_mail(to: str, subject: str, text: str, html: str, tags: list[str]) -> str:
+def deliver_mail(to: str, subject: str, text: str, html: str, tags: list[str], headers: dict | None = None) -> str:
     """Job: hand one rendered message to the configured mailer."""
-    message_id = mailer_for(current_app.config).send(MailMessage(to, subject, text, html, tags))
+    message = MailMessage(to, subject, text, html, tags, dict(headers or {}))
+    message_id = mailer_for(current_app.config).send(message)
     log.info("mail delivered tags=%s id=%s", ",".join(tags), message_id)
     return message_id

@@ -13,14 +13,15 @@ import marshmallow as ma
 from flask import current_app, has_app_context
 
 from .api import Schema
+from .core.fields import Integer
 
 DEFAULT_COUNT_CAP = 1000
 
 
 class PageArgsSchema(Schema):
     """``page`` (from 1) and ``perPage`` (1-100) query arguments shared by every list route."""
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
-    perPage = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))
+    page = Integer(load_default=1, min=1, max=100000)
+    perPage = Integer(load_default=25, min=1, max=100)
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

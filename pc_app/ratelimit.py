@@ -15,7 +15,20 @@ class AppBoundLimiter(Limiter):
 
     def init_app(self, app) -> None:
         super().init_app(app)
-        app.extensions["pc_ratelimit"] = (self._storage, self._limiter)
+        if app.config["RATELIMIT_ENABLED"]:
+            app.extensions["pc_ratelimit"] = (self._storage, self._limiter)
+
+    # Whether limits apply is each app's setting too (RATELIMIT_ENABLED): flask-limiter keeps one flag
+    # on the Limiter, so an app built without limits would switch them off for every later app.
+    @property
+    def enabled(self) -> bool:
+        if has_app_context():
+            return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+        return self._enabled_outside_apps
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled_outside_apps = value
 
     def _bound(self):
         if has_app_context():
@@ -40,6 +53,7 @@ def init_rate_limits(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "pc:ratelimit")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
 
@@ -49,10 +63,18 @@ def setting(name: str):
 
 
 def email_in_body() -> str:
-    """Key a limit on the e-mail address in the JSON body (per-account limits)."""
-    body = request.get_json(silent=True) or {}
+    """Key a limit on the e-mail address in the JSON body (per-account limits).
+
+    The body comes from the one guarded reader; a refused body (too deep, a lone surrogate...)
+    counts against the client's address here, and the argument parser answers the refusal.
+    """
+    from .request_body import read_json_or_none
+
+    body = read_json_or_none() if request.is_json else None
     email = body.get("email") if isinstance(body, dict) else None
-    return f"email:{str(email).strip().lower()}" if email else f"ip:{get_remote_address()}"
+    if isinstance(email, str) and email.strip():
+        return f"email:{email.strip().lower()[:254]}"
+    return f"ip:{get_remote_address()}"
 
 
 def limit_per_address_and_email(setting_name: str):

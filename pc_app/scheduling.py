@@ -4,6 +4,10 @@ Like Redash, the scheduler's content is derived from code at every start: each J
 held under a stable id (``periodic-<spec.id>``) with a fingerprint of everything that
 shapes it, so a restart adds nothing twice, a changed spec replaces the old entry and a
 spec that disappeared is cancelled. Entries other programs scheduled are left alone.
+
+Only one scheduler runs at a time, even when a rollout or a stuck node leaves two pods up: the
+leader holds a Redis lease (a key with a TTL it renews on every tick); another waits as a
+standby and takes over when the lease is released or lapses.
 """
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
+import socket
+import time
+import uuid
 from dataclasses import dataclass, field
 
 from .jobs import JOB_TARGET, JobSpec
@@ -19,6 +27,8 @@ from .jobs import JOB_TARGET, JobSpec
 log = logging.getLogger("pc_app.scheduling")
 
 JOB_ID_PREFIX = "periodic-"
+LEASE_KEY = "pc:scheduler:lease"
+LEASE_TTL_SECONDS = 30
 
 
 def scheduled_job_id(spec: JobSpec) -> str:
@@ -103,19 +113,98 @@ def reconcile_schedule(scheduler, specs) -> ReconcileReport:
     return report
 
 
-def run_scheduler(interval: int = 5, burst: bool = False) -> None:
-    """``pc-app scheduler``: reconcile the enabled plugins' specs, then move due jobs to their queues."""
+class SchedulerLease:
+    """The right to be the one running scheduler: a Redis key holding this process's token, with a TTL.
+
+    Renewal and release compare the token first (in a Lua script, so atomically): a process whose
+    lease lapsed can never extend or delete the next leader's.
+    """
+
+    _RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+              "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
+    _RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+                "return redis.call('del', KEYS[1]) else return 0 end")
+
+    def __init__(self, redis, ttl: int = LEASE_TTL_SECONDS, key: str = LEASE_KEY):
+        self.redis, self.ttl, self.key = redis, ttl, key
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self) -> bool:
+        return bool(self.redis.set(self.key, self.token, nx=True, px=int(self.ttl * 1000)))
+
+    def renew(self) -> bool:
+        return self.redis.eval(self._RENEW, 1, self.key, self.token, int(self.ttl * 1000)) == 1
+
+    def release(self) -> bool:
+        return self.redis.eval(self._RELEASE, 1, self.key, self.token) == 1
+
+    def holder(self) -> str | None:
+        value = self.redis.get(self.key)
+        return value.decode() if isinstance(value, bytes) else value
+
+
+class LeaseLost(RuntimeError):
+    """Another scheduler took over (this one stalled past the lease's TTL)."""
+
+
+def _leased_scheduler_class():
     from rq_scheduler import Scheduler
 
+    class LeasedScheduler(Scheduler):
+        """rq-scheduler that renews the lease and beats on every tick, and stops when the lease is gone."""
+
+        def __init__(self, *args, lease: SchedulerLease, beat_ttl: int, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.lease, self.beat_ttl = lease, beat_ttl
+
+        def heartbeat(self):
+            super().heartbeat()
+            if not self.lease.renew():
+                raise LeaseLost(f"Another scheduler ({self.lease.holder() or 'none'}) holds the lease now; "
+                                "this one stops.")
+            from .heartbeats import beat
+
+            beat(self.connection, "scheduler", self.beat_ttl, state="leader")
+
+    return LeasedScheduler
+
+
+def wait_for_lease(lease: SchedulerLease, poll_seconds: float, beat_ttl: int) -> None:
+    """Block until this process holds the lease, beating as a standby meanwhile (its probe stays green)."""
+    from .heartbeats import beat
+
+    announced = False
+    while not lease.acquire():
+        if not announced:
+            log.info("another scheduler holds the lease (%s); waiting to take over", lease.holder())
+            announced = True
+        beat(lease.redis, "scheduler", beat_ttl, state="standby")
+        time.sleep(poll_seconds)
+    log.info("scheduler lease acquired (%s)", lease.token)
+
+
+def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE_TTL_SECONDS) -> None:
+    """``pc-app scheduler``: take the lease, reconcile the enabled plugins' specs, then move due jobs to their queues."""
     from . import create_app
     from .jobs import registered_job_specs
     from .redis_client import get_redis
 
+    # create_app sets up the JSON logs (LOG_LEVEL, secrets redacted) for this process too.
     app = create_app()
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    beat_ttl = max(30, interval * 3)
     with app.app_context():
-        scheduler = Scheduler(connection=get_redis(app), interval=interval)
-        report = reconcile_schedule(scheduler, registered_job_specs(app).values())
-        print(f"periodic jobs: {len(report.added)} added, {len(report.replaced)} replaced, "
-              f"{len(report.cancelled)} cancelled, {len(report.unchanged)} unchanged", flush=True)
-        scheduler.run(burst=burst)
+        redis = get_redis(app)
+        lease = SchedulerLease(redis, ttl=lease_ttl)
+        wait_for_lease(lease, poll_seconds=min(interval, max(1, lease_ttl / 3)), beat_ttl=beat_ttl)
+        try:
+            scheduler = _leased_scheduler_class()(connection=redis, interval=interval, lease=lease,
+                                                  beat_ttl=beat_ttl)
+            report = reconcile_schedule(scheduler, registered_job_specs(app).values())
+            log.info("periodic jobs: %d added, %d replaced, %d cancelled, %d unchanged", len(report.added),
+                     len(report.replaced), len(report.cancelled), len(report.unchanged))
+            scheduler.run(burst=burst)
+        except LeaseLost as exc:
+            log.error("%s", exc)  # the sentence, as a JSON line like everything else this process writes
+            raise SystemExit(1) from None
+        finally:
+            lease.release()

@@ -10,6 +10,7 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -400,43 +401,56 @@ def write_plugin_distribution(root: Path, name: str, *, version: str = "1.0.0", 
     return package_name
 
 
-ERROR_KEYS = {"code", "status", "message", "errors"}
+# The fuzzer lives in its own module; tests import it from the kit.
+from .fuzzing import ERROR_KEYS, FuzzReport, FuzzStack, fuzz_api  # noqa: E402,F401
 
 
-def fuzz_api(app, headers: dict, mode: str = "positive", skipped=(), examples: int = 10) -> list[str]:
-    """Send schemathesis-generated requests for every operation in the app's OpenAPI document.
+def core_fuzz_stack(app, actors, actor) -> FuzzStack:
+    """Records of the core for ``actor`` to reach: its partner, a colleague, leads, an import, a mail, links.
 
-    :param mode: ``positive`` (valid by the schema) or ``negative`` (invalid on purpose).
-    :param skipped: path prefixes not to call (e.g. sign-out, which would end the session used).
-    :return: one line per problem: a 5xx, or a 4xx outside the error shape. Empty means clean.
+    Platform staff get a partner of their own choosing (a fresh one) in every partner slot.
+    Plugins' tests add their own records (``add_ids``, ``add_body``, ``sign``).
     """
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
+    import datetime as dt
 
-    generation_mode = {"positive": schemathesis.GenerationMode.POSITIVE,
-                       "negative": schemathesis.GenerationMode.NEGATIVE}[mode]
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    problems: list[str] = []
+    from .auth import issue_tokens
+    from .core.leads.services import create_lead
+    from .core.models import LeadImport
+    from .core.tokens import issue_token
+    from .core.users.services import INVITE_PURPOSE
+    from .mail import OutboxMessage
+    partner = actor.partner or actors.partner(icp={"industries": ["saas"], "countries": ["US"]})
+    colleague = actors.member(partner)
+    stack = FuzzStack()
+    with app.app_context():
+        leads = [create_lead(str(partner.id), {"first_name": f"Fuzz {n}", "email": f"fuzz{n}@lead.example",
+                                               "company": "Fuzz Inc", "industry": "saas", "country": "US"},
+                             "system") for n in range(4)]
+        record = LeadImport(partner=str(partner.id), created_by="system", status="completed", total_rows=1,
+                            processed_rows=1, imported=1).save()
+        message = OutboxMessage(to="someone@example.test", subject="Hello", text="Hello", html="<p>Hello</p>",
+                                tags=[], sent_at=dt.datetime.now(dt.timezone.utc)).save()
+        links = [issue_token(colleague.user.id, INVITE_PURPOSE, dt.timedelta(hours=1), replace=False)
+                 for _ in range(3)]
+    stack.add_ids("partner_id", partner.id)
+    stack.add_ids("user_id", colleague.id)
+    stack.add_ids("lead_id", *(lead.id for lead in leads))
+    stack.add_ids("import_id", record.id)
+    stack.add_ids("message_id", message.id)
+    stack.add_body("POST /v1/auth/sign-in", {"email": actor.user.email, "password": TEST_PASSWORD},
+                   {"email": colleague.user.email, "password": TEST_PASSWORD})
+    stack.add_body("POST /v1/auth/reset-password", *({"token": link} for link in links))
+    stack.add_body("POST /v1/leads/import", {"file": b"firstName,email,dealAmount\nAda,ada@lead.example,5000\n"})
+    # Each sign-in verifies an argon2 hash (a dummy one for unknown addresses): a few attempts say enough.
+    stack.examples["POST /v1/auth/sign-in"] = 4
+    # Sign-out ends the session it is called with: give it a session of its own each time.
+    stack.fresh_headers["POST /v1/auth/sign-out"] = lambda: bearer(actors.token_for(actor.user)["accessToken"])
 
-    def checker(operation):
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(generation_mode=generation_mode))
-        def check(case):
-            case.headers = {**(case.headers or {}), **headers}
-            response = case.call()
-            label = f"{operation.method.upper()} {operation.path} -> {response.status_code}"
-            if response.status_code >= 500:
-                problems.append(f"{label}: {response.text[:200]}")
-            elif response.status_code >= 400 and set(response.json()) != ERROR_KEYS:
-                problems.append(f"{label} not in the error shape: {response.text[:200]}")
-        return check
-
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if not operation.path.startswith(tuple(skipped)):
-            checker(operation)()
-    return problems
+    def refresh_headers():
+        with app.app_context():
+            return bearer(issue_tokens(actor.user)["refreshToken"])
+    stack.fresh_headers["POST /v1/auth/refresh"] = refresh_headers
+    return stack
 
 
 def run_jobs(app, queues=None) -> int:
@@ -533,3 +547,25 @@ def _declare_sandbox_fixtures() -> None:
 
 
 _declare_sandbox_fixtures()
+
+
+@contextmanager
+def database_unchanged(app, ignore: tuple[str, ...] = ()):
+    """``with database_unchanged(app): <a refused request>``: fails naming each collection that changed.
+
+    A refusal (403, 404, 409, 422...) must leave nothing half-written; asserting the status alone
+    does not show that. Every collection is read before and after (test databases are small).
+    """
+    from .db import database
+
+    def snapshot() -> dict:
+        with app.app_context():
+            db = database()
+            return {name: sorted(db[name].find({}), key=lambda doc: str(doc.get("_id")))
+                    for name in db.list_collection_names() if not name.startswith("system.") and name not in ignore}
+
+    before = snapshot()
+    yield
+    after = snapshot()
+    changed = sorted(name for name in set(before) | set(after) if before.get(name, []) != after.get(name, []))
+    assert changed == [], f"the refused request changed {', '.join(changed)}"

@@ -10,17 +10,19 @@ from flask import current_app
 
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
 from .api import Blueprint, MessageSchema, ObjectIdString, Schema, UtcDateTime, abort, error_body
-from .auth import (current_actor, current_partner, current_partner_id, current_user, login_required, optional_user,
-                   owner_required, parse_object_id, partner_for_request, partner_scope, platform_required,
-                   require_trading_partner)
+from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
+                   optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
+                   platform_required, require_trading_partner, session_is_live)
 from .config import ConfigError, Setting
 from .core import vocabulary
-from .core.fields import CountryCode, LowerEmail, PhoneNumber
+from .core.fields import (Boolean, CountryCode, Integer, LowerEmail, Name, NewPassword, PhoneNumber, UniqueList,
+                          Website, beyond_schema)
+from .core.leads.services import (DuplicateLeadEmail, LeadReadOnly, clear_lead_read_only, create_lead, delete_lead,
+                                  set_lead_read_only)
 from .core.auth.jobs import DECISION_JOB_OPTIONS
 from .core.auth.schemas import SessionSchema
 from .core.auth.services import PasswordRejected, claim_password_token, session_for
 from .core.leads.schemas import LeadWriteSchema
-from .core.leads.services import DuplicateLeadEmail, create_lead
 from .core.models import ICP, Lead, Note, Partner, TimestampedDocument, User
 from .core.partners.schemas import PartnerSchema
 from .core.partners.services import create_partner, set_partner_status
@@ -28,18 +30,23 @@ from .core.passwords import hash_password
 from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
-from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, new_id, parse_stored_datetime,
-                 text_contains, utcnow)
+from .csv_export import csv_text, write_csv
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, new_id,
+                 parse_stored_datetime, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
+from .event_delivery import StoredEvent, delivery_key, event_from_document
 from .events import Event, EventType, Subscription, emit
 from .hookspecs import hookimpl
-from .jobs import JobSpec, enqueue, get_queue
+from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
+from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
 from .pages import PageArgsSchema, count_matching, page_of, page_schema, paginate
+from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
+from .request_body import read_json
 
 __all__ = [
     # who did it
@@ -47,32 +54,40 @@ __all__ = [
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "Schema", "UtcDateTime", "abort", "error_body",
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
-    "limit_per_address_and_email", "limiter", "setting",
+    "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
-    "current_actor", "current_partner", "current_partner_id", "current_user", "login_required", "optional_user",
-    "owner_required", "parse_object_id", "partner_for_request", "partner_scope", "platform_required",
-    "require_trading_partner",
+    "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
+    "optional_user", "owner_required", "parse_object_id", "partner_for_request", "partner_scope",
+    "platform_required", "require_trading_partner", "session_is_live",
     # settings
     "ConfigError", "Setting", "config",
     # models and fields
     "vocabulary", "CountryCode", "LowerEmail", "PhoneNumber",
+    # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
+    "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "new_id",
-    "parse_stored_datetime", "text_contains", "utcnow",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "new_id",
+    "parse_stored_datetime", "text_contains", "undone_on_failure", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",
-    # leads a plugin creates or validates like the API does (the sync's leads from HubSpot deals)
-    "LeadWriteSchema", "DuplicateLeadEmail", "create_lead",
+    # leads of a partner (the marketplace's sold copies, the buyers' bought ones, the sync's from HubSpot deals)
+    "LeadWriteSchema", "DuplicateLeadEmail", "LeadReadOnly", "create_lead", "delete_lead", "set_lead_read_only",
+    "clear_lead_read_only",
     # accounts: partners, users, single-use links and sessions (for registration-like plugins)
     "PartnerSchema", "SessionSchema", "PasswordRejected", "TokenRejected", "EmailTaken", "DECISION_JOB_OPTIONS",
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
     "revoke_tokens", "create_user",
     # encryption of stored secrets (AES-256-GCM with key ids)
     "DecryptionError", "box_from_config", "secret_box",
-    # events, hooks, jobs, mail
+    # spreadsheet-safe CSV exports
+    "csv_text", "write_csv",
+    # events, hooks, jobs, mail; the stored events durable subscribers hear (kept RETENTION_DAYS)
     "Event", "EventType", "Subscription", "emit", "hookimpl", "call_hook", "enabled_plugins", "OnboardingStep",
-    "JobSpec", "enqueue", "get_queue", "send_mail", "get_redis",
+    "StoredEvent", "delivery_key", "event_from_document",
+    "JobSpec", "cancel_job", "enqueue", "get_queue", "send_mail", "get_redis",
+    # observability and long work
+    "count_upstream_call", "count_webhook_delivery", "upstream_outcome", "Progress",
 ]
 
 

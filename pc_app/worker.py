@@ -31,8 +31,22 @@ def run_in_app(path: str, *args, **kwargs):
         return func(*args, **kwargs)
 
 
+# Seconds an idle worker may go without a heartbeat: RQ beats every WORKER_TTL - 15 s while idle and
+# every 30 s while a job runs, and the liveness probe fails once a beat is overdue.
+WORKER_TTL = 60
+
+
 class PcWorker(Worker):
-    """Forks a work horse per job and reconnects mongoengine in it: PyMongo clients must not cross a fork."""
+    """Forks a work horse per job and reconnects mongoengine in it: PyMongo clients must not cross a fork.
+
+    Every RQ heartbeat is mirrored under ``pc:heartbeat:worker:<host>`` for ``pc-app health worker``.
+    """
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        super().heartbeat(timeout, pipeline=pipeline)
+        from .heartbeats import beat
+
+        beat(self.connection, "worker", timeout or self.worker_ttl + 60, state=self.get_state(), pipeline=pipeline)
 
     def main_work_horse(self, job, queue):
         from .db import connect_database
@@ -67,9 +81,9 @@ def run_worker(queues: list[str], *, with_scheduler: bool = False, burst: bool =
     from .redis_client import get_redis
 
     names = check_queue_names(queues)
+    # create_app sets up the JSON logs (LOG_LEVEL, secrets redacted); RQ then adds no handler of its own.
     app = _worker_app = create_app()
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
     with app.app_context():
         _check_database()
-        worker = PcWorker(names, connection=get_redis(app))
+        worker = PcWorker(names, connection=get_redis(app), worker_ttl=WORKER_TTL)
         return worker.work(with_scheduler=with_scheduler, burst=burst, logging_level=app.config["LOG_LEVEL"])

@@ -116,6 +116,12 @@ class Lead(TimestampedDocument):
     updated_by = StringField(default="system")
     # The CSV import that created the lead, so a resumed import recognises its own rows.
     import_id = RefField(null=True)
+    # Where a lead came from beyond ``source`` (e.g. ``purchase:<id>`` for a copy bought on the marketplace).
+    source_ref = StringField(max_length=100, null=True)
+    # Set while a plugin keeps the lead unchangeable (``sold``: the seller's copy of a lead sold on the
+    # marketplace); such leads leave the default list but stay readable (history, invoices).
+    read_only_reason = StringField(max_length=40, null=True)
+    read_only_since = DateTimeField()
 
     @staticmethod
     def make_email_key(partner_id, email: str) -> str:

@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 MIN_LENGTH = 10
+MAX_LENGTH = 256
 
 # Well-known passwords of policy length; shorter ones are refused by length already.
 COMMON_PASSWORDS = frozenset("""
@@ -42,8 +43,8 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Password must be at least {MIN_LENGTH} characters long.")
-    if len(password) > 256:
-        problems.append("Password must be at most 256 characters long.")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"Password must be at most {MAX_LENGTH} characters long.")
     lowered = password.lower()
     if email and (lowered == email.lower() or lowered == email.lower().split("@")[0]):
         problems.append("Password must not be your email address.")

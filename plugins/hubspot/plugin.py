@@ -1,14 +1,19 @@
 """Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, command, onboarding."""
 from pc_app import hookimpl
+from pc_app.toolkit import Progress, Setting
 
 
 @hookimpl
 def pc_config_defaults():
     """Declare the HubSpot app credentials, endpoints, scopes and retry bounds."""
     return {
-        "HUBSPOT_CLIENT_ID": ("", "str"),
-        "HUBSPOT_CLIENT_SECRET": ("", "str"),
-        "HUBSPOT_APP_SECRET": ("", "str"),
+        # The HubSpot app's credentials: production refuses to start without them.
+        "HUBSPOT_CLIENT_ID": Setting("", required_in_production=True,
+                                     description="Client id of the HubSpot public app"),
+        "HUBSPOT_CLIENT_SECRET": Setting("", secret=True, required_in_production=True,
+                                         description="Client secret of the HubSpot public app"),
+        "HUBSPOT_APP_SECRET": Setting("", secret=True, required_in_production=True,
+                                      description="Signs HubSpot's webhooks (X-HubSpot-Signature-v3)"),
         "HUBSPOT_REDIRECT_URI": ("http://localhost:3000/v1/integrations/hubspot/callback", "str"),
         "HUBSPOT_API_BASE": ("https://api.hubapi.com", "str"),
         "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "str"),
@@ -68,8 +73,8 @@ def pc_register_commands(cli):
         from .services import rotate_token_keys
 
         app = create_app()
-        with app.app_context():
-            counts = rotate_token_keys()
+        with app.app_context(), Progress("re-encrypting HubSpot connections") as progress:
+            counts = rotate_token_keys(progress=progress)
         click.echo(f"tokens re-encrypted: {counts['rotated']}, already current: {counts['current']}, "
                    f"unreadable: {counts['failed']}")
         if counts["failed"]:
@@ -90,3 +95,10 @@ def pc_onboarding_steps(partner):
     from .services import hubspot_connected_step
 
     return [hubspot_connected_step(partner)]
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES

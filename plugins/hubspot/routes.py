@@ -1,12 +1,11 @@
 """HTTP routes of the HubSpot integration: OAuth, status, pipeline, stage mapping, disconnect, webhooks."""
-import json
 import logging
 
 from flask import redirect, request
 from flask.views import MethodView
 
 from pc_app.toolkit import (Blueprint, abort, current_actor, current_user, limiter, login_required, partner_for_request,
-                           setting)
+                           read_json, setting)
 
 from . import services
 from .schemas import (AuthorizationUrlSchema, AuthorizeQueryArgsSchema, CallbackQueryArgsSchema,
@@ -99,10 +98,26 @@ class Connection(MethodView):
         return services.disconnect(partner.id, actor=str(current_actor()))
 
 
+# Public (``security: []``): HubSpot proves itself with the v3 signature headers, checked in the handler.
+WEBHOOK_DOC = {
+    "parameters": [
+        {"in": "header", "name": "X-HubSpot-Signature-v3", "required": True,
+         "schema": {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9+/]+={0,2}$"},
+         "description": "base64 HMAC-SHA256 of method, URL, body and timestamp with the app secret"},
+        {"in": "header", "name": "X-HubSpot-Request-Timestamp", "required": True,
+         "schema": {"type": "string", "pattern": "^[0-9]{1,15}$"},
+         "description": "milliseconds since 1970; at most 5 minutes from now, either way"},
+    ],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "array", "items": {"type": "object"}, "x-validated-beyond-schema": "signed by HubSpot"}}}},
+}
+
+
 @blp.route("/webhooks", methods=["POST"])
 @limiter.limit(setting("HUBSPOT_RATELIMIT_WEBHOOKS"))
+@blp.doc(**WEBHOOK_DOC)
 @blp.response(200, WebhookAnswerSchema)
-@blp.errors(400, 401, 413, 429)
+@blp.errors(400, 401, 413, 422, 429)
 def webhooks():
     """HubSpot's webhook (public): v3 signature on the raw body, events de-duplicated by id, answered at once."""
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
@@ -110,10 +125,7 @@ def webhooks():
     body = request.get_data(cache=True)
     services.verify_webhook(request.method, request.url, body, request.headers.get("X-HubSpot-Request-Timestamp"),
                             request.headers.get("X-HubSpot-Signature-v3"))
-    try:
-        events = json.loads(body)
-    except ValueError:
-        events = None
+    events = read_json()  # the one guarded reader: limits, and 400/422 for what cannot be read or stored
     if not isinstance(events, list):
         abort(400, message="The webhook body must be a JSON array of HubSpot events.")
     return services.accept_webhook_events(events)

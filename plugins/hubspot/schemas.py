@@ -1,7 +1,7 @@
 """Request and response schemas of the HubSpot integration routes."""
 import marshmallow as ma
 
-from pc_app.toolkit import Schema, UtcDateTime
+from pc_app.toolkit import Schema, UtcDateTime, beyond_schema
 
 
 class AuthorizeQueryArgsSchema(Schema):
@@ -60,10 +60,13 @@ class StageMappingSchema(Schema):
     pipelineId = ma.fields.String(load_default=None, metadata={"description": "an existing deal pipeline; "
                                                                               "default: the current one"})
     stageMapping = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True,
-                                  metadata={"description": "every dealStatus mapped to a stage id"})
+                                  metadata=beyond_schema("every dealStatus mapped to a stage of the pipeline",
+                                                         {"description": "every dealStatus mapped to a stage id"}))
 
 
 class WebhookAnswerSchema(Schema):
     received = ma.fields.Integer()
     accepted = ma.fields.Integer()
     duplicates = ma.fields.Integer()
+    withoutEventId = ma.fields.Integer(metadata={"description": "Events without a usable eventId: not handed on, "
+                                                                "logged"})

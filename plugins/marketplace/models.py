@@ -22,6 +22,7 @@ class Listing(TimestampedDocument):
         ("status", "price"),
         ("seller", "status", "-created_at"),
         ("lead", "-created_at"),
+        ("status", "reservation_expires_ms"),
         "buyer",
     ]}
 
@@ -56,6 +57,12 @@ class Listing(TimestampedDocument):
     reserved_by = RefField(null=True)
     reserved_at = DateTimeField()
     reservation_expires_at = DateTimeField()
+    # The same instant as epoch milliseconds: the field queries compare (a $set datetime is unreliable to compare).
+    reservation_expires_ms = IntField(null=True)
+    # Names the hold (the payments reservation), so only that hold can be released.
+    hold_id = StringField(null=True)
     buyer = RefField(null=True)
     sold_at = DateTimeField()
     sold_price = IntField(null=True)
+    # What sold it (the payments purchase id).
+    sale_ref = StringField(null=True)

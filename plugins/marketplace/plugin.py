@@ -71,3 +71,10 @@ def pc_app_created(app):
         raise ConfigError("MARKETPLACE_UNMASK_DAILY_LIMIT must be a positive whole number of listings per day.")
     if not 0 < app.config["MARKETPLACE_MIN_PRICE"] <= app.config["MARKETPLACE_MAX_PRICE"]:
         raise ConfigError("MARKETPLACE_MIN_PRICE must be positive and not above MARKETPLACE_MAX_PRICE.")
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES

@@ -28,13 +28,16 @@ class Browse(MethodView):
         return services.browse(require_trading_partner(), args)
 
 
-@blp.route("/leads/<objectid:listing_id>")
+@blp.route("/leads/<objectid:lead_id>")
 class ListingItem(MethodView):
     @login_required
     @blp.response(200, ListingDetailSchema)
     @blp.errors(401, 403, 404, 429)
-    def get(self, listing_id):
-        """Open a listing by its listing id (the card's ``id``); counts a view unless you are the seller.
+    def get(self, lead_id):
+        """Open a listed lead by its lead id (the card's ``leadId``); counts a view unless you are the seller.
+
+        Every ``/v1/marketplace/leads/{id}…`` route takes the lead id; the lead's open listing
+        answers, else its latest one (sold or delisted, visible to its seller and buyer only).
 
         Contact data unmasks per ``MARKETPLACE_UNMASK``: ``view`` (on opening), ``reservation``
         or ``purchase``. Notes are never shown. Under ``view``, a partner unmasks at most
@@ -42,7 +45,7 @@ class ListingItem(MethodView):
         ``Retry-After`` until midnight UTC); re-opening one is free.
         """
         partner = require_trading_partner()
-        return services.open_listing_detail(partner, listing_id, str(current_actor())).as_dict()
+        return services.open_listing_detail(partner, lead_id, str(current_actor())).as_dict()
 
 
 @blp.route("/leads/<objectid:lead_id>/list")

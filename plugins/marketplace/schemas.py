@@ -6,15 +6,11 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import CountryCode, PageArgsSchema, Schema, UtcDateTime, as_utc, page_schema
+from pc_app.toolkit import (CountryCode, Integer, PageArgsSchema, Schema, UtcDateTime, as_utc, beyond_schema, iso_utc,
+                             page_schema)
 from pc_app.toolkit import vocabulary as v
 
 from .models import LISTING_STATUSES
-
-
-def _iso(value) -> str | None:
-    value = as_utc(value)
-    return value.isoformat() if value is not None else None
 
 
 def _get(obj, key):
@@ -22,8 +18,9 @@ def _get(obj, key):
 
 
 class PriceSchema(Schema):
-    price = ma.fields.Integer(required=True, strict=True,
-                              metadata={"description": "Price in cents (bounds: MARKETPLACE_MIN_PRICE..MAX_PRICE)"})
+    price = Integer(required=True, metadata=beyond_schema(
+        "within MARKETPLACE_MIN_PRICE..MARKETPLACE_MAX_PRICE (500..1,000,000 cents unless configured otherwise)",
+        {"description": "Price in cents"}))
 
 
 class BrowseArgsSchema(PageArgsSchema):
@@ -31,9 +28,9 @@ class BrowseArgsSchema(PageArgsSchema):
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
     country = ma.fields.List(CountryCode())
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
-    minPrice = ma.fields.Integer(validate=validate.Range(min=0))
-    maxPrice = ma.fields.Integer(validate=validate.Range(min=0))
-    minScore = ma.fields.Integer(validate=validate.Range(min=0, max=100),
+    minPrice = Integer(min=0)
+    maxPrice = Integer(min=0)
+    minScore = Integer(min=0, max=100,
                                  metadata={"description": "Only listings scoring at least this for your ICP; "
                                                           "with no ICP configured nothing has a score"})
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
@@ -96,7 +93,7 @@ class ListingDetailSchema(ListingCardSchema):
     unmaskPolicy = ma.fields.String(attribute="unmask_policy",
                                     metadata={"description": "view, reservation or purchase"})
     relationship = ma.fields.String(allow_none=True, metadata={"description": "reserved, purchased or null"})
-    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+    uniqueViewers = ma.fields.Method("_unique_viewer_count", metadata={"description": "How many partners opened it"})
 
     def _email(self, obj):
         return obj["lead_doc"].email if obj["unmasked"] else obj["masked_email"]
@@ -116,7 +113,7 @@ class ListingDetailSchema(ListingCardSchema):
 
 class MyListingSchema(_ListingBaseSchema):
     """The seller's view of its listing: views, the reservation and the sale."""
-    uniqueViewerCount = ma.fields.Method("_unique_viewer_count")
+    uniqueViewers = ma.fields.Method("_unique_viewer_count", metadata={"description": "How many partners opened it"})
     delistedAt = UtcDateTime(attribute="delisted_at", allow_none=True)
     reservation = ma.fields.Method("_reservation", metadata={"description": "null unless reserved"})
     sale = ma.fields.Method("_sale", metadata={"description": "null unless sold"})
@@ -129,13 +126,13 @@ class MyListingSchema(_ListingBaseSchema):
     def _reservation(self, obj):
         if obj.status != "reserved":
             return None
-        return {"buyerPartnerId": obj.reserved_by, "reservedAt": _iso(obj.reserved_at),
-                "expiresAt": _iso(obj.reservation_expires_at)}
+        return {"buyerPartnerId": obj.reserved_by, "reservedAt": iso_utc(obj.reserved_at),
+                "expiresAt": iso_utc(obj.reservation_expires_at)}
 
     def _sale(self, obj):
         if obj.status != "sold":
             return None
-        return {"buyerPartnerId": obj.buyer, "soldAt": _iso(obj.sold_at), "price": obj.sold_price}
+        return {"buyerPartnerId": obj.buyer, "soldAt": iso_utc(obj.sold_at), "price": obj.sold_price}
 
 
 MyListingPageSchema = page_schema(MyListingSchema, "MyListingPageSchema")

@@ -8,7 +8,8 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import Conflict, Invalid, Lead, NotFound, Partner, call_hook, emit, text_contains, utcnow
+from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit, text_contains,
+                            utcnow)
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
@@ -79,6 +80,9 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
     check_price(price)
     if not lead.email:
         raise ListingRefused("leadEmail", "Only a lead with an e-mail address can be listed.")
+    if getattr(lead, "read_only_reason", None):
+        # A sold lead stays in its seller's history but belongs to its buyer now.
+        raise ListingRefused("readOnly", "This lead was sold and is read-only; it cannot be listed again.")
     vetoes = listing_vetoes(partner, lead)
     if vetoes:
         sentences = " ".join(sentence for _check, sentence in vetoes)
@@ -94,7 +98,8 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
         raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
-        "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing)})
+        "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
+        "industry": listing.industry, "listedAt": as_utc(listing.listed_at).isoformat()})
     return listing
 
 
@@ -154,7 +159,8 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
 
 def _emit_delisted(listing: Listing, actor: str, reason: str) -> None:
     emit("marketplace.lead_delisted", partner_ids=[listing.seller], actor=actor, payload={
-        "listingId": listing.id, "leadId": listing.lead, "reason": reason})
+        "listingId": listing.id, "leadId": listing.lead, "reason": reason, "industry": listing.industry,
+        "price": listing.price})
 
 
 def delist_for_lead(lead_id: str, reason: str, actor: str = "system") -> Listing | None:
@@ -224,7 +230,8 @@ def browse(partner: Partner, args: dict) -> dict:
     total = int(counted[0]["n"]) if counted else 0
     rows = list(collection.aggregate(page_pipeline))
     items = [card_from_row(partner, row) for row in rows]
-    return {"items": items, "total": total, "page": page, "perPage": per_page,
+    # The count here is exact (not capped), so it is never reported as capped.
+    return {"items": items, "total": total, "totalCapped": False, "page": page, "perPage": per_page,
             "pages": (total + per_page - 1) // per_page}
 
 
@@ -278,16 +285,22 @@ class ListingDetail:
                 "matched_criteria": self.matched_criteria, "unmask_policy": self.unmask_policy}
 
 
-def open_listing_detail(partner: Partner, listing_id: str, actor: str) -> ListingDetail:
-    """The listing as this partner may see it, counting a view unless the partner is the seller.
+def current_listing_of(lead_id: str) -> Listing | None:
+    """The lead's open listing, else its latest one (sold or delisted); None if it was never listed."""
+    return open_listing_of(lead_id) or Listing.objects(lead=lead_id).order_by("-created_at", "-id").first()
 
-    Listed listings are visible to every trading partner; reserved and sold ones only to the
-    seller and to the buyer another plugin vouches for. Anything else is NotFound (404).
+
+def open_listing_detail(partner: Partner, lead_id: str, actor: str) -> ListingDetail:
+    """The listing of a lead (its open one, else its latest) as this partner may see it.
+
+    Counts a view unless the partner is the seller. Listed listings are visible to every
+    trading partner; reserved and sold ones only to the seller and to the buyer another
+    plugin vouches for. Anything else is NotFound (404).
 
     :raises UnmaskLimitReached: opening it would unmask more listings today than
         ``MARKETPLACE_UNMASK_DAILY_LIMIT``; nothing is counted then.
     """
-    listing = Listing.objects(id=listing_id).first()
+    listing = current_listing_of(lead_id)
     if listing is None:
         raise NotFound("listing")
     is_seller = listing.seller == partner.id
@@ -360,35 +373,111 @@ def get_open_listing(listing_id: str) -> Listing | None:
     return Listing.objects(id=listing_id, status="listed").first()
 
 
-def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None) -> Listing | None:
-    """``listed`` → ``reserved`` for this buyer in one conditional update; None if someone else won."""
-    return Listing.objects(id=listing_id, status="listed", seller__ne=buyer_partner_id).modify(
+def get_listing(listing_id: str) -> Listing | None:
+    """A listing in any state (payments reads the price, the seller and the snapshot)."""
+    return Listing.objects(id=listing_id).first()
+
+
+def _epoch_ms(moment) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
+    return Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
-        set__reservation_expires_at=expires_at, set__updated_at=utcnow())
+        set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
+        set__hold_id=hold_id, set__updated_at=utcnow())
+
+
+def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
+                  ) -> Listing | None:
+    """``listed`` → ``reserved`` for this buyer in one conditional update; None if someone else won.
+
+    ``hold_id`` names the hold (payments: the reservation id), so that only that hold is released later.
+    """
+    return _reserve({"id": listing_id}, buyer_partner_id, expires_at, hold_id)
+
+
+def mark_lead_reserved(lead_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
+                       ) -> Listing | None:
+    """Reserve the lead's open listing (``listed`` → ``reserved``) in one conditional update.
+
+    Exactly one of racing buyers gets the listing back; the others, the seller, and anyone
+    when the lead is not listed get None (``why_not_reservable`` says why).
+    """
+    return _reserve({"open_key": lead_id}, buyer_partner_id, expires_at, hold_id)
+
+
+def why_not_reservable(lead_id: str, buyer_partner_id: str) -> tuple[str, str] | None:
+    """Why ``mark_lead_reserved`` refused: ``(rule, sentence)``, or None when the lead has no listing at all."""
+    listing = current_listing_of(lead_id)
+    if listing is None or (listing.status == "delisted" and listing.seller != buyer_partner_id):
+        return None
+    if listing.seller == buyer_partner_id:
+        return "ownListing", "You cannot reserve your own listing."
+    if listing.status == "reserved":
+        if listing.reserved_by == buyer_partner_id:
+            return "alreadyReserved", "You have already reserved this lead."
+        return "alreadyReserved", "Another buyer has reserved this lead; it may be listed again when the hold ends."
+    if listing.status == "sold":
+        return "alreadySold", "This lead has been sold."
+    return "notListed", "This lead is not on the marketplace any more."
+
+
+def card_of(listing: Listing) -> dict:
+    """The listing's masked browse card (camelCase, as buyers see it), for another plugin to keep."""
+    created = listing.lead_created_at
+    return {"id": listing.id, "leadId": listing.lead, "price": listing.price, "currency": listing.currency,
+            "firstName": listing.first_name, "company": listing.company, "jobTitle": listing.job_title,
+            "seniority": listing.seniority, "industry": listing.industry, "companySize": listing.company_size,
+            "country": listing.country, "email": listing.masked_email, "phone": listing.masked_phone,
+            "leadCreatedAt": created.isoformat() if created is not None else None,
+            "listedAt": listing.listed_at.isoformat() if listing.listed_at is not None else None}
 
 
 def extend_reservation(listing_id: str, buyer_partner_id: str, expires_at) -> Listing | None:
     """Record a new expiry while this buyer still holds the reservation."""
     return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
-        new=True, set__reservation_expires_at=expires_at, set__updated_at=utcnow())
+        new=True, set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
+        set__updated_at=utcnow())
 
 
-def relist(listing_id: str, buyer_partner_id: str | None = None) -> Listing | None:
-    """``reserved`` → ``listed`` (expiry or cancel); with a buyer id only that buyer's hold is released."""
+def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | None = None) -> Listing | None:
+    """``reserved`` → ``listed`` (expiry or cancel); with a buyer id only that buyer's hold is released,
+    with a hold id only that hold (a late retry never releases the same buyer's newer hold)."""
     query = {"id": listing_id, "status": "reserved"}
     if buyer_partner_id is not None:
         query["reserved_by"] = buyer_partner_id
+    if hold_id is not None:
+        query["hold_id"] = hold_id
     return Listing.objects(**query).modify(new=True, set__status="listed", unset__reserved_by=True,
                                            unset__reserved_at=True, unset__reservation_expires_at=True,
+                                           unset__reservation_expires_ms=True, unset__hold_id=True,
                                            set__updated_at=utcnow())
 
 
-def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None) -> Listing | None:
-    """``reserved`` (by this buyer) → ``sold``; frees the lead for a future listing by its new owner."""
+def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:
+    """``(listing id, buyer partner id, hold id)`` of reserved listings whose hold ended before ``epoch_ms``.
+
+    The payments sweeper releases those its own records no longer explain (a crash between
+    reserving the listing and recording the reservation).
+    """
+    rows = Listing._get_collection().find({"status": "reserved", "reservation_expires_ms": {"$lt": epoch_ms}},
+                                          {"_id": 1, "reserved_by": 1, "hold_id": 1}).limit(limit)
+    return [(str(row["_id"]), row.get("reserved_by"), row.get("hold_id")) for row in rows]
+
+
+def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None, sale_ref: str | None = None
+              ) -> Listing | None:
+    """``reserved`` (by this buyer) → ``sold``; frees the lead for a future listing by its new owner.
+
+    ``sale_ref`` names what sold it (payments: the purchase id), so a repeat of the same sale can
+    tell itself from a second payment for a listing already sold.
+    """
     listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
     if listing is None:
         return None
     return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
         new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
-        set__sold_price=listing.price if price is None else price, unset__open_key=True,
-        set__updated_at=utcnow())
+        set__sold_price=listing.price if price is None else price, set__sale_ref=sale_ref, unset__open_key=True,
+        unset__hold_id=True, set__updated_at=utcnow())

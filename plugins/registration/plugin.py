@@ -35,3 +35,10 @@ def pc_register_events():
     from .events import EVENTS
 
     return EVENTS
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES

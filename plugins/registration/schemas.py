@@ -2,24 +2,17 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import LowerEmail, PhoneNumber, Schema
+from pc_app.toolkit import LowerEmail, Name, NewPassword, PhoneNumber, Schema, Website, beyond_schema
 
 
 class RegisterPartnerSchema(Schema):
-    companyName = ma.fields.String(required=True, validate=validate.Length(min=2, max=200),
-                                   metadata={"description": "The partner's company name; its slug derives from it"})
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
-                            metadata={"description": "The contact person, who becomes the partner's owner"})
+    companyName = Name(required=True, min=2, max=200,
+                       metadata={"description": "The partner's company name; its slug derives from it"})
+    name = Name(required=True, max=200,
+                metadata={"description": "The contact person, who becomes the partner's owner"})
     email = LowerEmail(required=True, validate=validate.Length(max=254))
-    website = ma.fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    website = Website(load_default=None, allow_none=True)
     phone = PhoneNumber(load_default=None, allow_none=True, metadata={"description": "E.164, e.g. +14155550123"})
-
-    @ma.pre_load
-    def _strip_names(self, data, **kwargs):
-        if isinstance(data, dict):
-            data = {key: value.strip() if key in ("companyName", "name") and isinstance(value, str) else value
-                    for key, value in data.items()}
-        return data
 
 
 class ResendVerificationSchema(Schema):
@@ -27,9 +20,10 @@ class ResendVerificationSchema(Schema):
 
 
 class VerifyRegistrationSchema(Schema):
-    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
-                             metadata={"description": "The token from the e-mailed FRONTEND_URL/verify?token=… link"})
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1000))
+    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=beyond_schema(
+        "a verification link we sent, unused and unexpired",
+        {"description": "The token from the e-mailed FRONTEND_URL/verify?token=… link"}))
+    password = NewPassword(required=True)
 
 
 class OnboardingStepSchema(Schema):
@@ -48,10 +42,4 @@ class OnboardingSchema(Schema):
 
 
 class SuspendPartnerSchema(Schema):
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
-                              metadata={"description": "Why; kept as the partner's statusReason"})
-
-    @ma.validates("reason")
-    def _not_blank(self, value, **kwargs):
-        if not value.strip():
-            raise ma.ValidationError("Give a reason.")
+    reason = Name(required=True, max=500, metadata={"description": "Why; kept as the partner's statusReason"})

@@ -7,7 +7,7 @@ from flask import current_app
 
 from pc_app.toolkit import (Conflict, EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
                            claim_password_token, create_partner, create_user, emit, hash_password, issue_token,
-                           revoke_tokens, send_mail, session_for, set_partner_status, utcnow)
+                           revoke_tokens, send_mail, session_for, set_partner_status, undone_on_failure, utcnow)
 
 VERIFY_PURPOSE = "verify_registration"
 MAIL_PACKAGE = "plugins.registration"
@@ -62,25 +62,42 @@ def register_partner(company_name: str, name: str, email: str, *, website: str |
 
     The caller answers the same in every case, so the answer never tells whether an e-mail has
     an account. Someone who registers again before verifying simply gets a fresh link.
+
+    All or nothing: when a later step fails (the owner cannot be saved, the link cannot be
+    issued or mailed), the partner and owner written so far are removed, so the job's retry
+    starts over and no orphan ``pending_verification`` partner stays behind.
     """
     existing = User.objects(email=email).first()
     if existing is not None:
         _answer_known_email(existing)
         return
     partner = create_partner(company_name, status="pending_verification", website=website, phone=phone)
-    try:
-        user = create_user(email, name, partner_id=partner.id, is_partner_owner=True, is_active=False)
-    except EmailTaken:
-        # Two sign-ups with one e-mail raced: the unique index kept one user; undo our partner.
-        Partner.objects(id=partner.id, status="pending_verification").delete()
-        existing = User.objects(email=email).first()
-        if existing is not None:
-            _answer_known_email(existing)
-        return
-    _send_verification(user, partner)
-    emit("registration.partner_registered", partner_ids=[partner.id], actor=f"user:{user.id}",
-         payload={"partnerId": str(partner.id), "userId": str(user.id), "name": partner.name,
-                  "slug": partner.slug})
+    with undone_on_failure(lambda: _remove_unverified_registration(partner.id), "a registration"):
+        try:
+            user = create_user(email, name, partner_id=partner.id, is_partner_owner=True, is_active=False)
+        except EmailTaken:
+            # Two sign-ups with one e-mail raced: the unique index kept one user; undo our partner.
+            _remove_unverified_registration(partner.id)
+            existing = User.objects(email=email).first()
+            if existing is not None:
+                _answer_known_email(existing)
+            return
+        _send_verification(user, partner)
+        emit("registration.partner_registered", partner_ids=[partner.id], actor=f"user:{user.id}",
+             payload={"partnerId": str(partner.id), "userId": str(user.id), "name": partner.name,
+                      "slug": partner.slug})
+
+
+def _remove_unverified_registration(partner_id: str) -> None:
+    """Remove a registration that never completed: its unverified owner, their links, then the partner.
+
+    Conditional at each step, so a registration that got verified meanwhile is left alone.
+    """
+    for user in User.objects(partner=partner_id, is_active=False, password_hash=None, is_partner_owner=True):
+        revoke_tokens(user.id, (VERIFY_PURPOSE,))
+        User.objects(id=user.id, is_active=False, password_hash=None).delete()
+    if User.objects(partner=partner_id).only("id").first() is None:
+        Partner.objects(id=partner_id, status="pending_verification").delete()
 
 
 def resend_verification(email: str) -> None:

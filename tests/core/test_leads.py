@@ -3,6 +3,8 @@ import datetime as dt
 
 import pytest
 
+from pc_app.testing import database_unchanged
+
 from .api_checks import assert_error_shape
 
 ALICE = {"firstName": "Alice", "lastName": "Archer", "email": "Alice@Example.com", "phone": "+1 415 555 0123",
@@ -37,6 +39,10 @@ def test_create_lead_normalises_email_phone_country_and_domain(client, seller):
     assert lead["dealStatus"] == "scheduled" and lead["dealAmount"] == 120000 and lead["currency"] == "usd"
     assert lead["notes"] == []
     assert lead["createdAt"].endswith("+00:00")
+    # one datetime format everywhere: ISO 8601 to the millisecond with the UTC offset
+    import re
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+    assert stamp.match(lead["createdAt"]) and stamp.match(lead["updatedAt"]), (lead["createdAt"], lead["updatedAt"])
     fetched = client.get(f"/v1/leads/{lead['id']}", headers=seller.headers)
     assert fetched.status_code == 200
     assert fetched.get_json() == lead
@@ -47,6 +53,12 @@ def test_member_creates_leads_for_its_partner(client, seller, actors):
     lead = _create(client, member, email="m@example.com")
     assert lead["partnerId"] == seller.partner_id
     assert client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).status_code == 200
+
+
+def test_an_empty_country_is_no_country_as_the_document_says(client, seller):
+    # The lead's country enum lists "" (no country) beside the codes in both cases.
+    assert _create(client, seller, email="nowhere@example.com", country="")["country"] is None
+    assert _create(client, seller, email="de@example.com", country="de")["country"] == "DE"
 
 
 def test_create_lead_defaults(client, seller):
@@ -67,37 +79,51 @@ def test_international_phone_keeps_its_country(client, seller):
 
 
 @pytest.mark.parametrize("phone", ["not a phone", "123", "+1 000 000 0000", "+99 12345"])
-def test_garbage_phone_is_422(client, seller, phone):
-    body = assert_error_shape(client.post("/v1/leads", headers=seller.headers,
-                                          json={"firstName": "X", "email": "x@example.com", "phone": phone}), 422)
+def test_garbage_phone_is_422(app, client, seller, phone):
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
+            "firstName": "X", "email": "x@example.com", "phone": phone}), 422)
     assert list(body["errors"]) == ["phone"]
 
 
-def test_create_lead_names_every_bad_field(client, seller):
-    body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
-        "email": "nope", "seniority": "boss", "industry": "piracy", "companySize": "huge", "country": "ZZ",
-        "dealAmount": -5, "dealStatus": "maybe", "companyDomain": "not a domain", "currency": "btc"}), 422)
+@pytest.mark.parametrize("field, value", [("firstName", "   "), ("firstName", "Al\u0000ice"), ("lastName", " \t"),
+                                          ("company", "\u0000")])
+def test_blank_or_nul_names_are_a_422_naming_the_field(app, client, seller, field, value):
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
+            "firstName": "X", "email": "x@example.com", field: value}), 422)
+    assert list(body["errors"]) == [field]
+
+
+def test_create_lead_names_every_bad_field(app, client, seller):
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
+            "email": "nope", "seniority": "boss", "industry": "piracy", "companySize": "huge", "country": "ZZ",
+            "dealAmount": -5, "dealStatus": "maybe", "companyDomain": "not a domain", "currency": "btc"}), 422)
     assert set(body["errors"]) == {"firstName", "email", "seniority", "industry", "companySize", "country",
                                    "dealAmount", "dealStatus", "companyDomain", "currency"}
     assert "firstName" in body["message"]
 
 
-def test_unknown_and_read_only_fields_are_422(client, seller):
-    body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
-        "firstName": "X", "email": "x@example.com", "favouriteColour": "red", "partnerId": "a" * 24,
-        "id": "b" * 24}), 422)
+def test_unknown_and_read_only_fields_are_422(app, client, seller):
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/leads", headers=seller.headers, json={
+            "firstName": "X", "email": "x@example.com", "favouriteColour": "red", "partnerId": "a" * 24,
+            "id": "b" * 24}), 422)
     assert set(body["errors"]) == {"favouriteColour", "partnerId", "id"}
 
 
-def test_non_json_body_is_a_clear_error(client, seller):
-    response = client.post("/v1/leads", headers=seller.headers, data="firstName=X", content_type="text/plain")
-    assert response.status_code in (415, 422)
-    assert_error_shape(response, response.status_code)
+def test_non_json_body_is_a_415(app, client, seller):
+    with database_unchanged(app):
+        response = client.post("/v1/leads", headers=seller.headers, data="firstName=X", content_type="text/plain")
+    assert_error_shape(response, 415)
 
 
-def test_platform_staff_without_partner_cannot_create_leads(client, actors):
-    assert_error_shape(client.post("/v1/leads", headers=actors.admin().headers,
-                                   json={"firstName": "X", "email": "x@example.com"}), 403)
+def test_platform_staff_without_partner_cannot_create_leads(app, client, actors):
+    admin = actors.admin()
+    with database_unchanged(app):
+        assert_error_shape(client.post("/v1/leads", headers=admin.headers,
+                                       json={"firstName": "X", "email": "x@example.com"}), 403)
 
 
 def test_leads_need_authentication(client):
@@ -106,10 +132,11 @@ def test_leads_need_authentication(client):
 
 # --- uniqueness ------------------------------------------------------------------------------
 
-def test_email_is_unique_per_partner(client, seller):
+def test_email_is_unique_per_partner(app, client, seller):
     _create(client, seller, email="dup@example.com")
-    body = assert_error_shape(client.post("/v1/leads", headers=seller.headers,
-                                          json={"firstName": "Again", "email": "DUP@example.com"}), 409)
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/leads", headers=seller.headers,
+                                              json={"firstName": "Again", "email": "DUP@example.com"}), 409)
     assert list(body["errors"]) == ["email"]
 
 
@@ -149,10 +176,11 @@ def test_patch_changes_only_given_fields_and_emits_changed_names(client, seller,
         ("core.lead_updated", {"leadId": lead["id"], "fields": ["deal_status", "phone"]})]
 
 
-def test_patch_validates_like_create(client, seller):
+def test_patch_validates_like_create(app, client, seller):
     lead = _create(client, seller, email="v@example.com")
-    body = assert_error_shape(client.patch(f"/v1/leads/{lead['id']}", headers=seller.headers,
-                                           json={"phone": "garbage", "email": None, "colour": "red"}), 422)
+    with database_unchanged(app):
+        body = assert_error_shape(client.patch(f"/v1/leads/{lead['id']}", headers=seller.headers,
+                                               json={"phone": "garbage", "email": None, "colour": "red"}), 422)
     assert set(body["errors"]) == {"phone", "email", "colour"}
 
 
@@ -212,23 +240,25 @@ def test_concurrent_notes_are_all_kept(client, seller, app, db_latency):
     assert texts == {f"note {i}" for i in range(6)}
 
 
-def test_empty_note_is_422(client, seller):
+def test_empty_note_is_422(app, client, seller):
     lead = _create(client, seller, email="e@example.com")
-    body = assert_error_shape(client.post(f"/v1/leads/{lead['id']}/notes", headers=seller.headers,
-                                          json={"text": ""}), 422)
+    with database_unchanged(app):
+        body = assert_error_shape(client.post(f"/v1/leads/{lead['id']}/notes", headers=seller.headers,
+                                              json={"text": ""}), 422)
     assert list(body["errors"]) == ["text"]
 
 
 # --- tenancy ---------------------------------------------------------------------------------
 
-def test_foreign_lead_answers_404_everywhere(client, seller, actors):
+def test_foreign_lead_answers_404_everywhere(app, client, seller, actors):
     lead = _create(client, seller, email="mine@example.com")
     stranger = actors.partner_owner()
-    for method, url, body in [("get", f"/v1/leads/{lead['id']}", None),
-                              ("patch", f"/v1/leads/{lead['id']}", {"firstName": "Stolen"}),
-                              ("delete", f"/v1/leads/{lead['id']}", None),
-                              ("post", f"/v1/leads/{lead['id']}/notes", {"text": "hi"})]:
-        assert_error_shape(getattr(client, method)(url, headers=stranger.headers, json=body), 404)
+    with database_unchanged(app):
+        for method, url, body in [("get", f"/v1/leads/{lead['id']}", None),
+                                  ("patch", f"/v1/leads/{lead['id']}", {"firstName": "Stolen"}),
+                                  ("delete", f"/v1/leads/{lead['id']}", None),
+                                  ("post", f"/v1/leads/{lead['id']}/notes", {"text": "hi"})]:
+            assert_error_shape(getattr(client, method)(url, headers=stranger.headers, json=body), 404)
     assert client.get("/v1/leads", headers=stranger.headers).get_json()["total"] == 0
     assert client.get(f"/v1/leads/{lead['id']}", headers=seller.headers).get_json()["firstName"] == "Lead"
 
@@ -362,3 +392,28 @@ def test_partner_user_asking_for_another_partners_leads_gets_404(client, seller,
     assert_error_shape(client.get(f"/v1/leads?partnerId={other.partner_id}", headers=seller.headers), 404)
     assert client.get(f"/v1/leads?partnerId={seller.partner_id}", headers=seller.headers).status_code == 200
     assert_error_shape(client.get("/v1/leads?partnerId=nope", headers=seller.headers), 422)
+
+
+def test_a_read_only_lead_leaves_the_default_list_and_refuses_changes(app, client, actors):
+    from pc_app.toolkit import clear_lead_read_only, set_lead_read_only
+
+    owner = actors.partner_owner()
+    lead = client.post("/v1/leads", json={"firstName": "Ann", "email": "ann@example.com"},
+                       headers=owner.headers).get_json()
+    with app.app_context():
+        assert set_lead_read_only(lead["id"], "sold") is True
+        assert set_lead_read_only(lead["id"], "sold") is False
+    listed = client.get("/v1/leads", headers=owner.headers).get_json()
+    assert listed["items"] == []
+    sold = client.get("/v1/leads?readOnly=true", headers=owner.headers).get_json()
+    assert [item["id"] for item in sold["items"]] == [lead["id"]]
+    assert sold["items"][0]["readOnly"] is True and sold["items"][0]["readOnlyReason"] == "sold"
+    for response in (client.patch(f"/v1/leads/{lead['id']}", json={"company": "X"}, headers=owner.headers),
+                     client.post(f"/v1/leads/{lead['id']}/notes", json={"text": "hi"}, headers=owner.headers),
+                     client.delete(f"/v1/leads/{lead['id']}", headers=owner.headers)):
+        assert response.status_code == 409 and "readOnly" in response.get_json()["errors"]
+    assert client.get(f"/v1/leads/{lead['id']}", headers=owner.headers).status_code == 200
+    with app.app_context():
+        assert clear_lead_read_only(lead["id"], "sold") is True
+    assert client.patch(f"/v1/leads/{lead['id']}", json={"company": "X"}, headers=owner.headers).status_code == 200
+    assert [item["id"] for item in client.get("/v1/leads", headers=owner.headers).get_json()["items"]] == [lead["id"]]

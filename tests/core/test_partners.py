@@ -1,6 +1,9 @@
 """Partners: platform list and create, profile and ICP, tenancy (PRODUCT.md §2, §3)."""
 import pytest
 
+from pc_app.core.models import Partner
+from pc_app.testing import database_unchanged
+
 from .api_checks import assert_error_shape
 
 FULL_ICP = {"industries": ["saas", "fintech"], "companySizes": ["51-200"], "countries": ["us", "DE"],
@@ -28,6 +31,33 @@ def test_create_partner_with_icp(client, actors):
     assert icp["countries"] == ["US", "DE"]
     assert icp["jobTitles"] == ["vp sales", "cto"]
     assert icp["maxPrice"] == 50000
+
+
+@pytest.mark.parametrize("name", ["   ", "\t\n", "Acme\u0000", "\u0000"])
+def test_blank_or_nul_partner_names_are_a_422_naming_name_and_nothing_is_written(client, app, actors, name):
+    admin = actors.admin()
+    owner = actors.partner_owner(name="Before")
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/partners", headers=admin.headers, json={"name": name}), 422)
+        assert list(body["errors"]) == ["name"]
+        body = assert_error_shape(client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                                               json={"name": name}), 422)
+        assert list(body["errors"]) == ["name"]
+
+
+def test_names_are_stored_trimmed(client, actors):
+    admin = actors.admin()
+    response = client.post("/v1/partners", headers=admin.headers, json={"name": "  Acme Leads  "})
+    assert response.status_code == 201 and response.get_json()["name"] == "Acme Leads"
+
+
+def test_icp_countries_accept_only_codes_the_document_lists(client, app, actors):
+    owner = actors.partner_owner(icp={"countries": ["DE"]})
+    with database_unchanged(app):
+        for bad in ([""], [" us"], ["Us"], ["USA"]):
+            response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                                    json={"icp": {"countries": bad}})
+            assert_error_shape(response, 422)
 
 
 def test_partner_users_cannot_create_or_list_partners(client, actors):
@@ -149,11 +179,23 @@ def test_icp_validation_names_every_bad_field(client, actors):
     assert "icp." in body["message"]
 
 
-def test_icp_refuses_repeated_values(client, actors):
-    owner = actors.partner_owner()
+def test_icp_refuses_repeated_values_and_changes_nothing(client, app, actors):
+    owner = actors.partner_owner(icp={"countries": ["DE"]})
     body = assert_error_shape(client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
-                                           json={"icp": {"countries": ["US", "us"]}}), 422)
+                                           json={"icp": {"countries": ["US", "US"]}}), 422)
     assert "icp.countries" in body["errors"]
+    with app.app_context():
+        assert Partner.objects.get(id=owner.partner_id).icp.countries == ["DE"]
+
+
+def test_icp_codes_differing_only_in_case_are_one_country(client, actors):
+    # The document lists upper- and lower-case codes (both are accepted), so they are not repeats as sent.
+    owner = actors.partner_owner()
+    response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
+                            json={"icp": {"countries": ["US", "us"], "jobTitles": ["Sales", " sales "]}})
+    assert response.status_code == 200
+    assert response.get_json()["icp"]["countries"] == ["US"]
+    assert response.get_json()["icp"]["jobTitles"] == ["sales"]
 
 
 def test_partner_patch_rejects_unknown_and_read_only_fields(client, actors):

@@ -1,7 +1,7 @@
 """Users: invitations with a set-password link, roles, listing, activation (PRODUCT.md §2, §4)."""
 import datetime as dt
 
-from pc_app.testing import bearer
+from pc_app.testing import bearer, database_unchanged
 
 from .api_checks import NEW_PASSWORD, assert_error_shape, link_token, sign_in
 
@@ -79,51 +79,69 @@ def test_owner_creates_an_admin(client, actors, outbox):
     assert response.get_json()["partnerId"] is None
 
 
-def test_admin_cannot_create_admins(client, actors):
-    assert_error_shape(_invite(client, actors.admin().headers, email="s@example.test", role="admin"), 403)
+def test_admin_cannot_create_admins(app, client, actors):
+    admin = actors.admin()
+    with database_unchanged(app):
+        assert_error_shape(_invite(client, admin.headers, email="s@example.test", role="admin"), 403)
 
 
-def test_nobody_creates_a_second_owner(client, actors):
-    body = assert_error_shape(_invite(client, actors.owner().headers, email="o@example.test", role="owner"), 422)
+def test_nobody_creates_a_second_owner(app, client, actors):
+    owner = actors.owner()
+    with database_unchanged(app):
+        body = assert_error_shape(_invite(client, owner.headers, email="o@example.test", role="owner"), 422)
     assert "role" in body["errors"]
 
 
-def test_platform_user_invite_needs_an_existing_partner(client, actors):
+def test_platform_user_invite_needs_an_existing_partner(app, client, actors):
     admin = actors.admin()
-    body = assert_error_shape(_invite(client, admin.headers, email="x@example.test"), 422)
-    assert "partnerId" in body["errors"]
-    assert_error_shape(_invite(client, admin.headers, email="x@example.test", partnerId="a" * 24), 404)
+    with database_unchanged(app):
+        body = assert_error_shape(_invite(client, admin.headers, email="x@example.test"), 422)
+        assert "partnerId" in body["errors"]
+        assert_error_shape(_invite(client, admin.headers, email="x@example.test", partnerId="a" * 24), 404)
 
 
-def test_member_cannot_invite(client, actors):
+def test_member_cannot_invite(app, client, actors):
     member = actors.member(actors.partner())
-    assert_error_shape(_invite(client, member.headers, email="x@example.test"), 403)
+    with database_unchanged(app):
+        assert_error_shape(_invite(client, member.headers, email="x@example.test"), 403)
 
 
-def test_partner_owner_cannot_invite_into_a_foreign_partner(client, actors):
+def test_partner_owner_cannot_invite_into_a_foreign_partner(app, client, actors):
     owner = actors.partner_owner()
     other = actors.partner()
-    assert_error_shape(_invite(client, owner.headers, email="x@example.test", partnerId=str(other.id)), 404)
+    with database_unchanged(app):
+        assert_error_shape(_invite(client, owner.headers, email="x@example.test", partnerId=str(other.id)), 404)
 
 
-def test_partner_owner_cannot_invite_platform_staff(client, actors):
+def test_partner_owner_cannot_invite_platform_staff(app, client, actors):
     owner = actors.partner_owner()
-    assert_error_shape(_invite(client, owner.headers, email="x@example.test", role="admin"), 403)
+    with database_unchanged(app):
+        assert_error_shape(_invite(client, owner.headers, email="x@example.test", role="admin"), 403)
 
 
-def test_inviting_a_taken_email_is_409(client, actors, outbox):
+def test_inviting_a_taken_email_is_409(app, client, actors, outbox):
     owner = actors.partner_owner()
     assert _invite(client, owner.headers, email="dup@example.test").status_code == 201
-    body = assert_error_shape(_invite(client, owner.headers, email="DUP@example.test"), 409)
+    with database_unchanged(app):
+        body = assert_error_shape(_invite(client, owner.headers, email="DUP@example.test"), 409)
     assert "email" in body["errors"]
     assert len(outbox()) == 1
 
 
-def test_invite_validates_fields(client, actors):
+def test_invite_validates_fields(app, client, actors):
     owner = actors.partner_owner()
-    body = assert_error_shape(client.post("/v1/users", headers=owner.headers,
-                                          json={"email": "not-an-email", "nickname": "x"}), 422)
+    with database_unchanged(app):
+        body = assert_error_shape(client.post("/v1/users", headers=owner.headers,
+                                              json={"email": "not-an-email", "nickname": "x"}), 422)
     assert {"email", "name", "nickname"} <= set(body["errors"])
+
+
+def test_blank_or_nul_names_are_refused_and_nobody_is_invited(app, client, actors):
+    owner = actors.partner_owner()
+    with database_unchanged(app):
+        for name in ("   ", "\t\n", "Ada\u0000"):
+            body = assert_error_shape(_invite(client, owner.headers, email="ada@example.test", name=name), 422)
+            assert list(body["errors"]) == ["name"]
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -275,31 +293,35 @@ def test_deactivation_ends_every_session_including_refresh_tokens(client, actors
         assert_error_shape(client.post("/v1/auth/refresh", headers=bearer(session["refreshToken"])), 401)
 
 
-def test_partner_owner_cannot_change_a_foreign_user(client, actors):
+def test_partner_owner_cannot_change_a_foreign_user(app, client, actors):
     owner = actors.partner_owner()
     stranger = actors.member(actors.partner())
-    assert_error_shape(client.patch(f"/v1/users/{stranger.id}/status", headers=owner.headers,
-                                    json={"isActive": False}), 404)
+    with database_unchanged(app):
+        assert_error_shape(client.patch(f"/v1/users/{stranger.id}/status", headers=owner.headers,
+                                        json={"isActive": False}), 404)
 
 
-def test_member_cannot_change_status(client, actors):
+def test_member_cannot_change_status(app, client, actors):
     partner = actors.partner()
     member, colleague = actors.member(partner), actors.member(partner)
-    assert_error_shape(client.patch(f"/v1/users/{colleague.id}/status", headers=member.headers,
-                                    json={"isActive": False}), 403)
-
-
-def test_nobody_changes_their_own_status(client, actors):
-    owner = actors.partner_owner()
-    assert_error_shape(client.patch(f"/v1/users/{owner.id}/status", headers=owner.headers,
-                                    json={"isActive": False}), 409)
-
-
-def test_admin_cannot_deactivate_the_owner_or_other_admins(client, actors):
-    admin, other_admin, owner = actors.admin(), actors.admin(), actors.owner()
-    for target in (owner, other_admin):
-        assert_error_shape(client.patch(f"/v1/users/{target.id}/status", headers=admin.headers,
+    with database_unchanged(app):
+        assert_error_shape(client.patch(f"/v1/users/{colleague.id}/status", headers=member.headers,
                                         json={"isActive": False}), 403)
+
+
+def test_nobody_changes_their_own_status(app, client, actors):
+    owner = actors.partner_owner()
+    with database_unchanged(app):
+        assert_error_shape(client.patch(f"/v1/users/{owner.id}/status", headers=owner.headers,
+                                        json={"isActive": False}), 409)
+
+
+def test_admin_cannot_deactivate_the_owner_or_other_admins(app, client, actors):
+    admin, other_admin, owner = actors.admin(), actors.admin(), actors.owner()
+    with database_unchanged(app):
+        for target in (owner, other_admin):
+            assert_error_shape(client.patch(f"/v1/users/{target.id}/status", headers=admin.headers,
+                                            json={"isActive": False}), 403)
 
 
 def test_status_of_unknown_or_malformed_user_id_is_404(client, actors):
@@ -309,9 +331,10 @@ def test_status_of_unknown_or_malformed_user_id_is_404(client, actors):
                                         json={"isActive": False}), 404)
 
 
-def test_status_body_is_validated(client, actors):
+def test_status_body_is_validated(app, client, actors):
     admin = actors.admin()
     member = actors.member(actors.partner())
-    body = assert_error_shape(client.patch(f"/v1/users/{member.id}/status", headers=admin.headers,
-                                           json={"isActive": "maybe"}), 422)
+    with database_unchanged(app):
+        body = assert_error_shape(client.patch(f"/v1/users/{member.id}/status", headers=admin.headers,
+                                               json={"isActive": "maybe"}), 422)
     assert list(body["errors"]) == ["isActive"]

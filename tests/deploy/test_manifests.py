@@ -68,7 +68,7 @@ def test_every_setting_the_app_reads_comes_from_the_configmap_or_the_secret(sett
 def test_secrets_live_only_in_the_secret_and_it_holds_placeholders_the_app_refuses():
     secret, config = provided("Secret"), provided("ConfigMap")
     for name in ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY", "MAILGUN_API_KEY", "MONGODB_URL", "REDIS_URL",
-                 "HUBSPOT_CLIENT_SECRET", "HUBSPOT_APP_SECRET"):
+                 "HUBSPOT_CLIENT_SECRET", "HUBSPOT_APP_SECRET", "METRICS_TOKEN"):
         assert name in secret and name not in config
     assert all(value == "" or "REPLACE_ME" in value or "PASSWORD" in value for value in secret.values())
     with pytest.raises(ConfigError):
@@ -141,16 +141,25 @@ def test_gunicorn_config_disables_the_control_socket():
     assert settings["graceful_timeout"] < 40
 
 
-def test_cronjobs_name_job_ids_the_installed_plugins_declare():
-    pm, infos = build_plugin_manager([])
-    declared = {spec.id for specs in pm.hook.pc_register_jobs() for spec in specs or []}
-    installed = {info.name for info in infos}
-    for cronjob in (d for d in all_documents() if d["kind"] == "CronJob"):
+def app_with_every_installed_plugin():
+    from pc_app import create_app
+
+    return create_app({"PC_PLUGINS": [], "PC_ENV": "test"})
+
+
+def test_every_cronjob_names_a_job_of_an_app_with_every_installed_plugin():
+    from pc_app.jobs import registered_job_specs
+
+    declared = registered_job_specs(app_with_every_installed_plugin())
+    cronjobs = [d for d in all_documents() if d["kind"] == "CronJob"]
+    named = set()
+    for cronjob in cronjobs:
         [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         job_id = next(e["value"] for e in container["env"] if e["name"] == "JOB_ID")
-        # A job of a plugin that is not installed yet cannot be checked; an installed one must match.
-        if job_id.split(".", 1)[0] in installed:
-            assert job_id in declared, f"{cronjob['metadata']['name']} calls {job_id}, declared: {sorted(declared)}"
+        assert job_id in declared, f"{cronjob['metadata']['name']} calls {job_id}, declared: {sorted(declared)}"
+        named.add(job_id)
+    assert named == set(declared), "every periodic job has its CronJob"
+
 
 
 def test_only_the_ingress_controllers_addresses_may_name_the_client():
@@ -170,3 +179,86 @@ def test_gunicorn_trusts_forwarded_headers_from_the_same_proxies_as_the_app(monk
     assert runpy.run_path(str(K8S.parent / "gunicorn.conf.py"))["forwarded_allow_ips"] == "10.244.0.0/16"
     monkeypatch.delenv("TRUSTED_PROXY_ADDRESSES")
     assert runpy.run_path(str(K8S.parent / "gunicorn.conf.py"))["forwarded_allow_ips"] == "127.0.0.1,::1"
+
+
+def test_cronjobs_yaml_is_generated_from_the_job_specs():
+    from pc_app.jobs import registered_job_specs
+    from pc_app.k8s_cronjobs import render_cronjobs
+
+    expected = render_cronjobs(registered_job_specs(app_with_every_installed_plugin()).values())
+    assert (K8S / "cronjobs.yaml").read_text() == expected, \
+        "regenerate it: PC_PLUGINS= .venv/bin/pc-app k8s-cronjobs > k8s/cronjobs.yaml"
+
+
+def test_cronjob_schedules_never_run_a_job_more_often_than_its_spec():
+    from pc_app.jobs import JobSpec
+    from pc_app.k8s_cronjobs import cron_schedule
+
+    def schedule(**period):
+        return cron_schedule(JobSpec(id="x.y", func="x.y", **period))[0]
+
+    assert schedule(interval=30) == "* * * * *"  # Kubernetes' finest grain
+    assert schedule(interval=60) == "* * * * *"
+    assert schedule(interval=300) == "*/5 * * * *"
+    assert schedule(interval=420) == "*/10 * * * *"
+    assert schedule(interval=3600) == "0 * * * *"
+    assert schedule(interval=5 * 3600) == "0 */6 * * *"
+    assert schedule(cron="15 3 * * 1") == "15 3 * * 1"
+
+
+def test_only_the_event_stream_gets_long_timeouts_and_unbuffered_responses():
+    api = one("Ingress", "partner-connector-api")
+    stream = one("Ingress", "partner-connector-api-stream")
+    long_lived = {"nginx.ingress.kubernetes.io/proxy-buffering", "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                  "nginx.ingress.kubernetes.io/proxy-send-timeout"}
+    assert not long_lived & set(api["metadata"]["annotations"])
+    assert stream["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert int(stream["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 600
+    [rule] = stream["spec"]["rules"]
+    assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [("/v1/activities/stream", "Exact")]
+    assert rule["host"] == api["spec"]["rules"][0]["host"]
+
+
+def test_network_policies_admit_the_api_only_from_the_ingress_cron_and_prometheus_and_nothing_else():
+    api_labels = one("Deployment", "partner-connector-api")["spec"]["selector"]["matchLabels"]
+    policy = one("NetworkPolicy", "partner-connector-api")
+    assert policy["spec"]["podSelector"]["matchLabels"] == api_labels
+    sources = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    namespaces = {p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                  for p in sources if "namespaceSelector" in p}
+    assert namespaces == {"ingress-nginx", "monitoring"}
+    assert {"app.kubernetes.io/name": "partner-connector", "app.kubernetes.io/component": "cron"} in [
+        p["podSelector"]["matchLabels"] for p in sources if "namespaceSelector" not in p]
+    assert {port["port"] for rule in policy["spec"]["ingress"] for port in rule["ports"]} == {3000}
+    closed = one("NetworkPolicy", "partner-connector-no-ingress")
+    assert closed["spec"]["ingress"] == [] and closed["spec"]["policyTypes"] == ["Ingress"]
+    [selector] = closed["spec"]["podSelector"]["matchExpressions"]
+    assert set(selector["values"]) == {"worker", "scheduler", "cron"}
+
+
+@pytest.mark.parametrize("deployment, role", [("partner-connector-worker", "worker"),
+                                              ("partner-connector-scheduler", "scheduler")])
+def test_worker_and_scheduler_have_liveness_probes_on_their_heartbeat(deployment, role):
+    from pc_app.cli import cli
+
+    [container] = one("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+    assert container["livenessProbe"]["exec"]["command"] == ["pc-app", "health", role]
+    assert role in cli.commands["health"].params[0].type.choices
+    # RQ's idle heartbeat lapses after 120 s: the probe must give it that long before a restart.
+    probe = container["livenessProbe"]
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= 60
+
+
+def test_service_monitor_scrapes_the_api_service_with_the_metrics_token():
+    monitoring = K8S / "monitoring"
+    assert yaml.safe_load((monitoring / "kustomization.yaml").read_text())["resources"] == ["..",
+                                                                                           "servicemonitor.yaml"]
+    [monitor] = yaml.safe_load_all((monitoring / "servicemonitor.yaml").read_text())
+    service = one("Service", "partner-connector-api")
+    assert monitor["kind"] == "ServiceMonitor"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
+    credentials = endpoint["authorization"]["credentials"]
+    assert credentials["name"] == "partner-connector-secrets" and credentials["key"] in provided("Secret")

@@ -1,4 +1,4 @@
-"""The seed flow across registration, HubSpot and marketplace, walked through the HTTP API (PRODUCT.md §1–§4).
+"""The seed flow across registration, HubSpot, payouts and marketplace, walked through the HTTP API (PRODUCT.md §1–§4).
 
 Unlike the plugin suites, every installed plugin is enabled (the default ``app_config``), so the
 onboarding checklist, listing and browsing see what the plugins contribute together. HubSpot is
@@ -48,13 +48,25 @@ def connect_hubspot(client, sandbox, headers, partner_id) -> tuple[dict, int]:
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}, portal
 
 
+def enable_payouts(client, sandbox, headers) -> str:
+    """Our onboarding link → the Stripe sandbox's page (which finishes onboarding) → back to the frontend."""
+    link = ok(client.post("/v1/payments/connect/onboarding", headers=headers))
+    opened = requests.get(link["url"], allow_redirects=False, timeout=10)
+    assert opened.status_code in (302, 303) and opened.headers["Location"].startswith("http://frontend.test/")
+    for event_type, response in sandbox.deliver_webhooks(client):
+        assert response.status_code == 200, (event_type, response.get_data(as_text=True))
+    return ok(client.get("/v1/payments/connect/status", headers=headers))["accountId"]
+
+
 def onboarding(client, headers, partner_id) -> dict:
     return ok(client.get(f"/v1/partners/{partner_id}/onboarding", headers=headers))
 
 
-def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, actors, events, hubspot_sandbox):
+def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, actors, events, hubspot_sandbox,
+                                                       stripe_sandbox):
+    stripe_sandbox.reset()
     loaded = {plugin["name"] for plugin in ok(client.get("/v1/plugins"))}
-    assert {"registration", "hubspot", "marketplace", "event_recorder"} <= loaded
+    assert {"registration", "hubspot", "marketplace", "payments", "event_recorder"} <= loaded
 
     # 1. The seller company registers, verifies from the mail, configures its ICP and activates.
     registered = client.post("/v1/auth/register-partner", json={
@@ -77,13 +89,14 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
     assert outbox()[0]["subject"].startswith("Welcome")
 
     checklist = onboarding(client, seller, partner_id)
-    assert [s["key"] for s in checklist["steps"]] == ["icpConfigured", "hubspotConnected", "firstLeadListed"]
-    assert checklist["total"] == 3 and checklist["completed"] == 0 and checklist["percent"] == 0
+    assert [s["key"] for s in checklist["steps"]] == ["icpConfigured", "hubspotConnected", "payoutsEnabled",
+                                                      "firstLeadListed"]
+    assert checklist["total"] == 4 and checklist["completed"] == 0 and checklist["percent"] == 0
     assert checklist["canActivate"] is False
 
     ok(client.patch(f"/v1/partners/{partner_id}", json={"icp": SELLER_ICP}, headers=seller))
     checklist = onboarding(client, seller, partner_id)
-    assert checklist["percent"] == 33 and checklist["canActivate"] is True
+    assert checklist["percent"] == 25 and checklist["canActivate"] is True
     ok(client.post(f"/v1/partners/{partner_id}/activate", headers=seller))
     assert ok(client.get(f"/v1/partners/{partner_id}", headers=seller))["status"] == "active"
 
@@ -97,8 +110,12 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
             if p["label"] == "Partner Connector"] == [status["pipelineId"]]
     checklist = onboarding(client, seller, partner_id)
     assert {s["key"]: s["done"] for s in checklist["steps"]} == {
-        "icpConfigured": True, "hubspotConnected": True, "firstLeadListed": False}
-    assert checklist["percent"] == 67
+        "icpConfigured": True, "hubspotConnected": True, "payoutsEnabled": False, "firstLeadListed": False}
+    assert checklist["percent"] == 50
+
+    # 2b. The seller enables payouts through Stripe's onboarding link (the sandbox's page finishes it).
+    assert enable_payouts(client, stripe_sandbox, seller).startswith("acct_")
+    assert onboarding(client, seller, partner_id)["percent"] == 75
 
     # 3. The seller creates two leads and lists one for $25.00.
     john = ok(client.post("/v1/leads", json={
@@ -111,7 +128,7 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
     listing = ok(client.post(f"/v1/marketplace/leads/{john['id']}/list", json={"price": 2500}, headers=seller), 201)
     assert listing["status"] == "listed" and listing["price"] == 2500 and listing["leadId"] == john["id"]
     checklist = onboarding(client, seller, partner_id)
-    assert checklist["percent"] == 100 and checklist["completed"] == 3
+    assert checklist["percent"] == 100 and checklist["completed"] == 4
 
     # 4. A buyer whose ICP fits browses (masked, scored), opens the lead (unmasked); the seller sees the view.
     buyer = actors.partner_owner(name="Buyer Co", status="active", icp=BUYER_ICP)
@@ -122,13 +139,13 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
     assert "lastName" not in card and "notes" not in card
     assert card["firstName"] == "John" and card["price"] == 2500 and card["icpScore"] == 100
 
-    detail = ok(client.get(f"/v1/marketplace/leads/{listing['id']}", headers=buyer.headers))
+    detail = ok(client.get(f"/v1/marketplace/leads/{listing['leadId']}", headers=buyer.headers))
     assert detail["email"] == "john.smith@example.com" and detail["phone"] == "+14155550123"
     assert detail["lastName"] == "Smith" and "notes" not in detail
 
     mine = ok(client.get("/v1/marketplace/my-listings", headers=seller))
     assert mine["total"] == 1 and mine["items"][0]["id"] == listing["id"]
-    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewerCount"] == 1
+    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewers"] == 1
 
     # 5. The seller still has both leads; it delists and the buyer's browse is empty.
     leads = ok(client.get("/v1/leads", headers=seller))
@@ -139,7 +156,8 @@ def test_seed_flow_register_connect_list_browse_delist(app, client, outbox, acto
 
     assert events.names == [
         "registration.partner_registered", "registration.partner_verified", "core.partner_updated",
-        "registration.partner_activated", "hubspot.connected", "core.lead_created", "core.lead_created",
+        "registration.partner_activated", "hubspot.connected", "payments.payouts_enabled", "core.lead_created",
+        "core.lead_created",
         "marketplace.lead_listed", "marketplace.lead_viewed", "marketplace.lead_delisted"]
 
     # Mail the seller noticed along the way: the verification link and the welcome, nothing else (HubSpot

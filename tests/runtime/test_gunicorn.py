@@ -1,4 +1,4 @@
-"""gunicorn serves the app with the project's config and logs every request as JSON with its id."""
+"""gunicorn serves the app with the project's config: JSON logs only, metrics shared by its workers, clean refusals."""
 import json
 import signal
 import subprocess
@@ -6,6 +6,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pc_app.devstack import free_port
@@ -13,47 +14,103 @@ from pc_app.devstack import free_port
 from .processes import REPO, service_env
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+METRICS_TOKEN = "metrics-token-for-the-gunicorn-test-0001"
 
 
 def get(url, headers=None):
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers)
+            return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers)
+        return exc.code, dict(exc.headers), exc.read().decode()
 
 
-def test_gunicorn_serves_readyz_and_logs_json_access_lines_with_the_request_id(pc_services, tmp_path):
+def start_gunicorn(env, port, log):
+    with open(log, "wb") as out:
+        return subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_until_serving(proc, base, log):
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            return get(f"{base}/readyz", {"X-Request-ID": "probe-req-0001"})
+        except (urllib.error.URLError, OSError):
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+
+
+def sample(metrics_text: str, name: str, **labels) -> float:
+    """The value of one series of a Prometheus exposition (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(metrics_text):
+        for found in family.samples:
+            if found.name == name and found.labels == labels:
+                return found.value
+    return 0.0
+
+
+def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_services, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "gunicorn.log"
-    env = service_env(pc_services, WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    metrics_dir = tmp_path / "metrics"
+    # Workers are recycled every ~10 requests, so the 40 below are answered by several processes,
+    # most of them gone by the time /metrics is read.
+    env = service_env(pc_services, WEB_CONCURRENCY="2", GUNICORN_THREADS="2", GUNICORN_MAX_REQUESTS="10",
+                      METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    proc = start_gunicorn(env, port, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                status, headers = get(f"{base}/readyz", {"X-Request-ID": "probe-req-0001"})
-                break
-            except (urllib.error.URLError, OSError):
-                assert time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.2)
+        status, headers, _ = wait_until_serving(proc, base, log)
         assert status == 200 and headers["X-Request-ID"] == "probe-req-0001"
-        missing_status, missing_headers = get(f"{base}/v1/no-such-route?token=secret-in-query")
+        missing_status, missing_headers, _ = get(f"{base}/v1/no-such-route?token=secret-in-query")
         assert missing_status == 404
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(lambda _: get(f"{base}/healthz")[0], range(40)))
+        assert statuses == [200] * 40
+
+        assert get(f"{base}/metrics")[0] == 404  # never public
+        assert get(f"{base}/metrics", {"Authorization": "Bearer wrong-token"})[0] == 404
+        status, headers, text = get(f"{base}/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        assert sample(text, "pc_http_requests_total", route="/healthz", method="GET", status="200") == 40
+        assert sample(text, "pc_http_request_duration_seconds_count", route="/healthz", method="GET") == 40
+        assert sample(text, "pc_http_requests_total", route="unmatched", method="GET", status="404") == 1
+        assert sample(text, "pc_redis_up") == 1
+        assert len(list(metrics_dir.glob("counter_*.db"))) >= 3  # one file per worker process that counted
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    ready = [line for line in lines if line["path"] == "/readyz"]
+    output = log.read_text()
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line is JSON
+    assert {"time", "level", "logger", "message"} <= set(next(line for line in lines if line["logger"] ==
+                                                           "gunicorn.error"))
+    access = [line for line in lines if line.get("type") == "access"]
+    ready = [line for line in access if line["path"] == "/readyz"]
     assert ready and ready[-1]["requestId"] == "probe-req-0001" and ready[-1]["status"] == 200
     assert ready[-1]["method"] == "GET" and ready[-1]["durationMs"] >= 0
-    [missing] = [line for line in lines if line["path"] == "/v1/no-such-route"]
+    [missing] = [line for line in access if line["path"] == "/v1/no-such-route"]
     assert missing["status"] == 404 and missing["requestId"] == missing_headers["X-Request-ID"]
-    assert "secret-in-query" not in log.read_text()
+    assert "secret-in-query" not in output and METRICS_TOKEN not in output
     assert proc.returncode == 0  # graceful stop on SIGTERM
+
+
+def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_one_sentence(pc_services,
+                                                                                          tmp_path):
+    strong = "k9Qz2vLx7Rm4Tp8Wn3Yb6Hc1Jd5Fg0Se"  # production refuses one repeated character
+    env = service_env(pc_services, PC_ENV="production", PC_PLUGINS="hubspot", JWT_SECRET=strong,
+                      FRONTEND_URL="https://app.example.test", CORS_ORIGINS="https://app.example.test",
+                      CRON_SECRET=strong + "c", ENCRYPTION_KEY="ab" * 32, MAIL_BACKEND="mailgun",
+                      MAILGUN_API_KEY="key-" + strong, MAILGUN_DOMAIN="mg.example.test",
+                      HUBSPOT_CLIENT_ID="client-id", HUBSPOT_CLIENT_SECRET="", HUBSPOT_APP_SECRET="app-secret")
+    log = tmp_path / "gunicorn.log"
+    proc = start_gunicorn(env, free_port(), log)
+    assert proc.wait(timeout=60) != 0
+    output = log.read_text()
+    assert "Traceback" not in output
+    assert "HUBSPOT_CLIENT_SECRET is required in production" in output.strip().splitlines()[-1]

@@ -1,5 +1,6 @@
 """The scheduler holds exactly the plugins' periodic jobs, whatever happened before it started."""
 import datetime
+import json
 
 import pytest
 from rq_scheduler import Scheduler
@@ -141,7 +142,8 @@ def test_scheduler_command_reconciles_at_start(scheduler, pc_services):
     result = run_pc_app(["scheduler", "--burst"], service_env(pc_services))
 
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "1 cancelled" in result.stdout
+    messages = [json.loads(line)["message"] for line in result.stderr.splitlines() if line.strip()]
+    assert any(m.startswith("periodic jobs: ") and "1 cancelled" in m for m in messages)
     assert "periodic-plugin-that-was-removed" not in scheduler
 
 

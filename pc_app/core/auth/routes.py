@@ -1,10 +1,10 @@
 """HTTP routes for sign-in, tokens, the current user and password reset."""
 
 from flask.views import MethodView
-from flask_jwt_extended import get_jwt, jwt_required
+from flask_jwt_extended import get_jwt
 
 from ...api import Blueprint, MessageSchema
-from ...auth import current_user, login_required
+from ...auth import current_user, login_required, refresh_token_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
 from . import jobs, services
 from .schemas import (ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
@@ -28,7 +28,7 @@ def sign_in(data):
 
 
 @blp.route("/refresh", methods=["POST"])
-@jwt_required(refresh=True)
+@refresh_token_required
 @blp.response(200, RefreshedTokensSchema)
 @blp.errors(401)
 def refresh():

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ...api import Schema
-from ..fields import LowerEmail
+from ..fields import LowerEmail, NewPassword, beyond_schema
 from ..partners.schemas import PartnerSchema
 from ..users.schemas import UserSchema
 
@@ -41,9 +41,10 @@ class MeSchema(UserSchema):
 
 
 class ForgotPasswordSchema(Schema):
-    email = LowerEmail(required=True)
+    email = LowerEmail(required=True, validate=validate.Length(max=254))
 
 
 class ResetPasswordSchema(Schema):
-    token = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
-    password = ma.fields.String(required=True, load_only=True)
+    token = ma.fields.String(required=True, validate=validate.Length(min=10, max=200),
+                             metadata=beyond_schema("a reset or invitation link we sent, unused and unexpired"))
+    password = NewPassword(required=True)

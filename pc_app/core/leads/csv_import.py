@@ -15,6 +15,7 @@ from pymongo.errors import BulkWriteError
 
 from ...events import emit
 from ...errors import ServiceError
+from ..fields import from_text
 from ..models import Lead, LeadImport, utcnow
 from .schemas import LeadWriteSchema
 
@@ -109,9 +110,12 @@ def _validate(header: list[str], cells: list[str]) -> tuple[dict | None, dict | 
     """(loaded lead fields, None) or (None, {field: [messages]})."""
     if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
         return None, {"_row": [f"The row has {len(cells)} cells but the header names {len(header)} columns."]}
-    values = {name: cell.strip() for name, cell in zip(header, cells) if cell.strip()}
+    schema = LeadWriteSchema()
+    # Cells are text, like a query string: each becomes its field's JSON type first ("5000" -> 5000).
+    values = {name: from_text(schema.fields.get(name), cell.strip())
+              for name, cell in zip(header, cells) if cell.strip()}
     try:
-        data = LeadWriteSchema().load(values)
+        data = schema.load(values)
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_row": exc.messages}
         return None, {name: list(msgs) if isinstance(msgs, list) else [str(msgs)] for name, msgs in messages.items()}

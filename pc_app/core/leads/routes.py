@@ -3,6 +3,7 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 
 from ...api import Blueprint, abort
+from ..fields import BEYOND_SCHEMA
 from ...pages import paginate
 from ...auth import current_actor, current_partner_id, login_required, partner_scope
 from . import services
@@ -34,10 +35,12 @@ class LeadCollection(MethodView):
         return services.create_lead(current_partner_id(), data, str(current_actor()))
 
 
+# What the file must hold (UTF-8 CSV, a header naming lead fields, valid rows) no schema can state.
+CSV_RULES = "UTF-8 CSV whose first row names lead fields (firstName and email at least)"
 IMPORT_BODY_DOC = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
-    "text/csv": {"schema": {"type": "string"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", BEYOND_SCHEMA: CSV_RULES}}}},
+    "text/csv": {"schema": {"type": "string", BEYOND_SCHEMA: CSV_RULES}},
 }}}
 
 

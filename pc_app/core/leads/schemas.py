@@ -5,8 +5,7 @@ from marshmallow import validate
 from ...api import ObjectIdString, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
-from ..fields import LowerEmail, PhoneNumber
-from ..partners.schemas import _country
+from ..fields import Boolean, CountryCode, Integer, LowerEmail, Name, PhoneNumber
 
 
 class NoteSchema(Schema):
@@ -38,6 +37,11 @@ class LeadSchema(Schema):
     dealStatus = ma.fields.String(attribute="deal_status")
     notes = ma.fields.List(ma.fields.Nested(NoteSchema))
     source = ma.fields.String()
+    sourceRef = ma.fields.String(attribute="source_ref", allow_none=True,
+                                 metadata={"description": "e.g. purchase:<id> for a lead bought on the marketplace"})
+    readOnly = ma.fields.Function(lambda lead: bool(getattr(lead, "read_only_reason", None)),
+                                  metadata={"description": "True once sold on the marketplace: kept, not changeable"})
+    readOnlyReason = ma.fields.String(attribute="read_only_reason", allow_none=True)
     updatedBy = ma.fields.String(attribute="updated_by")
     createdAt = UtcDateTime(attribute="created_at")
     updatedAt = UtcDateTime(attribute="updated_at")
@@ -45,33 +49,29 @@ class LeadSchema(Schema):
 
 class LeadWriteSchema(Schema):
     """Fields a partner may set on its lead (create: firstName and email required)."""
-    firstName = ma.fields.String(attribute="first_name", required=True, validate=validate.Length(min=1, max=100))
-    lastName = ma.fields.String(attribute="last_name", load_default="", validate=validate.Length(max=100))
+    firstName = Name(attribute="first_name", required=True, max=100)
+    lastName = Name(attribute="last_name", load_default="", allow_empty=True, max=100)
     email = LowerEmail(required=True, validate=validate.Length(max=254))
     phone = PhoneNumber(allow_none=True)
-    company = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    company = Name(allow_none=True, allow_empty=True, max=200)
     companyDomain = ma.fields.String(attribute="company_domain", allow_none=True,
-                                     validate=validate.Regexp(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$",
+                                     validate=validate.Regexp(r"^$|^(?=.{1,253}$)([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$",
                                                               error="Not a domain name like example.com."))
     jobTitle = ma.fields.String(attribute="job_title", allow_none=True, validate=validate.Length(max=150))
     seniority = ma.fields.String(allow_none=True, validate=validate.OneOf(v.SENIORITIES))
     industry = ma.fields.String(allow_none=True, validate=validate.OneOf(v.INDUSTRIES))
     companySize = ma.fields.String(attribute="company_size", allow_none=True,
                                    validate=validate.OneOf(v.COMPANY_SIZES))
-    country = ma.fields.String(allow_none=True, validate=_country)
-    dealAmount = ma.fields.Integer(attribute="deal_amount", validate=validate.Range(min=0, max=10_000_000_000))
+    country = CountryCode(allow_none=True, allow_blank=True)
+    dealAmount = Integer(attribute="deal_amount", min=0, max=10_000_000_000)
     currency = ma.fields.String(validate=validate.OneOf(("usd", "eur", "gbp", "cad", "aud")))
     dealStatus = ma.fields.String(attribute="deal_status", validate=validate.OneOf(v.DEAL_STATUSES))
     source = ma.fields.String(validate=validate.Length(max=100))
 
-    @ma.pre_load
+    @ma.post_load
     def _normalise(self, data, **kwargs):
-        if isinstance(data, dict):
-            data = dict(data)
-            if isinstance(data.get("country"), str):
-                data["country"] = data["country"].strip().upper() or None
-            if isinstance(data.get("companyDomain"), str):
-                data["companyDomain"] = data["companyDomain"].strip().lower() or None
+        if isinstance(data.get("company_domain"), str):
+            data["company_domain"] = data["company_domain"].lower() or None
         return data
 
 
@@ -82,12 +82,14 @@ class LeadQueryArgsSchema(PageArgsSchema):
     industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
-    country = ma.fields.List(ma.fields.String(validate=_country))
+    country = ma.fields.List(CountryCode())
     source = ma.fields.String(validate=validate.Length(max=100))
+    readOnly = Boolean(metadata={"description": "true: only the read-only leads (sold on the "
+                                                          "marketplace), which the default list leaves out"})
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Text in name, e-mail or company"})
-    minDealAmount = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000_000))
-    maxDealAmount = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000_000))
+    minDealAmount = Integer(min=0, max=10_000_000_000)
+    maxDealAmount = Integer(min=0, max=10_000_000_000)
     createdFrom = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
     createdTo = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
     sort = ma.fields.String(load_default="-createdAt", validate=validate.OneOf(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine.errors import NotUniqueError
 
-from ...db import text_contains
+from ...db import text_contains, undone_on_failure
 from ...errors import Conflict, NotFound
 from ...events import emit
 from ...jobs import enqueue
@@ -60,6 +60,12 @@ def lead_query(scope, args: dict):
     query: dict = {"is_deleted": False}
     if partner_id is not None:
         query["partner"] = partner_id
+    # The default list holds the leads a partner works on; read-only ones (sold) are asked for.
+    # ``$in: [null]`` rather than ``null``: the local stand-in drops the null match beside a ``$or`` (q).
+    if args.get("readOnly"):
+        query["read_only_reason__ne"] = None
+    else:
+        query["read_only_reason__in"] = [None, ""]
     for arg, field in (("dealStatus", "deal_status"), ("industry", "industry"), ("companySize", "company_size"),
                        ("seniority", "seniority"), ("country", "country")):
         if args.get(arg):
@@ -93,9 +99,37 @@ def create_lead(partner_id, data: dict, actor: str) -> Lead:
     return lead
 
 
+class LeadReadOnly(Conflict):
+    """The lead is kept unchangeable (sold on the marketplace): 409 naming ``readOnly``."""
+
+    def __init__(self, reason: str | None = None):
+        sentence = ("This lead was sold on the marketplace; it stays in your history but can no longer be changed."
+                    if reason == "sold" else "This lead is read-only and can no longer be changed.")
+        super().__init__("readOnly", sentence)
+
+
+def refuse_read_only(lead: Lead) -> None:
+    """:raises LeadReadOnly: the lead may not be changed, noted or deleted."""
+    if lead.read_only_reason:
+        raise LeadReadOnly(lead.read_only_reason)
+
+
+def set_lead_read_only(lead_id: str, reason: str) -> bool:
+    """Make a live lead read-only for ``reason`` (idempotent); True when this call changed it."""
+    return bool(Lead.objects(id=lead_id, read_only_reason=None).update_one(
+        set__read_only_reason=reason, set__read_only_since=utcnow(), set__updated_at=utcnow()))
+
+
+def clear_lead_read_only(lead_id: str, reason: str) -> bool:
+    """Give a lead made read-only for ``reason`` back to its partner (idempotent); True when it changed."""
+    return bool(Lead.objects(id=lead_id, read_only_reason=reason).update_one(
+        unset__read_only_reason=True, unset__read_only_since=True, set__updated_at=utcnow()))
+
+
 def update_lead(lead: Lead, changes: dict, actor: str) -> Lead:
     if not changes:
         return lead
+    refuse_read_only(lead)
     before = {key: getattr(lead, key) for key in changes}
     for key, value in changes.items():
         setattr(lead, key, value)
@@ -114,6 +148,7 @@ def update_lead(lead: Lead, changes: dict, actor: str) -> Lead:
 
 def delete_lead(lead: Lead, actor: str) -> None:
     """Soft delete: the lead disappears from lists and its e-mail may be used again."""
+    refuse_read_only(lead)
     Lead.objects(id=lead.id, is_deleted=False).update(set__is_deleted=True, set__deleted_at=utcnow(),
                                                       unset__email_key=True, set__updated_by=actor,
                                                       set__updated_at=utcnow())
@@ -126,6 +161,7 @@ def add_note(lead: Lead, text: str, author: str) -> Lead:
     The whole list is written under the condition that it still has the length we read
     (``$push`` of embedded documents is mangled by the local MongoDB stand-in).
     """
+    refuse_read_only(lead)
     for _attempt in range(10):
         current = list(lead.notes)
         new_notes = current + [Note(text=text, author=author, at=utcnow())]
@@ -154,5 +190,7 @@ def import_csv(partner_id: str, raw: bytes, actor: str):
 def queue_import(partner_id: str, text: str, total_rows: int, actor: str):
     """Store a large CSV as an import record and queue the job that imports it."""
     record = LeadImport(partner=partner_id, created_by=actor, content=text, total_rows=total_rows).save()
-    enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
+    # A record whose job was never queued would say "queued" forever.
+    with undone_on_failure(lambda: LeadImport.objects(id=record.id, status="queued").delete(), "a queued import"):
+        enqueue(run_lead_import, str(record.id), queue="default", timeout=3600)
     return record

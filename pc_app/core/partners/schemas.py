@@ -5,42 +5,25 @@ from marshmallow import validate
 from ...api import ObjectIdString, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
-from ..fields import PhoneNumber
+from ..fields import Boolean, CountryCode, Integer, Name, PhoneNumber, UniqueList, Website
 
 
-def _unique(values):
-    if len(set(values)) != len(values):
-        raise ma.ValidationError("Values must not repeat.")
+class JobTitleKeyword(Name):
+    """A job-title keyword of an ICP, matched case-blind: stored trimmed and lower-case."""
 
-
-def _country(value):
-    if value not in v.COUNTRIES:
-        raise ma.ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code.")
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
 class ICPSchema(Schema):
-    industries = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)), load_default=list,
-                                validate=[validate.Length(max=len(v.INDUSTRIES)), _unique])
-    companySizes = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)),
-                                  attribute="company_sizes", load_default=list, validate=_unique)
-    countries = ma.fields.List(ma.fields.String(validate=_country), load_default=list,
-                               validate=[validate.Length(max=250), _unique])
-    jobTitles = ma.fields.List(ma.fields.String(validate=validate.Length(min=2, max=80)), attribute="job_titles",
-                               load_default=list, validate=[validate.Length(max=50), _unique])
-    seniorities = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)), load_default=list,
-                                 validate=_unique)
-    maxPrice = ma.fields.Integer(attribute="max_price", allow_none=True, load_default=None,
-                                 validate=validate.Range(min=0, max=100_000_000))
-
-    @ma.pre_load
-    def _normalise(self, data, **kwargs):
-        if isinstance(data, dict):
-            data = dict(data)
-            if isinstance(data.get("countries"), list):
-                data["countries"] = [c.upper() if isinstance(c, str) else c for c in data["countries"]]
-            if isinstance(data.get("jobTitles"), list):
-                data["jobTitles"] = [t.strip().lower() if isinstance(t, str) else t for t in data["jobTitles"]]
-        return data
+    industries = UniqueList(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)), load_default=list,
+                            max_items=len(v.INDUSTRIES))
+    companySizes = UniqueList(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)),
+                              attribute="company_sizes", load_default=list)
+    countries = UniqueList(CountryCode(), load_default=list, max_items=250)
+    jobTitles = UniqueList(JobTitleKeyword(min=2, max=80), attribute="job_titles", load_default=list, max_items=50)
+    seniorities = UniqueList(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)), load_default=list)
+    maxPrice = Integer(attribute="max_price", allow_none=True, load_default=None, min=0, max=100_000_000)
 
 
 class PartnerSchema(Schema):
@@ -59,16 +42,16 @@ class PartnerSchema(Schema):
 
 
 class PartnerCreateSchema(Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
-    website = ma.fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    name = Name(required=True, min=2, max=200)
+    website = Website(load_default=None, allow_none=True)
     phone = PhoneNumber(load_default=None, allow_none=True)
-    isPlatform = ma.fields.Boolean(load_default=False)
+    isPlatform = Boolean(load_default=False)
     icp = ma.fields.Nested(ICPSchema, load_default=None, allow_none=True)
 
 
 class PartnerPatchSchema(Schema):
-    name = ma.fields.String(validate=validate.Length(min=2, max=200))
-    website = ma.fields.Url(allow_none=True, validate=validate.Length(max=300))
+    name = Name(min=2, max=200)
+    website = Website(allow_none=True)
     phone = PhoneNumber(allow_none=True)
     icp = ma.fields.Nested(ICPSchema)
 

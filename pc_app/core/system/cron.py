@@ -3,7 +3,7 @@ import marshmallow as ma
 import redis
 from flask import current_app, request
 
-from ...api import Blueprint, Schema, abort
+from ...api import Blueprint, Schema, abort, requires_security
 from ...auth import cron_secret_matches
 from ...jobs import enqueue_job_spec, registered_job_specs
 
@@ -23,6 +23,7 @@ def _job_specs() -> dict:
 
 
 @cron_blp.route("/<job_id>", methods=["POST"])
+@requires_security([{"cronSecret": []}])
 @cron_blp.response(202, CronStartedSchema)
 @cron_blp.alt_response(404, description="Unknown job, or the X-Cron-Secret header is missing or wrong")
 def start_periodic_job(job_id):

@@ -5,7 +5,7 @@ from marshmallow import validate
 from ...api import ObjectIdString, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
-from ..fields import LowerEmail
+from ..fields import Boolean, LowerEmail, Name, beyond_schema
 
 
 class UserSchema(Schema):
@@ -27,20 +27,23 @@ class UserSchema(Schema):
 
 class UserInviteSchema(Schema):
     email = LowerEmail(required=True, validate=validate.Length(max=254))
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    partnerId = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{24}$"))
-    isPartnerOwner = ma.fields.Boolean(load_default=False)
-    role = ma.fields.String(load_default="user", validate=validate.OneOf(v.ROLES))
+    name = Name(required=True, max=200)
+    partnerId = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{24}$"),
+                                 metadata=beyond_schema("required when platform staff invite a user (role user); "
+                                                        "a partner owner's invitations go to its own partner"))
+    isPartnerOwner = Boolean(load_default=False)
+    # There is one platform owner, seeded at start-up: nobody invites another.
+    role = ma.fields.String(load_default="user", validate=validate.OneOf([r for r in v.ROLES if r != "owner"]))
 
 
 class UserStatusSchema(Schema):
-    isActive = ma.fields.Boolean(required=True)
+    isActive = Boolean(required=True)
 
 
 class UserQueryArgsSchema(PageArgsSchema):
     partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$"))
     role = ma.fields.String(validate=validate.OneOf(v.ROLES))
-    isActive = ma.fields.Boolean()
+    isActive = Boolean()
     q = ma.fields.String(validate=validate.Length(max=100))
 
 

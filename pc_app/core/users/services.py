@@ -6,7 +6,7 @@ import datetime as dt
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from ...db import text_contains
+from ...db import text_contains, undone_on_failure
 from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...events import emit
 from ...mail import send_mail
@@ -105,13 +105,20 @@ def invite_user(email: str, name: str, *, role: str, partner_id, is_partner_owne
     :raises EmailTaken: the address has an account already.
     """
     user = create_user(email, name, role=role, partner_id=partner_id, is_partner_owner=is_partner_owner)
-    token = issue_token(user.id, INVITE_PURPOSE, dt.timedelta(hours=current_app.config["INVITE_HOURS"]))
-    link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
-    send_mail(user.email, "pc_app", "invitation", {"name": user.name, "link": link, "inviter": invited_by.name,
-                                                   "hours": current_app.config["INVITE_HOURS"]})
-    emit("core.user_invited", partner_ids=[partner_id] if partner_id else [], actor=f"user:{invited_by.id}",
-         payload={"userId": str(user.id), "role": role})
+    # A user without the link is an address nobody can invite again (409): remove it if the link fails.
+    with undone_on_failure(lambda: _remove_unused_invitation(user), "an invitation"):
+        token = issue_token(user.id, INVITE_PURPOSE, dt.timedelta(hours=current_app.config["INVITE_HOURS"]))
+        link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
+        send_mail(user.email, "pc_app", "invitation", {"name": user.name, "link": link, "inviter": invited_by.name,
+                                                       "hours": current_app.config["INVITE_HOURS"]})
+        emit("core.user_invited", partner_ids=[partner_id] if partner_id else [], actor=f"user:{invited_by.id}",
+             payload={"userId": str(user.id), "role": role})
     return user
+
+
+def _remove_unused_invitation(user: User) -> None:
+    revoke_all_tokens(user.id)
+    User.objects(id=user.id, password_hash=None, last_sign_in_at=None).delete()
 
 
 def set_user_active(user: User, is_active: bool, actor: User) -> User:

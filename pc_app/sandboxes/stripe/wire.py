@@ -25,6 +25,16 @@ def answer_list(items: list[dict], params: dict):
     return answer(page, params)
 
 
+def answer_retrieved(kind: str, object_id: str, param: str = "id", spec: dict | None = None):
+    """``GET /v1/<kind>s/<id>``: the object (404 ``resource_missing`` naming ``param`` when unknown)."""
+    from .params import EXPAND
+
+    params = request_params(spec or {"expand": EXPAND})
+    state = sandbox_state()
+    with state.lock:
+        return answer(state.view(state.get(kind, object_id, param)["id"]), params)
+
+
 def base_url() -> str:
     """Where the client reached the sandbox; links the sandbox hands out (account links, 3-D Secure) use it."""
     return request.host_url.rstrip("/")

@@ -6,6 +6,8 @@ from hubspot import HubSpot
 from urllib3 import Timeout
 from urllib3.util.retry import Retry
 
+from pc_app.toolkit import count_upstream_call, upstream_outcome
+
 from .rate_limit import bucket_for, bucketed_pool_classes
 
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
@@ -26,6 +28,23 @@ def retry_policy(config, creates: bool = False) -> Retry:
                  backoff_factor=config["HUBSPOT_RETRY_BACKOFF_MS"] / 1000,
                  backoff_max=config["HUBSPOT_RETRY_MAX_DELAY_MS"] / 1000,
                  retry_after_max=config["HUBSPOT_RETRY_MAX_DELAY_MS"] / 1000, raise_on_status=False)
+
+
+def count_calls(rest_client) -> None:
+    """Count every HTTP call the SDK makes (after urllib3's retries) in ``pc_upstream_calls_total``."""
+    send = rest_client.request
+
+    def counted_request(*args, **kwargs):
+        try:
+            response = send(*args, **kwargs)
+        except Exception as exc:
+            # ApiException carries HubSpot's status; 0 or none at all means HubSpot never answered.
+            count_upstream_call("hubspot", upstream_outcome(getattr(exc, "status", None) or None))
+            raise
+        count_upstream_call("hubspot", upstream_outcome(response.status))
+        return response
+
+    rest_client.request = counted_request
 
 
 def sdk_client(access_token: str | None = None, config=None, *, portal: int | None = None,
@@ -49,6 +68,7 @@ def sdk_client(access_token: str | None = None, config=None, *, portal: int | No
         pool_manager.connection_pool_kw["timeout"] = timeout
         if pool_classes is not None:
             pool_manager.pool_classes_by_scheme = pool_classes
+        count_calls(api.api_client.rest_client)
         return api
 
     return HubSpot(access_token=access_token, host=config["HUBSPOT_API_BASE"].rstrip("/"),

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import time
 
 from flask import current_app
@@ -19,6 +20,12 @@ log = logging.getLogger("plugins.hubspot")
 WEBHOOK_EVENT_KEY = "pc:hubspot:webhook-event:"
 WEBHOOK_EVENT_TTL = 7 * 24 * 3600
 WEBHOOK_MAX_AGE_MS = 5 * 60 * 1000
+# The headers as HubSpot writes them, ASCII only: "²" passes str.isdigit() and "١٢٣" would too.
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9+/]{1,200}={0,2}")
+# An event id we keep as a Redis key: a 64-bit integer or a short ASCII token.
+_EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+_INT64_MAX = 2**63 - 1
 
 
 class WebhookRejected(HubSpotError):
@@ -40,29 +47,61 @@ def verify_webhook(method: str, uri: str, body: bytes, timestamp: str | None, si
     secret = config["HUBSPOT_APP_SECRET"] or config["HUBSPOT_CLIENT_SECRET"]
     if not secret:
         raise WebhookRejected("No HubSpot app secret is configured.", "not_configured")
-    if not timestamp or not signature or not timestamp.isdigit():
+    if not timestamp or not signature:
         raise WebhookRejected("The HubSpot signature headers are missing.", "signature_missing")
-    if abs(time.time() * 1000 - int(timestamp)) > WEBHOOK_MAX_AGE_MS:
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise WebhookRejected("X-HubSpot-Request-Timestamp is not a time in milliseconds since 1970.",
+                              "timestamp_invalid")
+    if not _SIGNATURE.fullmatch(signature):
+        raise WebhookRejected("X-HubSpot-Signature-v3 is not a base64 signature.", "signature_invalid")
+    age_ms = time.time() * 1000 - int(timestamp)
+    if age_ms > WEBHOOK_MAX_AGE_MS:
         raise WebhookRejected("The webhook timestamp is older than 5 minutes.", "timestamp_stale")
+    if -age_ms > WEBHOOK_MAX_AGE_MS:
+        raise WebhookRejected("The webhook timestamp is more than 5 minutes in the future.", "timestamp_future")
     expected = webhook_signature(secret, method, uri, body, timestamp)
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise WebhookRejected("The webhook signature does not match.", "signature_invalid")
 
 
+def _event_id(event) -> str | None:
+    """The event's id as a key, or None when it has none we can keep (not an object, no id, an odd one)."""
+    event_id = event.get("eventId") if isinstance(event, dict) else None
+    if isinstance(event_id, int) and not isinstance(event_id, bool) and 0 <= event_id <= _INT64_MAX:
+        return str(event_id)
+    if isinstance(event_id, str) and _EVENT_ID.fullmatch(event_id):
+        return event_id
+    return None
+
+
+def _portal_id(event: dict) -> int | None:
+    portal = event.get("portalId")
+    if isinstance(portal, int) and not isinstance(portal, bool) and 0 <= portal <= _INT64_MAX:
+        return portal
+    return None
+
+
 def accept_webhook_events(events: list) -> dict:
-    """Keep each event id once (Redis SET NX), then hand new events to listeners per portal."""
+    """Keep each event id once (Redis SET NX), then hand new events to listeners per portal.
+
+    Events without an id we can keep are not handed on (they could not be de-duplicated);
+    they are counted in the answer (``withoutEventId``) and logged, never dropped silently.
+    """
     redis = get_redis()
-    fresh_by_portal: dict[int, list] = {}
-    duplicates = 0
+    fresh_by_portal: dict[int | None, list] = {}
+    duplicates = without_id = 0
     for event in events:
-        event_id = event.get("eventId") if isinstance(event, dict) else None
+        event_id = _event_id(event)
         if event_id is None:
+            without_id += 1
             continue
         if not redis.set(f"{WEBHOOK_EVENT_KEY}{event_id}", "1", nx=True, ex=WEBHOOK_EVENT_TTL):
             duplicates += 1
             continue
-        fresh_by_portal.setdefault(event.get("portalId"), []).append(event)
-    portals = [p for p in fresh_by_portal if isinstance(p, int)]
+        fresh_by_portal.setdefault(_portal_id(event), []).append(event)
+    if without_id:
+        log.warning("hubspot webhook: %d of %d event(s) without a usable eventId ignored", without_id, len(events))
+    portals = [p for p in fresh_by_portal if p is not None]
     partners = {c.hub_id: c.partner for c in HubSpotConnection.objects(hub_id__in=portals).only("hub_id", "partner")}
     accepted = 0
     for portal_id, portal_events in fresh_by_portal.items():
@@ -73,4 +112,4 @@ def accept_webhook_events(events: list) -> dict:
         accepted += len(portal_events)
         emit("hubspot.webhook_received", partner_ids=[partner_id], actor="hubspot",
              payload={"partnerId": partner_id, "portalId": portal_id, "events": portal_events})
-    return {"received": len(events), "accepted": accepted, "duplicates": duplicates}
+    return {"received": len(events), "accepted": accepted, "duplicates": duplicates, "withoutEventId": without_id}

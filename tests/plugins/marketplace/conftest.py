@@ -67,8 +67,8 @@ class Market:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
-    def open(self, actor, listing_id):
-        return self.client.get(f"/v1/marketplace/leads/{listing_id}", headers=actor.headers)
+    def open(self, actor, lead_id):
+        return self.client.get(f"/v1/marketplace/leads/{lead_id}", headers=actor.headers)
 
     def my_listings(self, actor, **params):
         response = self.client.get("/v1/marketplace/my-listings", query_string=params, headers=actor.headers)

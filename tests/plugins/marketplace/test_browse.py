@@ -146,6 +146,9 @@ def test_pagination_with_totals(market, seller, buyer):
 @pytest.mark.parametrize("params, field", [
     ({"industry": "spaceflight"}, "industry"), ({"sort": "random"}, "sort"), ({"minScore": 101}, "minScore"),
     ({"country": "XX"}, "country"), ({"minPrice": -1}, "minPrice"), ({"perPage": 500}, "perPage"),
+    # Beyond what MongoDB stores (was a 500), and digits that only look like digits.
+    ({"minPrice": "9223372036854775808"}, "minPrice"), ({"maxPrice": "9" * 5000}, "maxPrice"),
+    ({"minPrice": "²"}, "minPrice"), ({"minScore": "١٢"}, "minScore"), ({"page": "1.0"}, "page"),
 ])
 def test_bad_browse_arguments_are_422_naming_the_field(client, buyer, params, field):
     response = client.get("/v1/marketplace/leads", query_string=params, headers=buyer.headers)

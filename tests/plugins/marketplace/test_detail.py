@@ -4,20 +4,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pc_app.testing import database_unchanged
 from plugins.marketplace import services
 from plugins.marketplace.models import Listing
 
 
-def test_unknown_or_malformed_listing_is_404(market, buyer):
-    assert market.open(buyer, "0" * 24).status_code == 404
-    assert market.open(buyer, "nope").status_code == 404
+def test_unknown_or_malformed_listing_is_404(market, buyer, app):
+    with database_unchanged(app):
+        assert market.open(buyer, "0" * 24).status_code == 404
+        assert market.open(buyer, "nope").status_code == 404
 
 
 def test_detail_is_unmasked_by_default_and_never_shows_notes(market, seller, buyer, client):
     listing = market.listed(seller, email="jane@acme.io", phone="+442079460123", last_name="Roe",
                             company_domain="acme.io")
     client.post(f"/v1/leads/{listing['leadId']}/notes", json={"text": "private remark"}, headers=seller.headers)
-    detail = market.open(buyer, listing["id"]).get_json()
+    detail = market.open(buyer, listing["leadId"]).get_json()
     assert (detail["email"], detail["phone"], detail["lastName"], detail["companyDomain"]) == \
         ("jane@acme.io", "+442079460123", "Roe", "acme.io")
     assert detail["unmasked"] is True and detail["unmaskPolicy"] == "view"
@@ -29,9 +31,9 @@ def test_viewing_counts_views_and_unique_viewers_but_not_the_sellers_own(market,
     other = actors.partner_owner()
     listing = market.listed(seller)
     for viewer in (buyer, buyer, other, seller, actors.member(buyer.partner)):
-        assert market.open(viewer, listing["id"]).status_code == 200
+        assert market.open(viewer, listing["leadId"]).status_code == 200
     mine = market.my_listings(seller)["items"][0]
-    assert (mine["viewCount"], mine["uniqueViewerCount"]) == (4, 2)
+    assert (mine["viewCount"], mine["uniqueViewers"]) == (4, 2)
     viewed = events.named("marketplace.lead_viewed")
     assert [e.payload["firstView"] for e in viewed] == [True, False, True, False]
     assert all(e.partner_ids == (seller.partner_id,) for e in viewed)
@@ -40,7 +42,7 @@ def test_viewing_counts_views_and_unique_viewers_but_not_the_sellers_own(market,
 
 def test_the_seller_sees_its_own_listing_unmasked_without_counting(market, seller):
     listing = market.listed(seller, email="mine@acme.io")
-    detail = market.open(seller, listing["id"]).get_json()
+    detail = market.open(seller, listing["leadId"]).get_json()
     assert detail["email"] == "mine@acme.io" and detail["viewCount"] == 0 and detail["icpScore"] is None
 
 
@@ -56,7 +58,7 @@ def test_concurrent_views_lose_no_count(app, market, seller, actors, db_latency)
     def view(viewer):
         client = app.test_client()
         barrier.wait()
-        return [client.get(f"/v1/marketplace/leads/{listing['id']}", headers=viewer.headers).status_code
+        return [client.get(f"/v1/marketplace/leads/{listing['leadId']}", headers=viewer.headers).status_code
                 for _ in range(per_viewer)]
 
     with ThreadPoolExecutor(len(viewers)) as pool:
@@ -87,7 +89,7 @@ def test_unmask_policy_decides_when_contact_data_shows(market, seller, buyer, re
     listing = market.listed(seller, email="hidden@acme.io", phone="+14155550123", last_name="Roe")
     if relationship:
         relationships[(listing["id"], buyer.partner_id)] = relationship
-    detail = market.open(buyer, listing["id"]).get_json()
+    detail = market.open(buyer, listing["leadId"]).get_json()
     assert detail["unmasked"] is unmasked and detail["unmaskPolicy"] == setting
     if unmasked:
         assert (detail["email"], detail["phone"], detail["lastName"]) == ("hidden@acme.io", "+14155550123", "Roe")
@@ -103,10 +105,11 @@ def test_hook_pc_buyer_relationship(market, seller, buyer, actors, app, relation
     with app.app_context():
         services.mark_reserved(listing["id"], buyer.partner_id)
     relationships[(listing["id"], buyer.partner_id)] = "reserved"
-    assert market.open(stranger, listing["id"]).status_code == 404
-    response = market.open(buyer, listing["id"])
+    with database_unchanged(app):  # a refused opening counts no view
+        assert market.open(stranger, listing["leadId"]).status_code == 404
+    response = market.open(buyer, listing["leadId"])
     assert response.status_code == 200 and response.get_json()["relationship"] == "reserved"
-    assert market.open(seller, listing["id"]).status_code == 200
+    assert market.open(seller, listing["leadId"]).status_code == 200
     with app.app_context():
         from pc_app.core.models import Partner
         from pc_app.plugins import call_hook
@@ -150,10 +153,10 @@ def test_my_listings_shows_when_a_reservation_expires_and_its_extension(market, 
         services.mark_reserved(listing["id"], buyer.partner_id, expires_at=expires)
         assert services.extend_reservation(listing["id"], actors.partner_owner().partner_id,
                                            expires + dt.timedelta(days=7)) is None   # not their hold
-    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-02T03:04:05+00:00"
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-02T03:04:05.000+00:00"
     with app.app_context():
         assert services.extend_reservation(listing["id"], buyer.partner_id, expires + dt.timedelta(days=7))
-    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05+00:00"
+    assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05.000+00:00"
 
 
 def test_my_listings_rejects_an_unknown_status(client, seller):
@@ -161,15 +164,23 @@ def test_my_listings_rejects_an_unknown_status(client, seller):
     assert response.status_code == 422 and "status" in response.get_json()["errors"]
 
 
-def test_detail_takes_the_listing_id_not_the_lead_id(market, seller, buyer):
+def test_detail_takes_the_lead_id_and_shows_its_current_listing(market, client, seller, buyer, app):
     listing = market.listed(seller)
-    assert market.open(buyer, listing["leadId"]).status_code == 404
-    assert market.open(buyer, listing["id"]).status_code == 200
+    with database_unchanged(app):
+        assert market.open(buyer, listing["id"]).status_code == 404   # a listing id is not a lead id
+    assert market.open(buyer, listing["leadId"]).get_json()["id"] == listing["id"]
+    url = f"/v1/marketplace/leads/{listing['leadId']}/list"
+    assert client.delete(url, headers=seller.headers).status_code == 200
+    assert market.open(buyer, listing["leadId"]).status_code == 404    # delisted: only its seller sees it
+    assert market.open(seller, listing["leadId"]).get_json()["status"] == "delisted"
+    again = client.post(url, json={"price": 7000}, headers=seller.headers).get_json()
+    detail = market.open(buyer, listing["leadId"]).get_json()
+    assert (detail["id"], detail["leadId"], detail["price"]) == (again["id"], listing["leadId"], 7000)
 
 
 def test_routes_are_documented_in_the_openapi_spec(client):
     spec = client.get("/openapi.json").get_json()
-    for path in ("/v1/marketplace/leads", "/v1/marketplace/leads/{listing_id}", "/v1/marketplace/leads/{lead_id}/list",
+    for path in ("/v1/marketplace/leads", "/v1/marketplace/leads/{lead_id}", "/v1/marketplace/leads/{lead_id}/list",
                  "/v1/marketplace/my-listings"):
         assert path in spec["paths"], path
     assert {"post", "patch", "delete"} <= set(spec["paths"]["/v1/marketplace/leads/{lead_id}/list"])

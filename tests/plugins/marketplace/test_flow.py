@@ -25,18 +25,18 @@ def test_seller_lists_buyer_browses_opens_and_seller_reprices_then_delists(marke
     assert set(card["matchedCriteria"]) == {"industry", "companySize", "country", "jobTitleOrSeniority"}
 
     # Buyer opens it: unmasked (default policy "view"), notes hidden, view counted.
-    response = market.open(buyer, listing["id"])
+    response = market.open(buyer, listing["leadId"])
     assert response.status_code == 200, response.get_json()
     detail = response.get_json()
     assert detail["email"] == "john.smith@example.com" and detail["phone"] == "+14155550123"
     assert detail["lastName"] == "Smith" and detail["unmasked"] is True
     assert "notes" not in detail
-    assert detail["viewCount"] == 1 and detail["uniqueViewerCount"] == 1
+    assert detail["viewCount"] == 1 and detail["uniqueViewers"] == 1
 
     # Seller sees the view.
     mine = market.my_listings(seller)
     assert mine["total"] == 1
-    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewerCount"] == 1
+    assert mine["items"][0]["viewCount"] == 1 and mine["items"][0]["uniqueViewers"] == 1
 
     # Seller reprices; the buyer sees the new price.
     response = market.client.patch(f"/v1/marketplace/leads/{lead_id}/list", json={"price": 30000},

@@ -2,20 +2,23 @@
 import pytest
 
 from pc_app.core.models import Lead
+from pc_app.testing import database_unchanged
 from plugins.marketplace import services
 from plugins.marketplace.models import Listing
 
 
-def test_listing_someone_elses_lead_is_404(market, seller, buyer):
+def test_listing_someone_elses_lead_is_404(market, seller, buyer, app):
     lead_id = market.lead(seller)
-    response = market.list(buyer, lead_id)
+    with database_unchanged(app):
+        response = market.list(buyer, lead_id)
     assert response.status_code == 404
     assert response.get_json()["message"] == "No such lead."
 
 
-def test_listing_an_unknown_or_malformed_lead_id_is_404(market, seller):
-    assert market.list(seller, "0" * 24).status_code == 404
-    assert market.list(seller, "not-an-id").status_code == 404
+def test_listing_an_unknown_or_malformed_lead_id_is_404(market, seller, app):
+    with database_unchanged(app):
+        assert market.list(seller, "0" * 24).status_code == 404
+        assert market.list(seller, "not-an-id").status_code == 404
 
 
 def test_listing_a_deleted_lead_is_404(market, seller, client):
@@ -27,7 +30,8 @@ def test_listing_a_deleted_lead_is_404(market, seller, client):
 def test_listing_the_same_lead_twice_is_409(market, seller, app):
     lead_id = market.lead(seller)
     assert market.list(seller, lead_id).status_code == 201
-    response = market.list(seller, lead_id, price=9000)
+    with database_unchanged(app):
+        response = market.list(seller, lead_id, price=9000)
     assert response.status_code == 409
     body = response.get_json()
     assert body["message"] == "This lead is already on the marketplace."
@@ -57,8 +61,10 @@ def test_a_delisted_lead_can_be_listed_again(market, seller, client):
 
 
 @pytest.mark.parametrize("price", [0, 499, 1_000_001, -5])
-def test_price_out_of_bounds_is_422_naming_price(market, seller, price):
-    response = market.list(seller, market.lead(seller), price=price)
+def test_price_out_of_bounds_is_422_naming_price(market, seller, price, app):
+    lead_id = market.lead(seller)
+    with database_unchanged(app):
+        response = market.list(seller, lead_id, price=price)
     assert response.status_code == 422
     body = response.get_json()
     assert list(body["errors"]) == ["price"]
@@ -70,9 +76,12 @@ def test_price_bounds_are_inclusive(market, seller, price):
     assert market.list(seller, market.lead(seller), price=price).status_code == 201
 
 
-@pytest.mark.parametrize("body", [{}, {"price": "5000"}, {"price": 50.5}, {"price": 5000, "currency": "eur"}])
-def test_malformed_price_body_is_422(client, market, seller, body):
-    response = client.post(f"/v1/marketplace/leads/{market.lead(seller)}/list", json=body, headers=seller.headers)
+@pytest.mark.parametrize("body", [{}, {"price": "5000"}, {"price": 50.5}, {"price": 5000, "currency": "eur"},
+                                  {"price": True}, {"price": 2**63}, {"price": None}])
+def test_malformed_price_body_is_422(client, market, seller, body, app):
+    lead_id = market.lead(seller)
+    with database_unchanged(app):
+        response = client.post(f"/v1/marketplace/leads/{lead_id}/list", json=body, headers=seller.headers)
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) <= {"price", "currency"}
 
@@ -91,25 +100,29 @@ def test_bounds_come_from_settings(app_config):
 
 
 @pytest.mark.parametrize("status", ["suspended", "onboarding", "pending_verification"])
-def test_partner_that_is_not_active_cannot_list(market, actors, status):
+def test_partner_that_is_not_active_cannot_list(market, actors, status, app):
     owner = actors.partner_owner(status="active")
     lead_id = market.lead(owner)
     owner.partner.update(set__status=status)
-    response = market.list(owner, lead_id)
+    with database_unchanged(app):
+        response = market.list(owner, lead_id)
     assert response.status_code == 403
     assert ("suspended" if status == "suspended" else "not active") in response.get_json()["message"]
 
 
-def test_platform_staff_without_partner_cannot_list(market, actors, seller):
+def test_platform_staff_without_partner_cannot_list(market, actors, seller, app):
     admin = actors.admin()
-    assert market.list(admin, market.lead(seller)).status_code == 403
+    lead_id = market.lead(seller)
+    with database_unchanged(app):
+        assert market.list(admin, lead_id).status_code == 403
 
 
 def test_hook_pc_listing_vetoes(market, seller, vetoes, app):
     """A plugin requiring the marketplace vetoes listing through the hook the marketplace owns."""
     vetoes[seller.partner_id] = [("payoutsEnabled", "Enable payouts before listing leads.")]
     lead_id = market.lead(seller)
-    response = market.list(seller, lead_id)
+    with database_unchanged(app):
+        response = market.list(seller, lead_id)
     assert response.status_code == 409
     body = response.get_json()
     assert body["errors"] == {"payoutsEnabled": ["Enable payouts before listing leads."]}
@@ -153,19 +166,21 @@ def test_reprice_changes_the_price_while_listed(market, seller, client, events):
     assert (payload["oldPrice"], payload["price"], payload["leadId"]) == (5000, 6000, listing["leadId"])
 
 
-def test_reprice_out_of_bounds_is_422(market, seller, client):
+def test_reprice_out_of_bounds_is_422(market, seller, client, app):
     listing = market.listed(seller)
-    response = client.patch(f"/v1/marketplace/leads/{listing['leadId']}/list", json={"price": 10},
-                            headers=seller.headers)
+    with database_unchanged(app):
+        response = client.patch(f"/v1/marketplace/leads/{listing['leadId']}/list", json={"price": 10},
+                                headers=seller.headers)
     assert response.status_code == 422 and "price" in response.get_json()["errors"]
 
 
-def test_reprice_or_delist_without_an_open_listing_is_409(market, seller, client):
+def test_reprice_or_delist_without_an_open_listing_is_409(market, seller, client, app):
     lead_id = market.lead(seller)
     url = f"/v1/marketplace/leads/{lead_id}/list"
-    response = client.patch(url, json={"price": 6000}, headers=seller.headers)
-    assert response.status_code == 409 and "not on the marketplace" in response.get_json()["message"]
-    assert client.delete(url, headers=seller.headers).status_code == 409
+    with database_unchanged(app):
+        response = client.patch(url, json={"price": 6000}, headers=seller.headers)
+        assert response.status_code == 409 and "not on the marketplace" in response.get_json()["message"]
+        assert client.delete(url, headers=seller.headers).status_code == 409
 
 
 def test_reserved_listing_cannot_be_repriced_or_delisted(market, seller, buyer, client, app):
@@ -173,10 +188,11 @@ def test_reserved_listing_cannot_be_repriced_or_delisted(market, seller, buyer, 
     with app.app_context():
         assert services.mark_reserved(listing["id"], buyer.partner_id) is not None
     url = f"/v1/marketplace/leads/{listing['leadId']}/list"
-    response = client.patch(url, json={"price": 6000}, headers=seller.headers)
-    assert response.status_code == 409 and "reserved" in response.get_json()["message"]
-    response = client.delete(url, headers=seller.headers)
-    assert response.status_code == 409 and "reserved" in response.get_json()["message"]
+    with database_unchanged(app):
+        response = client.patch(url, json={"price": 6000}, headers=seller.headers)
+        assert response.status_code == 409 and "reserved" in response.get_json()["message"]
+        response = client.delete(url, headers=seller.headers)
+        assert response.status_code == 409 and "reserved" in response.get_json()["message"]
 
 
 def test_sold_lead_cannot_be_delisted_by_the_former_seller(market, seller, buyer, client, app):
@@ -190,11 +206,12 @@ def test_sold_lead_cannot_be_delisted_by_the_former_seller(market, seller, buyer
                          headers=seller.headers).status_code == 404
 
 
-def test_another_partner_cannot_reprice_or_delist(market, seller, buyer, client):
+def test_another_partner_cannot_reprice_or_delist(market, seller, buyer, client, app):
     listing = market.listed(seller)
     url = f"/v1/marketplace/leads/{listing['leadId']}/list"
-    assert client.patch(url, json={"price": 6000}, headers=buyer.headers).status_code == 404
-    assert client.delete(url, headers=buyer.headers).status_code == 404
+    with database_unchanged(app):
+        assert client.patch(url, json={"price": 6000}, headers=buyer.headers).status_code == 404
+        assert client.delete(url, headers=buyer.headers).status_code == 404
 
 
 def test_deleting_a_listed_lead_delists_it(market, seller, buyer, client, events):

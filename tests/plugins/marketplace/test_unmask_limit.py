@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from pc_app.testing import database_unchanged
 from plugins.marketplace import services, unmask_quota
 from plugins.marketplace.models import Listing
 
@@ -29,8 +30,9 @@ def test_the_default_limit_is_100_listings_a_day(app_config):
 def test_one_listing_past_the_limit_is_429_until_midnight_utc_and_changes_nothing(market, seller, buyer, app,
                                                                                     events):
     listings = [market.listed(seller) for _ in range(LIMIT + 1)]
-    assert [market.open(buyer, listing["id"]).status_code for listing in listings[:LIMIT]] == [200] * LIMIT
-    refused = market.open(buyer, listings[-1]["id"])
+    assert [market.open(buyer, listing["leadId"]).status_code for listing in listings[:LIMIT]] == [200] * LIMIT
+    with database_unchanged(app):
+        refused = market.open(buyer, listings[-1]["leadId"])
     assert refused.status_code == 429
     body = refused.get_json()
     assert set(body) == {"code", "status", "message", "errors"} and body["code"] == 429
@@ -48,40 +50,40 @@ def test_one_listing_past_the_limit_is_429_until_midnight_utc_and_changes_nothin
 def test_reopening_a_listing_already_unmasked_today_is_free(market, seller, buyer):
     first, second, third = (market.listed(seller) for _ in range(3))
     for listing in (first, second, first, second, first):
-        assert market.open(buyer, listing["id"]).status_code == 200
-    assert market.open(buyer, third["id"]).status_code == 429
-    assert market.open(buyer, first["id"]).status_code == 200  # still readable after the limit
+        assert market.open(buyer, listing["leadId"]).status_code == 200
+    assert market.open(buyer, third["leadId"]).status_code == 429
+    assert market.open(buyer, first["leadId"]).status_code == 200  # still readable after the limit
 
 
 def test_the_limit_is_per_partner_and_members_share_it(market, seller, buyer, actors):
     listings = [market.listed(seller) for _ in range(LIMIT + 1)]
     member = actors.member(buyer.partner)
-    assert market.open(buyer, listings[0]["id"]).status_code == 200
-    assert market.open(member, listings[1]["id"]).status_code == 200
-    assert market.open(member, listings[2]["id"]).status_code == 429
+    assert market.open(buyer, listings[0]["leadId"]).status_code == 200
+    assert market.open(member, listings[1]["leadId"]).status_code == 200
+    assert market.open(member, listings[2]["leadId"]).status_code == 429
     other = actors.partner_owner()
-    assert all(market.open(other, listing["id"]).status_code == 200 for listing in listings[:LIMIT])
+    assert all(market.open(other, listing["leadId"]).status_code == 200 for listing in listings[:LIMIT])
 
 
 def test_own_listings_reserved_listings_and_masked_views_do_not_count(market, seller, buyer, app, relationships,
                                                                       policy_setter):
     own = [market.listed(buyer) for _ in range(LIMIT + 1)]
-    assert all(market.open(buyer, listing["id"]).status_code == 200 for listing in own)
+    assert all(market.open(buyer, listing["leadId"]).status_code == 200 for listing in own)
     held = market.listed(seller)
     with app.app_context():
         services.mark_reserved(held["id"], buyer.partner_id)
     relationships[(held["id"], buyer.partner_id)] = "reserved"
-    assert market.open(buyer, held["id"]).get_json()["unmasked"] is True
+    assert market.open(buyer, held["leadId"]).get_json()["unmasked"] is True
     policy_setter("reservation")
     masked = [market.listed(seller) for _ in range(LIMIT + 1)]
-    assert all(market.open(buyer, listing["id"]).get_json()["unmasked"] is False for listing in masked)
+    assert all(market.open(buyer, listing["leadId"]).get_json()["unmasked"] is False for listing in masked)
     with app.app_context():
         assert unmask_quota.unmasked_today(buyer.partner_id) == 0
 
 
 def test_reaching_the_limit_is_an_event_once_a_day_for_analytics(market, seller, buyer, events):
     listings = [market.listed(seller) for _ in range(LIMIT + 3)]
-    statuses = [market.open(buyer, listing["id"]).status_code for listing in listings]
+    statuses = [market.open(buyer, listing["leadId"]).status_code for listing in listings]
     assert statuses == [200] * LIMIT + [429] * 3
     [reached] = events.named("marketplace.unmask_limit_reached")
     assert reached.partner_ids == (buyer.partner_id,)
@@ -96,9 +98,9 @@ def test_the_count_holds_across_pods_and_expires_after_midnight(app_config, app,
 
     other_pod = create_app(dict(app_config)).test_client()
     listings = [market.listed(seller) for _ in range(LIMIT + 1)]
-    assert market.open(buyer, listings[0]["id"]).status_code == 200
-    assert other_pod.get(f"/v1/marketplace/leads/{listings[1]['id']}", headers=buyer.headers).status_code == 200
-    assert market.open(buyer, listings[2]["id"]).status_code == 429
+    assert market.open(buyer, listings[0]["leadId"]).status_code == 200
+    assert other_pod.get(f"/v1/marketplace/leads/{listings[1]['leadId']}", headers=buyer.headers).status_code == 200
+    assert market.open(buyer, listings[2]["leadId"]).status_code == 429
     with app.app_context():
         [key] = get_redis().keys("pc:marketplace:unmasked:*")
         ttl = get_redis().ttl(key)

@@ -2,6 +2,7 @@
 import threading
 
 from pc_app.core.models import Partner
+from pc_app.testing import database_unchanged
 
 from .flows import assert_error_shape
 
@@ -26,7 +27,8 @@ def test_owner_activates_a_partner_with_its_icp_configured(client, app, actors, 
 
 def test_activation_without_icp_is_409_naming_icp_configured(client, app, actors, events):
     owner = actors.partner_owner(status="onboarding")
-    body = assert_error_shape(_activate(client, owner), 409)
+    with database_unchanged(app):
+        body = assert_error_shape(_activate(client, owner), 409)
     assert list(body["errors"]) == ["icpConfigured"]
     assert "icpConfigured" in body["message"]
     with app.app_context():
@@ -36,17 +38,20 @@ def test_activation_without_icp_is_409_naming_icp_configured(client, app, actors
 
 def test_member_who_is_not_the_owner_gets_403(client, app, actors):
     partner = actors.partner(status="onboarding", icp=ICP)
-    body = assert_error_shape(_activate(client, actors.member(partner), str(partner.id)), 403)
+    member = actors.member(partner)
+    with database_unchanged(app):
+        body = assert_error_shape(_activate(client, member, str(partner.id)), 403)
     assert "owner" in body["message"]
     with app.app_context():
         assert Partner.objects.get(id=partner.id).status == "onboarding"
 
 
-def test_another_partners_id_is_404(client, actors):
+def test_another_partners_id_is_404(client, app, actors):
     owner = actors.partner_owner(status="onboarding", icp=ICP)
     other = actors.partner(status="onboarding", icp=ICP)
-    assert_error_shape(_activate(client, owner, str(other.id)), 404)
-    assert_error_shape(_activate(client, owner, "f" * 24), 404)
+    with database_unchanged(app):
+        assert_error_shape(_activate(client, owner, str(other.id)), 404)
+        assert_error_shape(_activate(client, owner, "f" * 24), 404)
 
 
 def test_platform_staff_activate_an_onboarding_partner(client, actors):
@@ -61,21 +66,25 @@ def test_platform_staff_may_activate_a_partner_still_pending_verification(client
     assert response.status_code == 200 and response.get_json()["status"] == "active"
 
 
-def test_platform_staff_also_need_the_icp(client, actors):
+def test_platform_staff_also_need_the_icp(client, app, actors):
     partner = actors.partner(status="onboarding")
-    body = assert_error_shape(_activate(client, actors.admin(), str(partner.id)), 409)
+    admin = actors.admin()
+    with database_unchanged(app):
+        body = assert_error_shape(_activate(client, admin, str(partner.id)), 409)
     assert list(body["errors"]) == ["icpConfigured"]
 
 
-def test_activating_an_active_partner_is_409(client, actors):
+def test_activating_an_active_partner_is_409(client, app, actors):
     owner = actors.partner_owner(status="active", icp=ICP)
-    body = assert_error_shape(_activate(client, owner), 409)
+    with database_unchanged(app):
+        body = assert_error_shape(_activate(client, owner), 409)
     assert "already active" in body["message"]
 
 
 def test_a_suspended_partner_cannot_activate_itself(client, app, actors):
     owner = actors.partner_owner(status="suspended", icp=ICP)
-    body = assert_error_shape(_activate(client, owner), 409)
+    with database_unchanged(app):
+        body = assert_error_shape(_activate(client, owner), 409)
     assert "suspended" in body["message"]
     with app.app_context():
         assert Partner.objects.get(id=owner.partner_id).status == "suspended"

@@ -248,3 +248,53 @@ def test_resend_answers_the_same_for_unknown_verified_and_pending_emails_and_mai
 def test_resend_for_a_malformed_email_is_422(client):
     body = assert_error_shape(client.post("/v1/auth/resend-verification", json={"email": "nope"}), 422)
     assert list(body["errors"]) == ["email"]
+
+
+@pytest.mark.parametrize("name", ["J" * 201, "Jane \ud800 Doe"], ids=["longer than the model takes", "lone surrogate"])
+def test_an_owner_that_cannot_be_saved_leaves_no_partner_behind(app, jobs, outbox, name):
+    """The API refuses both names; a queued decision job can still carry one (queued before a deploy, say).
+
+    The owner's save fails for real (the model refuses the value): the partner written just
+    before is removed, nothing is mailed, and the job's retry with a good name starts clean.
+    """
+    from plugins.registration.jobs import request_registration
+
+    with app.app_context():
+        request_registration("Acme Leads", name, "jane@acme.test")
+    jobs.run(["mail"])
+    with app.app_context():
+        assert Partner.objects.count() == 0
+        assert User.objects.count() == 0 and UserToken.objects.count() == 0
+    assert outbox() == []
+    with app.app_context():
+        request_registration("Acme Leads", "Jane Doe", "jane@acme.test")
+    jobs.run(["mail"])
+    with app.app_context():
+        assert [(p.slug, p.status) for p in Partner.objects] == [("acme-leads", "pending_verification")]
+        assert User.objects.get().partner == Partner.objects.get().id
+    assert [mail["to"] for mail in outbox()] == ["jane@acme.test"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "   "), ("name", "Jane\u0000Doe"), ("companyName", " \t "), ("companyName", "Acme\u0000"),
+])
+def test_blank_or_nul_names_are_a_422_naming_the_field_and_nothing_is_queued(client, app, jobs, field, value):
+    response = client.post("/v1/auth/register-partner", json={**SIGN_UP, field: value})
+    assert_error_shape(response, 422)
+    assert field in response.get_json()["errors"]
+    assert jobs.queued("mail") == []
+    jobs.run(["mail"])
+    with app.app_context():
+        assert Partner.objects.count() == 0 and User.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ["/v1/auth/register-partner", "/v1/auth/resend-verification",
+                                 "/v1/auth/verify-registration"])
+@pytest.mark.parametrize("raw", ['{"email": ' + "[" * 1000 + "]" * 1000 + "}", '{"name": "\\ud800"}',
+                                 '{"email": ' + "9" * 5000 + "}"], ids=["deep", "surrogate", "long integer"])
+def test_hostile_bodies_on_public_routes_are_422_and_nothing_is_queued_or_written(client, app, jobs, url, raw):
+    response = client.post(url, data=raw, content_type="application/json")
+    assert_error_shape(response, 422)
+    assert jobs.queued("mail") == []
+    with app.app_context():
+        assert Partner.objects.count() == 0 and User.objects.count() == 0

@@ -3,7 +3,7 @@ import pytest
 
 from pc_app.core.models import Partner
 
-from pc_app.testing import EVENT_RECORDER
+from pc_app.testing import EVENT_RECORDER, database_unchanged
 from .flows import assert_error_shape
 
 TRADING = {"registration_trading_route": __name__.rpartition(".")[0] + ".trading_route_plugin"}
@@ -90,33 +90,38 @@ def test_a_partner_suspended_before_verifying_returns_to_pending_verification(cl
 
 def test_partner_users_cannot_suspend_or_reinstate_even_their_own_partner(client, app, actors):
     owner = actors.partner_owner(status="active", icp=ICP)
-    assert "platform" in assert_error_shape(_suspend(client, owner, owner.partner_id), 403)["message"]
-    assert_error_shape(_suspend(client, actors.member(owner.partner), owner.partner_id), 403)
+    member = actors.member(owner.partner)
+    with database_unchanged(app):
+        assert "platform" in assert_error_shape(_suspend(client, owner, owner.partner_id), 403)["message"]
+        assert_error_shape(_suspend(client, member, owner.partner_id), 403)
     with app.app_context():
         Partner.objects(id=owner.partner_id).update(set__status="suspended")
-    assert_error_shape(_reinstate(client, owner, owner.partner_id), 403)
-    with app.app_context():
-        assert Partner.objects.get(id=owner.partner_id).status == "suspended"
+    with database_unchanged(app):
+        assert_error_shape(_reinstate(client, owner, owner.partner_id), 403)
 
 
-def test_suspending_needs_a_reason(client, actors):
+def test_suspending_needs_a_reason(client, app, actors):
     partner = actors.partner(status="active")
     admin = actors.admin()
-    for body in ({}, {"reason": "   "}):
-        response = client.post(f"/v1/partners/{partner.id}/suspend", json=body, headers=admin.headers)
-        assert list(assert_error_shape(response, 422)["errors"]) == ["reason"]
+    with database_unchanged(app):
+        for body in ({}, {"reason": "   "}, {"reason": "fraud\u0000"}):
+            response = client.post(f"/v1/partners/{partner.id}/suspend", json=body, headers=admin.headers)
+            assert list(assert_error_shape(response, 422)["errors"]) == ["reason"]
 
 
-def test_suspending_twice_and_reinstating_an_unsuspended_partner_are_409(client, actors):
+def test_suspending_twice_and_reinstating_an_unsuspended_partner_are_409(client, app, actors):
     partner_id = str(actors.partner(status="active").id)
     admin = actors.admin()
     assert _suspend(client, admin, partner_id).status_code == 200
-    assert "already suspended" in assert_error_shape(_suspend(client, admin, partner_id), 409)["message"]
+    with database_unchanged(app):
+        assert "already suspended" in assert_error_shape(_suspend(client, admin, partner_id), 409)["message"]
     assert _reinstate(client, admin, partner_id).status_code == 200
-    assert_error_shape(_reinstate(client, admin, partner_id), 409)
+    with database_unchanged(app):
+        assert_error_shape(_reinstate(client, admin, partner_id), 409)
 
 
-def test_suspending_an_unknown_partner_is_404(client, actors):
+def test_suspending_an_unknown_partner_is_404(client, app, actors):
     admin = actors.admin()
-    assert_error_shape(_suspend(client, admin, "a" * 24), 404)
-    assert_error_shape(_reinstate(client, admin, "nope"), 404)
+    with database_unchanged(app):
+        assert_error_shape(_suspend(client, admin, "a" * 24), 404)
+        assert_error_shape(_reinstate(client, admin, "nope"), 404)

@@ -10,7 +10,7 @@ from ..errors import StripeError
 from ..objects import new_id, now
 from ..params import EXPAND, LIST_PARAMS, METADATA, Param
 from ..state import sandbox_state
-from ..wire import answer, answer_list, request_params
+from ..wire import answer, answer_list, answer_retrieved, request_params
 
 events_blp = Blueprint("stripe_events", __name__)
 
@@ -22,10 +22,7 @@ ENDPOINT_CREATE = {**ENDPOINT_UPDATE, "url": Param(required=True), "enabled_even
 
 @events_blp.get("/v1/events/<event_id>")
 def retrieve_event(event_id):
-    params = request_params({"expand": EXPAND})
-    state = sandbox_state()
-    with state.lock:
-        return answer(state.view(state.get("event", event_id, "id")["id"]), params)
+    return answer_retrieved("event", event_id)
 
 
 @events_blp.get("/v1/events")
@@ -66,10 +63,7 @@ def create_webhook_endpoint():
 
 @events_blp.get("/v1/webhook_endpoints/<endpoint_id>")
 def retrieve_webhook_endpoint(endpoint_id):
-    params = request_params({"expand": EXPAND})
-    state = sandbox_state()
-    with state.lock:
-        return answer(state.view(state.get("webhook_endpoint", endpoint_id, "id")["id"]), params)
+    return answer_retrieved("webhook_endpoint", endpoint_id)
 
 
 @events_blp.post("/v1/webhook_endpoints/<endpoint_id>")

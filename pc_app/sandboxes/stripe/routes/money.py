@@ -9,18 +9,11 @@ from ..ledger import balance_object
 from ..params import EXPAND, LIST_PARAMS, Param
 from ..payments import payment_method_object, test_card
 from ..state import sandbox_state
-from ..wire import answer, answer_list, request_params
+from ..wire import answer, answer_list, answer_retrieved, request_params
 
 money_blp = Blueprint("stripe_money", __name__)
 
 RETRIEVE = {"expand": EXPAND}
-
-
-def _retrieve(kind: str, object_id: str, param: str):
-    params = request_params(RETRIEVE)
-    state = sandbox_state()
-    with state.lock:
-        return answer(state.view(state.get(kind, object_id, param)["id"]), params)
 
 
 def _filtered(kind: str, filters: tuple[str, ...]):
@@ -34,7 +27,7 @@ def _filtered(kind: str, filters: tuple[str, ...]):
 
 @money_blp.get("/v1/charges/<charge_id>")
 def retrieve_charge(charge_id):
-    return _retrieve("charge", charge_id, "charge")
+    return answer_retrieved("charge", charge_id, "charge")
 
 
 @money_blp.get("/v1/charges")
@@ -44,7 +37,7 @@ def list_charges():
 
 @money_blp.get("/v1/transfers/<transfer_id>")
 def retrieve_transfer(transfer_id):
-    return _retrieve("transfer", transfer_id, "transfer")
+    return answer_retrieved("transfer", transfer_id, "transfer")
 
 
 @money_blp.get("/v1/transfers")
@@ -83,7 +76,7 @@ def retrieve_fee_refund(fee_id, refund_id):
 
 @money_blp.get("/v1/application_fees/<fee_id>")
 def retrieve_application_fee(fee_id):
-    return _retrieve("application_fee", fee_id, "id")
+    return answer_retrieved("application_fee", fee_id, "id")
 
 
 @money_blp.get("/v1/application_fees")

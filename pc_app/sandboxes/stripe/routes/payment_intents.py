@@ -6,7 +6,7 @@ from flask import Blueprint
 from .. import payments
 from ..params import EXPAND, LIST_PARAMS, METADATA, Param
 from ..state import sandbox_state
-from ..wire import answer, answer_list, base_url, request_params
+from ..wire import answer, answer_list, answer_retrieved, base_url, request_params
 
 payment_intents_blp = Blueprint("stripe_payment_intents", __name__)
 
@@ -37,10 +37,7 @@ def create_payment_intent():
 
 @payment_intents_blp.get("/v1/payment_intents/<intent_id>")
 def retrieve_payment_intent(intent_id):
-    params = request_params({"expand": EXPAND, "client_secret": Param()})
-    state = sandbox_state()
-    with state.lock:
-        return answer(state.view(state.get("payment_intent", intent_id, "intent")["id"]), params)
+    return answer_retrieved("payment_intent", intent_id, "intent", {"expand": EXPAND, "client_secret": Param()})
 
 
 @payment_intents_blp.post("/v1/payment_intents/<intent_id>")

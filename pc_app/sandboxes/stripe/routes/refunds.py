@@ -7,7 +7,7 @@ from ..errors import StripeError
 from ..ledger import refund
 from ..params import EXPAND, LIST_PARAMS, METADATA, Param
 from ..state import sandbox_state
-from ..wire import answer, answer_list, request_params
+from ..wire import answer, answer_list, answer_retrieved, request_params
 
 refunds_blp = Blueprint("stripe_refunds", __name__)
 
@@ -46,10 +46,7 @@ def create_refund():
 
 @refunds_blp.get("/v1/refunds/<refund_id>")
 def retrieve_refund(refund_id):
-    params = request_params({"expand": EXPAND})
-    state = sandbox_state()
-    with state.lock:
-        return answer(state.view(state.get("refund", refund_id, "refund")["id"]), params)
+    return answer_retrieved("refund", refund_id, "refund")
 
 
 @refunds_blp.get("/v1/refunds")

@@ -1,0 +1,173 @@
+"""Schemas of the activity plugin: feed, mark-read, stream ticket, preferences, unsubscribe, webhooks."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from pc_app.toolkit import Boolean, Integer, PageArgsSchema, Schema, UtcDateTime, beyond_schema, page_schema
+
+from .activity_types import CHANNELS
+
+
+class ActivityArgsSchema(Schema):
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=200),
+                              metadata=beyond_schema("a cursor this API handed out",
+                                                     {"description": "nextCursor of the previous page"}))
+    limit = Integer(min=1, max=100, load_default=25)
+    unreadOnly = Boolean(load_default=False)
+    type = ma.fields.List(ma.fields.String(validate=validate.Length(min=3, max=100)),
+                          metadata={"description": "event types to keep (repeatable)"})
+    since = UtcDateTime(metadata={"description": "only activities created at or after this time"})
+
+
+class ActorSchema(Schema):
+    type = ma.fields.String(metadata={"description": "user, system, hubspot or stripe"})
+    id = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+
+
+class SubjectSchema(Schema):
+    type = ma.fields.String(metadata={"description": "lead, listing, purchase…"})
+    id = ma.fields.String()
+
+
+class ActivitySchema(Schema):
+    id = ma.fields.String()
+    type = ma.fields.String(metadata={"description": "the event type, e.g. marketplace.lead_listed"})
+    sentence = ma.fields.String()
+    icon = ma.fields.String()
+    audience = ma.fields.String(metadata={"description": "members or owners"})
+    actor = ma.fields.Nested(ActorSchema, allow_none=True)
+    subjects = ma.fields.List(ma.fields.Nested(SubjectSchema))
+    data = ma.fields.Dict(metadata={"description": "the event's payload"})
+    eventId = ma.fields.String()
+    occurredAt = ma.fields.String()
+    createdAt = ma.fields.String()
+    read = ma.fields.Boolean()
+    cursor = ma.fields.String(metadata={"description": "this activity's position (the stream's event id)"})
+
+
+class ActivityPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(ActivitySchema))
+    nextCursor = ma.fields.String(allow_none=True)
+    unreadCount = ma.fields.Integer()
+
+
+class MarkReadSchema(Schema):
+    ids = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)),
+                         validate=validate.Length(min=1, max=500),
+                         metadata=beyond_schema("either ids or all: true, not both"))
+    all = Boolean()
+
+    @ma.validates_schema
+    def _one_of(self, data, **_kwargs):
+        if bool(data.get("ids")) == bool(data.get("all")):
+            raise ma.ValidationError("Give either ids or all: true.", "ids")
+
+
+class MarkReadResultSchema(Schema):
+    marked = ma.fields.Integer()
+    unreadCount = ma.fields.Integer()
+
+
+class StreamArgsSchema(Schema):
+    ticket = ma.fields.String(validate=validate.Length(min=1, max=200),
+                              metadata={"description": "single-use ticket from POST /v1/activities/stream-ticket "
+                                                       "(for EventSource, which cannot send headers)"})
+
+
+class StreamTicketSchema(Schema):
+    ticket = ma.fields.String()
+    expiresIn = ma.fields.Integer(metadata={"description": "seconds"})
+
+
+ChannelMap = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(CHANNELS)), values=ma.fields.Boolean())
+
+
+class TypePreferenceSchema(Schema):
+    type = ma.fields.String()
+    description = ma.fields.String()
+    audience = ma.fields.String()
+    defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    channels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+
+
+class PreferencesSchema(Schema):
+    partnerId = ma.fields.String()
+    channels = ma.fields.List(ma.fields.String())
+    types = ma.fields.List(ma.fields.Nested(TypePreferenceSchema))
+
+
+class PreferencesPatchSchema(Schema):
+    types = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(min=1, max=100)),
+                           values=ma.fields.Dict(), required=True,
+                           metadata=beyond_schema("at least one event type the catalog declares, each with known "
+                                                  "channels set to true or false", {
+                               "description": "{\"<event type>\": {\"in_app\"|\"email\"|\"webhook\": bool}}"}))
+
+
+class UnsubscribeArgsSchema(Schema):
+    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
+                             metadata=beyond_schema("an unsubscribe link we sent"))
+
+
+class UnsubscribeSchema(Schema):
+    type = ma.fields.String()
+    description = ma.fields.String()
+    email = ma.fields.String(allow_none=True)
+    unsubscribed = ma.fields.Boolean()
+
+
+class WebhookCreateSchema(Schema):
+    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=2048),
+                           metadata=beyond_schema("an https URL whose host is a public address"))
+    eventTypes = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                                validate=validate.Length(min=1, max=100),
+                                metadata=beyond_schema("event types the catalog declares", {
+                                    "description": "event types to receive, or [\"*\"] for all"}))
+    description = ma.fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class WebhookEndpointSchema(Schema):
+    id = ma.fields.String()
+    url = ma.fields.String()
+    description = ma.fields.String()
+    eventTypes = ma.fields.List(ma.fields.String())
+    status = ma.fields.String(metadata={"description": "active or disabled"})
+    disabledReason = ma.fields.String(allow_none=True)
+    disabledAt = ma.fields.String(allow_none=True)
+    previousSecretValidUntil = ma.fields.String(allow_none=True,
+                                                metadata={"description": "while a rotated secret still signs"})
+    createdAt = ma.fields.String()
+
+
+class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
+    secret = ma.fields.String(metadata={"description": "the signing secret: shown only now"})
+
+
+class WebhookEndpointListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(WebhookEndpointSchema))
+
+
+class WebhookDeliverySchema(Schema):
+    id = ma.fields.String()
+    endpointId = ma.fields.String()
+    eventId = ma.fields.String()
+    type = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending, sending, retrying, succeeded or failed"})
+    attempts = ma.fields.Integer()
+    responseCode = ma.fields.Integer(allow_none=True)
+    latencyMs = ma.fields.Integer(allow_none=True)
+    responseBody = ma.fields.String(allow_none=True, metadata={"description": "the first 1,024 characters"})
+    error = ma.fields.String(allow_none=True)
+    nextRetryAt = ma.fields.String(allow_none=True)
+    redeliveryOf = ma.fields.String(allow_none=True)
+    createdAt = ma.fields.String(allow_none=True)
+    completedAt = ma.fields.String(allow_none=True)
+
+
+WebhookDeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPageSchema")
+
+
+class DeliveryArgsSchema(PageArgsSchema):
+    pass

@@ -1,0 +1,1 @@
+"""The activity plugin's decisions, one module per concern; routes, jobs and listeners call these."""

@@ -1,0 +1,154 @@
+"""Payments schemas: reservations, purchases, refunds, payouts, invoices and Stripe's webhook answer."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from pc_app.toolkit import PageArgsSchema, Schema, UtcDateTime, page_schema
+
+from .models import INVOICE_TYPES, PURCHASE_STATUSES, RESERVATION_STATUSES
+from .services.clock import from_ms, now_ms
+
+OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not an id.")
+
+
+class ReservationSchema(Schema):
+    """A buyer's hold on a listed lead, with the countdown and the card as the buyer saw it."""
+    id = ma.fields.String()
+    leadId = ma.fields.String(attribute="lead")
+    listingId = ma.fields.String(attribute="listing")
+    sellerPartnerId = ma.fields.String(attribute="seller")
+    status = ma.fields.String(metadata={"description": "active, purchased, expired or cancelled"})
+    price = ma.fields.Integer(metadata={"description": "cents"})
+    currency = ma.fields.String()
+    reservedAt = ma.fields.Method("_reserved_at")
+    expiresAt = ma.fields.Method("_expires_at")
+    secondsLeft = ma.fields.Method("_seconds_left", metadata={"description": "0 once the hold is over"})
+    extensionsUsed = ma.fields.Integer(attribute="extensions_used")
+    paymentInProgress = ma.fields.Method("_paying")
+    purchaseId = ma.fields.String(attribute="purchase", allow_none=True)
+    listing = ma.fields.Dict(attribute="card", metadata={"description": "the listing's masked card (leadId, price, "
+                                                                        "company, jobTitle, industry, ...)"})
+    closedAt = UtcDateTime(attribute="closed_at", allow_none=True)
+
+    def _reserved_at(self, obj):
+        return from_ms(obj.reserved_ms).isoformat()
+
+    def _expires_at(self, obj):
+        return from_ms(obj.expires_ms).isoformat()
+
+    def _seconds_left(self, obj):
+        if obj.status != "active":
+            return 0
+        return max((obj.expires_ms - now_ms()) // 1000, 0)
+
+    def _paying(self, obj):
+        return obj.status == "active" and (obj.paying_until_ms or 0) > now_ms()
+
+
+ReservationPageSchema = page_schema(ReservationSchema, "ReservationPageSchema")
+
+
+class ReservationArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=validate.OneOf(RESERVATION_STATUSES))
+
+
+class PurchaseRequestSchema(Schema):
+    reservationId = ma.fields.String(required=True, validate=OBJECT_ID)
+    paymentMethodId = ma.fields.String(required=True, validate=validate.Length(min=1, max=255),
+                                       metadata={"description": "A Stripe PaymentMethod id (pm_...), from Stripe.js"})
+
+
+class PurchaseSchema(Schema):
+    """A payment attempt for a reservation and the sale it completed."""
+    id = ma.fields.String()
+    reservationId = ma.fields.String(attribute="reservation")
+    attempt = ma.fields.Integer()
+    listingId = ma.fields.String(attribute="listing")
+    leadId = ma.fields.String(attribute="lead", metadata={"description": "the seller's lead"})
+    buyerLeadId = ma.fields.Method("_buyer_lead", metadata={"description": "the buyer's own copy, once bought"})
+    buyerPartnerId = ma.fields.String(attribute="buyer")
+    sellerPartnerId = ma.fields.String(attribute="seller")
+    amount = ma.fields.Integer(metadata={"description": "cents the buyer pays"})
+    platformFee = ma.fields.Integer(attribute="platform_fee")
+    sellerPayout = ma.fields.Integer(attribute="seller_payout")
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": ", ".join(PURCHASE_STATUSES)})
+    declineCode = ma.fields.String(attribute="decline_code", allow_none=True)
+    failureMessage = ma.fields.String(attribute="failure_message", allow_none=True)
+    paymentIntentId = ma.fields.String(attribute="payment_intent", allow_none=True)
+    refundReason = ma.fields.String(attribute="refund_reason", allow_none=True)
+    createdAt = UtcDateTime(attribute="created_at")
+    succeededAt = UtcDateTime(attribute="succeeded_at", allow_none=True)
+    refundedAt = UtcDateTime(attribute="refunded_at", allow_none=True)
+
+    def _buyer_lead(self, obj):
+        return obj.buyer_lead if "buyerLead" in (obj.steps or []) else None
+
+
+PurchasePageSchema = page_schema(PurchaseSchema, "PurchasePageSchema")
+
+
+class PurchaseActionSchema(Schema):
+    """202: the card needs 3-D Secure; finish it with Stripe.js and ``clientSecret``, the webhook completes the sale."""
+    purchaseId = ma.fields.String()
+    status = ma.fields.String()
+    clientSecret = ma.fields.String(allow_none=True)
+
+
+class PurchasesArgsSchema(PageArgsSchema):
+    as_ = ma.fields.String(data_key="as", load_default="buyer", validate=validate.OneOf(("buyer", "seller")),
+                           metadata={"description": "your purchases (buyer) or your sales (seller); platform staff "
+                                                    "see every purchase"})
+
+
+class RefundSchema(Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
+                              metadata={"description": "why (kept with the purchase; duplicate and fraudulent are "
+                                                       "passed on to Stripe)"})
+
+
+class OnboardingLinkSchema(Schema):
+    url = ma.fields.String(metadata={"description": "Stripe's onboarding page: open it once, before expiresAt"})
+    expiresAt = UtcDateTime()
+
+
+class PayoutStatusSchema(Schema):
+    accountId = ma.fields.String(allow_none=True)
+    chargesEnabled = ma.fields.Boolean()
+    payoutsEnabled = ma.fields.Boolean()
+    detailsSubmitted = ma.fields.Boolean()
+    requirements = ma.fields.Dict(metadata={"description": "currentlyDue, pastDue, eventuallyDue, disabledReason"})
+    refreshedAt = UtcDateTime(allow_none=True)
+
+
+class InvoiceLineSchema(Schema):
+    description = ma.fields.String()
+    amount = ma.fields.Integer(metadata={"description": "cents (negative for fees and cancellations)"})
+
+
+class InvoiceSchema(Schema):
+    id = ma.fields.String()
+    number = ma.fields.String(metadata={"description": "PC-YYYY-NNNNNN, gap-free per year"})
+    invoiceType = ma.fields.String(attribute="invoice_type", metadata={"description": ", ".join(INVOICE_TYPES)})
+    purchaseId = ma.fields.String(attribute="purchase")
+    partnerId = ma.fields.String(attribute="partner")
+    counterpartPartnerId = ma.fields.String(attribute="counterpart", allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema))
+    total = ma.fields.Integer()
+    currency = ma.fields.String()
+    issuedAt = UtcDateTime(attribute="issued_at")
+    referencesInvoiceId = ma.fields.String(attribute="references", allow_none=True)
+    pdfUrl = ma.fields.Function(lambda invoice: f"/v1/invoices/{invoice.id}/pdf")
+
+
+InvoicePageSchema = page_schema(InvoiceSchema, "InvoicePageSchema")
+
+
+class InvoiceArgsSchema(PageArgsSchema):
+    type = ma.fields.String(validate=validate.OneOf(INVOICE_TYPES))
+
+
+class WebhookAnswerSchema(Schema):
+    received = ma.fields.Boolean()
+    duplicate = ma.fields.Boolean()

@@ -1,0 +1,22 @@
+"""Time as the payments records keep it: epoch milliseconds where queries compare, aware datetimes to show."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def from_ms(epoch_ms: int) -> dt.datetime:
+    """An aware UTC datetime, to the millisecond (what BSON keeps)."""
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.timezone.utc)
+
+
+def iso(epoch_ms: int | None) -> str | None:
+    return None if epoch_ms is None else from_ms(epoch_ms).isoformat()
+
+
+def hours_ms(hours: float) -> int:
+    return int(round(hours * 3600 * 1000))

@@ -1,0 +1,44 @@
+"""A purchase with every installed plugin enabled: payouts, listing, reservation, card payment, invoices, refund."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def ok(response, status=200) -> dict:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def test_a_lead_is_bought_and_refunded_with_every_plugin_enabled(client, actors, stripe_sandbox, events):
+    stripe_sandbox.reset()
+    seller = actors.partner_owner(name="Seller Co")
+    ok(client.post("/v1/payments/connect/onboarding", headers=seller.headers))
+    account = ok(client.get("/v1/payments/connect/status", headers=seller.headers))["accountId"]
+    stripe_sandbox.admin.complete_onboarding(account)
+    for event_type, response in stripe_sandbox.deliver_webhooks(client):
+        assert response.status_code == 200, event_type
+
+    lead = ok(client.post("/v1/leads", json={"firstName": "Ann", "lastName": "Lee", "email": "ann@globex.test",
+                                             "company": "Globex", "industry": "saas"}, headers=seller.headers), 201)
+    ok(client.post(f"/v1/marketplace/leads/{lead['id']}/list", json={"price": 20000}, headers=seller.headers), 201)
+    buyer = actors.partner_owner(name="Buyer Co", icp={"industries": ["saas"]})
+    reservation = ok(client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", headers=buyer.headers), 201)
+    purchase = ok(client.post("/v1/marketplace/purchases", json={"reservationId": reservation["id"],
+                                                                  "paymentMethodId": "pm_card_visa"},
+                              headers={**buyer.headers, "Idempotency-Key": "e2e-1"}), 201)
+    assert (purchase["platformFee"], purchase["sellerPayout"]) == (4000, 16000)
+    for event_type, response in stripe_sandbox.deliver_webhooks(client):
+        assert response.status_code == 200, event_type
+    assert stripe_sandbox.admin.available(account) == 16000
+    assert ok(client.get("/v1/invoices", headers=buyer.headers))["total"] == 1
+    assert [item["source"] for item in ok(client.get("/v1/leads", headers=buyer.headers))["items"]] == ["marketplace"]
+
+    refunded = ok(client.post(f"/v1/marketplace/purchases/{purchase['id']}/refund", json={"reason": "test"},
+                              headers=actors.admin().headers))
+    assert refunded["status"] == "refunded" and stripe_sandbox.admin.available(account) == 0
+    assert ok(client.get("/v1/leads", headers=buyer.headers))["total"] == 0
+    names = [name for name in events.names if name.startswith("payments.")]
+    assert names == ["payments.payouts_enabled", "payments.lead_reserved", "payments.purchase_succeeded",
+                     "payments.purchase_refunded"]
