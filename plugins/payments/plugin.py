@@ -100,3 +100,10 @@ def pc_buyer_relationship(listing, partner):
     from .services.reservations import relationship_of
 
     return relationship_of(listing.id, partner.id)
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES

@@ -62,3 +62,10 @@ def pc_register_subscriptions():
 
     return [Subscription("sync.pull_webhook_deals", "hubspot.webhook_received", listeners.on_webhook_received),
             Subscription("sync.first_sync", "hubspot.connected", listeners.on_connected)]
+
+
+@hookimpl(optionalhook=True)
+def pc_activity_types():
+    """Describe this plugin's events for the activity feed (the activity plugin owns the hook)."""
+    from .activity_types import TYPES
+    return TYPES

@@ -42,3 +42,38 @@ def test_a_lead_is_bought_and_refunded_with_every_plugin_enabled(client, actors,
     names = [name for name in events.names if name.startswith("payments.")]
     assert names == ["payments.payouts_enabled", "payments.lead_reserved", "payments.purchase_succeeded",
                      "payments.purchase_refunded"]
+
+
+def test_each_party_reads_the_sale_in_its_own_words_and_owners_get_the_mail(client, actors, stripe_sandbox, jobs,
+                                                                             outbox):
+    # The payments plugin's pc_activity_types, read through the real activity plugin.
+    stripe_sandbox.reset()
+    seller = actors.partner_owner(name="Seller Co")
+    seller_member = actors.member(seller.partner)
+    ok(client.post("/v1/payments/connect/onboarding", headers=seller.headers))
+    stripe_sandbox.admin.complete_onboarding(ok(client.get("/v1/payments/connect/status",
+                                                           headers=seller.headers))["accountId"])
+    stripe_sandbox.deliver_webhooks(client)
+    lead = ok(client.post("/v1/leads", json={"firstName": "Ann", "lastName": "Lee", "email": "ann@globex.test",
+                                             "company": "Globex", "industry": "saas"}, headers=seller.headers), 201)
+    ok(client.post(f"/v1/marketplace/leads/{lead['id']}/list", json={"price": 20000}, headers=seller.headers), 201)
+    buyer = actors.partner_owner(name="Buyer Co", icp={"industries": ["saas"]})
+    reservation = ok(client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", headers=buyer.headers), 201)
+    ok(client.post("/v1/marketplace/purchases", json={"reservationId": reservation["id"],
+                                                      "paymentMethodId": "pm_card_visa"}, headers=buyer.headers), 201)
+    stripe_sandbox.deliver_webhooks(client)
+    jobs.run()
+
+    def sentences(actor, event_type):
+        feed = ok(client.get("/v1/activities", query_string={"type": event_type}, headers=actor.headers))
+        return [item["sentence"] for item in feed["items"]]
+
+    assert sentences(seller, "payments.lead_reserved") == ["A buyer reserved Ann Lee (Globex) at $200.00."]
+    assert sentences(seller, "payments.purchase_succeeded") == [
+        "Ann Lee (Globex) sold for $200.00; your payout is $160.00."]
+    [bought] = sentences(buyer, "payments.purchase_succeeded")
+    assert bought.endswith("bought a lead for $200.00; it is now in your leads.") and "Globex" not in bought
+    assert sentences(seller_member, "payments.purchase_succeeded") == []   # money stays with owners
+    assert sentences(seller_member, "payments.lead_reserved") != []
+    sale_mail = [message for message in outbox() if "sold for $200.00" in message["text"]]
+    assert [message["to"] for message in sale_mail] == [seller.user.email]
