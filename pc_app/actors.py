@@ -1,45 +1,53 @@
-"""Who did something: one typed actor that services take and events and records carry as a string.
+"""Who did something: one typed actor that services take and records and events store as it is.
 
 A person is ``user:<id>``; the platform's own work is ``system``; changes that arrive from
-HubSpot or Stripe are ``hubspot`` and ``stripe``. Services take an ``Actor``; the string form
-is what ``Lead.updated_by`` and events store.
+HubSpot or Stripe are ``hubspot`` and ``stripe``. ``Actor`` is a ``str`` whose value is that
+form, checked when it is made: a service takes an ``Actor`` and writes it straight into
+``Lead.updated_by`` or an event, with no second form to convert (a ``User`` becomes one with
+``Actor.of_user``, an RQ job's string argument with ``Actor.parse``).
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 MACHINE_ACTORS = ("system", "hubspot", "stripe")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """``kind`` is ``user`` (with the user's id) or one of ``MACHINE_ACTORS``."""
-    kind: str
-    user_id: str | None = None
+class Actor(str):
+    """``user:<id>`` or one of ``MACHINE_ACTORS``; ``kind`` and ``user_id`` read it back."""
+    __slots__ = ()
 
-    def __post_init__(self):
-        if self.kind == "user" and not self.user_id:
-            raise ValueError("A user actor needs the user's id.")
-        if self.kind != "user" and self.kind not in MACHINE_ACTORS:
-            raise ValueError(f"Unknown actor kind {self.kind!r}.")
+    def __new__(cls, text: str) -> "Actor":
+        text = str(text)
+        if text.startswith("user:"):
+            if len(text) == 5:
+                raise ValueError("A user actor needs the user's id.")
+        elif text not in MACHINE_ACTORS:
+            raise ValueError(f"Unknown actor {text!r}: user:<id> or one of {', '.join(MACHINE_ACTORS)}.")
+        return super().__new__(cls, text)
 
     @classmethod
     def of_user(cls, user) -> "Actor":
-        return cls("user", str(getattr(user, "id", user)))
+        """The actor of a ``User`` document (or a user id)."""
+        return cls(f"user:{getattr(user, 'id', user)}")
 
     @classmethod
     def parse(cls, text: str) -> "Actor":
-        """The inverse of ``str(actor)``."""
-        if text.startswith("user:"):
-            return cls("user", text[5:])
+        """The actor a stored string or a job argument names (the inverse of ``str(actor)``)."""
         return cls(text)
+
+    @property
+    def kind(self) -> str:
+        return "user" if self.startswith("user:") else str(self)
+
+    @property
+    def user_id(self) -> str | None:
+        return self[5:] if self.startswith("user:") else None
 
     @property
     def is_user(self) -> bool:
         return self.kind == "user"
 
-    def __str__(self) -> str:
-        return f"user:{self.user_id}" if self.kind == "user" else self.kind
+    def __repr__(self) -> str:
+        return f"Actor({str(self)!r})"
 
 
 SYSTEM = Actor("system")
@@ -47,10 +55,11 @@ HUBSPOT = Actor("hubspot")
 STRIPE = Actor("stripe")
 
 
-def actor_string(actor) -> str | None:
-    """``user:<id>``/``system``/... from an ``Actor``, a user document, a string, or None."""
+def as_actor(actor: Actor | None) -> Actor | None:
+    """The ``Actor`` an event carries: an ``Actor`` (or its stored string) as it is, a ``User`` through
+    ``Actor.of_user``; an unknown string raises ``ValueError``."""
     if actor is None:
         return None
-    if isinstance(actor, (Actor, str)):
-        return str(actor)
-    return str(Actor.of_user(actor))
+    if isinstance(actor, str):
+        return Actor(actor)
+    return Actor.of_user(actor)

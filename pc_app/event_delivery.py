@@ -23,6 +23,7 @@ import time
 from mongoengine import DictField, IntField, ListField, StringField
 from pymongo import ReturnDocument
 
+from .actors import as_actor
 from .db import BaseDocument, DateTimeField
 
 log = logging.getLogger("pc_app.events")
@@ -88,7 +89,7 @@ def event_from_document(doc: dict):
         occurred = parse_stored_datetime(occurred)
     elif occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=dt.timezone.utc)
-    return Event(name=doc["name"], partner_ids=tuple(doc.get("partner_ids") or ()), actor=doc.get("actor"),
+    return Event(name=doc["name"], partner_ids=tuple(doc.get("partner_ids") or ()), actor=as_actor(doc.get("actor")),
                  payload=dict(doc.get("payload") or {}), id=str(doc["_id"]), occurred_at=occurred)
 
 

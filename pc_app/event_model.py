@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from .actors import Actor
 from .db import iso_utc, new_id, utcnow
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -88,7 +89,7 @@ class Event:
     """Something that happened: ``<plugin>.<past_tense>``, for whom, by whom, with what."""
     name: str
     partner_ids: tuple = ()
-    actor: str | None = None
+    actor: Actor | None = None  # an Actor (a str: user:<id>, system, hubspot or stripe)
     payload: dict = field(default_factory=dict)
     id: str = field(default_factory=new_id)
     occurred_at: dt.datetime = field(default_factory=utcnow)

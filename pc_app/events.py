@@ -18,6 +18,7 @@ import logging
 
 from flask import current_app
 
+from .actors import Actor
 from .event_delivery import store_and_queue
 from .event_model import Event, EventCatalog, EventError, EventType, Subscription
 
@@ -61,21 +62,21 @@ def subscribers(name: str, *, durable: bool, app=None) -> list[Subscription]:
             if sub.durable == durable and sub.matches(name)]
 
 
-def emit(name: str, *, partner_ids=(), actor=None, payload: dict | None = None, app=None) -> Event:
+def emit(name: str, *, partner_ids=(), actor: Actor | None = None, payload: dict | None = None, app=None) -> Event:
     """Record that something happened and hand it to its subscribers.
 
     :param name: a declared event name; an undeclared name or payload field raises ``EventError``.
     :param partner_ids: the partners concerned (empty or None ids are dropped).
-    :param actor: who did it: a ``pc_app.actors.Actor``, a ``User`` or the actor string.
+    :param actor: who did it: an ``Actor`` (``SYSTEM``, ``current_actor()``...); a ``User`` is read as ``Actor.of_user``.
     :raises EventError: the event or a payload field is not in the catalog.
     """
-    from .actors import actor_string
+    from .actors import as_actor
 
     app = app or current_app._get_current_object()
     payload = dict(payload or {})
     catalog(app).get(name).check_payload(payload)
     event = Event(name=name, partner_ids=tuple(dict.fromkeys(str(p) for p in partner_ids or () if p)),
-                  actor=actor_string(actor), payload=payload)
+                  actor=as_actor(actor), payload=payload)
     durable = subscribers(name, durable=True, app=app)
     if durable:
         store_and_queue(event, durable)

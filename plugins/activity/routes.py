@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_claims, current_partner,
+from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_actor, current_claims, current_partner,
                             current_user, login_required, optional_user, paginate, parse_object_id,
                             partner_for_request)
 
@@ -183,7 +183,7 @@ class Webhooks(MethodView):
         """
         partner = _partner_settings(partner_id, change=True)
         endpoint, secret = webhook_endpoints.create_endpoint(str(partner.id), data["url"], data["eventTypes"],
-                                                             data["description"], f"user:{current_user().id}")
+                                                             data["description"], current_actor())
         return {**webhook_endpoints.serialize(endpoint), "secret": secret}
 
 

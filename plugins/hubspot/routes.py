@@ -95,7 +95,7 @@ class Connection(MethodView):
     def delete(self, partner_id):
         """Disconnect: revoke the refresh token at HubSpot and erase the tokens (409 when not connected)."""
         partner = partner_for_request(partner_id, owner_only=True)
-        return services.disconnect(partner.id, actor=str(current_actor()))
+        return services.disconnect(partner.id, actor=current_actor())
 
 
 # Public (``security: []``): HubSpot proves itself with the v3 signature headers, checked in the handler.

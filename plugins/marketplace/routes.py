@@ -45,7 +45,7 @@ class ListingItem(MethodView):
         ``Retry-After`` until midnight UTC); re-opening one is free.
         """
         partner = require_trading_partner()
-        return services.open_listing_detail(partner, lead_id, str(current_actor())).as_dict()
+        return services.open_listing_detail(partner, lead_id, current_actor()).as_dict()
 
 
 @blp.route("/leads/<objectid:lead_id>/list")
@@ -58,7 +58,7 @@ class LeadListing(MethodView):
         """List one of your leads for a price in cents."""
         partner = require_trading_partner()
         lead = services.own_lead(partner.id, lead_id)
-        return services.list_lead(partner, lead, data["price"], str(current_actor()))
+        return services.list_lead(partner, lead, data["price"], current_actor())
 
     @login_required
     @blp.arguments(PriceSchema)
@@ -68,7 +68,7 @@ class LeadListing(MethodView):
         """Change the price of your listed lead (not once it is reserved or sold)."""
         partner = require_trading_partner()
         lead = services.own_lead(partner.id, lead_id)
-        return services.reprice_listing(partner, lead, data["price"], str(current_actor()))
+        return services.reprice_listing(partner, lead, data["price"], current_actor())
 
     @login_required
     @blp.response(200, MyListingSchema)
@@ -77,7 +77,7 @@ class LeadListing(MethodView):
         """Take your lead off the marketplace (409 once it is reserved or sold)."""
         partner = require_trading_partner()
         lead = services.own_lead(partner.id, lead_id)
-        return services.delist_lead(partner, lead, str(current_actor()))
+        return services.delist_lead(partner, lead, current_actor())
 
 
 @blp.route("/my-listings")

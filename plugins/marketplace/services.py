@@ -8,8 +8,8 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit, text_contains,
-                            utcnow)
+from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit,
+                            text_contains, utcnow)
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
@@ -75,7 +75,7 @@ def snapshot_of(lead: Lead) -> dict:
     }
 
 
-def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
+def list_lead(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing:
     """Offer the lead for sale; the sparse unique ``open_key`` refuses a second open listing."""
     check_price(price)
     if not lead.email:
@@ -126,7 +126,7 @@ def _refuse_change(lead_id: str, verb: str) -> None:
     raise ListingRefused("notListed", f"This lead is {listing.status}, so its listing cannot be {verb}.")
 
 
-def reprice_listing(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
+def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing:
     """Change the price while the listing is ``listed`` (a reserved buyer keeps the price they saw)."""
     check_price(price)
     before = Listing.objects(open_key=lead.id, seller=partner.id, status="listed").modify(
@@ -140,7 +140,7 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: str) -> Lis
     return listing
 
 
-def delist_lead(partner: Partner, lead: Lead, actor: str) -> Listing:
+def delist_lead(partner: Partner, lead: Lead, actor: Actor) -> Listing:
     """Take a ``listed`` listing off the marketplace; reserved and sold ones stay as they are."""
     listing = _close_listed(lead.id, seller=partner.id)
     if listing is None:
@@ -157,13 +157,13 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
                                            set__delisted_at=utcnow(), set__updated_at=utcnow())
 
 
-def _emit_delisted(listing: Listing, actor: str, reason: str) -> None:
+def _emit_delisted(listing: Listing, actor: Actor, reason: str) -> None:
     emit("marketplace.lead_delisted", partner_ids=[listing.seller], actor=actor, payload={
         "listingId": listing.id, "leadId": listing.lead, "reason": reason, "industry": listing.industry,
         "price": listing.price})
 
 
-def delist_for_lead(lead_id: str, reason: str, actor: str = "system") -> Listing | None:
+def delist_for_lead(lead_id: str, reason: str, actor: Actor = SYSTEM) -> Listing | None:
     """Delist the lead's open listing if it is ``listed`` (lead deleted, deal won in the CRM...)."""
     listing = _close_listed(lead_id)
     if listing is not None:
@@ -290,7 +290,7 @@ def current_listing_of(lead_id: str) -> Listing | None:
     return open_listing_of(lead_id) or Listing.objects(lead=lead_id).order_by("-created_at", "-id").first()
 
 
-def open_listing_detail(partner: Partner, lead_id: str, actor: str) -> ListingDetail:
+def open_listing_detail(partner: Partner, lead_id: str, actor: Actor) -> ListingDetail:
     """The listing of a lead (its open one, else its latest) as this partner may see it.
 
     Counts a view unless the partner is the seller. Listed listings are visible to every
@@ -322,7 +322,7 @@ def open_listing_detail(partner: Partner, lead_id: str, actor: str) -> ListingDe
     return ListingDetail(listing, unmasked and lead is not None, relationship, lead, score, matched, policy)
 
 
-def take_unmask_quota(partner: Partner, listing: Listing, actor: str) -> None:
+def take_unmask_quota(partner: Partner, listing: Listing, actor: Actor) -> None:
     """Count the listing against the partner's daily unmask limit.
 
     :raises UnmaskLimitReached: over the limit; the first refusal of the day emits
@@ -337,7 +337,7 @@ def take_unmask_quota(partner: Partner, listing: Listing, actor: str) -> None:
         raise
 
 
-def count_view(listing: Listing, partner: Partner, actor: str) -> Listing | None:
+def count_view(listing: Listing, partner: Partner, actor: Actor) -> Listing | None:
     """Count one view atomically: ``$inc`` always, ``$addToSet`` keeps one entry per partner."""
     before = Listing._get_collection().find_one_and_update(
         {"_id": listing.id, "seller": {"$ne": partner.id}},

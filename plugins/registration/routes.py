@@ -1,5 +1,5 @@
 """HTTP routes of the registration plugin: public sign-up and verification, onboarding, activation, suspension."""
-from pc_app.toolkit import (Blueprint, MessageSchema, PartnerSchema, SessionSchema, current_user,
+from pc_app.toolkit import (Blueprint, MessageSchema, PartnerSchema, SessionSchema, current_actor, current_user,
                            limit_per_address_and_email, limiter, login_required, partner_for_request, platform_required,
                            setting)
 
@@ -76,7 +76,8 @@ def activate(partner_id):
 
     409 names the missing required steps in ``errors``, or says why the status cannot move.
     """
-    return services.activate_partner(partner_for_request(partner_id, owner_only=True), current_user())
+    return services.activate_partner(partner_for_request(partner_id, owner_only=True), current_actor(),
+                                     by_platform=current_user().is_platform)
 
 
 @lifecycle_blp.route("/<objectid:partner_id>/suspend", methods=["POST"])
@@ -87,7 +88,7 @@ def activate(partner_id):
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
-    return services.suspend_partner(partner, data["reason"].strip(), current_user())
+    return services.suspend_partner(partner, data["reason"].strip(), current_actor())
 
 
 @lifecycle_blp.route("/<objectid:partner_id>/reinstate", methods=["POST"])
@@ -97,4 +98,4 @@ def suspend(data, partner_id):
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
     partner = partner_for_request(partner_id)
-    return services.reinstate_partner(partner, current_user())
+    return services.reinstate_partner(partner, current_actor())

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.toolkit import (Conflict, EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
+from pc_app.toolkit import (Actor, Conflict, EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
                            claim_password_token, create_partner, create_user, emit, hash_password, issue_token,
                            revoke_tokens, send_mail, session_for, set_partner_status, undone_on_failure, utcnow)
 
@@ -83,7 +83,7 @@ def register_partner(company_name: str, name: str, email: str, *, website: str |
                 _answer_known_email(existing)
             return
         _send_verification(user, partner)
-        emit("registration.partner_registered", partner_ids=[partner.id], actor=f"user:{user.id}",
+        emit("registration.partner_registered", partner_ids=[partner.id], actor=Actor.of_user(user),
              payload={"partnerId": str(partner.id), "userId": str(user.id), "name": partner.name,
                       "slug": partner.slug})
 
@@ -162,7 +162,7 @@ def verify_registration(token: str, password: str) -> dict:
         send_mail(user.email, MAIL_PACKAGE, "welcome",
                   {"name": user.name, "company": partner.name,
                    "onboarding_link": f"{current_app.config['FRONTEND_URL']}/dashboard"})
-        emit("registration.partner_verified", partner_ids=[partner.id], actor=f"user:{user.id}",
+        emit("registration.partner_verified", partner_ids=[partner.id], actor=Actor.of_user(user),
              payload={"partnerId": str(partner.id), "userId": str(user.id)})
     return session_for(user)
 
@@ -209,13 +209,13 @@ def onboarding_for(partner: Partner) -> dict:
 
 # --- status moves --------------------------------------------------------------------------------
 
-def activate_partner(partner: Partner, actor: User) -> Partner:
+def activate_partner(partner: Partner, actor: Actor, *, by_platform: bool) -> Partner:
     """Move the partner to ``active`` once the required steps are done.
 
     :raises ActivationBlocked: required steps missing.
     :raises StatusConflict: the partner is not in a state that can be activated.
     """
-    allowed_from = ACTIVATE_FROM_FOR_PLATFORM if actor.is_platform else ACTIVATE_FROM_FOR_OWNER
+    allowed_from = ACTIVATE_FROM_FOR_PLATFORM if by_platform else ACTIVATE_FROM_FOR_OWNER
     if partner.status not in allowed_from:
         raise StatusConflict(_cannot_activate_sentence(partner.status))
     missing = missing_required_steps(onboarding_steps(partner))
@@ -226,7 +226,7 @@ def activate_partner(partner: Partner, actor: User) -> Partner:
         # Someone else moved it between our read and the conditional update.
         current = Partner.objects(id=partner.id).first()
         raise StatusConflict(_cannot_activate_sentence(current.status if current else "gone"))
-    emit("registration.partner_activated", partner_ids=[activated.id], actor=f"user:{actor.id}",
+    emit("registration.partner_activated", partner_ids=[activated.id], actor=actor,
          payload={"partnerId": str(activated.id), "from": partner.status})
     return activated
 
@@ -241,17 +241,17 @@ def _cannot_activate_sentence(status: str) -> str:
     return f"A partner in status '{status}' cannot be activated."
 
 
-def suspend_partner(partner: Partner, reason: str, actor: User) -> Partner:
+def suspend_partner(partner: Partner, reason: str, actor: Actor) -> Partner:
     """Suspend (platform staff): the partner's users can still sign in but cannot trade."""
     suspended = set_partner_status(partner.id, to="suspended", allowed_from=SUSPEND_FROM, reason=reason)
     if suspended is None:
         raise StatusConflict("The partner is already suspended.")
-    emit("registration.partner_suspended", partner_ids=[suspended.id], actor=f"user:{actor.id}",
+    emit("registration.partner_suspended", partner_ids=[suspended.id], actor=actor,
          payload={"partnerId": str(suspended.id), "from": partner.status, "reason": reason})
     return suspended
 
 
-def reinstate_partner(partner: Partner, actor: User) -> Partner:
+def reinstate_partner(partner: Partner, actor: Actor) -> Partner:
     """Lift a suspension, back to where the partner had got: active, onboarding or pending verification."""
     if partner.status != "suspended":
         raise StatusConflict("Only a suspended partner can be reinstated.")
@@ -259,7 +259,7 @@ def reinstate_partner(partner: Partner, actor: User) -> Partner:
     reinstated = set_partner_status(partner.id, to=target, allowed_from=("suspended",))
     if reinstated is None:
         raise StatusConflict("Only a suspended partner can be reinstated.")
-    emit("registration.partner_reinstated", partner_ids=[reinstated.id], actor=f"user:{actor.id}",
+    emit("registration.partner_reinstated", partner_ids=[reinstated.id], actor=actor,
          payload={"partnerId": str(reinstated.id), "to": target})
     return reinstated
 

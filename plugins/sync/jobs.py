@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import config, enqueue
+from pc_app.toolkit import HUBSPOT, SYSTEM, Actor, config, enqueue
 
 from . import services
 
 log = logging.getLogger("plugins.sync.jobs")
 
 
-def start_sync(partner_id: str, trigger: str, actor: str):
+def start_sync(partner_id: str, trigger: str, actor: Actor):
     """The partner's running task, or a new one queued on the ``sync`` queue (also re-queues an abandoned one)."""
     task, must_queue = services.open_task(partner_id, trigger, actor)
     if must_queue:
@@ -24,7 +24,7 @@ def run_sync_task(task_id: str) -> None:
     """Run one task from its checkpoint; webhooks that arrived meanwhile get a task of their own."""
     partner_with_webhooks = services.run_task(task_id)
     if partner_with_webhooks:
-        start_sync(partner_with_webhooks, "webhook", "hubspot")
+        start_sync(partner_with_webhooks, "webhook", HUBSPOT)
 
 
 def sync_connected_partners() -> int:
@@ -32,7 +32,7 @@ def sync_connected_partners() -> int:
     started = 0
     for partner_id in hubspot_services.connected_partner_ids():
         try:
-            start_sync(partner_id, "schedule", "system")
+            start_sync(partner_id, "schedule", SYSTEM)
             started += 1
         except hubspot_services.HubSpotError as refused:
             log.info("no sync for partner %s: %s", partner_id, refused.reason)

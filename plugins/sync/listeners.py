@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from plugins.hubspot import services as hubspot_services
+from pc_app.toolkit import HUBSPOT, SYSTEM
 
 from . import jobs, services
 
@@ -21,7 +22,7 @@ def on_webhook_received(event) -> None:
         return
     services.add_pending_deals(partner_id, deal_ids)
     try:
-        jobs.start_sync(partner_id, "webhook", "hubspot")
+        jobs.start_sync(partner_id, "webhook", HUBSPOT)
     except hubspot_services.HubSpotError as refused:
         log.info("webhook for partner %s not synced: %s", partner_id, refused.reason)
 
@@ -30,6 +31,6 @@ def on_connected(event) -> None:
     """Right after a partner connects HubSpot, its leads and deals are brought in step."""
     partner_id = event.payload.get("partnerId")
     try:
-        jobs.start_sync(partner_id, "connected", event.actor or "system")
+        jobs.start_sync(partner_id, "connected", event.actor or SYSTEM)
     except hubspot_services.HubSpotError as refused:
         log.info("no first sync for partner %s: %s", partner_id, refused.reason)

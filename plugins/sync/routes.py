@@ -23,7 +23,7 @@ def trigger_sync(partner_id):
     One task runs per partner: while one runs, this answers that task. 409 when HubSpot is not connected.
     """
     partner = partner_for_request(partner_id)
-    task = jobs.start_sync(partner.id, "manual", str(current_actor()))
+    task = jobs.start_sync(partner.id, "manual", current_actor())
     return {"taskId": task.id, "status": task.status}
 
 
@@ -81,7 +81,7 @@ def resolve_conflict(data, conflict_id):
     The lead's sync resumes. Resolving twice is a 409; a HubSpot failure is a 502 and changes nothing.
     """
     conflict = services.resolve(partner_scope(), conflict_id, data["resolution"], data.get("values"),
-                                str(current_actor()))
+                                current_actor())
     services.add_pending_deals(conflict.partner, [conflict.deal_id])
-    jobs.start_sync(conflict.partner, "resolution", str(current_actor()))
+    jobs.start_sync(conflict.partner, "resolution", current_actor())
     return conflict

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import current_app
 from flask_jwt_extended import decode_token
 
+from ...actors import Actor
 from ...auth import REUSE_MESSAGE, issue_tokens, session_tokens
 from ...errors import Invalid, Unauthorized
 from ...events import emit
@@ -141,7 +142,7 @@ def reset_password(token: str, password: str) -> User:
         raise TokenRejected("inactive")
     end_all_sessions(user)
     revoke_tokens(user.id, (RESET_PURPOSE, INVITE_PURPOSE))
-    emit("core.password_changed", partner_ids=[user.partner] if user.partner else [], actor=f"user:{user.id}",
+    emit("core.password_changed", partner_ids=[user.partner] if user.partner else [], actor=Actor.of_user(user),
          payload={"userId": str(user.id)})
     return user
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import marshmallow as ma
 from pymongo.errors import BulkWriteError
 
+from ...actors import Actor
 from ...events import emit
 from ...errors import ServiceError
 from ..fields import from_text
@@ -123,7 +124,7 @@ def _validate(header: list[str], cells: list[str]) -> tuple[dict | None, dict | 
     return data, None
 
 
-def import_rows(partner_id: str, header: list[str], rows, actor: str, outcome: ImportOutcome,
+def import_rows(partner_id: str, header: list[str], rows, actor: Actor, outcome: ImportOutcome,
                 import_id: str | None = None, seen_emails: dict | None = None) -> None:
     """Validate and insert one batch of rows, adding to ``outcome``.
 
@@ -182,7 +183,7 @@ def import_rows(partner_id: str, header: list[str], rows, actor: str, outcome: I
              payload={"leadIds": inserted_ids, "importId": import_id})
 
 
-def import_inline(partner_id: str, parsed: ParsedFile, actor: str) -> ImportOutcome:
+def import_inline(partner_id: str, parsed: ParsedFile, actor: Actor) -> ImportOutcome:
     """Import a small file within the request."""
     outcome, seen = ImportOutcome(), {}
     for start in range(0, len(parsed.rows), BATCH_SIZE):

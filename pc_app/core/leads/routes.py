@@ -32,7 +32,7 @@ class LeadCollection(MethodView):
     @blp.errors(401, 403, 409, 422)
     def post(self, data):
         """Create a lead (e-mail unique per partner, phone stored in E.164)."""
-        return services.create_lead(current_partner_id(), data, str(current_actor()))
+        return services.create_lead(current_partner_id(), data, current_actor())
 
 
 # What the file must hold (UTF-8 CSV, a header naming lead fields, valid rows) no schema can state.
@@ -79,7 +79,7 @@ def import_leads():
     duplicate rows are reported as ``{row, errors}`` (header = row 1). Files with more than
     500 rows are imported by a background job.
     """
-    result = services.import_csv(current_partner_id(), _uploaded_csv(), str(current_actor()))
+    result = services.import_csv(current_partner_id(), _uploaded_csv(), current_actor())
     if isinstance(result, services.LeadImport):
         queued = ImportQueuedSchema().dump({"importId": str(result.id), "status": result.status,
                                             "totalRows": result.total_rows})
@@ -111,14 +111,14 @@ class LeadItem(MethodView):
     @blp.errors(401, 403, 404, 409, 422)
     def patch(self, data, lead_id):
         """Change some fields of a lead."""
-        return services.update_lead(services.visible_lead(partner_scope(), lead_id), data, str(current_actor()))
+        return services.update_lead(services.visible_lead(partner_scope(), lead_id), data, current_actor())
 
     @login_required
     @blp.response(204)
     @blp.errors(401, 403, 404)
     def delete(self, lead_id):
         """Delete a lead (kept for history, gone from every list)."""
-        services.delete_lead(services.visible_lead(partner_scope(), lead_id), str(current_actor()))
+        services.delete_lead(services.visible_lead(partner_scope(), lead_id), current_actor())
 
 
 @blp.route("/<objectid:lead_id>/notes", methods=["POST"])
@@ -128,4 +128,4 @@ class LeadItem(MethodView):
 @blp.errors(401, 403, 404, 409, 422)
 def add_note(data, lead_id):
     """Append a note to a lead."""
-    return services.add_note(services.visible_lead(partner_scope(), lead_id), data["text"], str(current_actor()))
+    return services.add_note(services.visible_lead(partner_scope(), lead_id), data["text"], current_actor())

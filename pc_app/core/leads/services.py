@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from mongoengine.errors import NotUniqueError
 
+from ...actors import Actor
 from ...db import text_contains, undone_on_failure
 from ...errors import Conflict, NotFound
 from ...events import emit
@@ -88,7 +89,7 @@ def lead_query(scope, args: dict):
     return qs.order_by(f"{direction}{SORT_FIELDS[key]}", f"{direction}id")
 
 
-def create_lead(partner_id, data: dict, actor: str) -> Lead:
+def create_lead(partner_id, data: dict, actor: Actor) -> Lead:
     lead = Lead(partner=partner_id, updated_by=actor, **data)
     lead.email_key = Lead.make_email_key(partner_id, lead.email)
     try:
@@ -126,7 +127,7 @@ def clear_lead_read_only(lead_id: str, reason: str) -> bool:
         unset__read_only_reason=True, unset__read_only_since=True, set__updated_at=utcnow()))
 
 
-def update_lead(lead: Lead, changes: dict, actor: str) -> Lead:
+def update_lead(lead: Lead, changes: dict, actor: Actor) -> Lead:
     if not changes:
         return lead
     refuse_read_only(lead)
@@ -146,7 +147,7 @@ def update_lead(lead: Lead, changes: dict, actor: str) -> Lead:
     return lead
 
 
-def delete_lead(lead: Lead, actor: str) -> None:
+def delete_lead(lead: Lead, actor: Actor) -> None:
     """Soft delete: the lead disappears from lists and its e-mail may be used again."""
     refuse_read_only(lead)
     Lead.objects(id=lead.id, is_deleted=False).update(set__is_deleted=True, set__deleted_at=utcnow(),
@@ -173,7 +174,7 @@ def add_note(lead: Lead, text: str, author: str) -> Lead:
     raise RuntimeError("The lead's notes kept changing; try again.")
 
 
-def import_csv(partner_id: str, raw: bytes, actor: str):
+def import_csv(partner_id: str, raw: bytes, actor: Actor):
     """Import a CSV file: small files now (an ``ImportOutcome``), large ones by a job (a ``LeadImport``).
 
     :raises ImportRefused: the file as a whole cannot be read (encoding, header, rows); nothing written.
@@ -187,7 +188,7 @@ def import_csv(partner_id: str, raw: bytes, actor: str):
     return csv_import.import_inline(partner_id, parsed, actor)
 
 
-def queue_import(partner_id: str, text: str, total_rows: int, actor: str):
+def queue_import(partner_id: str, text: str, total_rows: int, actor: Actor):
     """Store a large CSV as an import record and queue the job that imports it."""
     record = LeadImport(partner=partner_id, created_by=actor, content=text, total_rows=total_rows).save()
     # A record whose job was never queued would say "queued" forever.

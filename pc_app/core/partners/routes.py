@@ -54,4 +54,4 @@ class PartnerItem(MethodView):
         partner = partner_for_request(partner_id, owner_only=True)
         if "icp" in data:
             data["icp"] = _icp_kwargs(data["icp"]) or {}
-        return services.update_partner(partner, data, actor=str(current_actor()))
+        return services.update_partner(partner, data, actor=current_actor())

@@ -6,6 +6,7 @@ import unicodedata
 
 from mongoengine.errors import NotUniqueError
 
+from ...actors import Actor
 from ...db import text_contains
 from ...events import emit
 from ..models import ICP, Partner, utcnow
@@ -55,7 +56,7 @@ def create_partner(name: str, *, status: str, website: str | None = None, phone:
             taken.add(slug)
 
 
-def update_partner(partner: Partner, changes: dict, actor: str) -> Partner:
+def update_partner(partner: Partner, changes: dict, actor: Actor) -> Partner:
     for key in ("name", "website", "phone"):
         if key in changes:
             setattr(partner, key, changes[key])

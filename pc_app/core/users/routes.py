@@ -3,7 +3,7 @@ from flask.views import MethodView
 
 from ...api import Blueprint
 from ...pages import paginate
-from ...auth import current_user, login_required
+from ...auth import current_actor, current_user, login_required
 from . import services
 from .schemas import UserInviteSchema, UserPageSchema, UserQueryArgsSchema, UserSchema, UserStatusSchema
 
@@ -44,4 +44,4 @@ class UserCollection(MethodView):
 def set_status(data, user_id):
     """Activate or deactivate a user; a deactivated user is signed out everywhere at once."""
     me = current_user()
-    return services.set_user_active(services.managed_user(me, user_id), data["isActive"], actor=me)
+    return services.set_user_active(services.managed_user(me, user_id), data["isActive"], actor=current_actor())

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
+from ...actors import Actor
 from ...db import text_contains, undone_on_failure
 from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...events import emit
@@ -111,7 +112,7 @@ def invite_user(email: str, name: str, *, role: str, partner_id, is_partner_owne
         link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={token}"
         send_mail(user.email, "pc_app", "invitation", {"name": user.name, "link": link, "inviter": invited_by.name,
                                                        "hours": current_app.config["INVITE_HOURS"]})
-        emit("core.user_invited", partner_ids=[partner_id] if partner_id else [], actor=f"user:{invited_by.id}",
+        emit("core.user_invited", partner_ids=[partner_id] if partner_id else [], actor=Actor.of_user(invited_by),
              payload={"userId": str(user.id), "role": role})
     return user
 
@@ -121,7 +122,7 @@ def _remove_unused_invitation(user: User) -> None:
     User.objects(id=user.id, password_hash=None, last_sign_in_at=None).delete()
 
 
-def set_user_active(user: User, is_active: bool, actor: User) -> User:
+def set_user_active(user: User, is_active: bool, actor: Actor) -> User:
     """Deactivation sticks: every session and every outstanding link (reset, invitation,
     verification) of the user dies at once, and ``deactivated_at`` keeps any later link from
     letting them back in until they are reactivated.
@@ -137,7 +138,7 @@ def set_user_active(user: User, is_active: bool, actor: User) -> User:
         end_all_sessions(user)
         revoke_all_tokens(user.id)
     user.reload()
-    emit("core.user_status_changed", partner_ids=[user.partner] if user.partner else [], actor=f"user:{actor.id}",
+    emit("core.user_status_changed", partner_ids=[user.partner] if user.partner else [], actor=actor,
          payload={"userId": str(user.id), "isActive": is_active})
     return user
 

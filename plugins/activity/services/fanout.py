@@ -7,7 +7,7 @@ deliveries carry a unique ``<endpoint>:<event>`` key.
 """
 from __future__ import annotations
 
-from pc_app.toolkit import Lead, User, is_object_id, utcnow
+from pc_app.toolkit import Actor, Lead, User, is_object_id, utcnow
 
 from ..activity_types import activity_type, public_payload, sentence_for, subjects_of
 from . import feed, live_stream, notification_mail, preferences, webhook_delivery
@@ -22,7 +22,7 @@ def recipients_of(event, spec) -> list[str]:
     return list(dict.fromkeys(str(p) for p in partners))
 
 
-def _actor_name(actor: str | None) -> str | None:
+def _actor_name(actor: Actor | None) -> str | None:
     if not actor:
         return None
     if actor.startswith("user:"):

@@ -9,7 +9,7 @@ import time
 
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import Invalid, parse_stored_datetime
+from pc_app.toolkit import Actor, Invalid, parse_stored_datetime
 
 from ..models import Activity
 
@@ -146,7 +146,7 @@ def _iso(value) -> str | None:
     return value.isoformat()
 
 
-def actor_of(actor: str | None, name: str | None) -> dict | None:
+def actor_of(actor: Actor | None, name: str | None) -> dict | None:
     if not actor:
         return None
     if actor.startswith("user:"):

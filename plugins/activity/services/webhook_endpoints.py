@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.toolkit import Conflict, Invalid, NotFound, count_matching, new_id, secret_box, utcnow
+from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, new_id, secret_box, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_signing
@@ -37,7 +37,7 @@ def check_url(url: str) -> None:
         raise Invalid("url", str(exc)) from None
 
 
-def create_endpoint(partner_id: str, url: str, event_types: list[str], description: str, actor: str) -> tuple:
+def create_endpoint(partner_id: str, url: str, event_types: list[str], description: str, actor: Actor) -> tuple:
     """A new active endpoint and its signing secret (the only time the secret is shown)."""
     event_types = check_event_types(event_types)
     check_url(url)

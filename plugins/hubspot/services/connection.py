@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import DecryptionError, OnboardingStep, emit, utcnow
+from pc_app.toolkit import Actor, DecryptionError, OnboardingStep, emit, utcnow
 
 from ..models import HubSpotConnection
 from .client import sdk_client
@@ -26,7 +26,7 @@ def connection_status(partner_id: str) -> dict:
             "lastRefreshedAt": connection.last_refreshed_at, "lastSyncedAt": connection.last_synced_at}
 
 
-def disconnect(partner_id: str, actor: str) -> dict:
+def disconnect(partner_id: str, actor: Actor) -> dict:
     """Revoke the refresh token at HubSpot (best effort), erase the tokens, free the portal."""
     connection = HubSpotConnection.objects(partner=str(partner_id)).first()
     if connection is None or connection.status == "disconnected":

@@ -10,7 +10,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import Partner, User, emit, get_redis, utcnow
+from pc_app.toolkit import Actor, Partner, User, emit, get_redis, utcnow
 
 from ..models import HubSpotConnection
 from .client import sdk_client
@@ -87,7 +87,7 @@ def complete_authorization(code: str | None, state: str | None, error: str | Non
         partner = Partner.objects(id=oauth_state.partner_id).first()
         if partner is None:
             raise AuthorizationRejected("The partner no longer exists.", "invalid_state")
-        connection = connect_partner(partner, code, actor=f"user:{oauth_state.user_id}")
+        connection = connect_partner(partner, code, actor=Actor.of_user(oauth_state.user_id))
     except AuthorizationRejected as rejected:
         log.info("hubspot authorization rejected reason=%s", rejected.reason)
         return callback_redirect("error", rejected.reason)
@@ -99,7 +99,7 @@ def complete_authorization(code: str | None, state: str | None, error: str | Non
     return callback_redirect("success", **extra)
 
 
-def connect_partner(partner: Partner, code: str, actor: str) -> HubSpotConnection:
+def connect_partner(partner: Partner, code: str, actor: Actor) -> HubSpotConnection:
     """Exchange the code, learn the portal, store the tokens sealed; one portal per partner."""
     config = current_app.config
     oauth = sdk_client().oauth

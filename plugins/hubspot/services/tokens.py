@@ -6,7 +6,7 @@ import logging
 
 from flask import current_app
 
-from pc_app.toolkit import DecryptionError, Partner, User, as_utc, emit, get_redis, secret_box, send_mail, utcnow
+from pc_app.toolkit import (SYSTEM, DecryptionError, Partner, User, as_utc, emit, get_redis, secret_box, send_mail, utcnow)
 
 from ..models import HubSpotConnection
 from .client import sdk_client
@@ -104,7 +104,7 @@ def mark_refresh_failed(connection_id: str, reason: str) -> bool:
     if connection is None:
         return False
     log.warning("hubspot connection %s marked refresh_failed: %s", connection_id, reason)
-    emit("hubspot.connection_failed", partner_ids=[connection.partner], actor="system",
+    emit("hubspot.connection_failed", partner_ids=[connection.partner], actor=SYSTEM,
          payload={"partnerId": connection.partner, "hubId": connection.hub_id, "reason": reason})
     partner = Partner.objects(id=connection.partner).first()
     for owner in User.objects(partner=connection.partner, is_partner_owner=True, is_active=True):

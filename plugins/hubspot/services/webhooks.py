@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from pc_app.toolkit import emit, get_redis
+from pc_app.toolkit import HUBSPOT, emit, get_redis
 
 from ..models import HubSpotConnection
 from .errors import HubSpotError
@@ -110,6 +110,6 @@ def accept_webhook_events(events: list) -> dict:
             log.info("hubspot webhook: %d event(s) for unconnected portal %s ignored", len(portal_events), portal_id)
             continue
         accepted += len(portal_events)
-        emit("hubspot.webhook_received", partner_ids=[partner_id], actor="hubspot",
+        emit("hubspot.webhook_received", partner_ids=[partner_id], actor=HUBSPOT,
              payload={"partnerId": partner_id, "portalId": portal_id, "events": portal_events})
     return {"received": len(events), "accepted": accepted, "duplicates": duplicates, "withoutEventId": without_id}

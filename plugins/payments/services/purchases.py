@@ -19,8 +19,7 @@ import stripe
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import (STRIPE, Conflict, NotFound, Partner, PaymentDeclined, emit, new_id,
-                            utcnow)
+from pc_app.toolkit import (STRIPE, Actor, Conflict, NotFound, Partner, PaymentDeclined, emit, new_id, utcnow)
 
 from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
@@ -51,7 +50,7 @@ def _attempt_key(reservation_id: str, attempt: int) -> str:
     return f"{reservation_id}:{attempt}"
 
 
-def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_method: str, actor) -> Outcome:
+def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_method: str, actor: Actor) -> Outcome:
     """Pay for a reservation with a card; see the module docstring for the guarantees.
 
     :raises NotFound: not the buyer's reservation.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import Conflict, Lead, NotFound, clear_lead_read_only, delete_lead, emit, utcnow
+from pc_app.toolkit import Actor, Conflict, Lead, NotFound, clear_lead_read_only, delete_lead, emit, utcnow
 
 from ..models import Purchase
 from .stripe_api import client, plain, stripe_call
@@ -21,7 +21,7 @@ log = logging.getLogger("plugins.payments.refunds")
 REFUND_REASONS = {"duplicate": "duplicate", "fraudulent": "fraudulent"}
 
 
-def refund(purchase_id: str, reason: str, actor) -> Purchase:
+def refund(purchase_id: str, reason: str, actor: Actor) -> Purchase:
     """Refund a succeeded purchase in full; a refunded one is answered as it is (idempotent).
 
     :raises NotFound: no such purchase.
@@ -56,7 +56,7 @@ def refund(purchase_id: str, reason: str, actor) -> Purchase:
     return apply_refund(claimed.id, stripe_refund["id"], reason, actor)
 
 
-def apply_refund(purchase_id: str, refund_id: str | None, reason: str, actor) -> Purchase:
+def apply_refund(purchase_id: str, refund_id: str | None, reason: str, actor: Actor) -> Purchase:
     """Record the refund (succeeded → refunded, once) and undo the sale; the caller that records it tells."""
     refunded = Purchase.objects(id=purchase_id, status="succeeded").modify(
         new=True, set__status="refunded", set__refund=refund_id, set__refund_reason=reason,
@@ -79,7 +79,7 @@ def apply_refund(purchase_id: str, refund_id: str | None, reason: str, actor) ->
     return Purchase.objects(id=purchase_id).first()
 
 
-def undo_sale(purchase_doc: Purchase, actor) -> None:
+def undo_sale(purchase_doc: Purchase, actor: Actor) -> None:
     """Undo what the sale did (only the steps it recorded); each undo is conditional, so repeating is harmless."""
     steps = set(purchase_doc.steps or [])
     if "buyerLead" in steps and "buyerLeadExisted" not in steps and purchase_doc.buyer_lead:

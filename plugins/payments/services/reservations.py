@@ -13,7 +13,7 @@ import logging
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import SYSTEM, Conflict, NotFound, emit, new_id, utcnow
+from pc_app.toolkit import SYSTEM, Actor, Conflict, NotFound, emit, new_id, utcnow
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -37,7 +37,7 @@ def reminder_at(expires_ms: int, now: int) -> int | None:
     return at if lead_time > 0 and at > now else None
 
 
-def reserve(buyer, user_id: str | None, lead_id: str, actor) -> Reservation:
+def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservation:
     """Hold the lead's listing for the buyer (three database round trips).
 
     :raises NotFound: the lead is not on the marketplace.
@@ -111,7 +111,7 @@ def _state_word(reservation: Reservation, now: int) -> str:
     return reservation.status
 
 
-def extend(buyer_id: str, reservation_id: str, actor) -> Reservation:
+def extend(buyer_id: str, reservation_id: str, actor: Actor) -> Reservation:
     """Add ``PAYMENTS_EXTENSION_HOURS`` once (``PAYMENTS_MAX_EXTENSIONS``), never past the total hold limit.
 
     :raises Conflict: ``reservationNotActive``, ``noExtensionLeft``, ``maxHold``.
@@ -149,7 +149,7 @@ def _close(query: dict, status: str) -> Reservation | None:
         set__closed_ms=now, set__updated_at=utcnow())
 
 
-def cancel(buyer_id: str, reservation_id: str, actor) -> Reservation:
+def cancel(buyer_id: str, reservation_id: str, actor: Actor) -> Reservation:
     """Give the lead back to the marketplace.
 
     :raises Conflict: ``paymentInProgress`` while a payment is in flight, ``reservationNotActive``.
@@ -183,7 +183,7 @@ def expire(reservation_id: str, now: int | None = None) -> bool:
     return True
 
 
-def release_listing(reservation: Reservation, actor) -> bool:
+def release_listing(reservation: Reservation, actor: Actor) -> bool:
     """Relist the lead of a closed reservation, then tell once (the caller that flips the flag emits)."""
     marketplace.relist(reservation.listing, reservation.buyer, hold_id=reservation.id)
     if not Reservation.objects(id=reservation.id, listing_released=False).update_one(set__listing_released=True):

@@ -13,7 +13,7 @@ import marshmallow as ma
 from mongoengine.errors import NotUniqueError
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import Conflict, Invalid, LeadWriteSchema, NotFound, UpstreamFailed, emit, utcnow
+from pc_app.toolkit import SYSTEM, Actor, Conflict, Invalid, LeadWriteSchema, NotFound, UpstreamFailed, emit, utcnow
 
 from ..models import DealLink, SyncConflict
 from .deal_fields import (NAME_LIMIT, UnreadableValue, canonical, deal_properties, derived_deal_name,
@@ -45,7 +45,7 @@ def record(run, link, lead, pc: dict, hubspot: dict, fields: list[str], reason: 
         return  # already open for this lead
     DealLink.objects(id=link.id, status="linked").update_one(set__status="paused", set__updated_at=utcnow())
     run.count("conflicts")
-    emit("sync.conflict_detected", partner_ids=[link.partner], actor="system", payload={
+    emit("sync.conflict_detected", partner_ids=[link.partner], actor=SYSTEM, payload={
         "conflictId": conflict.id, "partnerId": link.partner, "leadId": link.lead, "fields": list(fields),
         "reason": reason})
 
@@ -128,7 +128,7 @@ def _release(conflict: SyncConflict) -> None:
     SyncConflict.objects(id=conflict.id, status="open").update_one(set__resolving_until_ms=0)
 
 
-def resolve(scope: str | None, conflict_id: str, resolution: str, values, actor: str) -> SyncConflict:
+def resolve(scope: str | None, conflict_id: str, resolution: str, values, actor: Actor) -> SyncConflict:
     """Apply a person's decision to both sides; the lead's sync resumes."""
     conflict = visible_conflict(scope, conflict_id)
     if conflict.status == "resolved":
@@ -146,7 +146,7 @@ def resolve(scope: str | None, conflict_id: str, resolution: str, values, actor:
         raise
 
 
-def _apply(conflict: SyncConflict, fields: list[str], resolution: str, merge: dict | None, actor: str):
+def _apply(conflict: SyncConflict, fields: list[str], resolution: str, merge: dict | None, actor: Actor):
     status = hubspot_services.connection_status(conflict.partner)
     if not status["connected"] or status["hubId"] != conflict.portal:
         raise hubspot_services.NotConnected("HubSpot is not connected to this deal's portal any more; "
@@ -216,7 +216,7 @@ def _apply(conflict: SyncConflict, fields: list[str], resolution: str, merge: di
     return resolved
 
 
-def _close(conflict: SyncConflict, resolution: str, values: dict, actor: str) -> SyncConflict | None:
+def _close(conflict: SyncConflict, resolution: str, values: dict, actor: Actor) -> SyncConflict | None:
     resolved = SyncConflict.objects(id=conflict.id, status="open").modify(
         new=True, set__status="resolved", unset__open_key=True, set__resolution=resolution,
         set__resolved_values=values, set__resolved_by=actor, set__resolved_at=utcnow(), set__resolving_until_ms=0,

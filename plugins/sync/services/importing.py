@@ -11,7 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import DuplicateLeadEmail, Lead, LeadWriteSchema, create_lead, utcnow
+from pc_app.toolkit import HUBSPOT, DuplicateLeadEmail, Lead, LeadWriteSchema, create_lead, utcnow
 
 from ..models import DealLink
 from .deal_fields import MARKER_PROPERTY, UnreadableValue, derived_deal_name, hubspot_values, status_for_stage
@@ -140,7 +140,7 @@ class DealImporter:
             run.error(f"The deal's contact {email} cannot become a lead (its e-mail is not valid).", None, deal_id)
             return None
         try:
-            lead = create_lead(run.partner_id, data, "hubspot")
+            lead = create_lead(run.partner_id, data, HUBSPOT)
         except DuplicateLeadEmail:
             return None  # created meanwhile by a person: the next sync links them
         run.count("leadsCreated")

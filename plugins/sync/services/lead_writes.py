@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pymongo import UpdateOne
 
-from pc_app.toolkit import Lead, emit, utcnow
+from pc_app.toolkit import Actor, Lead, emit, utcnow
 
 from .deal_fields import status_for_stage
 
@@ -25,7 +25,7 @@ def lead_changes(lead, values: dict, mapping: dict) -> dict:
     return changes
 
 
-def write_leads(writes: list[tuple[object, dict]], actor: str) -> set:
+def write_leads(writes: list[tuple[object, dict]], actor: Actor) -> set:
     """Apply ``[(lead, changes)]``; returns the ids of the leads that took their changes (and emits for them)."""
     writes = [(lead, changes) for lead, changes in writes if changes]
     if not writes:
@@ -51,7 +51,7 @@ def write_leads(writes: list[tuple[object, dict]], actor: str) -> set:
     return written
 
 
-def write_lead(lead, changes: dict, actor: str) -> bool:
+def write_lead(lead, changes: dict, actor: Actor) -> bool:
     """One lead (a person resolving a conflict): True when the changes took."""
     if not changes:
         return True

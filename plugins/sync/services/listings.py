@@ -7,7 +7,7 @@ person (a buyer is about to pay for it); a sold lead has left the partner alread
 """
 from __future__ import annotations
 
-from pc_app.toolkit import enabled_plugins
+from pc_app.toolkit import HUBSPOT, enabled_plugins
 
 DELISTED, RESERVED, NOT_LISTED = "delisted", "reserved", "not_listed"
 
@@ -18,7 +18,7 @@ def take_won_lead_off_the_market(lead_id: str) -> str:
         return NOT_LISTED
     from plugins.marketplace import services as marketplace
 
-    if marketplace.delist_for_lead(lead_id, reason="deal_won", actor="hubspot") is not None:
+    if marketplace.delist_for_lead(lead_id, reason="deal_won", actor=HUBSPOT) is not None:
         return DELISTED
     listing = marketplace.open_listing_of(lead_id)
     return RESERVED if listing is not None and listing.status == "reserved" else NOT_LISTED

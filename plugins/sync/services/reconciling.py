@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pc_app.toolkit import utcnow
+from pc_app.toolkit import HUBSPOT, utcnow
 
 from . import conflicts
 from .deal_fields import (CLOSED_STATUSES, UnreadableValue, deal_properties, derived_deal_name, hubspot_change_time,
@@ -128,7 +128,7 @@ class Reconciler:
         run = self.run
         now = utcnow()
         changes = {pair.lead.id: lead_changes(pair.lead, pair.outcome.pull, run.mapping) for pair in pairs}
-        written = write_leads([(pair.lead, changes[pair.lead.id]) for pair in pairs], "hubspot")
+        written = write_leads([(pair.lead, changes[pair.lead.id]) for pair in pairs], HUBSPOT)
         updates = []
         for pair in pairs:
             outcome = pair.outcome

@@ -16,7 +16,7 @@ import time
 from mongoengine.errors import NotUniqueError
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import NotFound, config, count_matching, emit, Lead, utcnow
+from pc_app.toolkit import SYSTEM, Actor, Lead, NotFound, config, count_matching, emit, utcnow
 
 from ..models import PartnerSyncState, SyncTask
 
@@ -31,7 +31,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def open_task(partner_id: str, trigger: str, actor: str) -> tuple[SyncTask, bool]:
+def open_task(partner_id: str, trigger: str, actor: Actor) -> tuple[SyncTask, bool]:
     """The partner's running task, or a new queued one: ``(task, must_queue)``.
 
     ``must_queue`` is True for a new task and for a running one whose worker is gone (its lease, or
@@ -128,7 +128,7 @@ def finish(task: SyncTask, owner: str, counts: dict) -> SyncTask | None:
     PartnerSyncState.objects(partner=task.partner).update_one(set__last_completed_at=utcnow(),
                                                                set__updated_at=utcnow())
     hubspot_services.mark_synced(task.partner)
-    emit("sync.task_completed", partner_ids=[task.partner], actor="system", payload={
+    emit("sync.task_completed", partner_ids=[task.partner], actor=SYSTEM, payload={
         "taskId": task.id, "partnerId": task.partner, "trigger": task.trigger,
         **{name: int(counts.get(name, 0)) for name in ("created", "updated", "pulled", "conflicts", "errors")},
         "unlinked": int(counts.get("unlinked", 0)), "leadsCreated": int(counts.get("leadsCreated", 0))})
@@ -147,7 +147,7 @@ def fail(task: SyncTask, owner: str | None, reason: str) -> SyncTask | None:
         return None
     partner_state(task.partner)
     PartnerSyncState.objects(partner=task.partner).update_one(set__resume_task=task.id, set__updated_at=utcnow())
-    emit("sync.task_failed", partner_ids=[task.partner], actor="system",
+    emit("sync.task_failed", partner_ids=[task.partner], actor=SYSTEM,
          payload={"taskId": task.id, "partnerId": task.partner, "reason": reason[:500]})
     return failed
 

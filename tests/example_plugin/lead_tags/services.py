@@ -1,7 +1,7 @@
 """Tag decisions: only your own live leads, a bounded number of tags, idempotent adds."""
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import Conflict, Lead, NotFound, config, emit
+from pc_app.toolkit import Actor, Conflict, Lead, NotFound, config, emit
 
 from .models import LeadTag
 
@@ -19,7 +19,7 @@ def tags_of(partner_id: str, lead_id: str) -> list[str]:
     return sorted(t.tag for t in LeadTag.objects(lead=lead_id))
 
 
-def add_tag(partner_id: str, lead_id: str, tag: str, actor) -> list[str]:
+def add_tag(partner_id: str, lead_id: str, tag: str, actor: Actor) -> list[str]:
     """Tag the lead; tagging twice is a no-op, a tag beyond the limit is a 409 naming the rule."""
     lead = own_lead(partner_id, lead_id)
     tag = tag.strip().lower()
