@@ -514,6 +514,21 @@ def read_outbox(app) -> list:
         return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id")]
 
 
+def metric_value(app, name: str, **labels) -> float:
+    """One sample of ``GET /metrics`` as a scrape sees it (0 when absent); the scrape uses a token of its own."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    token = "test-kit-metrics-token-0123456789"
+    app.config["METRICS_TOKEN"] = token
+    response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.status_code
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
 @pytest.fixture
 def outbox(app):
     """``outbox()`` delivers pending mail and returns every message, newest first."""

@@ -22,7 +22,7 @@ import time
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import SYSTEM, NotFound, emit, enqueue, new_id, utcnow
+from pc_app.toolkit import SYSTEM, NotFound, count_webhook_delivery, emit, enqueue, new_id, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_endpoints, webhook_signing
@@ -133,8 +133,19 @@ def claim_attempt(doc: dict) -> bool:
     return claimed.modified_count == 1
 
 
+# An attempt's outcome as /metrics counts it (pc_webhook_deliveries_total{webhook="partner"}).
+_COUNTED_AS = {"succeeded": "delivered", "retry": "retrying", "failed": "failed"}
+
+
 def attempt_delivery(delivery_id: str) -> str | None:
     """Job body: one attempt of one delivery; returns its outcome (``succeeded``, ``retry``, ``failed``) or None."""
+    outcome = _attempt(delivery_id)
+    if outcome is not None:
+        count_webhook_delivery("partner", _COUNTED_AS[outcome])
+    return outcome
+
+
+def _attempt(delivery_id: str) -> str | None:
     collection = WebhookDelivery._get_collection()
     doc = collection.find_one({"_id": delivery_id})
     if doc is None or not claim_attempt(doc):

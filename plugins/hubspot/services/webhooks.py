@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from pc_app.toolkit import HUBSPOT, emit, get_redis
+from pc_app.toolkit import HUBSPOT, count_webhook_delivery, emit, get_redis
 
 from ..models import HubSpotConnection
 from .errors import HubSpotError
@@ -43,6 +43,18 @@ def webhook_signature(secret: str, method: str, uri: str, body: bytes, timestamp
 
 
 def verify_webhook(method: str, uri: str, body: bytes, timestamp: str | None, signature: str | None) -> None:
+    """Check HubSpot's v3 signature and timestamp; a refusal is counted (``webhook="hubspot", outcome="rejected"``).
+
+    :raises WebhookRejected: no secret, missing or malformed headers, a stale or future time, a wrong signature.
+    """
+    try:
+        _verify(method, uri, body, timestamp, signature)
+    except WebhookRejected:
+        count_webhook_delivery("hubspot", "rejected")
+        raise
+
+
+def _verify(method: str, uri: str, body: bytes, timestamp: str | None, signature: str | None) -> None:
     config = current_app.config
     secret = config["HUBSPOT_APP_SECRET"] or config["HUBSPOT_CLIENT_SECRET"]
     if not secret:
@@ -112,4 +124,9 @@ def accept_webhook_events(events: list) -> dict:
         accepted += len(portal_events)
         emit("hubspot.webhook_received", partner_ids=[partner_id], actor=HUBSPOT,
              payload={"partnerId": partner_id, "portalId": portal_id, "events": portal_events})
+    # One count per HubSpot event (a delivery carries up to 100), as Stripe's are counted per event.
+    for outcome, count in (("accepted", accepted), ("duplicate", duplicates),
+                           ("ignored", len(events) - accepted - duplicates)):
+        for _ in range(count):
+            count_webhook_delivery("hubspot", outcome)
     return {"received": len(events), "accepted": accepted, "duplicates": duplicates, "withoutEventId": without_id}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pc_app.testing import metric_value
 from pc_app.toolkit import new_id
 
 from .receiver import Receiver
@@ -89,6 +90,10 @@ def test_a_receiver_answering_500_then_200_gets_the_event_twice_and_both_signatu
     [done] = deliveries(client, seller, endpoint["id"])
     assert done["status"] == "succeeded" and done["attempts"] == 2 and done["responseCode"] == 200
     assert done["latencyMs"] >= 0 and done["responseBody"] == '{"received": 2}' and done["nextRetryAt"] is None
+    # Both attempts are counted for the operator (/metrics).
+    counted = {outcome: metric_value(app, "pc_webhook_deliveries_total", webhook="partner", outcome=outcome)
+               for outcome in ("retrying", "delivered", "failed")}
+    assert counted == {"retrying": 1, "delivered": 1, "failed": 0}
 
 
 def test_a_receiver_down_past_the_window_disables_the_endpoint_and_tells_the_owner(

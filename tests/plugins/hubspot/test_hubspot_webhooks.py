@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from pc_app.testing import metric_value
+
 URL = "/v1/integrations/hubspot/webhooks"
 FULL_URL = "http://localhost" + URL
 SECRET = "webhook-app-secret"
@@ -152,6 +154,18 @@ def test_duplicate_event_is_handed_on_once(client, connected, events):
     assert again.get_json() == {"received": 2, "accepted": 1, "duplicates": 1, "withoutEventId": 0}
     handed_on = [e["eventId"] for ev in events.named("hubspot.webhook_received") for e in ev.payload["events"]]
     assert handed_on == [7, 8]
+
+
+def test_deliveries_are_counted_for_the_operator_per_event_and_refusal(app, client, connected):
+    _owner, portal = connected
+    deliver(client, [change_event(7, portal), change_event(8, 123456), {"portalId": portal}])
+    deliver(client, [change_event(7, portal)])
+    deliver(client, [change_event(9, portal)], secret="someone-else")
+
+    def counted(outcome):
+        return metric_value(app, "pc_webhook_deliveries_total", webhook="hubspot", outcome=outcome)
+
+    assert [counted(o) for o in ("accepted", "duplicate", "ignored", "rejected")] == [1, 1, 2, 1]
 
 
 def test_events_of_unknown_portals_are_acknowledged_but_ignored(client, connected, events):
