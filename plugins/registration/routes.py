@@ -62,6 +62,7 @@ def verify_registration(data):
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
 @lifecycle_blp.errors(401, 404)
+@lifecycle_blp.doc(operationId="getPartnerOnboarding")
 def onboarding(partner_id):
     """The partner's onboarding checklist, assembled from every enabled plugin."""
     return services.onboarding_for(partner_for_request(partner_id))
@@ -71,6 +72,7 @@ def onboarding(partner_id):
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409)
+@lifecycle_blp.doc(operationId="activatePartner")
 def activate(partner_id):
     """Activate the partner (its owner, or platform staff) once its ICP is configured.
 
@@ -84,6 +86,7 @@ def activate(partner_id):
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409, 422)
+@lifecycle_blp.doc(operationId="suspendPartner")
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
@@ -94,6 +97,7 @@ def suspend(data, partner_id):
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409)
+@lifecycle_blp.doc(operationId="reinstatePartner")
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
     partner = partner_for_request(partner_id)

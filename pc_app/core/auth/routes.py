@@ -31,6 +31,7 @@ def sign_in(data):
 @refresh_token_required
 @blp.response(200, RefreshedTokensSchema)
 @blp.errors(401)
+@blp.doc(operationId="refreshSession")
 def refresh():
     """Trade the refresh token (as the Bearer token) for a new access token and a new refresh token.
 
@@ -56,6 +57,7 @@ def sign_out(data):
 class Me(MethodView):
     @login_required
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="getCurrentUser")
     def get(self):
         """The signed-in user with role, partner id and partner."""
         return current_user()
@@ -66,6 +68,7 @@ class Me(MethodView):
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, MessageSchema)
 @blp.errors(422, 429)
+@blp.doc(operationId="requestPasswordReset")
 def forgot_password(data):
     """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
     jobs.request_password_reset(data["email"])

@@ -91,6 +91,7 @@ def import_leads():
 @login_required
 @blp.response(200, LeadImportSchema)
 @blp.errors(401, 403, 404)
+@blp.doc(operationId="getLeadImport")
 def lead_import(import_id):
     """Status, progress and row errors of a queued CSV import of the caller's partner (any, for platform staff)."""
     return services.visible_import(partner_scope(), import_id)
@@ -126,6 +127,7 @@ class LeadItem(MethodView):
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, LeadSchema)
 @blp.errors(401, 403, 404, 409, 422)
+@blp.doc(operationId="addLeadNote")
 def add_note(data, lead_id):
     """Append a note to a lead."""
     return services.add_note(services.visible_lead(partner_scope(), lead_id), data["text"], str(current_actor()))

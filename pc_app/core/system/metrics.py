@@ -22,6 +22,7 @@ def _token_matches(header: str | None) -> bool:
 @requires_security([{"metricsToken": []}])
 @metrics_blp.response(200, description="Prometheus text exposition format", content_type="text/plain")
 @metrics_blp.alt_response(404, description="METRICS_TOKEN is not set, or the bearer token is missing or wrong")
+@metrics_blp.doc(operationId="getMetrics")
 def metrics():
     """Request counts and latency per route, RQ queues, upstream calls and webhook deliveries."""
     # One answer for a disabled route and a wrong token, like the cron endpoint.

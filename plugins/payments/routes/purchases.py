@@ -63,6 +63,7 @@ class PurchaseCollection(MethodView):
 @login_required
 @blp.response(200, PurchaseSchema)
 @blp.errors(401, 404)
+@blp.doc(operationId="getPurchase")
 def purchase_item(purchase_id):
     """One purchase, seen by its buyer, its seller or platform staff (404 for anyone else)."""
     return purchases.visible_purchase(current_user(), current_user().partner, parse_object_id(purchase_id, "purchase"))
@@ -73,6 +74,7 @@ def purchase_item(purchase_id):
 @blp.arguments(RefundSchema)
 @blp.response(200, PurchaseSchema)
 @blp.errors(401, 403, 404, 409, 422, 502, 503)
+@blp.doc(operationId="refundPurchase")
 def refund(data, purchase_id):
     """Refund a purchase in full (platform staff): transfer reversed, fee refunded, credit note; idempotent."""
     return refunds.refund(purchase_id, data["reason"], current_actor())
