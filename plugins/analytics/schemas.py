@@ -105,8 +105,9 @@ class PartnerPointSchema(_PointBase):
 class _ReportBase(Schema):
     from_ = ma.fields.Date(data_key="from", attribute="from", required=True)
     to = ma.fields.Date(required=True)
-    interval = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True, metadata={"description": "Currency of every amount (cents)"})
+    interval = ma.fields.String(required=True, validate=ma.validate.OneOf(INTERVALS))
+    currency = ma.fields.String(required=True, metadata={
+        "description": "Currency of every amount (cents): ANALYTICS_CURRENCY, an ISO code in lower case"})
     otherCurrencyEvents = ma.fields.Integer(required=True, metadata={
         "description": "Sales or refunds in another currency: counted, but their amounts are in no sum"})
 

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import LowerEmail, Name, NewPassword, PhoneNumber, Schema, Website, beyond_schema
+from pc_app.toolkit import LowerEmail, Name, NewPassword, PhoneNumber, ResponseSchema, Schema, Website, beyond_schema
 
 
 class RegisterPartnerSchema(Schema):
@@ -26,14 +26,14 @@ class VerifyRegistrationSchema(Schema):
     password = NewPassword(required=True)
 
 
-class OnboardingStepSchema(Schema):
+class OnboardingStepSchema(ResponseSchema):
     key = ma.fields.String(metadata={"description": "icpConfigured, hubspotConnected, firstLeadListed, "
                                                     "payoutsEnabled… (a disabled plugin's step is absent)"})
     done = ma.fields.Boolean()
     required = ma.fields.Boolean(metadata={"description": "Must be done before the partner can be activated"})
 
 
-class OnboardingSchema(Schema):
+class OnboardingSchema(ResponseSchema):
     steps = ma.fields.List(ma.fields.Nested(OnboardingStepSchema))
     completed = ma.fields.Integer()
     total = ma.fields.Integer()

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ...api import Schema
+from ...api import ResponseSchema, Schema
 from ..fields import LowerEmail, NewPassword, beyond_schema
 from ..partners.schemas import PartnerSchema
 from ..users.schemas import UserSchema
@@ -13,14 +13,14 @@ class SignInSchema(Schema):
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
-class SessionSchema(Schema):
+class SessionSchema(ResponseSchema):
     accessToken = ma.fields.String()
     refreshToken = ma.fields.String()
     user = ma.fields.Nested(UserSchema)
     partner = ma.fields.Nested(PartnerSchema, allow_none=True)
 
 
-class RefreshedTokensSchema(Schema):
+class RefreshedTokensSchema(ResponseSchema):
     accessToken = ma.fields.String()
     refreshToken = ma.fields.String(metadata={"description": "The session's next refresh token; the one just "
                                                              "presented no longer works"})

@@ -2,15 +2,15 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ...api import ObjectIdString, Schema, UtcDateTime
+from ...api import ObjectIdString, ResponseSchema, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
 from ..fields import Boolean, CountryCode, Integer, LowerEmail, Name, PhoneNumber
 
 
-class NoteSchema(Schema):
+class NoteSchema(ResponseSchema):
     text = ma.fields.String()
-    author = ma.fields.String()
+    author = ma.fields.String(metadata={"description": "Who wrote it (a user id, or system)"})
     at = UtcDateTime()
 
 
@@ -18,7 +18,7 @@ class NoteCreateSchema(Schema):
     text = ma.fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
-class LeadSchema(Schema):
+class LeadSchema(ResponseSchema):
     id = ObjectIdString(dump_only=True)
     partnerId = ObjectIdString(attribute="partner")
     firstName = ma.fields.String(attribute="first_name")
@@ -28,13 +28,13 @@ class LeadSchema(Schema):
     company = ma.fields.String(allow_none=True)
     companyDomain = ma.fields.String(attribute="company_domain", allow_none=True)
     jobTitle = ma.fields.String(attribute="job_title", allow_none=True)
-    seniority = ma.fields.String(allow_none=True)
-    industry = ma.fields.String(allow_none=True)
-    companySize = ma.fields.String(attribute="company_size", allow_none=True)
-    country = ma.fields.String(allow_none=True)
-    dealAmount = ma.fields.Integer(attribute="deal_amount")
-    currency = ma.fields.String()
-    dealStatus = ma.fields.String(attribute="deal_status")
+    seniority = ma.fields.String(allow_none=True, validate=validate.OneOf(v.SENIORITIES))
+    industry = ma.fields.String(allow_none=True, validate=validate.OneOf(v.INDUSTRIES))
+    companySize = ma.fields.String(attribute="company_size", allow_none=True, validate=validate.OneOf(v.COMPANY_SIZES))
+    country = ma.fields.String(allow_none=True, metadata={"description": "ISO 3166-1 alpha-2 code"})
+    dealAmount = ma.fields.Integer(attribute="deal_amount", metadata={"description": "In cents"})
+    currency = ma.fields.String(validate=validate.OneOf(v.CURRENCIES))
+    dealStatus = ma.fields.String(attribute="deal_status", validate=validate.OneOf(v.DEAL_STATUSES))
     notes = ma.fields.List(ma.fields.Nested(NoteSchema))
     source = ma.fields.String()
     sourceRef = ma.fields.String(attribute="source_ref", allow_none=True,
@@ -64,7 +64,7 @@ class LeadWriteSchema(Schema):
                                    validate=validate.OneOf(v.COMPANY_SIZES))
     country = CountryCode(allow_none=True, allow_blank=True)
     dealAmount = Integer(attribute="deal_amount", min=0, max=10_000_000_000)
-    currency = ma.fields.String(validate=validate.OneOf(("usd", "eur", "gbp", "cad", "aud")))
+    currency = ma.fields.String(validate=validate.OneOf(v.CURRENCIES))
     dealStatus = ma.fields.String(attribute="deal_status", validate=validate.OneOf(v.DEAL_STATUSES))
     source = ma.fields.String(validate=validate.Length(max=100))
 
@@ -99,28 +99,30 @@ class LeadQueryArgsSchema(PageArgsSchema):
 
 LeadPageSchema = page_schema(LeadSchema, "LeadPageSchema")
 
+IMPORT_STATUSES = ("queued", "running", "completed", "failed")
 
-class ImportRowErrorSchema(Schema):
+
+class ImportRowErrorSchema(ResponseSchema):
     row = ma.fields.Integer(metadata={"description": "Row number as a spreadsheet shows it (header = 1)"})
     errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
 
 
-class ImportResultSchema(Schema):
+class ImportResultSchema(ResponseSchema):
     imported = ma.fields.Integer()
     failed = ma.fields.Integer()
     errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))
     errorsTruncated = ma.fields.Boolean(metadata={"description": "Only the first 1000 failed rows are listed"})
 
 
-class ImportQueuedSchema(Schema):
+class ImportQueuedSchema(ResponseSchema):
     importId = ma.fields.String()
-    status = ma.fields.String()
+    status = ma.fields.String(validate=validate.OneOf(IMPORT_STATUSES))
     totalRows = ma.fields.Integer()
 
 
-class LeadImportSchema(Schema):
+class LeadImportSchema(ResponseSchema):
     id = ObjectIdString(dump_only=True)
-    status = ma.fields.String(metadata={"description": "queued, running, completed or failed"})
+    status = ma.fields.String(validate=validate.OneOf(IMPORT_STATUSES))
     totalRows = ma.fields.Integer(attribute="total_rows")
     processedRows = ma.fields.Integer(attribute="processed_rows")
     percent = ma.fields.Method("_percent")

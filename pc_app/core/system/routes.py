@@ -2,7 +2,7 @@
 import marshmallow as ma
 from flask import current_app, jsonify
 
-from ...api import Blueprint, Schema, abort, error_body, needs_no_service
+from ...api import Blueprint, ResponseSchema, abort, error_body, needs_no_service
 from ...auth import parse_object_id
 from ...db import ping_database
 from ...mail import OutboxMessage
@@ -13,14 +13,14 @@ plugins_blp = Blueprint("plugins", __name__, url_prefix="/v1/plugins", descripti
 outbox_blp = Blueprint("outbox", __name__, url_prefix="/dev/outbox", description="Mail sent (development only)")
 
 
-class PluginSchema(Schema):
+class PluginSchema(ResponseSchema):
     name = ma.fields.String()
     version = ma.fields.String()
     requires = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     blueprints = ma.fields.List(ma.fields.String())
 
 
-class OutboxMessageSchema(Schema):
+class OutboxMessageSchema(ResponseSchema):
     id = ma.fields.String()
     to = ma.fields.String()
     subject = ma.fields.String()
