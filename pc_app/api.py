@@ -341,7 +341,7 @@ class Api(_Api):
         kwargs["spec_kwargs"]["flask_plugin"] = DescribedPathsFlaskPlugin()
         super().__init__(app, **kwargs)
         if app is not None:
-            self.ma_plugin.converter.add_attribute_function(nullable_reference_takes_only_null)
+            self.ma_plugin.converter.add_attribute_function(nullable_reference)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -404,14 +404,21 @@ PATH_PARAMETERS = {
 }
 
 
-def nullable_reference_takes_only_null(self, field, ret, **kwargs) -> dict:
-    """apispec writes a nullable nested schema as ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first
-    branch takes any object at all; say that it takes only null, so the document accepts what the API does."""
+def nullable_reference(self, field, ret, **kwargs) -> dict:
+    """A nullable nested schema as ``{allOf: [{$ref}], nullable: true}``, the OpenAPI 3.0 idiom.
+
+    apispec writes ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first branch takes any
+    object at all (the document would accept what the API never answers) and which generators turn
+    into ``dict | Partner``; the idiom is exactly "the schema, or null": ``Partner | None``.
+    """
     branches = ret.get("anyOf")
     if not branches:
         return {}
-    return {"anyOf": [dict(branch, enum=[None]) if branch == {"type": "object", "nullable": True} else branch
-                      for branch in branches]}
+    references = [branch for branch in branches if branch != {"type": "object", "nullable": True}]
+    if len(references) == len(branches):
+        return {}
+    del ret["anyOf"]
+    return {"allOf": references, "nullable": True}
 
 
 def install_error_handling(app: Flask) -> None:
@@ -459,12 +466,17 @@ def _unavailable_service(exc: Exception) -> str | None:
 
 
 def install_swagger_assets(app: Flask) -> None:
-    """Serve Swagger UI's files from the swagger-ui-bundle package: no CDN needed."""
+    """Serve Swagger UI's files from the swagger-ui-bundle package (no CDN needed), and its page at ``/docs/`` too."""
     import swagger_ui_bundle
 
     @app.route("/docs/assets/<path:filename>")
     def swagger_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.route("/docs/")
+    def swagger_ui_with_slash():
+        # The same page as flask-smorest's ``/docs``: its asset and document URLs are absolute.
+        return app.view_functions["api-docs.openapi_swagger_ui"]()
 
 
 API_DESCRIPTION = (

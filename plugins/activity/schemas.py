@@ -114,7 +114,8 @@ class PreferencesPatchSchema(Schema):
 
 class UnsubscribeArgsSchema(Schema):
     token = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
-                             metadata=beyond_schema("an unsubscribe link we sent"))
+                             metadata=beyond_schema("an unsubscribe link we sent", {
+                                 "description": "The token of the unsubscribe link"}))
 
 
 class UnsubscribeSchema(ResponseSchema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from pc_app.toolkit import Schema, beyond_schema
+from pc_app.toolkit import vocabulary as v
 
 from .services.periods import EARLIEST, INTERVALS, LATEST
 
@@ -136,7 +137,8 @@ class MarketplacePointSchema(_PointBase):
 
 
 class IndustryRowSchema(Schema):
-    industry = ma.fields.String(required=True, metadata={"description": "The leads' industry; unknown when null"})
+    industry = ma.fields.String(required=True, validate=ma.validate.OneOf((*v.INDUSTRIES, "unknown")),
+                                metadata={"description": "The leads' industry; unknown when null"})
     listed = ma.fields.Integer(required=True)
     delisted = ma.fields.Integer(required=True)
     transactions = ma.fields.Integer(required=True)

@@ -39,6 +39,7 @@ def authorize(args):
 @limiter.limit(setting("HUBSPOT_RATELIMIT_CALLBACK"))
 @blp.arguments(CallbackQueryArgsSchema, location="query")
 @blp.response(302)
+@blp.errors(429)
 @blp.doc(operationId="completeHubspotAuthorization")
 def callback(args):
     """HubSpot redirects here (public): exchange the code, then redirect to the frontend with the outcome."""

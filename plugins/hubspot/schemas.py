@@ -48,11 +48,12 @@ class DisconnectedSchema(ConnectionStatusSchema):
 
 
 class PipelineSchema(ResponseSchema):
+    OPTIONAL = ("created",)  # only create-pipeline says whether it created one
     pipelineId = ma.fields.String()
     stageMapping = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)),
                                   values=ma.fields.String(allow_none=True),
                                   metadata={"description": "dealStatus -> HubSpot stage id"})
-    created = ma.fields.Boolean()
+    created = ma.fields.Boolean(metadata={"description": "create-pipeline: false when it found the pipeline by label"})
 
 
 class PipelineFailedSchema(ResponseSchema):

@@ -31,7 +31,9 @@ class SignOutSchema(Schema):
 
 
 class MeSchema(UserSchema):
-    partner = ma.fields.Method("_partner", metadata={"description": "The user's partner, or null"})
+    # Documented as a nullable Partner, the way the API writes a nullable nested schema.
+    partner = ma.fields.Method("_partner", metadata={"description": "The user's partner, or null", "nullable": True,
+                                                     "allOf": [{"$ref": "#/components/schemas/Partner"}]})
 
     def _partner(self, user):
         from ...auth import current_partner

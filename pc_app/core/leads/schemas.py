@@ -78,23 +78,32 @@ class LeadWriteSchema(Schema):
 class LeadQueryArgsSchema(PageArgsSchema):
     partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$", error="Not a partner id."),
                                  metadata={"description": "Platform staff: one partner's leads"})
-    dealStatus = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)))
-    industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
-    companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)))
-    seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
-    country = ma.fields.List(CountryCode())
-    source = ma.fields.String(validate=validate.Length(max=100))
+    dealStatus = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)),
+                                metadata={"description": "Only these deal statuses (repeatable)"})
+    industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)),
+                              metadata={"description": "Only these industries (repeatable)"})
+    companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)),
+                                 metadata={"description": "Only these company sizes (repeatable)"})
+    seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)),
+                               metadata={"description": "Only these seniorities (repeatable)"})
+    country = ma.fields.List(CountryCode(), metadata={"description": "Only these countries, ISO 3166-1 alpha-2 "
+                                                                     "(repeatable)"})
+    source = ma.fields.String(validate=validate.Length(max=100),
+                              metadata={"description": "Only leads from this source (manual, csv_import, hubspot...)"})
     readOnly = Boolean(metadata={"description": "true: only the read-only leads (sold on the "
                                                           "marketplace), which the default list leaves out"})
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Text in name, e-mail or company"})
-    minDealAmount = Integer(min=0, max=10_000_000_000)
-    maxDealAmount = Integer(min=0, max=10_000_000_000)
-    createdFrom = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
-    createdTo = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc)
+    minDealAmount = Integer(min=0, max=10_000_000_000, metadata={"description": "Lowest deal amount, in cents"})
+    maxDealAmount = Integer(min=0, max=10_000_000_000, metadata={"description": "Highest deal amount, in cents"})
+    createdFrom = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc,
+                                          metadata={"description": "Created at or after (ISO 8601; UTC if no offset)"})
+    createdTo = ma.fields.AwareDateTime(default_timezone=__import__("datetime").timezone.utc,
+                                        metadata={"description": "Created at or before (ISO 8601; UTC if no offset)"})
     sort = ma.fields.String(load_default="-createdAt", validate=validate.OneOf(
         ["createdAt", "-createdAt", "updatedAt", "-updatedAt", "dealAmount", "-dealAmount", "lastName",
-         "-lastName", "company", "-company"]))
+         "-lastName", "company", "-company"]), metadata={"description": "Field to sort by; a leading - for "
+                                                                       "descending"})
 
 
 LeadPageSchema = page_schema(LeadSchema, "LeadPageSchema")

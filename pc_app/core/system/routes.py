@@ -42,7 +42,7 @@ def healthz():
 
 @health_blp.route("/readyz")
 @health_blp.response(200)
-@health_blp.alt_response(503, description="MongoDB or Redis is unreachable")
+@health_blp.errors(503)
 @health_blp.doc(operationId="getReadiness")
 @health_blp.doc(operationId="getReadiness")
 def readyz():

@@ -12,8 +12,8 @@ from ..services import invoice_pdf, invoices
 blp = Blueprint("payments_invoices", __name__, url_prefix="/v1/invoices",
                 description="Invoices, payout statements and credit notes (JSON or PDF)")
 
-PDF_DOC = {"responses": {"200": {"content": {"application/pdf": {"schema": {"type": "string",
-                                                                                "format": "binary"}}}}}}
+PDF_DOC = {"responses": {"200": {"description": "The invoice as a PDF document",
+                                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 def _pdf(invoice) -> Response:
