@@ -9,7 +9,7 @@ from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_claims, 
                             partner_for_request)
 
 from .models import WebhookDelivery
-from .schemas import (ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
+from .schemas import (ACTIVITY_PAGE_EXAMPLE, ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
                       MarkReadSchema, PreferencesPatchSchema, PreferencesSchema, StreamArgsSchema,
                       StreamTicketSchema, UnsubscribeArgsSchema, UnsubscribeSchema, WebhookCreateSchema,
                       WebhookDeliveryPageSchema, WebhookDeliverySchema, WebhookEndpointListSchema,
@@ -50,7 +50,7 @@ def _partner_settings(partner_id: str, *, change: bool):
 class Activities(MethodView):
     @login_required
     @activities_blp.arguments(ActivityArgsSchema, location="query")
-    @activities_blp.response(200, ActivityPageSchema)
+    @activities_blp.response(200, ActivityPageSchema, example=ACTIVITY_PAGE_EXAMPLE)
     @activities_blp.errors(403, 422)
     @activities_blp.doc(operationId="listActivities")
     def get(self, args):

@@ -57,6 +57,20 @@ class ActivityPageSchema(ResponseSchema):
     unreadCount = ma.fields.Integer()
 
 
+# Example for the OpenAPI document (tests/e2e/test_openapi_contract.py checks it against the schema).
+ACTIVITY_PAGE_EXAMPLE = {"items": [{
+    "id": "6b0b53a1c2d4e5f601234567", "type": "payments.purchase_succeeded",
+    "sentence": "Jane Doe bought a lead for $50.00; it is now in your leads.", "icon": "credit-card",
+    "audience": "owners", "actor": {"type": "user", "id": "6b0b5344195d341506b38cad", "name": "Jane Doe"},
+    "subjects": [{"type": "purchase", "id": "6b0b5344195d341506b38cb6"},
+                 {"type": "listing", "id": "6b0b5344195d341506b38cb2"},
+                 {"type": "lead", "id": "6b0b5344195d341506b38cb0"}],
+    "data": {"purchaseId": "6b0b5344195d341506b38cb6", "amount": 5000, "currency": "usd"},
+    "eventId": "evt_6b0b53a1c2d4e5f6", "occurredAt": "2026-11-28T22:18:44.905+00:00",
+    "createdAt": "2026-11-28T22:18:45.012+00:00", "read": False, "cursor": "MTc5NTkwNDMyNTAxMjo2YjBiNTNhMQ"}],
+    "nextCursor": None, "unreadCount": 1}
+
+
 class MarkReadSchema(Schema):
     ids = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)),
                          validate=validate.Length(min=1, max=500),

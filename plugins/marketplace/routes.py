@@ -7,8 +7,8 @@ from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_req
                            require_trading_partner)
 
 from . import services
-from .schemas import (BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema, MyListingPageSchema,
-                      MyListingSchema, MyListingsArgsSchema, PriceSchema)
+from .schemas import (LISTING_CARD_PAGE_EXAMPLE, BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema,
+                      MyListingPageSchema, MyListingSchema, MyListingsArgsSchema, PriceSchema)
 
 blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
                 description="Leads offered for sale: list, browse ranked by ICP fit, open, my listings")
@@ -18,7 +18,7 @@ blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
 class Browse(MethodView):
     @login_required
     @blp.arguments(BrowseArgsSchema, location="query")
-    @blp.response(200, ListingCardPageSchema)
+    @blp.response(200, ListingCardPageSchema, example=LISTING_CARD_PAGE_EXAMPLE)
     @blp.errors(401, 403, 422)
     @blp.doc(operationId="listMarketplaceLeads")
     def get(self, args):

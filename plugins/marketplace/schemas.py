@@ -92,6 +92,17 @@ class ListingCardSchema(_ListingBaseSchema):
 
 ListingCardPageSchema = page_schema(ListingCardSchema, "ListingCardPageSchema")
 
+# Example for the OpenAPI document (tests/e2e/test_openapi_contract.py checks it against the schema).
+LISTING_CARD_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb2", "leadId": "6b0b5344195d341506b38cb0", "price": 5000, "currency": "usd",
+    "status": "listed", "firstName": "Ada", "company": "Analytical Engines Ltd", "jobTitle": "Head of Engineering",
+    "seniority": "director", "industry": "saas", "companySize": "51-200", "country": "GB",
+    "email": "a***@analytical.example", "phone": "+44 ** **** 8750", "leadCreatedAt": "2026-11-28T22:18:44.835+00:00",
+    "leadAgeDays": 0, "listedAt": "2026-11-28T22:18:44.848+00:00", "viewCount": 3, "icpScore": 64,
+    "matchedCriteria": ["industry", "companySize"]}
+LISTING_CARD_PAGE_EXAMPLE = {"items": [LISTING_CARD_EXAMPLE], "total": 1, "totalCapped": False, "page": 1,
+                             "perPage": 25, "pages": 1}
+
 
 class ListingDetailSchema(ListingCardSchema):
     """One listing opened by a partner: contact data unmasked when the policy allows, notes never."""

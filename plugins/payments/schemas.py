@@ -53,6 +53,30 @@ class ReservationSchema(ResponseSchema):
 ReservationPageSchema = page_schema(ReservationSchema, "ReservationPageSchema")
 
 
+# Examples for the OpenAPI document (tests/e2e/test_openapi_contract.py checks them against the schemas).
+RESERVATION_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb4", "leadId": "6b0b5344195d341506b38cb0", "listingId": "6b0b5344195d341506b38cb2",
+    "sellerPartnerId": "6b0b5344195d341506b38caa", "status": "active", "price": 5000, "currency": "usd",
+    "reservedAt": "2026-11-28T22:18:44.864+00:00", "expiresAt": "2026-12-05T22:18:44.864+00:00",
+    "secondsLeft": 604799, "extensionsUsed": 0, "paymentInProgress": False, "purchaseId": None,
+    "listing": {"id": "6b0b5344195d341506b38cb2", "leadId": "6b0b5344195d341506b38cb0", "price": 5000,
+                "currency": "usd", "firstName": "Ada", "company": "Analytical Engines Ltd",
+                "jobTitle": "Head of Engineering", "seniority": "director", "industry": "saas",
+                "companySize": "51-200", "country": "GB", "email": "a***@analytical.example",
+                "phone": "+44 ** **** 8750", "leadCreatedAt": "2026-11-28T22:18:44.835+00:00",
+                "listedAt": "2026-11-28T22:18:44.848+00:00"},
+    "closedAt": None}
+PURCHASE_REQUEST_EXAMPLE = {"reservationId": "6b0b5344195d341506b38cb4", "paymentMethodId": "pm_card_visa"}
+PURCHASE_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb6", "reservationId": "6b0b5344195d341506b38cb4", "attempt": 1,
+    "listingId": "6b0b5344195d341506b38cb2", "leadId": "6b0b5344195d341506b38cb0",
+    "buyerLeadId": "6b0b5344195d341506b38cb7", "buyerPartnerId": "6b0b5344195d341506b38cac",
+    "sellerPartnerId": "6b0b5344195d341506b38caa", "amount": 5000, "platformFee": 1000, "sellerPayout": 4000,
+    "currency": "usd", "status": "succeeded", "declineCode": None, "failureMessage": None,
+    "paymentIntentId": "pi_3QxYz2AbCdEfGh", "refundReason": None, "createdAt": "2026-11-28T22:18:44.881+00:00",
+    "succeededAt": "2026-11-28T22:18:44.905+00:00", "refundedAt": None}
+
+
 class ReservationArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(RESERVATION_STATUSES),
                               metadata={"description": "Only reservations in this status"})

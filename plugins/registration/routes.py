@@ -4,8 +4,8 @@ from pc_app.toolkit import (Blueprint, MessageSchema, PartnerSchema, SessionSche
                            setting)
 
 from . import jobs, services
-from .schemas import (OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
-                      SuspendPartnerSchema, VerifyRegistrationSchema)
+from .schemas import (REGISTER_PARTNER_EXAMPLE, REGISTERED_EXAMPLE, OnboardingSchema, RegisterPartnerSchema,
+                      ResendVerificationSchema, SuspendPartnerSchema, VerifyRegistrationSchema)
 
 registration_blp = Blueprint("registration", __name__, url_prefix="/v1/auth",
                              description="Partner self-registration and e-mail verification")
@@ -18,8 +18,8 @@ RESEND_ANSWER = {"message": "If this address is waiting for verification, we hav
 
 @registration_blp.route("/register-partner", methods=["POST"])
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
-@registration_blp.arguments(RegisterPartnerSchema)
-@registration_blp.response(202, MessageSchema)
+@registration_blp.arguments(RegisterPartnerSchema, example=REGISTER_PARTNER_EXAMPLE)
+@registration_blp.response(202, MessageSchema, example=REGISTERED_EXAMPLE)
 @registration_blp.errors(422, 429)
 def register_partner(data):
     """Register a company and its owner; a verification link (48 h, single-use) is e-mailed.

@@ -15,6 +15,11 @@ class RegisterPartnerSchema(Schema):
     phone = PhoneNumber(load_default=None, allow_none=True, metadata={"description": "E.164, e.g. +14155550123"})
 
 
+REGISTER_PARTNER_EXAMPLE = {"companyName": "Acme Analytics", "name": "Jane Doe", "email": "jane@acme.example",
+                            "website": "https://acme.example", "phone": "+14155550123"}
+REGISTERED_EXAMPLE = {"message": "Thank you. We have sent an e-mail to this address with the next step."}
+
+
 class ResendVerificationSchema(Schema):
     email = LowerEmail(required=True, validate=validate.Length(max=254))
 

@@ -274,7 +274,7 @@ def test_every_datetime_of_the_main_resources_has_the_one_format(app, spec, clie
     purchase = client.post("/v1/marketplace/purchases", json={"reservationId": reservation["id"],
                                                               "paymentMethodId": "pm_card_visa"},
                            headers=buyer.headers).get_json()
-    walk = [("getLead", f"/v1/leads/{lead['id']}", seller), ("listLeads", "/v1/leads", seller),
+    walk = [("getLead", f"/v1/leads/{lead['id']}", seller), ("listLeads", "/v1/leads?readOnly=true", seller),
             ("getPartner", f"/v1/partners/{seller.partner_id}", seller), ("listUsers", "/v1/users", staff),
             ("getCurrentUser", "/v1/auth/me", seller), ("listMyListings", "/v1/marketplace/my-listings", seller),
             ("listReservations", "/v1/marketplace/reservations", buyer),
@@ -289,7 +289,10 @@ def test_every_datetime_of_the_main_resources_has_the_one_format(app, spec, clie
         assert answer.status_code == 200, (url, answer.get_json())
         schema = dict(json_responses(spec, by_id[operation_id]))["200"]
         seen += [(f"{operation_id}{path}", value) for path, value in datetime_values(spec, schema, answer.get_json())]
-    assert len(seen) >= 40
+    # Activities arrive through the worker and a payout status may never have been refreshed: the rest all hold
+    # datetimes.
+    contributing = {where.split("$")[0] for where, _value in seen}
+    assert {operation_id for operation_id, *_rest in walk} - {"listActivities", "getPayoutStatus"} <= contributing
     assert [(where, value) for where, value in seen if not ISO_UTC.fullmatch(value)] == []
     # The reservation's own timestamps (kept as epoch milliseconds) come out in the same shape.
     assert any(where.startswith("getReservation$.expiresAt") for where, _value in seen)

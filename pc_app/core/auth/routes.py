@@ -7,8 +7,8 @@ from ...api import Blueprint, MessageSchema
 from ...auth import current_user, login_required, refresh_token_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
 from . import jobs, services
-from .schemas import (ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
-                      SessionSchema, SignInSchema, SignOutSchema)
+from .schemas import (SESSION_EXAMPLE, SIGN_IN_EXAMPLE, ForgotPasswordSchema, MeSchema, RefreshedTokensSchema,
+                      ResetPasswordSchema, SessionSchema, SignInSchema, SignOutSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, tokens and passwords")
 
@@ -16,8 +16,8 @@ FORGOT_ANSWER = {"message": "If an account exists for this address, we have sent
 
 @blp.route("/sign-in", methods=["POST"])
 @limit_per_address_and_email("RATELIMIT_SIGN_IN")
-@blp.arguments(SignInSchema)
-@blp.response(200, SessionSchema)
+@blp.arguments(SignInSchema, example=SIGN_IN_EXAMPLE)
+@blp.response(200, SessionSchema, example=SESSION_EXAMPLE)
 @blp.errors(401, 422, 429)
 def sign_in(data):
     """Exchange e-mail and password for an access and a refresh token.

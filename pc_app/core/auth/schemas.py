@@ -26,6 +26,23 @@ class RefreshedTokensSchema(ResponseSchema):
                                                              "presented no longer works"})
 
 
+SIGN_IN_EXAMPLE = {"email": "jane@acme.example", "password": "correct horse battery staple"}
+SESSION_EXAMPLE = {
+    "accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXBlIjoiYWNjZXNzIn0.signature",
+    "refreshToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXBlIjoicmVmcmVzaCJ9.signature",
+    "user": {"id": "6b0b5344195d341506b38cad", "email": "jane@acme.example", "name": "Jane Doe", "role": "user",
+             "partnerId": "6b0b5344195d341506b38cac", "isPartnerOwner": True, "isActive": True,
+             "hasPassword": True, "lastSignInAt": "2026-11-27T09:12:03.512+00:00",
+             "createdAt": "2026-11-20T15:40:11.204+00:00", "updatedAt": "2026-11-27T09:12:03.512+00:00"},
+    "partner": {"id": "6b0b5344195d341506b38cac", "name": "Acme Analytics", "slug": "acme-analytics",
+                "website": "https://acme.example", "phone": "+14155550123", "status": "active", "statusReason": None,
+                "isPlatform": False,
+                "icp": {"industries": ["saas"], "companySizes": ["51-200"], "countries": ["US", "GB"],
+                        "jobTitles": ["engineering"], "seniorities": ["director", "vp"], "maxPrice": 10000},
+                "createdAt": "2026-11-20T15:40:11.204+00:00", "updatedAt": "2026-11-21T08:02:45.930+00:00",
+                "activatedAt": "2026-11-21T08:02:45.930+00:00"}}
+
+
 class SignOutSchema(Schema):
     refreshToken = ma.fields.String(load_default=None, allow_none=True)
 

@@ -108,6 +108,20 @@ class LeadQueryArgsSchema(PageArgsSchema):
 
 LeadPageSchema = page_schema(LeadSchema, "LeadPageSchema")
 
+# Examples for the OpenAPI document (tests/e2e/test_openapi_contract.py checks them against the schemas).
+LEAD_WRITE_EXAMPLE = {
+    "firstName": "Ada", "lastName": "Lovelace", "email": "ada@analytical.example", "phone": "+442071838750",
+    "company": "Analytical Engines Ltd", "companyDomain": "analytical.example", "jobTitle": "Head of Engineering",
+    "seniority": "director", "industry": "saas", "companySize": "51-200", "country": "GB", "dealAmount": 1200000,
+    "currency": "usd", "dealStatus": "new"}
+LEAD_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb0", "partnerId": "6b0b5344195d341506b38caa", **LEAD_WRITE_EXAMPLE, "notes": [],
+    "source": "manual", "sourceRef": None, "readOnly": False, "readOnlyReason": None,
+    "updatedBy": "user:6b0b5344195d341506b38cab", "createdAt": "2026-11-28T22:18:44.835+00:00",
+    "updatedAt": "2026-11-28T22:18:44.835+00:00"}
+LEAD_PAGE_EXAMPLE = {"items": [LEAD_EXAMPLE], "total": 1, "totalCapped": False, "page": 1, "perPage": 25,
+                     "pages": 1}
+
 IMPORT_STATUSES = ("queued", "running", "completed", "failed")
 
 

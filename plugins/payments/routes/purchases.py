@@ -7,8 +7,8 @@ from flask.views import MethodView
 from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, paginate, parse_object_id,
                             partner_scope, platform_required, require_trading_partner)
 
-from ..schemas import (PurchaseActionSchema, PurchasePageSchema, PurchaseRequestSchema, PurchaseSchema,
-                       PurchasesArgsSchema, RefundSchema)
+from ..schemas import (PURCHASE_EXAMPLE, PURCHASE_REQUEST_EXAMPLE, PurchaseActionSchema, PurchasePageSchema,
+                       PurchaseRequestSchema, PurchaseSchema, PurchasesArgsSchema, RefundSchema)
 from ..services import purchases, refunds, replay
 
 blp = Blueprint("payments_purchases", __name__, url_prefix="/v1/marketplace",
@@ -30,9 +30,10 @@ def _answer(outcome) -> tuple[int, dict]:
 @blp.route("/purchases")
 class PurchaseCollection(MethodView):
     @login_required
-    @blp.arguments(PurchaseRequestSchema)
+    @blp.arguments(PurchaseRequestSchema, example=PURCHASE_REQUEST_EXAMPLE)
     @blp.doc(**IDEMPOTENCY_HEADER)
-    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours (200: it already was, same purchase)")
+    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours (200: it already was, same purchase)",
+                  example=PURCHASE_EXAMPLE)
     @blp.alt_response(202, schema=PurchaseActionSchema, description="The card needs 3-D Secure")
     @blp.errors(401, 402, 403, 404, 409, 422, 502, 503)
     def post(self, data):

@@ -7,7 +7,7 @@ from pc_app.toolkit import (Blueprint, current_actor, current_user, login_requir
                             require_trading_partner)
 
 from .. import scheduling
-from ..schemas import ReservationArgsSchema, ReservationPageSchema, ReservationSchema
+from ..schemas import RESERVATION_EXAMPLE, ReservationArgsSchema, ReservationPageSchema, ReservationSchema
 from ..services import reservations
 
 blp = Blueprint("payments_reservations", __name__, url_prefix="/v1/marketplace",
@@ -16,7 +16,7 @@ blp = Blueprint("payments_reservations", __name__, url_prefix="/v1/marketplace",
 
 @blp.route("/leads/<objectid:lead_id>/reserve", methods=["POST"])
 @login_required
-@blp.response(201, ReservationSchema)
+@blp.response(201, ReservationSchema, example=RESERVATION_EXAMPLE)
 @blp.errors(401, 403, 404, 409)
 @blp.doc(operationId="reserveLead")
 def reserve(lead_id):
