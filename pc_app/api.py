@@ -336,7 +336,6 @@ class Api(_Api):
 
     def __init__(self, app=None, **kwargs):
         kwargs.setdefault("spec_kwargs", {})
-        kwargs["spec_kwargs"].setdefault("marshmallow_plugin", None)
         kwargs["spec_kwargs"]["marshmallow_plugin"] = ContractMarshmallowPlugin(schema_name_resolver=schema_name_resolver)
         kwargs["spec_kwargs"]["flask_plugin"] = DescribedPathsFlaskPlugin()
         super().__init__(app, **kwargs)
