@@ -6,6 +6,7 @@ Every 4xx/5xx leaves as ``{"code", "status", "message", "errors"}`` whatever rai
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from functools import wraps
@@ -465,12 +466,18 @@ def _unavailable_service(exc: Exception) -> str | None:
 
 
 def install_swagger_assets(app: Flask) -> None:
-    """Serve Swagger UI's files from the swagger-ui-bundle package (no CDN needed), and its page at ``/docs/`` too."""
-    import swagger_ui_bundle
+    """Serve Swagger UI's files (no CDN needed), and its page at ``/docs/`` too.
+
+    The files are the Swagger UI release flask-swagger-ui vendors (``dist/``; its version follows
+    Swagger UI's own); only the files are used, the page is flask-smorest's.
+    """
+    import flask_swagger_ui
+
+    assets = os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist")
 
     @app.route("/docs/assets/<path:filename>")
     def swagger_assets(filename):
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+        return send_from_directory(assets, filename)
 
     @app.route("/docs/")
     def swagger_ui_with_slash():
