@@ -6,15 +6,20 @@ Every 4xx/5xx leaves as ``{"code", "status", "message", "errors"}`` whatever rai
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from functools import wraps
 
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import get_fields, resolve_schema_instance
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
+from flask_smorest.spec.plugins import FlaskPlugin
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -32,6 +37,31 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class ResponseSchema(Schema):
+    """A schema the API answers with: every field is in every answer (``null`` when nullable).
+
+    The OpenAPI document marks all its fields ``required``, so a typed client gets
+    non-optional attributes; a field that some answers leave out is named in ``OPTIONAL``.
+    Only the document changes: dumping never validates.
+    """
+
+    OPTIONAL: tuple[str, ...] = ()
+
+    @ma.post_dump
+    def _every_required_field_present(self, data, **kwargs):
+        # Under test, an answer that leaves out a field the document calls required fails loudly,
+        # so every test that reaches a route checks the contract, not only the fuzzers.
+        from flask import current_app, has_app_context
+
+        if has_app_context() and current_app.config.get("TESTING"):
+            missing = [field.data_key or name for name, field in self.dump_fields.items()
+                       if name not in self.OPTIONAL and (field.data_key or name) not in data]
+            if missing:
+                raise AssertionError(f"{type(self).__name__} left out {missing}: always set them or name them "
+                                     "in OPTIONAL")
+        return data
 
 
 def _owning_plugin_name(module: str) -> str | None:
@@ -187,13 +217,59 @@ class Blueprint(_Blueprint):
                 continue
             view = getattr(obj, method, None) if isinstance(obj, type) else obj
             manual = doc.setdefault("manual_doc", {})
+            manual.setdefault("operationId", derived_operation_id(endpoint, obj, method))
+            docstring = doc.get("docstring") or {}
+            if docstring.get("summary"):
+                # The description is the whole docstring, so a client's generated docs never lose its first sentence.
+                doc["docstring"] = {**docstring, "description": "\n\n".join(
+                    part for part in (docstring["summary"], docstring.get("description")) if part)}
+            responses = doc.setdefault("response", {}).setdefault("responses", {})
             security = manual.setdefault("security", getattr(view, "_pc_security", []))
             if security:
-                responses = doc.setdefault("response", {}).setdefault("responses", {})
                 responses.setdefault(401, [SHARED_RESPONSES[401][0]])
+            if not getattr(view, "_pc_needs_no_service", False):
+                # Any operation that reads MongoDB or Redis answers 503 while one of them is unreachable.
+                responses.setdefault(503, [SHARED_RESPONSES[503][0]])
 
 
-class MessageSchema(Schema):
+# The verb of a MethodView's handler, by HTTP method; ``get`` on a collection lists.
+_VERBS = {"get": "get", "post": "create", "put": "replace", "patch": "update", "delete": "delete"}
+
+
+def derived_operation_id(endpoint: str, obj, method: str) -> str:
+    """A stable operationId from the view's own name, never from its position among the routes.
+
+    A function view is named for what it does (``sign_in`` -> ``signIn``); a MethodView for its
+    resource: ``LeadCollection`` gives ``listLeads``/``createLead``, ``LeadItem`` gives
+    ``getLead``/``updateLead``/``deleteLead``. A name that reads badly this way is overridden
+    on its route with ``@blp.doc(operationId=...)``.
+    """
+    if not isinstance(obj, type):
+        head, *rest = endpoint.split("_")
+        return head + "".join(word.capitalize() for word in rest)
+    name = obj.__name__
+    for suffix in ("Collection", "List", "Item"):
+        if name.endswith(suffix) and name != suffix:
+            resource = name[:-len(suffix)]
+            if method == "get" and suffix != "Item":
+                return "list" + _plural(resource)
+            return _VERBS[method] + resource
+    return _VERBS[method] + name
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def needs_no_service(view):
+    """Mark a view that answers without MongoDB or Redis (liveness): it documents no 503."""
+    view._pc_needs_no_service = True
+    return view
+
+
+class MessageSchema(ResponseSchema):
     """An answer that is only a sentence (``202 Accepted`` of public routes that never tell more)."""
     message = ma.fields.String(required=True)
 
@@ -261,13 +337,11 @@ class Api(_Api):
 
     def __init__(self, app=None, **kwargs):
         kwargs.setdefault("spec_kwargs", {})
-        kwargs["spec_kwargs"].setdefault("marshmallow_plugin", None)
-        from apispec.ext.marshmallow import MarshmallowPlugin
-
-        kwargs["spec_kwargs"]["marshmallow_plugin"] = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)
+        kwargs["spec_kwargs"]["marshmallow_plugin"] = ContractMarshmallowPlugin(schema_name_resolver=schema_name_resolver)
+        kwargs["spec_kwargs"]["flask_plugin"] = DescribedPathsFlaskPlugin()
         super().__init__(app, **kwargs)
         if app is not None:
-            self.ma_plugin.converter.add_attribute_function(nullable_reference_takes_only_null)
+            self.ma_plugin.converter.add_attribute_function(nullable_reference)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -290,14 +364,61 @@ class Api(_Api):
         return body, error.code, headers
 
 
-def nullable_reference_takes_only_null(self, field, ret, **kwargs) -> dict:
-    """apispec writes a nullable nested schema as ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first
-    branch takes any object at all; say that it takes only null, so the document accepts what the API does."""
+class ContractConverter(OpenAPIConverter):
+    """apispec's converter, with every field of a ``ResponseSchema`` (except its ``OPTIONAL``) ``required``."""
+
+    def schema2jsonschema(self, schema):
+        jsonschema = super().schema2jsonschema(schema)
+        instance = resolve_schema_instance(schema)
+        if isinstance(instance, ResponseSchema) and not instance.partial:
+            jsonschema["required"] = sorted(
+                field.data_key or name for name, field in get_fields(schema).items()
+                if name not in instance.OPTIONAL and not field.load_only)
+            for prop in jsonschema["properties"].values():
+                if prop.get("format") == "date-time":
+                    prop.setdefault("pattern", DATETIME_PATTERN)
+        return jsonschema
+
+
+class ContractMarshmallowPlugin(MarshmallowPlugin):
+    Converter = ContractConverter
+
+
+class DescribedPathsFlaskPlugin(FlaskPlugin):
+    """flask-smorest's Flask plugin, describing each path parameter: ``lead_id`` is "The lead's id"."""
+
+    def rule_to_params(self, rule):
+        params = super().rule_to_params(rule)
+        for param in params:
+            name = param["name"]
+            if name.endswith("_id") and param.get("schema", {}).get("pattern"):
+                param.setdefault("description", f"The {name[:-3].replace('_', ' ')}'s id (24 hex digits)")
+            else:
+                param.setdefault("description", PATH_PARAMETERS.get(name, name.replace("_", " ").capitalize()))
+        return params
+
+
+# Path parameters that are not ids, described once.
+PATH_PARAMETERS = {
+    "job_id": "The periodic job's name, as `pc-app k8s-cronjobs` lists it",
+}
+
+
+def nullable_reference(self, field, ret, **kwargs) -> dict:
+    """A nullable nested schema as ``{allOf: [{$ref}], nullable: true}``, the OpenAPI 3.0 idiom.
+
+    apispec writes ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first branch takes any
+    object at all (the document would accept what the API never answers) and which generators turn
+    into ``dict | Partner``; the idiom is exactly "the schema, or null": ``Partner | None``.
+    """
     branches = ret.get("anyOf")
     if not branches:
         return {}
-    return {"anyOf": [dict(branch, enum=[None]) if branch == {"type": "object", "nullable": True} else branch
-                      for branch in branches]}
+    references = [branch for branch in branches if branch != {"type": "object", "nullable": True}]
+    if len(references) == len(branches):
+        return {}
+    del ret["anyOf"]
+    return {"allOf": references, "nullable": True}
 
 
 def install_error_handling(app: Flask) -> None:
@@ -345,12 +466,23 @@ def _unavailable_service(exc: Exception) -> str | None:
 
 
 def install_swagger_assets(app: Flask) -> None:
-    """Serve Swagger UI's files from the swagger-ui-bundle package: no CDN needed."""
-    import swagger_ui_bundle
+    """Serve Swagger UI's files (no CDN needed), and its page at ``/docs/`` too.
+
+    The files are the Swagger UI release flask-swagger-ui vendors (``dist/``; its version follows
+    Swagger UI's own); only the files are used, the page is flask-smorest's.
+    """
+    import flask_swagger_ui
+
+    assets = os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist")
 
     @app.route("/docs/assets/<path:filename>")
     def swagger_assets(filename):
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+        return send_from_directory(assets, filename)
+
+    @app.route("/docs/")
+    def swagger_ui_with_slash():
+        # The same page as flask-smorest's ``/docs``: its asset and document URLs are absolute.
+        return app.view_functions["api-docs.openapi_swagger_ui"]()
 
 
 API_DESCRIPTION = (
@@ -388,6 +520,10 @@ class ObjectIdString(ma.fields.String):
         if value is None:
             return None
         return str(getattr(value, "id", value))
+
+
+# What ``iso_utc`` writes, stated on every response datetime so the fuzzers check each answer's shape.
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$"
 
 
 class UtcDateTime(ma.fields.DateTime):

@@ -20,8 +20,8 @@ DEFAULT_COUNT_CAP = 1000
 
 class PageArgsSchema(Schema):
     """``page`` (from 1) and ``perPage`` (1-100) query arguments shared by every list route."""
-    page = Integer(load_default=1, min=1, max=100000)
-    perPage = Integer(load_default=25, min=1, max=100)
+    page = Integer(load_default=1, min=1, max=100000, metadata={"description": "Page number, from 1"})
+    perPage = Integer(load_default=25, min=1, max=100, metadata={"description": "Items per page (1-100)"})
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

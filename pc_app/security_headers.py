@@ -7,7 +7,7 @@
   should keep a copy; and ``Content-Security-Policy: default-src 'none'; frame-ancestors
   'none'``, since JSON never needs to load anything.
 - Swagger UI (``/docs``): a policy that allows only our own files (served from the
-  swagger-ui-bundle package) and, by hash, the one inline script the page starts with.
+  flask-swagger-ui package) and, by hash, the one inline script the page starts with.
 """
 from __future__ import annotations
 

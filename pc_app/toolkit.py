@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app
 
 from .actors import HUBSPOT, STRIPE, SYSTEM, Actor
-from .api import Blueprint, MessageSchema, ObjectIdString, Schema, UtcDateTime, abort, error_body
+from .api import Blueprint, MessageSchema, ObjectIdString, ResponseSchema, Schema, UtcDateTime, abort, error_body
 from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
                    optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
                    platform_required, require_trading_partner, session_is_live)
@@ -52,7 +52,7 @@ __all__ = [
     # who did it
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
-    "Blueprint", "MessageSchema", "ObjectIdString", "Schema", "UtcDateTime", "abort", "error_body",
+    "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
     "PageArgsSchema", "count_matching", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access

@@ -5,6 +5,8 @@ PARTNER_STATUSES = ("pending_verification", "onboarding", "active", "suspended")
 
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+")
 SENIORITIES = ("c_level", "vp", "director", "manager", "individual")
+# The currencies a lead's deal (and so a listing) may be in, as ISO 4217 codes in lower case.
+CURRENCIES = ("usd", "eur", "gbp", "cad", "aud")
 DEAL_STATUSES = ("new", "scheduled", "in_touch", "won", "lost_no_show", "lost_disqualified",
                  "lost_no_potential")
 

@@ -9,7 +9,7 @@ from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_actor, c
                             partner_for_request)
 
 from .models import WebhookDelivery
-from .schemas import (ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
+from .schemas import (ACTIVITY_PAGE_EXAMPLE, ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
                       MarkReadSchema, PreferencesPatchSchema, PreferencesSchema, StreamArgsSchema,
                       StreamTicketSchema, UnsubscribeArgsSchema, UnsubscribeSchema, WebhookCreateSchema,
                       WebhookDeliveryPageSchema, WebhookDeliverySchema, WebhookEndpointListSchema,
@@ -50,8 +50,9 @@ def _partner_settings(partner_id: str, *, change: bool):
 class Activities(MethodView):
     @login_required
     @activities_blp.arguments(ActivityArgsSchema, location="query")
-    @activities_blp.response(200, ActivityPageSchema)
+    @activities_blp.response(200, ActivityPageSchema, example=ACTIVITY_PAGE_EXAMPLE)
     @activities_blp.errors(403, 422)
+    @activities_blp.doc(operationId="listActivities")
     def get(self, args):
         """Your partner's activities, newest first, with your unread count.
 
@@ -69,6 +70,7 @@ class Activities(MethodView):
 @activities_blp.arguments(MarkReadSchema)
 @activities_blp.response(200, MarkReadResultSchema)
 @activities_blp.errors(403, 422)
+@activities_blp.doc(operationId="markActivitiesRead")
 def mark_read(data):
     """Mark activities read for you: ``{ids}`` or ``{all: true}``; repeating it changes nothing."""
     user = _own_partner_user()
@@ -79,6 +81,7 @@ def mark_read(data):
 @login_required
 @activities_blp.response(201, StreamTicketSchema)
 @activities_blp.errors(403)
+@activities_blp.doc(operationId="createActivityStreamTicket")
 def stream_ticket():
     """A single-use ticket, valid 30 s, for ``GET /v1/activities/stream?ticket=…`` (EventSource sends no headers).
 
@@ -93,6 +96,7 @@ def stream_ticket():
 @activities_blp.arguments(StreamArgsSchema, location="query")
 @activities_blp.doc(**STREAM_DOC)
 @activities_blp.errors(401, 403, 422, 503)
+@activities_blp.doc(operationId="streamActivities")
 def stream(args):
     """Live activities as Server-Sent Events, across every API pod.
 
@@ -148,6 +152,7 @@ class Unsubscribe(MethodView):
     @unsubscribe_blp.response(200, UnsubscribeSchema)
     @unsubscribe_blp.errors(400, 422)
     @unsubscribe_blp.doc(security=[])
+    @unsubscribe_blp.doc(operationId="getUnsubscribeLink")
     def get(self, args):
         """What an unsubscribe link would turn off (the frontend's confirmation page); changes nothing."""
         return notification_mail.describe_unsubscribe(args["token"])
@@ -156,6 +161,7 @@ class Unsubscribe(MethodView):
     @unsubscribe_blp.response(200, UnsubscribeSchema)
     @unsubscribe_blp.errors(400, 422)
     @unsubscribe_blp.doc(security=[])
+    @unsubscribe_blp.doc(operationId="unsubscribe")
     def post(self, args):
         """Turn this type's e-mail off for the link's recipient, without signing in (RFC 8058 one-click)."""
         result = notification_mail.unsubscribe(args["token"])
@@ -167,6 +173,7 @@ class Webhooks(MethodView):
     @login_required
     @partner_blp.response(200, WebhookEndpointListSchema)
     @partner_blp.errors(403, 404)
+    @partner_blp.doc(operationId="listWebhooks")
     def get(self, partner_id):
         """The partner's webhook endpoints (never their secrets)."""
         partner = _partner_settings(partner_id, change=False)
@@ -176,6 +183,7 @@ class Webhooks(MethodView):
     @partner_blp.arguments(WebhookCreateSchema)
     @partner_blp.response(201, WebhookEndpointWithSecretSchema)
     @partner_blp.errors(403, 404, 409, 422)
+    @partner_blp.doc(operationId="createWebhook")
     def post(self, data, partner_id):
         """Register an endpoint for some event types (``["*"]`` for all); the signing secret is shown only now.
 
@@ -214,6 +222,7 @@ class WebhookItem(MethodView):
 @login_required
 @partner_blp.response(200, WebhookEndpointWithSecretSchema)
 @partner_blp.errors(403, 404, 409)
+@partner_blp.doc(operationId="rotateWebhookSecret")
 def rotate_secret(partner_id, endpoint_id):
     """A new signing secret, shown once; the old one stays valid for 24 h and deliveries carry both signatures."""
     endpoint = _endpoint(partner_id, endpoint_id, change=True)
@@ -225,6 +234,7 @@ def rotate_secret(partner_id, endpoint_id):
 @login_required
 @partner_blp.response(200, WebhookEndpointSchema)
 @partner_blp.errors(403, 404)
+@partner_blp.doc(operationId="enableWebhook")
 def enable(partner_id, endpoint_id):
     """Turn a disabled endpoint back on once its receiver is fixed."""
     endpoint = _endpoint(partner_id, endpoint_id, change=True)
@@ -235,6 +245,7 @@ def enable(partner_id, endpoint_id):
 @login_required
 @partner_blp.response(202, WebhookDeliverySchema)
 @partner_blp.errors(403, 404)
+@partner_blp.doc(operationId="pingWebhook")
 def ping(partner_id, endpoint_id):
     """Send a signed ``ping`` event to the endpoint now (also while disabled); see its delivery log."""
     endpoint = _endpoint(partner_id, endpoint_id, change=True)
@@ -246,6 +257,7 @@ def ping(partner_id, endpoint_id):
 @partner_blp.arguments(DeliveryArgsSchema, location="query")
 @partner_blp.response(200, WebhookDeliveryPageSchema)
 @partner_blp.errors(403, 404, 422)
+@partner_blp.doc(operationId="listWebhookDeliveries")
 def deliveries(args, partner_id, endpoint_id):
     """The endpoint's deliveries, newest first: status, attempts, response code, latency, next retry, body."""
     endpoint = _endpoint(partner_id, endpoint_id, change=False)
@@ -259,6 +271,7 @@ def deliveries(args, partner_id, endpoint_id):
 @login_required
 @partner_blp.response(202, WebhookDeliverySchema)
 @partner_blp.errors(403, 404)
+@partner_blp.doc(operationId="redeliverWebhookDelivery")
 def redeliver(partner_id, endpoint_id, delivery_id):
     """Send a past delivery's body again as a new delivery (same event ``id``, new ``X-PC-Delivery``)."""
     endpoint = _endpoint(partner_id, endpoint_id, change=True)

@@ -4,53 +4,71 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import Boolean, Integer, PageArgsSchema, Schema, UtcDateTime, beyond_schema, page_schema
+from pc_app.toolkit import Boolean, Integer, PageArgsSchema, ResponseSchema, Schema, UtcDateTime, beyond_schema, page_schema
 
-from .activity_types import CHANNELS
+from .activity_types import AUDIENCES, CHANNELS
+
+DELIVERY_STATUSES = ("pending", "sending", "retrying", "succeeded", "failed")
 
 
 class ActivityArgsSchema(Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=200),
                               metadata=beyond_schema("a cursor this API handed out",
                                                      {"description": "nextCursor of the previous page"}))
-    limit = Integer(min=1, max=100, load_default=25)
-    unreadOnly = Boolean(load_default=False)
+    limit = Integer(min=1, max=100, load_default=25, metadata={"description": "Activities per page"})
+    unreadOnly = Boolean(load_default=False, metadata={"description": "Only those you have not marked read"})
     type = ma.fields.List(ma.fields.String(validate=validate.Length(min=3, max=100)),
                           metadata={"description": "event types to keep (repeatable)"})
     since = UtcDateTime(metadata={"description": "only activities created at or after this time"})
 
 
-class ActorSchema(Schema):
+class ActorSchema(ResponseSchema):
     type = ma.fields.String(metadata={"description": "user, system, hubspot or stripe"})
     id = ma.fields.String(allow_none=True)
     name = ma.fields.String(allow_none=True)
 
 
-class SubjectSchema(Schema):
+class SubjectSchema(ResponseSchema):
     type = ma.fields.String(metadata={"description": "lead, listing, purchase…"})
     id = ma.fields.String()
 
 
-class ActivitySchema(Schema):
+class ActivitySchema(ResponseSchema):
     id = ma.fields.String()
     type = ma.fields.String(metadata={"description": "the event type, e.g. marketplace.lead_listed"})
     sentence = ma.fields.String()
     icon = ma.fields.String()
-    audience = ma.fields.String(metadata={"description": "members or owners"})
+    audience = ma.fields.String(validate=validate.OneOf(AUDIENCES),
+                                metadata={"description": "Who sees it: every member, or the owners only"})
     actor = ma.fields.Nested(ActorSchema, allow_none=True)
     subjects = ma.fields.List(ma.fields.Nested(SubjectSchema))
     data = ma.fields.Dict(metadata={"description": "the event's payload"})
     eventId = ma.fields.String()
-    occurredAt = ma.fields.String()
-    createdAt = ma.fields.String()
+    occurredAt = UtcDateTime()
+    createdAt = UtcDateTime()
     read = ma.fields.Boolean()
     cursor = ma.fields.String(metadata={"description": "this activity's position (the stream's event id)"})
 
 
-class ActivityPageSchema(Schema):
+class ActivityPageSchema(ResponseSchema):
     items = ma.fields.List(ma.fields.Nested(ActivitySchema))
-    nextCursor = ma.fields.String(allow_none=True)
+    nextCursor = ma.fields.String(allow_none=True, metadata={"description": "Pass as cursor for the next page; "
+                                                                            "null on the last"})
     unreadCount = ma.fields.Integer()
+
+
+# Example for the OpenAPI document (tests/e2e/test_openapi_contract.py checks it against the schema).
+ACTIVITY_PAGE_EXAMPLE = {"items": [{
+    "id": "6b0b53a1c2d4e5f601234567", "type": "payments.purchase_succeeded",
+    "sentence": "Jane Doe bought a lead for $50.00; it is now in your leads.", "icon": "credit-card",
+    "audience": "owners", "actor": {"type": "user", "id": "6b0b5344195d341506b38cad", "name": "Jane Doe"},
+    "subjects": [{"type": "purchase", "id": "6b0b5344195d341506b38cb6"},
+                 {"type": "listing", "id": "6b0b5344195d341506b38cb2"},
+                 {"type": "lead", "id": "6b0b5344195d341506b38cb0"}],
+    "data": {"purchaseId": "6b0b5344195d341506b38cb6", "amount": 5000, "currency": "usd"},
+    "eventId": "evt_6b0b53a1c2d4e5f6", "occurredAt": "2026-11-28T22:18:44.905+00:00",
+    "createdAt": "2026-11-28T22:18:45.012+00:00", "read": False, "cursor": "MTc5NTkwNDMyNTAxMjo2YjBiNTNhMQ"}],
+    "nextCursor": None, "unreadCount": 1}
 
 
 class MarkReadSchema(Schema):
@@ -65,7 +83,7 @@ class MarkReadSchema(Schema):
             raise ma.ValidationError("Give either ids or all: true.", "ids")
 
 
-class MarkReadResultSchema(Schema):
+class MarkReadResultSchema(ResponseSchema):
     marked = ma.fields.Integer()
     unreadCount = ma.fields.Integer()
 
@@ -76,7 +94,7 @@ class StreamArgsSchema(Schema):
                                                        "(for EventSource, which cannot send headers)"})
 
 
-class StreamTicketSchema(Schema):
+class StreamTicketSchema(ResponseSchema):
     ticket = ma.fields.String()
     expiresIn = ma.fields.Integer(metadata={"description": "seconds"})
 
@@ -84,17 +102,19 @@ class StreamTicketSchema(Schema):
 ChannelMap = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(CHANNELS)), values=ma.fields.Boolean())
 
 
-class TypePreferenceSchema(Schema):
+class TypePreferenceSchema(ResponseSchema):
     type = ma.fields.String()
     description = ma.fields.String()
-    audience = ma.fields.String()
-    defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
-    channels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    audience = ma.fields.String(validate=validate.OneOf(AUDIENCES))
+    defaults = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(CHANNELS)), values=ma.fields.Boolean(),
+                              metadata={"description": "Channel -> on by default"})
+    channels = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(CHANNELS)), values=ma.fields.Boolean(),
+                              metadata={"description": "Channel -> on for this partner"})
 
 
-class PreferencesSchema(Schema):
+class PreferencesSchema(ResponseSchema):
     partnerId = ma.fields.String()
-    channels = ma.fields.List(ma.fields.String())
+    channels = ma.fields.List(ma.fields.String(validate=validate.OneOf(CHANNELS)))
     types = ma.fields.List(ma.fields.Nested(TypePreferenceSchema))
 
 
@@ -108,10 +128,11 @@ class PreferencesPatchSchema(Schema):
 
 class UnsubscribeArgsSchema(Schema):
     token = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
-                             metadata=beyond_schema("an unsubscribe link we sent"))
+                             metadata=beyond_schema("an unsubscribe link we sent", {
+                                 "description": "The token of the unsubscribe link"}))
 
 
-class UnsubscribeSchema(Schema):
+class UnsubscribeSchema(ResponseSchema):
     type = ma.fields.String()
     description = ma.fields.String()
     email = ma.fields.String(allow_none=True)
@@ -128,42 +149,42 @@ class WebhookCreateSchema(Schema):
     description = ma.fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class WebhookEndpointSchema(Schema):
+class WebhookEndpointSchema(ResponseSchema):
     id = ma.fields.String()
     url = ma.fields.String()
     description = ma.fields.String()
     eventTypes = ma.fields.List(ma.fields.String())
-    status = ma.fields.String(metadata={"description": "active or disabled"})
+    status = ma.fields.String(validate=validate.OneOf(("active", "disabled")))
     disabledReason = ma.fields.String(allow_none=True)
-    disabledAt = ma.fields.String(allow_none=True)
-    previousSecretValidUntil = ma.fields.String(allow_none=True,
-                                                metadata={"description": "while a rotated secret still signs"})
-    createdAt = ma.fields.String()
+    disabledAt = UtcDateTime(allow_none=True)
+    previousSecretValidUntil = UtcDateTime(allow_none=True,
+                                           metadata={"description": "while a rotated secret still signs"})
+    createdAt = UtcDateTime()
 
 
 class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
     secret = ma.fields.String(metadata={"description": "the signing secret: shown only now"})
 
 
-class WebhookEndpointListSchema(Schema):
+class WebhookEndpointListSchema(ResponseSchema):
     items = ma.fields.List(ma.fields.Nested(WebhookEndpointSchema))
 
 
-class WebhookDeliverySchema(Schema):
+class WebhookDeliverySchema(ResponseSchema):
     id = ma.fields.String()
     endpointId = ma.fields.String()
     eventId = ma.fields.String()
     type = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "pending, sending, retrying, succeeded or failed"})
+    status = ma.fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
     attempts = ma.fields.Integer()
     responseCode = ma.fields.Integer(allow_none=True)
     latencyMs = ma.fields.Integer(allow_none=True)
     responseBody = ma.fields.String(allow_none=True, metadata={"description": "the first 1,024 characters"})
     error = ma.fields.String(allow_none=True)
-    nextRetryAt = ma.fields.String(allow_none=True)
+    nextRetryAt = UtcDateTime(allow_none=True)
     redeliveryOf = ma.fields.String(allow_none=True)
-    createdAt = ma.fields.String(allow_none=True)
-    completedAt = ma.fields.String(allow_none=True)
+    createdAt = UtcDateTime(allow_none=True)
+    completedAt = UtcDateTime(allow_none=True)
 
 
 WebhookDeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPageSchema")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from pc_app.toolkit import Schema, beyond_schema
+from pc_app.toolkit import vocabulary as v
 
 from .services.periods import EARLIEST, INTERVALS, LATEST
 
@@ -105,8 +106,9 @@ class PartnerPointSchema(_PointBase):
 class _ReportBase(Schema):
     from_ = ma.fields.Date(data_key="from", attribute="from", required=True)
     to = ma.fields.Date(required=True)
-    interval = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True, metadata={"description": "Currency of every amount (cents)"})
+    interval = ma.fields.String(required=True, validate=ma.validate.OneOf(INTERVALS))
+    currency = ma.fields.String(required=True, metadata={
+        "description": "Currency of every amount (cents): ANALYTICS_CURRENCY, an ISO code in lower case"})
     otherCurrencyEvents = ma.fields.Integer(required=True, metadata={
         "description": "Sales or refunds in another currency: counted, but their amounts are in no sum"})
 
@@ -135,7 +137,8 @@ class MarketplacePointSchema(_PointBase):
 
 
 class IndustryRowSchema(Schema):
-    industry = ma.fields.String(required=True, metadata={"description": "The leads' industry; unknown when null"})
+    industry = ma.fields.String(required=True, validate=ma.validate.OneOf((*v.INDUSTRIES, "unknown")),
+                                metadata={"description": "The leads' industry; unknown when null"})
     listed = ma.fields.Integer(required=True)
     delisted = ma.fields.Integer(required=True)
     transactions = ma.fields.Integer(required=True)

@@ -25,6 +25,7 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 @blp.arguments(AuthorizeQueryArgsSchema, location="query")
 @blp.response(200, AuthorizationUrlSchema)
 @blp.errors(401, 403, 404, 422, 503)
+@blp.doc(operationId="authorizeHubspot")
 def authorize(args):
     """The HubSpot consent URL for a partner (its owner or platform staff); the state lasts 10 minutes, once.
 
@@ -38,6 +39,8 @@ def authorize(args):
 @limiter.limit(setting("HUBSPOT_RATELIMIT_CALLBACK"))
 @blp.arguments(CallbackQueryArgsSchema, location="query")
 @blp.response(302)
+@blp.errors(429)
+@blp.doc(operationId="completeHubspotAuthorization")
 def callback(args):
     """HubSpot redirects here (public): exchange the code, then redirect to the frontend with the outcome."""
     try:
@@ -53,6 +56,7 @@ def callback(args):
 @login_required
 @blp.response(200, ConnectionStatusSchema)
 @blp.errors(401, 404)
+@blp.doc(operationId="getHubspotStatus")
 def status(partner_id):
     """Whether the partner's HubSpot is connected and healthy, its portal, pipeline and token times."""
     partner = partner_for_request(partner_id)
@@ -64,6 +68,7 @@ def status(partner_id):
 @blp.response(200, PipelineSchema)
 @blp.errors(401, 403, 404, 409)
 @blp.alt_response(502, schema=PipelineFailedSchema, description="HubSpot failed; manualSteps say how to do it by hand")
+@blp.doc(operationId="createHubspotPipeline")
 def create_pipeline(partner_id):
     """Create (or find by label) the "Partner Connector" deal pipeline and store the stage mapping; idempotent.
 
@@ -77,6 +82,7 @@ def create_pipeline(partner_id):
 @blp.arguments(StageMappingSchema)
 @blp.response(200, PipelineSchema)
 @blp.errors(401, 403, 404, 409, 422, 502)
+@blp.doc(operationId="setHubspotStageMapping")
 def put_stage_mapping(data, partner_id):
     """Map every dealStatus to a stage of an existing HubSpot deal pipeline.
 
@@ -92,6 +98,7 @@ class Connection(MethodView):
     @login_required
     @blp.response(200, DisconnectedSchema)
     @blp.errors(401, 403, 404, 409)
+    @blp.doc(operationId="disconnectHubspot")
     def delete(self, partner_id):
         """Disconnect: revoke the refresh token at HubSpot and erase the tokens (409 when not connected)."""
         partner = partner_for_request(partner_id, owner_only=True)
@@ -118,6 +125,7 @@ WEBHOOK_DOC = {
 @blp.doc(**WEBHOOK_DOC)
 @blp.response(200, WebhookAnswerSchema)
 @blp.errors(400, 401, 413, 422, 429)
+@blp.doc(operationId="receiveHubspotWebhook")
 def webhooks():
     """HubSpot's webhook (public): v3 signature on the raw body, events de-duplicated by id, answered at once."""
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:

@@ -7,8 +7,8 @@ from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_req
                            require_trading_partner)
 
 from . import services
-from .schemas import (BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema, MyListingPageSchema,
-                      MyListingSchema, MyListingsArgsSchema, PriceSchema)
+from .schemas import (LISTING_CARD_PAGE_EXAMPLE, BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema,
+                      MyListingPageSchema, MyListingSchema, MyListingsArgsSchema, PriceSchema)
 
 blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
                 description="Leads offered for sale: list, browse ranked by ICP fit, open, my listings")
@@ -18,8 +18,9 @@ blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
 class Browse(MethodView):
     @login_required
     @blp.arguments(BrowseArgsSchema, location="query")
-    @blp.response(200, ListingCardPageSchema)
+    @blp.response(200, ListingCardPageSchema, example=LISTING_CARD_PAGE_EXAMPLE)
     @blp.errors(401, 403, 422)
+    @blp.doc(operationId="listMarketplaceLeads")
     def get(self, args):
         """Browse listed leads ranked by fit with your ICP; contact data is masked.
 
@@ -33,6 +34,7 @@ class ListingItem(MethodView):
     @login_required
     @blp.response(200, ListingDetailSchema)
     @blp.errors(401, 403, 404, 429)
+    @blp.doc(operationId="getMarketplaceLead")
     def get(self, lead_id):
         """Open a listed lead by its lead id (the card's ``leadId``); counts a view unless you are the seller.
 
@@ -54,6 +56,7 @@ class LeadListing(MethodView):
     @blp.arguments(PriceSchema)
     @blp.response(201, MyListingSchema)
     @blp.errors(401, 403, 404, 409, 422)
+    @blp.doc(operationId="listLeadOnMarketplace")
     def post(self, data, lead_id):
         """List one of your leads for a price in cents."""
         partner = require_trading_partner()
@@ -64,6 +67,7 @@ class LeadListing(MethodView):
     @blp.arguments(PriceSchema)
     @blp.response(200, MyListingSchema)
     @blp.errors(401, 403, 404, 409, 422)
+    @blp.doc(operationId="updateListingPrice")
     def patch(self, data, lead_id):
         """Change the price of your listed lead (not once it is reserved or sold)."""
         partner = require_trading_partner()
@@ -73,6 +77,7 @@ class LeadListing(MethodView):
     @login_required
     @blp.response(200, MyListingSchema)
     @blp.errors(401, 403, 404, 409)
+    @blp.doc(operationId="unlistLead")
     def delete(self, lead_id):
         """Take your lead off the marketplace (409 once it is reserved or sold)."""
         partner = require_trading_partner()
@@ -86,6 +91,7 @@ class MyListings(MethodView):
     @blp.arguments(MyListingsArgsSchema, location="query")
     @blp.response(200, MyListingPageSchema)
     @blp.errors(401, 403, 422)
+    @blp.doc(operationId="listMyListings")
     def get(self, args):
         """Your listings, newest first, with views, the reservation and the sale."""
         partner = current_partner()

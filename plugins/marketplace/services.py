@@ -8,8 +8,8 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit,
-                            text_contains, utcnow)
+from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Partner, call_hook, emit,
+                            iso_utc, text_contains, utcnow)
 
 from . import scoring, unmask_quota
 from .masking import mask_email, mask_phone
@@ -99,7 +99,7 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
         "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
-        "industry": listing.industry, "listedAt": as_utc(listing.listed_at).isoformat()})
+        "industry": listing.industry, "listedAt": iso_utc(listing.listed_at)})
     return listing
 
 
@@ -431,8 +431,7 @@ def card_of(listing: Listing) -> dict:
             "firstName": listing.first_name, "company": listing.company, "jobTitle": listing.job_title,
             "seniority": listing.seniority, "industry": listing.industry, "companySize": listing.company_size,
             "country": listing.country, "email": listing.masked_email, "phone": listing.masked_phone,
-            "leadCreatedAt": created.isoformat() if created is not None else None,
-            "listedAt": listing.listed_at.isoformat() if listing.listed_at is not None else None}
+            "leadCreatedAt": iso_utc(created), "listedAt": iso_utc(listing.listed_at)}
 
 
 def extend_reservation(listing_id: str, buyer_partner_id: str, expires_at) -> Listing | None:

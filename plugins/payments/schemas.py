@@ -4,38 +4,42 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import PageArgsSchema, Schema, UtcDateTime, page_schema
+from pc_app.toolkit import PageArgsSchema, ResponseSchema, Schema, UtcDateTime, iso_utc, page_schema
+from pc_app.toolkit import vocabulary as v
 
 from .models import INVOICE_TYPES, PURCHASE_STATUSES, RESERVATION_STATUSES
 from .services.clock import from_ms, now_ms
 
 OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not an id.")
+_DATETIME = {"type": "string", "format": "date-time"}
 
 
-class ReservationSchema(Schema):
+class ReservationSchema(ResponseSchema):
     """A buyer's hold on a listed lead, with the countdown and the card as the buyer saw it."""
     id = ma.fields.String()
     leadId = ma.fields.String(attribute="lead")
     listingId = ma.fields.String(attribute="listing")
     sellerPartnerId = ma.fields.String(attribute="seller")
-    status = ma.fields.String(metadata={"description": "active, purchased, expired or cancelled"})
+    status = ma.fields.String(validate=validate.OneOf(RESERVATION_STATUSES))
     price = ma.fields.Integer(metadata={"description": "cents"})
-    currency = ma.fields.String()
-    reservedAt = ma.fields.Method("_reserved_at")
-    expiresAt = ma.fields.Method("_expires_at")
-    secondsLeft = ma.fields.Method("_seconds_left", metadata={"description": "0 once the hold is over"})
+    currency = ma.fields.String(validate=validate.OneOf(v.CURRENCIES))
+    reservedAt = ma.fields.Method("_reserved_at", metadata=_DATETIME)
+    expiresAt = ma.fields.Method("_expires_at", metadata=_DATETIME)
+    secondsLeft = ma.fields.Method("_seconds_left", metadata={"type": "integer",
+                                                              "description": "0 once the hold is over"})
     extensionsUsed = ma.fields.Integer(attribute="extensions_used")
-    paymentInProgress = ma.fields.Method("_paying")
+    paymentInProgress = ma.fields.Method("_paying", metadata={
+        "type": "boolean", "description": "A card payment for it is being processed"})
     purchaseId = ma.fields.String(attribute="purchase", allow_none=True)
     listing = ma.fields.Dict(attribute="card", metadata={"description": "the listing's masked card (leadId, price, "
                                                                         "company, jobTitle, industry, ...)"})
     closedAt = UtcDateTime(attribute="closed_at", allow_none=True)
 
     def _reserved_at(self, obj):
-        return from_ms(obj.reserved_ms).isoformat()
+        return iso_utc(from_ms(obj.reserved_ms))
 
     def _expires_at(self, obj):
-        return from_ms(obj.expires_ms).isoformat()
+        return iso_utc(from_ms(obj.expires_ms))
 
     def _seconds_left(self, obj):
         if obj.status != "active":
@@ -49,8 +53,33 @@ class ReservationSchema(Schema):
 ReservationPageSchema = page_schema(ReservationSchema, "ReservationPageSchema")
 
 
+# Examples for the OpenAPI document (tests/e2e/test_openapi_contract.py checks them against the schemas).
+RESERVATION_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb4", "leadId": "6b0b5344195d341506b38cb0", "listingId": "6b0b5344195d341506b38cb2",
+    "sellerPartnerId": "6b0b5344195d341506b38caa", "status": "active", "price": 5000, "currency": "usd",
+    "reservedAt": "2026-11-28T22:18:44.864+00:00", "expiresAt": "2026-12-05T22:18:44.864+00:00",
+    "secondsLeft": 604799, "extensionsUsed": 0, "paymentInProgress": False, "purchaseId": None,
+    "listing": {"id": "6b0b5344195d341506b38cb2", "leadId": "6b0b5344195d341506b38cb0", "price": 5000,
+                "currency": "usd", "firstName": "Ada", "company": "Analytical Engines Ltd",
+                "jobTitle": "Head of Engineering", "seniority": "director", "industry": "saas",
+                "companySize": "51-200", "country": "GB", "email": "a***@analytical.example",
+                "phone": "+44 ** **** 8750", "leadCreatedAt": "2026-11-28T22:18:44.835+00:00",
+                "listedAt": "2026-11-28T22:18:44.848+00:00"},
+    "closedAt": None}
+PURCHASE_REQUEST_EXAMPLE = {"reservationId": "6b0b5344195d341506b38cb4", "paymentMethodId": "pm_card_visa"}
+PURCHASE_EXAMPLE = {
+    "id": "6b0b5344195d341506b38cb6", "reservationId": "6b0b5344195d341506b38cb4", "attempt": 1,
+    "listingId": "6b0b5344195d341506b38cb2", "leadId": "6b0b5344195d341506b38cb0",
+    "buyerLeadId": "6b0b5344195d341506b38cb7", "buyerPartnerId": "6b0b5344195d341506b38cac",
+    "sellerPartnerId": "6b0b5344195d341506b38caa", "amount": 5000, "platformFee": 1000, "sellerPayout": 4000,
+    "currency": "usd", "status": "succeeded", "declineCode": None, "failureMessage": None,
+    "paymentIntentId": "pi_3QxYz2AbCdEfGh", "refundReason": None, "createdAt": "2026-11-28T22:18:44.881+00:00",
+    "succeededAt": "2026-11-28T22:18:44.905+00:00", "refundedAt": None}
+
+
 class ReservationArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(RESERVATION_STATUSES))
+    status = ma.fields.String(validate=validate.OneOf(RESERVATION_STATUSES),
+                              metadata={"description": "Only reservations in this status"})
 
 
 class PurchaseRequestSchema(Schema):
@@ -59,21 +88,22 @@ class PurchaseRequestSchema(Schema):
                                        metadata={"description": "A Stripe PaymentMethod id (pm_...), from Stripe.js"})
 
 
-class PurchaseSchema(Schema):
+class PurchaseSchema(ResponseSchema):
     """A payment attempt for a reservation and the sale it completed."""
     id = ma.fields.String()
     reservationId = ma.fields.String(attribute="reservation")
     attempt = ma.fields.Integer()
     listingId = ma.fields.String(attribute="listing")
     leadId = ma.fields.String(attribute="lead", metadata={"description": "the seller's lead"})
-    buyerLeadId = ma.fields.Method("_buyer_lead", metadata={"description": "the buyer's own copy, once bought"})
+    buyerLeadId = ma.fields.Method("_buyer_lead", metadata={"type": "string", "nullable": True,
+                                                            "description": "the buyer's own copy, once bought"})
     buyerPartnerId = ma.fields.String(attribute="buyer")
     sellerPartnerId = ma.fields.String(attribute="seller")
     amount = ma.fields.Integer(metadata={"description": "cents the buyer pays"})
     platformFee = ma.fields.Integer(attribute="platform_fee")
     sellerPayout = ma.fields.Integer(attribute="seller_payout")
-    currency = ma.fields.String()
-    status = ma.fields.String(metadata={"description": ", ".join(PURCHASE_STATUSES)})
+    currency = ma.fields.String(validate=validate.OneOf(v.CURRENCIES))
+    status = ma.fields.String(validate=validate.OneOf(PURCHASE_STATUSES))
     declineCode = ma.fields.String(attribute="decline_code", allow_none=True)
     failureMessage = ma.fields.String(attribute="failure_message", allow_none=True)
     paymentIntentId = ma.fields.String(attribute="payment_intent", allow_none=True)
@@ -89,10 +119,10 @@ class PurchaseSchema(Schema):
 PurchasePageSchema = page_schema(PurchaseSchema, "PurchasePageSchema")
 
 
-class PurchaseActionSchema(Schema):
+class PurchaseActionSchema(ResponseSchema):
     """202: the card needs 3-D Secure; finish it with Stripe.js and ``clientSecret``, the webhook completes the sale."""
     purchaseId = ma.fields.String()
-    status = ma.fields.String()
+    status = ma.fields.String(validate=validate.OneOf(PURCHASE_STATUSES))
     clientSecret = ma.fields.String(allow_none=True)
 
 
@@ -108,12 +138,12 @@ class RefundSchema(Schema):
                                                        "passed on to Stripe)"})
 
 
-class OnboardingLinkSchema(Schema):
+class OnboardingLinkSchema(ResponseSchema):
     url = ma.fields.String(metadata={"description": "Stripe's onboarding page: open it once, before expiresAt"})
     expiresAt = UtcDateTime()
 
 
-class PayoutStatusSchema(Schema):
+class PayoutStatusSchema(ResponseSchema):
     accountId = ma.fields.String(allow_none=True)
     chargesEnabled = ma.fields.Boolean()
     payoutsEnabled = ma.fields.Boolean()
@@ -122,33 +152,33 @@ class PayoutStatusSchema(Schema):
     refreshedAt = UtcDateTime(allow_none=True)
 
 
-class InvoiceLineSchema(Schema):
+class InvoiceLineSchema(ResponseSchema):
     description = ma.fields.String()
     amount = ma.fields.Integer(metadata={"description": "cents (negative for fees and cancellations)"})
 
 
-class InvoiceSchema(Schema):
+class InvoiceSchema(ResponseSchema):
     id = ma.fields.String()
     number = ma.fields.String(metadata={"description": "PC-YYYY-NNNNNN, gap-free per year"})
-    invoiceType = ma.fields.String(attribute="invoice_type", metadata={"description": ", ".join(INVOICE_TYPES)})
+    invoiceType = ma.fields.String(attribute="invoice_type", validate=validate.OneOf(INVOICE_TYPES))
     purchaseId = ma.fields.String(attribute="purchase")
     partnerId = ma.fields.String(attribute="partner")
     counterpartPartnerId = ma.fields.String(attribute="counterpart", allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema))
-    total = ma.fields.Integer()
-    currency = ma.fields.String()
+    total = ma.fields.Integer(metadata={"description": "cents"})
+    currency = ma.fields.String(validate=validate.OneOf(v.CURRENCIES))
     issuedAt = UtcDateTime(attribute="issued_at")
     referencesInvoiceId = ma.fields.String(attribute="references", allow_none=True)
-    pdfUrl = ma.fields.Function(lambda invoice: f"/v1/invoices/{invoice.id}/pdf")
+    pdfUrl = ma.fields.Function(lambda invoice: f"/v1/invoices/{invoice.id}/pdf", metadata={"type": "string"})
 
 
 InvoicePageSchema = page_schema(InvoiceSchema, "InvoicePageSchema")
 
 
 class InvoiceArgsSchema(PageArgsSchema):
-    type = ma.fields.String(validate=validate.OneOf(INVOICE_TYPES))
+    type = ma.fields.String(validate=validate.OneOf(INVOICE_TYPES), metadata={"description": "Only invoices of this type"})
 
 
-class WebhookAnswerSchema(Schema):
+class WebhookAnswerSchema(ResponseSchema):
     received = ma.fields.Boolean()
     duplicate = ma.fields.Boolean()

@@ -4,8 +4,8 @@ from pc_app.toolkit import (Blueprint, MessageSchema, PartnerSchema, SessionSche
                            setting)
 
 from . import jobs, services
-from .schemas import (OnboardingSchema, RegisterPartnerSchema, ResendVerificationSchema,
-                      SuspendPartnerSchema, VerifyRegistrationSchema)
+from .schemas import (REGISTER_PARTNER_EXAMPLE, REGISTERED_EXAMPLE, OnboardingSchema, RegisterPartnerSchema,
+                      ResendVerificationSchema, SuspendPartnerSchema, VerifyRegistrationSchema)
 
 registration_blp = Blueprint("registration", __name__, url_prefix="/v1/auth",
                              description="Partner self-registration and e-mail verification")
@@ -18,8 +18,8 @@ RESEND_ANSWER = {"message": "If this address is waiting for verification, we hav
 
 @registration_blp.route("/register-partner", methods=["POST"])
 @limit_per_address_and_email("REGISTRATION_RATELIMIT")
-@registration_blp.arguments(RegisterPartnerSchema)
-@registration_blp.response(202, MessageSchema)
+@registration_blp.arguments(RegisterPartnerSchema, example=REGISTER_PARTNER_EXAMPLE)
+@registration_blp.response(202, MessageSchema, example=REGISTERED_EXAMPLE)
 @registration_blp.errors(422, 429)
 def register_partner(data):
     """Register a company and its owner; a verification link (48 h, single-use) is e-mailed.
@@ -62,6 +62,7 @@ def verify_registration(data):
 @login_required
 @lifecycle_blp.response(200, OnboardingSchema)
 @lifecycle_blp.errors(401, 404)
+@lifecycle_blp.doc(operationId="getPartnerOnboarding")
 def onboarding(partner_id):
     """The partner's onboarding checklist, assembled from every enabled plugin."""
     return services.onboarding_for(partner_for_request(partner_id))
@@ -71,6 +72,7 @@ def onboarding(partner_id):
 @login_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409)
+@lifecycle_blp.doc(operationId="activatePartner")
 def activate(partner_id):
     """Activate the partner (its owner, or platform staff) once its ICP is configured.
 
@@ -85,6 +87,7 @@ def activate(partner_id):
 @lifecycle_blp.arguments(SuspendPartnerSchema)
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409, 422)
+@lifecycle_blp.doc(operationId="suspendPartner")
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
@@ -95,6 +98,7 @@ def suspend(data, partner_id):
 @platform_required
 @lifecycle_blp.response(200, PartnerSchema)
 @lifecycle_blp.errors(401, 403, 404, 409)
+@lifecycle_blp.doc(operationId="reinstatePartner")
 def reinstate(partner_id):
     """Lift a suspension (platform staff); the partner returns to the status it had reached."""
     partner = partner_for_request(partner_id)

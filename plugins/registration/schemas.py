@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import LowerEmail, Name, NewPassword, PhoneNumber, Schema, Website, beyond_schema
+from pc_app.toolkit import LowerEmail, Name, NewPassword, PhoneNumber, ResponseSchema, Schema, Website, beyond_schema
 
 
 class RegisterPartnerSchema(Schema):
@@ -13,6 +13,11 @@ class RegisterPartnerSchema(Schema):
     email = LowerEmail(required=True, validate=validate.Length(max=254))
     website = Website(load_default=None, allow_none=True)
     phone = PhoneNumber(load_default=None, allow_none=True, metadata={"description": "E.164, e.g. +14155550123"})
+
+
+REGISTER_PARTNER_EXAMPLE = {"companyName": "Acme Analytics", "name": "Jane Doe", "email": "jane@acme.example",
+                            "website": "https://acme.example", "phone": "+14155550123"}
+REGISTERED_EXAMPLE = {"message": "Thank you. We have sent an e-mail to this address with the next step."}
 
 
 class ResendVerificationSchema(Schema):
@@ -26,14 +31,14 @@ class VerifyRegistrationSchema(Schema):
     password = NewPassword(required=True)
 
 
-class OnboardingStepSchema(Schema):
+class OnboardingStepSchema(ResponseSchema):
     key = ma.fields.String(metadata={"description": "icpConfigured, hubspotConnected, firstLeadListed, "
                                                     "payoutsEnabled… (a disabled plugin's step is absent)"})
     done = ma.fields.Boolean()
     required = ma.fields.Boolean(metadata={"description": "Must be done before the partner can be activated"})
 
 
-class OnboardingSchema(Schema):
+class OnboardingSchema(ResponseSchema):
     steps = ma.fields.List(ma.fields.Nested(OnboardingStepSchema))
     completed = ma.fields.Integer()
     total = ma.fields.Integer()

@@ -17,6 +17,7 @@ blp = Blueprint("sync", __name__, url_prefix="/v1/sync",
 @login_required
 @blp.response(202, TaskQueuedSchema)
 @blp.errors(401, 404, 409)
+@blp.doc(operationId="startHubspotSync")
 def trigger_sync(partner_id):
     """Sync the partner's leads with its HubSpot deals now (the partner's members may).
 
@@ -33,6 +34,7 @@ class Tasks(MethodView):
     @blp.arguments(TaskQueryArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
     @blp.errors(401, 422)
+    @blp.doc(operationId="listSyncTasks")
     def get(self, args):
         """Your partner's sync tasks, newest first (platform staff: every partner's, or ``partnerId``'s)."""
         query = services.task_query(partner_scope(), args.get("partnerId"), args.get("status"))
@@ -43,6 +45,7 @@ class Tasks(MethodView):
 @login_required
 @blp.response(200, TaskSchema)
 @blp.errors(401, 404)
+@blp.doc(operationId="getSyncTask")
 def get_task(task_id):
     """A task: status, progress, counts, errors, timestamps."""
     return services.visible_task(partner_scope(), task_id)
@@ -54,6 +57,7 @@ class Conflicts(MethodView):
     @blp.arguments(ConflictQueryArgsSchema, location="query")
     @blp.response(200, ConflictPageSchema)
     @blp.errors(401, 422)
+    @blp.doc(operationId="listSyncConflicts")
     def get(self, args):
         """Your partner's conflicts, newest first; ``status=open`` for those waiting for a person."""
         query = services.conflict_query(partner_scope(), args.get("status"), args.get("partnerId"),
@@ -65,6 +69,7 @@ class Conflicts(MethodView):
 @login_required
 @blp.response(200, ConflictSchema)
 @blp.errors(401, 404)
+@blp.doc(operationId="getSyncConflict")
 def get_conflict(conflict_id):
     """One conflict, side by side: each field's PC value, HubSpot value, value at the last sync, when each changed."""
     return services.visible_conflict(partner_scope(), conflict_id)
@@ -75,6 +80,7 @@ def get_conflict(conflict_id):
 @blp.arguments(ResolveSchema)
 @blp.response(200, ConflictSchema)
 @blp.errors(401, 404, 409, 422, 502)
+@blp.doc(operationId="resolveSyncConflict")
 def resolve_conflict(data, conflict_id):
     """Resolve: ``use_pc``, ``use_hubspot`` or ``merge`` (a value per field); written to both sides.
 

@@ -4,46 +4,54 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import ObjectIdString, PageArgsSchema, Schema, UtcDateTime, page_schema
+from pc_app.toolkit import ObjectIdString, PageArgsSchema, ResponseSchema, Schema, UtcDateTime, page_schema
 
-from .models import CONFLICT_STATUSES, RESOLUTIONS, TASK_STATUSES
+from .models import CONFLICT_REASONS, CONFLICT_STATUSES, RESOLUTIONS, TASK_STATUSES, TRIGGERS
 from .services.tasks import COUNT_NAMES
 
 ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not an id.")
 
 
-class TaskQueuedSchema(Schema):
+class TaskQueuedSchema(ResponseSchema):
     taskId = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "queued or running (a task already runs)"})
+    status = ma.fields.String(required=True, validate=validate.OneOf(("queued", "running")),
+                              metadata={"description": "running when a task already runs"})
 
 
-class ProgressSchema(Schema):
+class ProgressSchema(ResponseSchema):
     synced = ma.fields.Integer(metadata={"description": "Leads and deals handled so far"})
     total = ma.fields.Integer(metadata={"description": "The partner's leads (plus deals pulled) as known now"})
     percent = ma.fields.Integer()
 
 
-class TaskItemSchema(Schema):
+class TaskItemSchema(ResponseSchema):
     leadId = ma.fields.String(allow_none=True)
     dealId = ma.fields.String(allow_none=True)
     message = ma.fields.String()
 
 
-class UnlinkedLeadSchema(Schema):
+class UnlinkedLeadSchema(ResponseSchema):
     leadId = ma.fields.String(allow_none=True)
     dealId = ma.fields.String(allow_none=True)
     reason = ma.fields.String(metadata={"description": "deal_deleted, deal_left_pipeline, lead_deleted, lead_moved "
                                                        "or lead_sold"})
 
 
-class TaskSchema(Schema):
+class TaskSchema(ResponseSchema):
     id = ObjectIdString()
     partnerId = ObjectIdString(attribute="partner")
-    trigger = ma.fields.String()
+    trigger = ma.fields.String(validate=validate.OneOf(TRIGGERS))
     full = ma.fields.Boolean(metadata={"description": "False: only the deals HubSpot's webhooks named"})
-    status = ma.fields.String(metadata={"description": ", ".join(TASK_STATUSES)})
-    progress = ma.fields.Method("_progress", metadata={"type": "object"})
-    counts = ma.fields.Method("_counts", metadata={"type": "object", "description": ", ".join(COUNT_NAMES)})
+    status = ma.fields.String(validate=validate.OneOf(TASK_STATUSES))
+    progress = ma.fields.Method("_progress", metadata={
+        "type": "object", "description": "How far the task is", "required": ["synced", "total", "percent"],
+        "properties": {"synced": {"type": "integer", "description": "Leads and deals handled so far"},
+                       "total": {"type": "integer", "description": "The partner's leads (plus deals pulled) as known "
+                                                                   "now"},
+                       "percent": {"type": "integer"}}})
+    counts = ma.fields.Method("_counts", metadata={
+        "type": "object", "description": "What the task did, by kind",
+        "required": list(COUNT_NAMES), "properties": {name: {"type": "integer"} for name in COUNT_NAMES}})
     errors = ma.fields.List(ma.fields.Nested(TaskItemSchema), metadata={"description": "The first 100"})
     unlinkedLeads = ma.fields.List(ma.fields.Nested(UnlinkedLeadSchema), attribute="unlinked_leads",
                                    metadata={"description": "The first 100"})
@@ -67,31 +75,32 @@ class TaskSchema(Schema):
 
 
 class TaskQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(TASK_STATUSES))
+    status = ma.fields.String(validate=validate.OneOf(TASK_STATUSES),
+                              metadata={"description": "Only tasks in this status"})
     partnerId = ma.fields.String(validate=ID, metadata={"description": "Platform staff: one partner's tasks"})
 
 
-class ConflictFieldSchema(Schema):
-    field = ma.fields.String(metadata={"description": "dealStatus, dealAmount, dealName or closeDate"})
+class ConflictFieldSchema(ResponseSchema):
+    field = ma.fields.String(validate=validate.OneOf(("dealStatus", "dealAmount", "dealName", "closeDate")))
     pcValue = ma.fields.Raw(allow_none=True, metadata={"description": "The lead's value now"})
     hubspotValue = ma.fields.Raw(allow_none=True, metadata={"description": "The deal's value now"})
     baseValue = ma.fields.Raw(allow_none=True, metadata={"description": "Both sides' value at the last sync"})
-    pcChangedAt = ma.fields.String(allow_none=True)
-    hubspotChangedAt = ma.fields.String(allow_none=True)
+    pcChangedAt = UtcDateTime(allow_none=True)
+    hubspotChangedAt = UtcDateTime(allow_none=True)
 
 
-class ConflictSchema(Schema):
+class ConflictSchema(ResponseSchema):
     id = ObjectIdString()
     partnerId = ObjectIdString(attribute="partner")
     leadId = ObjectIdString(attribute="lead")
     dealId = ma.fields.String(attribute="deal_id")
     hubId = ma.fields.Integer(attribute="portal")
-    reason = ma.fields.String(metadata={"description": "both_changed; first_link (a lead and a deal that existed "
-                                                       "apart); listing_reserved or lead_sold (the deal was won in "
-                                                       "HubSpot while the lead is reserved or sold)"})
-    status = ma.fields.String(metadata={"description": ", ".join(CONFLICT_STATUSES)})
+    reason = ma.fields.String(validate=validate.OneOf(CONFLICT_REASONS), metadata={
+        "description": "both_changed; first_link (a lead and a deal that existed apart); listing_reserved or "
+                       "lead_sold (the deal was won in HubSpot while the lead is reserved or sold)"})
+    status = ma.fields.String(validate=validate.OneOf(CONFLICT_STATUSES))
     fields = ma.fields.List(ma.fields.Nested(ConflictFieldSchema))
-    resolution = ma.fields.String(allow_none=True)
+    resolution = ma.fields.String(allow_none=True, validate=validate.OneOf(RESOLUTIONS))
     resolvedValues = ma.fields.Dict(attribute="resolved_values")
     resolvedBy = ma.fields.String(attribute="resolved_by", allow_none=True)
     resolvedAt = UtcDateTime(attribute="resolved_at", allow_none=True)
@@ -99,8 +108,9 @@ class ConflictSchema(Schema):
 
 
 class ConflictQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(CONFLICT_STATUSES))
-    leadId = ma.fields.String(validate=ID)
+    status = ma.fields.String(validate=validate.OneOf(CONFLICT_STATUSES),
+                              metadata={"description": "open: waiting for a person; resolved"})
+    leadId = ma.fields.String(validate=ID, metadata={"description": "Only this lead's conflicts"})
     partnerId = ma.fields.String(validate=ID, metadata={"description": "Platform staff: one partner's conflicts"})
 
 

@@ -7,8 +7,8 @@ from ...api import Blueprint, MessageSchema
 from ...auth import current_user, login_required, refresh_token_required
 from ...ratelimit import limit_per_address_and_email, limiter, setting
 from . import jobs, services
-from .schemas import (ForgotPasswordSchema, MeSchema, RefreshedTokensSchema, ResetPasswordSchema,
-                      SessionSchema, SignInSchema, SignOutSchema)
+from .schemas import (SESSION_EXAMPLE, SIGN_IN_EXAMPLE, ForgotPasswordSchema, MeSchema, RefreshedTokensSchema,
+                      ResetPasswordSchema, SessionSchema, SignInSchema, SignOutSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in, tokens and passwords")
 
@@ -16,8 +16,8 @@ FORGOT_ANSWER = {"message": "If an account exists for this address, we have sent
 
 @blp.route("/sign-in", methods=["POST"])
 @limit_per_address_and_email("RATELIMIT_SIGN_IN")
-@blp.arguments(SignInSchema)
-@blp.response(200, SessionSchema)
+@blp.arguments(SignInSchema, example=SIGN_IN_EXAMPLE)
+@blp.response(200, SessionSchema, example=SESSION_EXAMPLE)
 @blp.errors(401, 422, 429)
 def sign_in(data):
     """Exchange e-mail and password for an access and a refresh token.
@@ -31,6 +31,7 @@ def sign_in(data):
 @refresh_token_required
 @blp.response(200, RefreshedTokensSchema)
 @blp.errors(401)
+@blp.doc(operationId="refreshSession")
 def refresh():
     """Trade the refresh token (as the Bearer token) for a new access token and a new refresh token.
 
@@ -56,6 +57,7 @@ def sign_out(data):
 class Me(MethodView):
     @login_required
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="getCurrentUser")
     def get(self):
         """The signed-in user with role, partner id and partner."""
         return current_user()
@@ -66,6 +68,7 @@ class Me(MethodView):
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, MessageSchema)
 @blp.errors(422, 429)
+@blp.doc(operationId="requestPasswordReset")
 def forgot_password(data):
     """Mail a single-use reset link (valid one hour); the answer never says whether the e-mail exists."""
     jobs.request_password_reset(data["email"])

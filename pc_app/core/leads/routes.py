@@ -7,8 +7,9 @@ from ..fields import BEYOND_SCHEMA
 from ...pages import paginate
 from ...auth import current_actor, current_partner_id, login_required, partner_scope
 from . import services
-from .schemas import (ImportQueuedSchema, ImportResultSchema, LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema,
-                      LeadSchema, LeadWriteSchema, NoteCreateSchema)
+from .schemas import (LEAD_EXAMPLE, LEAD_PAGE_EXAMPLE, LEAD_WRITE_EXAMPLE, ImportQueuedSchema, ImportResultSchema,
+                      LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema, LeadSchema, LeadWriteSchema,
+                      NoteCreateSchema)
 
 blp = Blueprint("leads", __name__, url_prefix="/v1/leads", description="A partner's own leads")
 
@@ -17,7 +18,7 @@ blp = Blueprint("leads", __name__, url_prefix="/v1/leads", description="A partne
 class LeadCollection(MethodView):
     @login_required
     @blp.arguments(LeadQueryArgsSchema, location="query")
-    @blp.response(200, LeadPageSchema)
+    @blp.response(200, LeadPageSchema, example=LEAD_PAGE_EXAMPLE)
     @blp.errors(401, 403, 404, 422)
     def get(self, args):
         """List the partner's leads with filters, sort and pagination.
@@ -27,8 +28,8 @@ class LeadCollection(MethodView):
         return paginate(services.lead_query(partner_scope(), args), args["page"], args["perPage"])
 
     @login_required
-    @blp.arguments(LeadWriteSchema)
-    @blp.response(201, LeadSchema)
+    @blp.arguments(LeadWriteSchema, example=LEAD_WRITE_EXAMPLE)
+    @blp.response(201, LeadSchema, example=LEAD_EXAMPLE)
     @blp.errors(401, 403, 409, 422)
     def post(self, data):
         """Create a lead (e-mail unique per partner, phone stored in E.164)."""
@@ -91,6 +92,7 @@ def import_leads():
 @login_required
 @blp.response(200, LeadImportSchema)
 @blp.errors(401, 403, 404)
+@blp.doc(operationId="getLeadImport")
 def lead_import(import_id):
     """Status, progress and row errors of a queued CSV import of the caller's partner (any, for platform staff)."""
     return services.visible_import(partner_scope(), import_id)
@@ -126,6 +128,7 @@ class LeadItem(MethodView):
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, LeadSchema)
 @blp.errors(401, 403, 404, 409, 422)
+@blp.doc(operationId="addLeadNote")
 def add_note(data, lead_id):
     """Append a note to a lead."""
     return services.add_note(services.visible_lead(partner_scope(), lead_id), data["text"], current_actor())

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ...api import ObjectIdString, Schema, UtcDateTime
+from ...api import ObjectIdString, ResponseSchema, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
 from ..fields import Boolean, CountryCode, Integer, Name, PhoneNumber, UniqueList, Website
@@ -26,16 +26,28 @@ class ICPSchema(Schema):
     maxPrice = Integer(attribute="max_price", allow_none=True, load_default=None, min=0, max=100_000_000)
 
 
-class PartnerSchema(Schema):
+class ICPViewSchema(ResponseSchema):
+    """The ideal customer profile as the API answers it (``ICPSchema`` is what it takes)."""
+    industries = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)))
+    companySizes = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)), attribute="company_sizes")
+    countries = ma.fields.List(ma.fields.String(), metadata={"description": "ISO 3166-1 alpha-2 codes"})
+    jobTitles = ma.fields.List(ma.fields.String(), attribute="job_titles",
+                               metadata={"description": "Lower-case keywords matched in a lead's job title"})
+    seniorities = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)))
+    maxPrice = ma.fields.Integer(attribute="max_price", allow_none=True,
+                                 metadata={"description": "In cents; null: no limit"})
+
+
+class PartnerSchema(ResponseSchema):
     id = ObjectIdString(dump_only=True)
     name = ma.fields.String()
     slug = ma.fields.String()
     website = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
-    status = ma.fields.String()
+    status = ma.fields.String(validate=validate.OneOf(v.PARTNER_STATUSES))
     statusReason = ma.fields.String(attribute="status_reason", allow_none=True)
     isPlatform = ma.fields.Boolean(attribute="is_platform")
-    icp = ma.fields.Nested(ICPSchema)
+    icp = ma.fields.Nested(ICPViewSchema)
     createdAt = UtcDateTime(attribute="created_at")
     updatedAt = UtcDateTime(attribute="updated_at")
     activatedAt = UtcDateTime(attribute="activated_at", allow_none=True)
@@ -57,8 +69,9 @@ class PartnerPatchSchema(Schema):
 
 
 class PartnerQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(v.PARTNER_STATUSES))
-    q = ma.fields.String(validate=validate.Length(max=100))
+    status = ma.fields.String(validate=validate.OneOf(v.PARTNER_STATUSES),
+                              metadata={"description": "Only partners in this status"})
+    q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "Text in name or slug"})
 
 
 PartnerPageSchema = page_schema(PartnerSchema, "PartnerPageSchema")

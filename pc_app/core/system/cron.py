@@ -3,7 +3,7 @@ import marshmallow as ma
 import redis
 from flask import current_app, request
 
-from ...api import Blueprint, Schema, abort, requires_security
+from ...api import Blueprint, ResponseSchema, abort, requires_security
 from ...auth import cron_secret_matches
 from ...jobs import enqueue_job_spec, registered_job_specs
 
@@ -11,7 +11,7 @@ cron_blp = Blueprint("cron", __name__, url_prefix="/v1/internal/cron",
                      description="Start periodic jobs from an external scheduler (X-Cron-Secret)")
 
 
-class CronStartedSchema(Schema):
+class CronStartedSchema(ResponseSchema):
     jobId = ma.fields.String(metadata={"description": "Id of the queued RQ job"})
 
 
@@ -25,7 +25,7 @@ def _job_specs() -> dict:
 @cron_blp.route("/<job_id>", methods=["POST"])
 @requires_security([{"cronSecret": []}])
 @cron_blp.response(202, CronStartedSchema)
-@cron_blp.alt_response(404, description="Unknown job, or the X-Cron-Secret header is missing or wrong")
+@cron_blp.errors(404)
 def start_periodic_job(job_id):
     """Queue one run of a periodic job now; answers 404 alike for a wrong secret and an unknown job."""
     # One answer for both failures, so the endpoint reveals nothing to a caller without the secret.

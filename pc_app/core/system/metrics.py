@@ -21,9 +21,13 @@ def _token_matches(header: str | None) -> bool:
 @metrics_blp.route("/metrics")
 @requires_security([{"metricsToken": []}])
 @metrics_blp.response(200, description="Prometheus text exposition format", content_type="text/plain")
-@metrics_blp.alt_response(404, description="METRICS_TOKEN is not set, or the bearer token is missing or wrong")
+@metrics_blp.errors(404)
+@metrics_blp.doc(operationId="getMetrics")
 def metrics():
-    """Request counts and latency per route, RQ queues, upstream calls and webhook deliveries."""
+    """Request counts and latency per route, RQ queues, upstream calls and webhook deliveries.
+
+    404 alike when METRICS_TOKEN is not set and when the bearer token is missing or wrong.
+    """
     # One answer for a disabled route and a wrong token, like the cron endpoint.
     if not _token_matches(request.headers.get("Authorization")):
         abort(404, message="Not found.")

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from flask import current_app, jsonify
 
-from ...api import Blueprint, Schema, abort, error_body
+from ...api import Blueprint, ResponseSchema, abort, error_body, needs_no_service
 from ...auth import parse_object_id
 from ...db import ping_database
 from ...mail import OutboxMessage
@@ -13,14 +13,14 @@ plugins_blp = Blueprint("plugins", __name__, url_prefix="/v1/plugins", descripti
 outbox_blp = Blueprint("outbox", __name__, url_prefix="/dev/outbox", description="Mail sent (development only)")
 
 
-class PluginSchema(Schema):
+class PluginSchema(ResponseSchema):
     name = ma.fields.String()
     version = ma.fields.String()
     requires = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     blueprints = ma.fields.List(ma.fields.String())
 
 
-class OutboxMessageSchema(Schema):
+class OutboxMessageSchema(ResponseSchema):
     id = ma.fields.String()
     to = ma.fields.String()
     subject = ma.fields.String()
@@ -31,7 +31,10 @@ class OutboxMessageSchema(Schema):
 
 
 @health_blp.route("/healthz")
+@needs_no_service
 @health_blp.response(200)
+@health_blp.doc(operationId="getLiveness")
+@health_blp.doc(operationId="getLiveness")
 def healthz():
     """The process is up (no dependency is checked)."""
     return jsonify(status="ok")
@@ -39,7 +42,9 @@ def healthz():
 
 @health_blp.route("/readyz")
 @health_blp.response(200)
-@health_blp.alt_response(503, description="MongoDB or Redis is unreachable")
+@health_blp.errors(503)
+@health_blp.doc(operationId="getReadiness")
+@health_blp.doc(operationId="getReadiness")
 def readyz():
     """MongoDB and Redis both answer; 503 names the ones that do not."""
     down = []
@@ -66,6 +71,8 @@ def list_plugins():
 
 @outbox_blp.route("")
 @outbox_blp.response(200, OutboxMessageSchema(many=True))
+@outbox_blp.doc(operationId="listOutboxMessages")
+@outbox_blp.doc(operationId="listOutboxMessages")
 def outbox():
     """Mail 'sent' in development, newest first (at most 200)."""
     return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id").limit(200)]
@@ -73,6 +80,8 @@ def outbox():
 
 @outbox_blp.route("/<objectid:message_id>")
 @outbox_blp.response(200, OutboxMessageSchema)
+@outbox_blp.doc(operationId="getOutboxMessage")
+@outbox_blp.doc(operationId="getOutboxMessage")
 def outbox_message(message_id):
     """One message of the development outbox."""
     message = OutboxMessage.objects(id=parse_object_id(message_id, "message")).first()

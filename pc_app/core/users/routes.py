@@ -24,6 +24,7 @@ class UserCollection(MethodView):
     @blp.arguments(UserInviteSchema)
     @blp.response(201, UserSchema)
     @blp.errors(401, 403, 404, 409, 422)
+    @blp.doc(operationId="inviteUser")
     def post(self, data):
         """Invite a user by e-mail with a set-password link valid 72 hours.
 
@@ -41,6 +42,7 @@ class UserCollection(MethodView):
 @blp.arguments(UserStatusSchema)
 @blp.response(200, UserSchema)
 @blp.errors(401, 403, 404, 409, 422)
+@blp.doc(operationId="setUserStatus")
 def set_status(data, user_id):
     """Activate or deactivate a user; a deactivated user is signed out everywhere at once."""
     me = current_user()

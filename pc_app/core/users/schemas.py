@@ -2,17 +2,17 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ...api import ObjectIdString, Schema, UtcDateTime
+from ...api import ObjectIdString, ResponseSchema, Schema, UtcDateTime
 from ...pages import PageArgsSchema, page_schema
 from .. import vocabulary as v
 from ..fields import Boolean, LowerEmail, Name, beyond_schema
 
 
-class UserSchema(Schema):
+class UserSchema(ResponseSchema):
     id = ObjectIdString(dump_only=True)
     email = ma.fields.String()
     name = ma.fields.String()
-    role = ma.fields.String()
+    role = ma.fields.String(validate=validate.OneOf(v.ROLES))
     partnerId = ObjectIdString(attribute="partner", allow_none=True)
     isPartnerOwner = ma.fields.Boolean(attribute="is_partner_owner")
     isActive = ma.fields.Boolean(attribute="is_active")
@@ -41,10 +41,11 @@ class UserStatusSchema(Schema):
 
 
 class UserQueryArgsSchema(PageArgsSchema):
-    partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$"))
-    role = ma.fields.String(validate=validate.OneOf(v.ROLES))
-    isActive = Boolean()
-    q = ma.fields.String(validate=validate.Length(max=100))
+    partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$"),
+                                 metadata={"description": "Platform staff: one partner's users"})
+    role = ma.fields.String(validate=validate.OneOf(v.ROLES), metadata={"description": "Only users with this role"})
+    isActive = Boolean(metadata={"description": "Only active (true) or deactivated (false) users"})
+    q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "Text in name or e-mail"})
 
 
 UserPageSchema = page_schema(UserSchema, "UserPageSchema")

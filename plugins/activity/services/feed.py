@@ -9,7 +9,7 @@ import time
 
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import Actor, Invalid, parse_stored_datetime
+from pc_app.toolkit import Actor, Invalid, iso_utc
 
 from ..models import Activity
 
@@ -137,13 +137,7 @@ def replay_after(user, created_ms: int, item_id: str, limit: int = 500) -> list[
 
 
 def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_stored_datetime(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.isoformat()
+    return iso_utc(value)  # the API's one datetime format, whatever form the store kept
 
 
 def actor_of(actor: Actor | None, name: str | None) -> dict | None:

@@ -22,7 +22,7 @@ import time
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import SYSTEM, NotFound, count_webhook_delivery, emit, enqueue, new_id, utcnow
+from pc_app.toolkit import SYSTEM, NotFound, count_webhook_delivery, emit, enqueue, iso_utc, new_id, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_endpoints, webhook_signing
@@ -272,4 +272,4 @@ def serialize(doc) -> dict:
             "responseBody": doc.response_body, "error": doc.error,
             "nextRetryAt": iso(doc.next_attempt_ms) if status == "pending" and doc.attempts else None,
             "redeliveryOf": doc.redelivery_of, "createdAt": iso(doc.created_ms),
-            "completedAt": doc.completed_at.isoformat() if doc.completed_at else None}
+            "completedAt": iso_utc(doc.completed_at)}

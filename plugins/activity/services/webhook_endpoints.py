@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 
-from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, new_id, secret_box, utcnow
+from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, iso_utc, new_id, secret_box, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_signing
@@ -112,11 +112,11 @@ def signing_secrets(endpoint: WebhookEndpoint, now_ms: int) -> list[str]:
 
 def serialize(endpoint: WebhookEndpoint) -> dict:
     until = endpoint.previous_secret_until_ms
-    rotation_ends = (dt.datetime.fromtimestamp(until / 1000, dt.timezone.utc).isoformat()
+    rotation_ends = (iso_utc(dt.datetime.fromtimestamp(until / 1000, dt.timezone.utc))
                      if until and until > feed.now_ms() else None)
     return {"id": str(endpoint.id), "url": endpoint.url, "description": endpoint.description or "",
             "eventTypes": list(endpoint.event_types), "status": endpoint.status,
             "disabledReason": endpoint.disabled_reason,
-            "disabledAt": endpoint.disabled_at.isoformat() if endpoint.disabled_at else None,
+            "disabledAt": iso_utc(endpoint.disabled_at),
             "previousSecretValidUntil": rotation_ends,
-            "createdAt": (endpoint.created_at or utcnow()).isoformat()}
+            "createdAt": iso_utc(endpoint.created_at or utcnow())}

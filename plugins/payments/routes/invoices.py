@@ -12,8 +12,8 @@ from ..services import invoice_pdf, invoices
 blp = Blueprint("payments_invoices", __name__, url_prefix="/v1/invoices",
                 description="Invoices, payout statements and credit notes (JSON or PDF)")
 
-PDF_DOC = {"responses": {"200": {"content": {"application/pdf": {"schema": {"type": "string",
-                                                                                "format": "binary"}}}}}}
+PDF_DOC = {"responses": {"200": {"description": "The invoice as a PDF document",
+                                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 def _pdf(invoice) -> Response:
@@ -39,6 +39,7 @@ class InvoiceList(MethodView):
 @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="application/pdf",
                   description="The invoice as JSON, or as a PDF document (Accept: application/pdf)")
 @blp.errors(401, 403, 404)
+@blp.doc(operationId="getInvoice")
 def invoice_item(invoice_id):
     """One invoice; ``Accept: application/pdf`` answers the PDF instead of JSON."""
     invoice = invoices.visible_invoice(current_user(), current_user().partner, invoice_id)
@@ -51,6 +52,7 @@ def invoice_item(invoice_id):
 @login_required
 @blp.doc(**PDF_DOC)
 @blp.errors(401, 403, 404)
+@blp.doc(operationId="getInvoicePdf")
 def invoice_pdf_file(invoice_id):
     """One invoice as a PDF document."""
     return _pdf(invoices.visible_invoice(current_user(), current_user().partner, invoice_id))

@@ -16,6 +16,7 @@ blp = Blueprint("payments_payouts", __name__, url_prefix="/v1/payments/connect",
 @login_required
 @blp.response(200, OnboardingLinkSchema)
 @blp.errors(401, 403, 502, 503)
+@blp.doc(operationId="createPayoutOnboardingLink")
 def onboarding():
     """Your partner's Stripe onboarding link (partner owner): the account is created once, the link is fresh.
 

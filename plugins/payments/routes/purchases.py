@@ -7,8 +7,8 @@ from flask.views import MethodView
 from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, paginate, parse_object_id,
                             partner_scope, platform_required, require_trading_partner)
 
-from ..schemas import (PurchaseActionSchema, PurchasePageSchema, PurchaseRequestSchema, PurchaseSchema,
-                       PurchasesArgsSchema, RefundSchema)
+from ..schemas import (PURCHASE_EXAMPLE, PURCHASE_REQUEST_EXAMPLE, PurchaseActionSchema, PurchasePageSchema,
+                       PurchaseRequestSchema, PurchaseSchema, PurchasesArgsSchema, RefundSchema)
 from ..services import purchases, refunds, replay
 
 blp = Blueprint("payments_purchases", __name__, url_prefix="/v1/marketplace",
@@ -30,9 +30,10 @@ def _answer(outcome) -> tuple[int, dict]:
 @blp.route("/purchases")
 class PurchaseCollection(MethodView):
     @login_required
-    @blp.arguments(PurchaseRequestSchema)
+    @blp.arguments(PurchaseRequestSchema, example=PURCHASE_REQUEST_EXAMPLE)
     @blp.doc(**IDEMPOTENCY_HEADER)
-    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours (200: it already was, same purchase)")
+    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours (200: it already was, same purchase)",
+                  example=PURCHASE_EXAMPLE)
     @blp.alt_response(202, schema=PurchaseActionSchema, description="The card needs 3-D Secure")
     @blp.errors(401, 402, 403, 404, 409, 422, 502, 503)
     def post(self, data):
@@ -63,6 +64,7 @@ class PurchaseCollection(MethodView):
 @login_required
 @blp.response(200, PurchaseSchema)
 @blp.errors(401, 404)
+@blp.doc(operationId="getPurchase")
 def purchase_item(purchase_id):
     """One purchase, seen by its buyer, its seller or platform staff (404 for anyone else)."""
     return purchases.visible_purchase(current_user(), current_user().partner, parse_object_id(purchase_id, "purchase"))
@@ -73,6 +75,7 @@ def purchase_item(purchase_id):
 @blp.arguments(RefundSchema)
 @blp.response(200, PurchaseSchema)
 @blp.errors(401, 403, 404, 409, 422, 502, 503)
+@blp.doc(operationId="refundPurchase")
 def refund(data, purchase_id):
     """Refund a purchase in full (platform staff): transfer reversed, fee refunded, credit note; idempotent."""
     return refunds.refund(purchase_id, data["reason"], current_actor())

@@ -7,7 +7,7 @@ from pc_app.toolkit import (Blueprint, current_actor, current_user, login_requir
                             require_trading_partner)
 
 from .. import scheduling
-from ..schemas import ReservationArgsSchema, ReservationPageSchema, ReservationSchema
+from ..schemas import RESERVATION_EXAMPLE, ReservationArgsSchema, ReservationPageSchema, ReservationSchema
 from ..services import reservations
 
 blp = Blueprint("payments_reservations", __name__, url_prefix="/v1/marketplace",
@@ -16,8 +16,9 @@ blp = Blueprint("payments_reservations", __name__, url_prefix="/v1/marketplace",
 
 @blp.route("/leads/<objectid:lead_id>/reserve", methods=["POST"])
 @login_required
-@blp.response(201, ReservationSchema)
+@blp.response(201, ReservationSchema, example=RESERVATION_EXAMPLE)
 @blp.errors(401, 403, 404, 409)
+@blp.doc(operationId="reserveLead")
 def reserve(lead_id):
     """Reserve a listed lead by its lead id: exactly one buyer wins; the others get 409.
 
@@ -56,6 +57,7 @@ class ReservationItem(MethodView):
     @login_required
     @blp.response(200, ReservationSchema)
     @blp.errors(401, 403, 404, 409)
+    @blp.doc(operationId="cancelReservation")
     def delete(self, reservation_id):
         """Cancel your reservation; the lead is listed again (409 while a payment is in flight)."""
         buyer = require_trading_partner()
@@ -66,6 +68,7 @@ class ReservationItem(MethodView):
 @login_required
 @blp.response(200, ReservationSchema)
 @blp.errors(401, 403, 404, 409)
+@blp.doc(operationId="extendReservation")
 def extend(reservation_id):
     """Extend once by ``PAYMENTS_EXTENSION_HOURS``; 409 ``noExtensionLeft`` or ``maxHold`` (14 days in all)."""
     buyer = require_trading_partner()

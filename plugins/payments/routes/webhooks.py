@@ -30,6 +30,7 @@ WEBHOOK_DOC = {
 @blp.doc(**WEBHOOK_DOC)
 @blp.response(200, WebhookAnswerSchema)
 @blp.errors(400, 413, 422, 429, 502, 503)
+@blp.doc(operationId="receiveStripeWebhook")
 def stripe_webhook():
     """Stripe's events (public): ``Stripe-Signature`` checked with ``STRIPE_WEBHOOK_SECRET``; 400 when it fails.
 

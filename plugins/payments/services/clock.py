@@ -15,7 +15,8 @@ def from_ms(epoch_ms: int) -> dt.datetime:
 
 
 def iso(epoch_ms: int | None) -> str | None:
-    return None if epoch_ms is None else from_ms(epoch_ms).isoformat()
+    """The API's one datetime format (``pc_app.db.iso_utc``: milliseconds, +00:00)."""
+    return None if epoch_ms is None else from_ms(epoch_ms).isoformat(timespec="milliseconds")
 
 
 def hours_ms(hours: float) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, set_lead_read_only, utcnow)
+from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, iso_utc, set_lead_read_only,
+                             utcnow)
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -111,7 +112,7 @@ def _copy_lead(purchase_doc: Purchase) -> None:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso_utc(value)
 
 
 def _announce(purchase_doc: Purchase) -> None:
