@@ -30,8 +30,8 @@ BUYERS = 50
 SELLERS = 20
 LEADS_PER_BUYER = 20
 PER_PAGE = 25
-MEASURE_SECONDS = 15.0     # per (size, page) measurement
-MAX_REQUESTS = 200         # per (size, page) measurement
+MEASURE_SECONDS = 8.0     # per (size, page) measurement
+MAX_REQUESTS = 100         # per (size, page) measurement
 SEED_BUDGET_SECONDS = 240  # refuse a size whose seeding is estimated to take longer
 BATCH = 1000
 
@@ -58,14 +58,16 @@ def listing_docs(rng: random.Random, n: int, sellers: list[str], start) -> list[
     for i in range(n):
         lead = new_id()
         title = rng.choice(TITLES)
+        seniority = rng.choice(v.SENIORITIES)
         created = start + dt.timedelta(seconds=i)
         docs.append({
             "_id": new_id(), "lead": lead, "seller": rng.choice(sellers), "open_key": lead,
             "price": rng.randrange(500, 200_000), "currency": "usd", "status": "listed",
             "industry": rng.choice(v.INDUSTRIES), "company_size": rng.choice(v.COMPANY_SIZES),
             "country": rng.choice(COUNTRIES), "job_title": title, "job_title_key": title.lower(),
-            "seniority": rng.choice(v.SENIORITIES), "company": f"Company {rng.randrange(10_000)}",
+            "seniority": seniority, "company": f"Company {rng.randrange(10_000)}",
             "first_name": "Alex", "masked_email": "a***@example.com", "masked_phone": "+1 (415) ***-0123",
+            "fit_terms": [f"s:{seniority}", f"t:{title.lower()}"],
             "lead_created_at": created, "email": f"lead-{lead}@example.com", "view_count": 0,
             "unique_viewers": [], "listed_at": created, "created_at": created, "updated_at": created,
         })

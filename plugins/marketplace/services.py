@@ -8,25 +8,16 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit, text_contains,
+from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, call_hook, emit,
                             utcnow)
 
 from . import scoring, unmask_quota
+from .browse import fit_terms
 from .masking import mask_email, mask_phone
 from .models import Listing
 from .unmask_quota import UnmaskLimitReached
 
 UNMASK_POLICIES = ("view", "reservation", "purchase")
-
-# Browse fields buyers never receive: the raw e-mail (only for exclusion) and the viewer ids.
-_HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0}
-
-_SORTS = {
-    "score": {"score": -1, "created_at": -1, "_id": -1},
-    "newest": {"created_at": -1, "_id": -1},
-    "price": {"price": 1, "_id": 1},
-    "-price": {"price": -1, "_id": -1},
-}
 
 
 class ListingRefused(Conflict):
@@ -72,6 +63,7 @@ def snapshot_of(lead: Lead) -> dict:
         "seniority": lead.seniority, "company": lead.company, "first_name": lead.first_name,
         "masked_email": mask_email(email), "masked_phone": mask_phone(lead.phone),
         "lead_created_at": lead.created_at, "email": email,
+        "fit_terms": fit_terms(lead.seniority, (lead.job_title or "").strip().lower() or None),
     }
 
 
@@ -181,70 +173,10 @@ def refresh_snapshot(lead_id: str) -> None:
 
 # --- browse ------------------------------------------------------------------------------
 
-def browse_pipelines(partner: Partner, args: dict) -> tuple[list, list]:
-    """The count pipeline and the page pipeline; the only database call is the buyer's own e-mails.
-
-    The score is computed in the pipeline, for every matching listing, when it decides the
-    order or the filter. Sorted by newest or price, the pipeline stays a plain
-    match/sort/skip/limit (which servers can answer from an index) and the page's rows are
-    scored afterwards by the same definition (``card_from_row``).
-    """
-    match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
-    # Leads the buyer already owns (live ones): fetched once, so the exclusion stays in $match.
-    owned = sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
-    if owned:
-        match["email"] = {"$nin": owned}
-    for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
-                       ("seniority", "seniority")):
-        if args.get(arg):
-            match[field] = {"$in": list(args[arg])}
-    price: dict = {}
-    if args.get("minPrice") is not None:
-        price["$gte"] = args["minPrice"]
-    if args.get("maxPrice") is not None:
-        price["$lte"] = args["maxPrice"]
-    if price:
-        match["price"] = price
-    if args.get("q"):
-        match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
-    score = scoring.score_stage(partner.icp)
-    sort = args.get("sort") or "score"
-    page_window = [{"$sort": _SORTS[sort]}, {"$skip": (args["page"] - 1) * args["perPage"]},
-                   {"$limit": args["perPage"]}]
-    if args.get("minScore") is not None:
-        scored = [{"$match": match}, score, {"$match": {"score": {"$gte": args["minScore"]}}}]
-        return scored + [{"$count": "n"}], scored + page_window + [{"$project": _HIDDEN_FROM_BROWSE}]
-    count = [{"$match": match}, {"$count": "n"}]
-    if sort == "score":
-        return count, [{"$match": match}, score, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
-    return count, [{"$match": match}, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
-
-
 def browse(partner: Partner, args: dict) -> dict:
-    """One page of listed leads for a buyer, scored and sorted in the database (3 round trips)."""
-    count_pipeline, page_pipeline = browse_pipelines(partner, args)
-    page, per_page = args["page"], args["perPage"]
-    collection = Listing._get_collection()
-    # Two pipelines, not one $facet: $group/$count inside $facet is wrong on some servers.
-    counted = list(collection.aggregate(count_pipeline))
-    total = int(counted[0]["n"]) if counted else 0
-    rows = list(collection.aggregate(page_pipeline))
-    items = [card_from_row(partner, row) for row in rows]
-    # The count here is exact (not capped), so it is never reported as capped.
-    return {"items": items, "total": total, "totalCapped": False, "page": page, "perPage": per_page,
-            "pages": (total + per_page - 1) // per_page}
-
-
-def card_from_row(partner: Partner, row: dict) -> dict:
-    """A browse card from a raw aggregation row (ids come back as strings).
-
-    The criteria that matched, and the score of rows the pipeline did not score, come from
-    the same definition in Python for the page's rows only (a test holds both to agreement).
-    """
-    score, matched = scoring.score_listing(partner.icp, row)
-    if "score" in row:
-        score = None if row["score"] is None else int(row["score"])
-    return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}
+    """One page of listed leads for a buyer (see ``browse.py``: read by score pattern, never scored in bulk)."""
+    from .browse import browse as browse_page
+    return browse_page(partner, args)
 
 
 # --- detail and views ----------------------------------------------------------------------

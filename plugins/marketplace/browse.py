@@ -1,0 +1,242 @@
+"""Browse: one page of listed leads for a buyer, ordered by ICP score without scoring the marketplace.
+
+The score depends only on WHICH of the buyer's (at most four) criteria a listing matches, so
+there are at most 16 match patterns, each with a known score. Every pattern is a plain
+``$match`` (``$in`` where the criterion matches, ``$nin`` where it does not), and the order by
+score (score, then newest, then ``_id``) is the patterns in descending score, each read with
+``$match``/``$sort``/``$skip``/``$limit`` — the only pipeline shape our database answers from
+the index, whatever the size of the collection.
+
+The job-title-or-seniority criterion is an OR of two fields (the seniority is one of the
+buyer's, or the lower-cased title contains one of the buyer's keywords as a substring). An OR
+is not a plain match, so each listing stores ``fit_terms`` = ``["s:<seniority>",
+"t:<title key>"]`` (indexed), and the criterion becomes ``fit_terms $in [...]``: the seniority
+terms, plus one term per distinct listed title that contains a keyword (the substring test is
+evaluated in Python over the distinct titles, so the score stays exactly as defined).
+
+Patterns of equal score (only country vs job title, both weighing 20) are merged newest
+first in Python. Leads the buyer already owns are left out by listing id (see
+``owned_listing_ids``), so page boundaries are those of the full definition.
+"""
+from __future__ import annotations
+
+import itertools
+
+from pc_app.pages import count_cap
+from pc_app.toolkit import Lead, Partner, text_contains
+
+from . import scoring
+from .models import Listing
+
+_HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0, "fit_terms": 0}
+
+_SORTS = {
+    "newest": {"created_at": -1, "_id": -1},
+    "price": {"price": 1, "_id": 1},
+    "-price": {"price": -1, "_id": -1},
+}
+_NEWEST = _SORTS["newest"]
+_FIELD = {"industry": "industry", "companySize": "company_size", "country": "country",
+          "jobTitleOrSeniority": "fit_terms"}
+
+
+def fit_terms(seniority: str | None, job_title_key: str | None) -> list[str]:
+    """What the job-title-or-seniority criterion matches a listing on (stored, indexed)."""
+    return ([f"s:{seniority}"] if seniority else []) + ([f"t:{job_title_key}"] if job_title_key else [])
+
+
+def backfill_fit_terms() -> int:
+    """Give ``fit_terms`` to listings stored before it existed (idempotent); returns how many changed."""
+    changed = 0
+    collection = Listing._get_collection()
+    for row in collection.find({"fit_terms": {"$exists": False}}, {"seniority": 1, "job_title_key": 1}):
+        collection.update_one({"_id": row["_id"], "fit_terms": {"$exists": False}},
+                              {"$set": {"fit_terms": fit_terms(row.get("seniority"), row.get("job_title_key"))}})
+        changed += 1
+    return changed
+
+
+def _criterion_values(criterion: scoring.Criterion) -> list[str]:
+    """The stored values that meet a criterion (for the job title: the terms of ``fit_terms``)."""
+    if criterion.name != "jobTitleOrSeniority":
+        return list(criterion.values)
+    terms = [f"s:{s}" for s in criterion.values]
+    if criterion.keywords:
+        # Distinct titles, not listings: the substring test runs over each different title once.
+        titles = Listing._get_collection().distinct("job_title_key")
+        terms += [f"t:{t}" for t in titles if t and any(k in t for k in criterion.keywords)]
+    return terms
+
+
+def score_groups(icp) -> list[tuple[int, list[dict]]]:
+    """``(score, [pattern $match, ...])`` best first: the 2**k patterns of a buyer's k criteria.
+
+    A criterion whose accepted values are empty (no listed title contains a keyword and no
+    seniority was given) can never match, so only its not-matched half is kept.
+    """
+    criteria = scoring.criteria_for(icp)
+    if not criteria:
+        return []
+    values = [(c, _criterion_values(c)) for c in criteria]
+    total = sum(c.weight for c in criteria)
+    groups: dict[int, list[dict]] = {}
+    for matched in itertools.product((True, False), repeat=len(criteria)):
+        if any(hit and not accepted for hit, (_c, accepted) in zip(matched, values)):
+            continue
+        match = {_FIELD[c.name]: {"$in" if hit else "$nin": accepted}
+                 for hit, (c, accepted) in zip(matched, values) if accepted or hit}
+        weight = sum(c.weight for hit, (c, _v) in zip(matched, values) if hit)
+        groups.setdefault(scoring._rounded(weight, total), []).append(match)
+    return sorted(groups.items(), key=lambda item: -item[0])
+
+
+def owned_listing_ids(partner: Partner) -> list[str]:
+    """Listed listings of leads whose e-mail the buyer already owns (a live lead of its own).
+
+    Two indexed reads whose cost follows the buyer's own leads, never the marketplace: the
+    buyer's e-mails (index on the lead's partner), then the listings with those e-mails (index
+    on the listing's e-mail). Excluding these few ids keeps every page query a plain match.
+    """
+    owned = [e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e]
+    if not owned:
+        return []
+    rows = Listing._get_collection().find({"email": {"$in": owned}, "status": "listed"}, {"_id": 1})
+    return sorted(str(row["_id"]) for row in rows)
+
+
+def base_match(partner: Partner, args: dict) -> dict:
+    """The buyer's filters as one plain ``$match`` (no computed field)."""
+    match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
+    hidden = owned_listing_ids(partner)
+    if hidden:
+        match["_id"] = {"$nin": hidden}
+    for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
+                       ("seniority", "seniority")):
+        if args.get(arg):
+            match[field] = {"$in": list(args[arg])}
+    price: dict = {}
+    if args.get("minPrice") is not None:
+        price["$gte"] = args["minPrice"]
+    if args.get("maxPrice") is not None:
+        price["$lte"] = args["maxPrice"]
+    if price:
+        match["price"] = price
+    if args.get("q"):
+        match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
+    return match
+
+
+def _and(base: dict, pattern: dict) -> dict:
+    if "$and" in base:
+        return {"$and": [*base["$and"], pattern]}
+    clash = set(base) & set(pattern)
+    return {"$and": [base, pattern]} if clash else {**base, **pattern}
+
+
+def _read(match: dict, sort: dict, skip: int, limit: int) -> list[dict]:
+    if limit <= 0:
+        return []
+    return list(Listing._get_collection().aggregate(
+        [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
+
+
+def _count(match: dict, cap: int) -> int:
+    """Matching listings, counted up to ``cap`` (a ``$limit`` before ``$count``: cost follows the cap)."""
+    found = list(Listing._get_collection().aggregate([{"$match": match}, {"$limit": cap}, {"$count": "n"}]))
+    return int(found[0]["n"]) if found else 0
+
+
+def _sort_key(sort: dict):
+    """A Python key giving rows the order ``sort`` gives them in the database."""
+    def key(row):
+        return tuple(_Descending(row.get(f)) if d < 0 else _Ascending(row.get(f)) for f, d in sort.items())
+    return key
+
+
+class _Ascending:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __lt__(self, other):
+        return _compare(self.value, other.value) < 0
+
+    def __eq__(self, other):
+        return _compare(self.value, other.value) == 0
+
+
+class _Descending(_Ascending):
+    def __lt__(self, other):
+        return _compare(self.value, other.value) > 0
+
+
+def _compare(a, b) -> int:
+    if a is None or b is None:
+        return (a is not None) - (b is not None)  # null sorts first ascending, as in MongoDB
+    return (a > b) - (a < b)
+
+
+def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list[dict]:
+    """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order."""
+    if len(matches) == 1:
+        return _read(matches[0], sort, skip, limit)
+    rows = [row for match in matches for row in _read(match, sort, 0, skip + limit)]
+    return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
+
+
+def _walk(groups: list[list[dict]], sort: dict, skip: int, limit: int) -> list[dict]:
+    """The page ``[skip, skip+limit)`` of groups read one after the other.
+
+    A group is read at the remaining offset; only when it answers nothing is it counted (up
+    to the remaining offset) to learn how far it moved the page.
+    """
+    rows: list[dict] = []
+    for matches in groups:
+        if len(rows) >= limit:
+            break
+        got = _read_merged(matches, sort, skip, limit - len(rows))
+        if got:
+            rows += got
+            skip = 0
+        elif skip:
+            skip -= min(skip, sum(_count(m, skip) for m in matches))
+    return rows
+
+
+def browse(partner: Partner, args: dict) -> dict:
+    """One page of listed leads for a buyer, ranked by ICP score by reading the score patterns in order."""
+    page, per_page = args["page"], args["perPage"]
+    skip = (page - 1) * per_page
+    base = base_match(partner, args)
+    sort_by = args.get("sort") or "score"
+    min_score = args.get("minScore")
+    groups = score_groups(partner.icp)
+    if groups and min_score is not None and min_score <= groups[-1][0]:
+        min_score = None  # every listing scores at least the lowest pattern: the filter keeps them all
+    cap = count_cap()
+    if min_score is not None or sort_by == "score":
+        kept = [(score, [_and(base, p) for p in patterns]) for score, patterns in groups
+                if min_score is None or score >= min_score]
+    if min_score is not None:
+        matches = [m for _score, ms in kept for m in ms]
+        counted = sum(_count(m, cap + 1) for m in matches)
+        if sort_by == "score":
+            rows = _walk([ms for _score, ms in kept], _NEWEST, skip, per_page)
+        else:
+            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
+    else:
+        counted = _count(base, cap + 1)
+        if sort_by == "score" and groups:
+            rows = _walk([ms for _score, ms in kept], _NEWEST, skip, per_page)
+        else:  # no ICP: every score is null, so the score order is the newest-first order
+            rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
+    total = min(counted, cap)
+    return {"items": [card_from_row(partner, row) for row in rows], "total": total, "totalCapped": counted > cap,
+            "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
+
+
+def card_from_row(partner: Partner, row: dict) -> dict:
+    """A browse card from a raw row (ids come back as strings), scored by the Python definition."""
+    score, matched = scoring.score_listing(partner.icp, row)
+    return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}
