@@ -20,10 +20,14 @@ first in Python. Leads the buyer already owns are left out by listing id (see
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+
+from redis.exceptions import RedisError
 
 from pc_app.pages import count_cap
-from pc_app.toolkit import Lead, Partner, text_contains
+from pc_app.toolkit import Lead, Partner, get_redis, text_contains
 
 from . import scoring
 from .models import Listing
@@ -185,52 +189,102 @@ def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list
     return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
 
 
-def _walk(groups: list[list[dict]], sort: dict, skip: int, limit: int) -> list[dict]:
-    """The page ``[skip, skip+limit)`` of groups read one after the other.
-
-    A group is read at the remaining offset; only when it answers nothing is it counted (up
-    to the remaining offset) to learn how far it moved the page.
-    """
+def _walk_counted(groups: list[list[dict]], counts: list[list[int]], sort: dict, skip: int, limit: int
+                  ) -> list[dict]:
+    """The page ``[skip, skip+limit)`` reading only the groups it overlaps (counts say which)."""
     rows: list[dict] = []
-    for matches in groups:
+    for matches, sizes in zip(groups, counts):
         if len(rows) >= limit:
             break
-        got = _read_merged(matches, sort, skip, limit - len(rows))
-        if got:
-            rows += got
-            skip = 0
-        elif skip:
-            skip -= min(skip, sum(_count(m, skip) for m in matches))
+        size = sum(sizes)
+        if size == 0:
+            continue
+        if skip >= size:
+            skip -= size
+            continue
+        rows += _read_merged(matches, sort, skip, limit - len(rows))
+        skip = 0
     return rows
 
 
+# Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
+VERSION_KEY = "pc:marketplace:listings-version"
+COUNTS_TTL_SECONDS = 60
+
+
+def listings_changed() -> None:
+    """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted)."""
+    try:
+        get_redis().incr(VERSION_KEY)
+    except RedisError:
+        pass  # counts then live out their short TTL; browse never fails because Redis did
+
+
+def _group_counts(groups: list[list[dict]], cap: int) -> list[list[int]]:
+    """Each pattern's matching listings, counted up to ``cap``; cached per listings version.
+
+    A cached count is reused when it is exact (below the cap it was counted with) or was
+    counted with at least this cap, so deep pages recount only what they need.
+    """
+    redis = get_redis()
+    key = None
+    cached = None
+    try:
+        version = redis.get(VERSION_KEY) or b"0"
+        digest = hashlib.sha256(json.dumps([version.decode(), groups], sort_keys=True, default=str).encode())
+        key = f"pc:marketplace:browse-counts:{digest.hexdigest()}"
+        raw = redis.get(key)
+        cached = json.loads(raw) if raw else None
+    except RedisError:
+        pass
+    counts, changed = [], cached is None
+    for g, matches in enumerate(groups):
+        sizes = []
+        for m, match in enumerate(matches):
+            known = cached[g][m] if cached else None  # [count, cap counted with]
+            if known is None or (known[0] >= known[1] and known[1] < cap):
+                known, changed = [_count(match, cap), cap], True
+            sizes.append(known)
+        counts.append(sizes)
+    if changed and key is not None:
+        try:
+            redis.set(key, json.dumps(counts), ex=COUNTS_TTL_SECONDS)
+        except RedisError:
+            pass
+    return [[count for count, _cap in sizes] for sizes in counts]
+
+
 def browse(partner: Partner, args: dict) -> dict:
-    """One page of listed leads for a buyer, ranked by ICP score by reading the score patterns in order."""
+    """One page of listed leads for a buyer, ranked by ICP score by reading the score patterns in order.
+
+    Each pattern is counted (capped) to know which patterns a page overlaps and the total; the
+    counts are cached in Redis per listings version, so a repeated or next page reads only the
+    one or two patterns it overlaps.
+    """
     page, per_page = args["page"], args["perPage"]
     skip = (page - 1) * per_page
     base = base_match(partner, args)
     sort_by = args.get("sort") or "score"
     min_score = args.get("minScore")
-    groups = score_groups(partner.icp)
+    # The patterns (and the distinct titles they need) only when the score filters or orders.
+    groups = score_groups(partner.icp) if sort_by == "score" or min_score is not None else []
     if groups and min_score is not None and min_score <= groups[-1][0]:
         min_score = None  # every listing scores at least the lowest pattern: the filter keeps them all
     cap = count_cap()
-    if min_score is not None or sort_by == "score":
-        kept = [(score, [_and(base, p) for p in patterns]) for score, patterns in groups
-                if min_score is None or score >= min_score]
-    if min_score is not None:
-        matches = [m for _score, ms in kept for m in ms]
-        counted = sum(_count(m, cap + 1) for m in matches)
-        if sort_by == "score":
-            rows = _walk([ms for _score, ms in kept], _NEWEST, skip, per_page)
-        else:
-            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
-    else:
+    kept = [[_and(base, p) for p in patterns] for score, patterns in groups
+            if min_score is None or score >= min_score]
+    if min_score is None and (sort_by != "score" or not groups):
+        # No score in the filter or the order (without an ICP every score is null: newest first).
         counted = _count(base, cap + 1)
-        if sort_by == "score" and groups:
-            rows = _walk([ms for _score, ms in kept], _NEWEST, skip, per_page)
-        else:  # no ICP: every score is null, so the score order is the newest-first order
-            rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
+        rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
+    else:
+        counts = _group_counts(kept, max(cap + 1, skip + per_page + 1))
+        counted = sum(sum(sizes) for sizes in counts)
+        if sort_by == "score":
+            rows = _walk_counted(kept, counts, _NEWEST, skip, per_page)
+        else:
+            matches = [m for ms, sizes in zip(kept, counts) for m, n in zip(ms, sizes) if n]
+            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
     total = min(counted, cap)
     return {"items": [card_from_row(partner, row) for row in rows], "total": total, "totalCapped": counted > cap,
             "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}

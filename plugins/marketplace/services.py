@@ -12,7 +12,7 @@ from pc_app.toolkit import (Conflict, Invalid, Lead, NotFound, Partner, as_utc, 
                             utcnow)
 
 from . import scoring, unmask_quota
-from .browse import fit_terms
+from .browse import fit_terms, listings_changed
 from .masking import mask_email, mask_phone
 from .models import Listing
 from .unmask_quota import UnmaskLimitReached
@@ -88,6 +88,7 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: str) -> Listing:
         listing.save(force_insert=True)
     except NotUniqueError:
         raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
+    listings_changed()
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
         "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
@@ -125,6 +126,7 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: str) -> Lis
         set__price=price, set__updated_at=utcnow())
     if before is None:
         _refuse_change(lead.id, "repriced")
+    listings_changed()
     listing = Listing.objects(id=before.id).first()
     emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
@@ -145,8 +147,11 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     query = {"open_key": lead_id, "status": "listed"}
     if seller is not None:
         query["seller"] = seller
-    return Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
-                                           set__delisted_at=utcnow(), set__updated_at=utcnow())
+    closed = Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
+                                             set__delisted_at=utcnow(), set__updated_at=utcnow())
+    if closed is not None:
+        listings_changed()
+    return closed
 
 
 def _emit_delisted(listing: Listing, actor: str, reason: str) -> None:
@@ -169,6 +174,7 @@ def refresh_snapshot(lead_id: str) -> None:
     if lead is not None:
         Listing.objects(open_key=lead_id, status="listed").update_one(
             **{f"set__{key}": value for key, value in snapshot_of(lead).items()}, set__updated_at=utcnow())
+        listings_changed()
 
 
 # --- browse ------------------------------------------------------------------------------
@@ -315,10 +321,17 @@ def _epoch_ms(moment) -> int | None:
 
 
 def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
-    return Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
+    return _changed(Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
         set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
-        set__hold_id=hold_id, set__updated_at=utcnow())
+        set__hold_id=hold_id, set__updated_at=utcnow()))
+
+
+def _changed(listing: Listing | None) -> Listing | None:
+    """Pass a conditional update's answer through, noting a change for browse's cached counts."""
+    if listing is not None:
+        listings_changed()
+    return listing
 
 
 def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
@@ -382,10 +395,10 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         query["reserved_by"] = buyer_partner_id
     if hold_id is not None:
         query["hold_id"] = hold_id
-    return Listing.objects(**query).modify(new=True, set__status="listed", unset__reserved_by=True,
-                                           unset__reserved_at=True, unset__reservation_expires_at=True,
-                                           unset__reservation_expires_ms=True, unset__hold_id=True,
-                                           set__updated_at=utcnow())
+    return _changed(Listing.objects(**query).modify(
+        new=True, set__status="listed", unset__reserved_by=True, unset__reserved_at=True,
+        unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
+        set__updated_at=utcnow()))
 
 
 def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:
@@ -409,7 +422,7 @@ def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None, 
     listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
     if listing is None:
         return None
-    return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
+    return _changed(Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
         new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
         set__sold_price=listing.price if price is None else price, set__sale_ref=sale_ref, unset__open_key=True,
-        unset__hold_id=True, set__updated_at=utcnow())
+        unset__hold_id=True, set__updated_at=utcnow()))
