@@ -15,8 +15,9 @@ terms, plus one term per distinct listed title that contains a keyword (the subs
 evaluated in Python over the distinct titles, so the score stays exactly as defined).
 
 Patterns of equal score (only country vs job title, both weighing 20) are merged newest
-first in Python. Leads the buyer already owns are left out by listing id (see
-``owned_listing_ids``), so page boundaries are those of the full definition.
+first in Python. Leads the buyer already owns are left out in the same plain match
+(``email $nin``, see ``owned_emails``), so page boundaries are those of the full definition.
+Per-pattern counts are capped and cached in Redis per listings version (``listings_changed``).
 """
 from __future__ import annotations
 
@@ -94,26 +95,22 @@ def score_groups(icp) -> list[tuple[int, list[dict]]]:
     return sorted(groups.items(), key=lambda item: -item[0])
 
 
-def owned_listing_ids(partner: Partner) -> list[str]:
-    """Listed listings of leads whose e-mail the buyer already owns (a live lead of its own).
+def owned_emails(partner: Partner) -> list[str]:
+    """The e-mails of the buyer's live leads (index on the lead's partner: cost follows the buyer's leads).
 
-    Two indexed reads whose cost follows the buyer's own leads, never the marketplace: the
-    buyer's e-mails (index on the lead's partner), then the listings with those e-mails (index
-    on the listing's e-mail). Excluding these few ids keeps every page query a plain match.
+    They go into every page query as ``email $nin [...]``: still a plain match, checked on the
+    rows the page query reads anyway, so hiding owned leads never scans the marketplace and
+    page boundaries stay those of the full definition.
     """
-    owned = [e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e]
-    if not owned:
-        return []
-    rows = Listing._get_collection().find({"email": {"$in": owned}, "status": "listed"}, {"_id": 1})
-    return sorted(str(row["_id"]) for row in rows)
+    return sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
 
 
 def base_match(partner: Partner, args: dict) -> dict:
     """The buyer's filters as one plain ``$match`` (no computed field)."""
     match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
-    hidden = owned_listing_ids(partner)
-    if hidden:
-        match["_id"] = {"$nin": hidden}
+    owned = owned_emails(partner)
+    if owned:
+        match["email"] = {"$nin": owned}
     for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
                        ("seniority", "seniority")):
         if args.get(arg):

@@ -26,7 +26,7 @@ class Listing(TimestampedDocument):
         "buyer",
         # Browse by score reads one plain match per ICP pattern (browse.py); these answer them.
         ("status", "fit_terms"),
-        ("email", "status"),
+        "job_title_key",  # the distinct titles a buyer's keywords are tested against
     ]}
 
     lead = RefField(required=True)
