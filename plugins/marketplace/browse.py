@@ -25,6 +25,8 @@ import hashlib
 import itertools
 import json
 
+import bson
+
 from redis.exceptions import RedisError
 
 from pc_app.pages import count_cap
@@ -186,11 +188,15 @@ def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list
     return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
 
 
-def _walk_counted(groups: list[list[dict]], counts: list[list[int]], sort: dict, skip: int, limit: int
+def _walk_counted(groups: list[list[dict]], counts: list[list[int]], small: dict, skip: int, limit: int
                   ) -> list[dict]:
-    """The page ``[skip, skip+limit)`` reading only the groups it overlaps (counts say which)."""
+    """The page ``[skip, skip+limit)`` in score order, reading only the groups it overlaps.
+
+    ``counts`` say which groups the page overlaps; a group whose patterns are all small comes
+    from ``small`` (their rows, kept with the counts) instead of the database.
+    """
     rows: list[dict] = []
-    for matches, sizes in zip(groups, counts):
+    for g, (matches, sizes) in enumerate(zip(groups, counts)):
         if len(rows) >= limit:
             break
         size = sum(sizes)
@@ -199,7 +205,12 @@ def _walk_counted(groups: list[list[dict]], counts: list[list[int]], sort: dict,
         if skip >= size:
             skip -= size
             continue
-        rows += _read_merged(matches, sort, skip, limit - len(rows))
+        kept = [small.get(f"{g}.{m}") for m in range(len(matches))]
+        if all(found is not None for found in kept):
+            merged = sorted((row for found in kept for row in found), key=_sort_key(_NEWEST))
+            rows += merged[skip:skip + limit - len(rows)]
+        else:
+            rows += _read_merged(matches, _NEWEST, skip, limit - len(rows))
         skip = 0
     return rows
 
@@ -207,6 +218,8 @@ def _walk_counted(groups: list[list[dict]], counts: list[list[int]], sort: dict,
 # Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
+# A pattern with at most this many listings is kept whole with the counts (see _group_counts).
+SMALL_PATTERN_ROWS = 50
 
 
 def listings_changed() -> None:
@@ -217,38 +230,51 @@ def listings_changed() -> None:
         pass  # counts then live out their short TTL; browse never fails because Redis did
 
 
-def _group_counts(groups: list[list[dict]], cap: int) -> list[list[int]]:
-    """Each pattern's matching listings, counted up to ``cap``; cached per listings version.
+def _group_counts(groups: list[list[dict]], cap: int) -> tuple[list[list[int]], dict]:
+    """Each pattern's matching listings counted up to ``cap``, and the rows of the small ones.
 
-    A cached count is reused when it is exact (below the cap it was counted with) or was
-    counted with at least this cap, so deep pages recount only what they need.
+    A pattern of at most ``SMALL_PATTERN_ROWS`` listings is read whole (newest first) instead
+    of counted: on a database that scans for a rare combination, its page then costs nothing
+    more. Both are cached in Redis per listings version; a cached count is reused when it is
+    exact (below the cap it was counted with) or was counted with at least this cap, so deep
+    pages recount only what they need.
     """
     redis = get_redis()
-    key = None
-    cached = None
+    codec = Listing._get_collection().codec_options
+    key, cached = None, None
     try:
         version = redis.get(VERSION_KEY) or b"0"
         digest = hashlib.sha256(json.dumps([version.decode(), groups], sort_keys=True, default=str).encode())
         key = f"pc:marketplace:browse-counts:{digest.hexdigest()}"
         raw = redis.get(key)
-        cached = json.loads(raw) if raw else None
-    except RedisError:
-        pass
-    counts, changed = [], cached is None
+        cached = bson.decode(raw, codec_options=codec) if raw else None
+    except (RedisError, bson.errors.BSONError):
+        cached = None
+    counts: list[list[list[int]]] = []
+    small: dict = dict(cached["r"]) if cached else {}
+    changed = cached is None
     for g, matches in enumerate(groups):
         sizes = []
         for m, match in enumerate(matches):
-            known = cached[g][m] if cached else None  # [count, cap counted with]
-            if known is None or (known[0] >= known[1] and known[1] < cap):
+            known = cached["c"][g][m] if cached else None  # [count, cap counted with]
+            if known is None:
+                rows = _read(match, _NEWEST, 0, SMALL_PATTERN_ROWS + 1)
+                if len(rows) <= SMALL_PATTERN_ROWS:
+                    small[f"{g}.{m}"] = rows
+                    known = [len(rows), len(rows) + 1]  # exact
+                else:
+                    known = [_count(match, cap), cap]
+                changed = True
+            elif known[0] >= known[1] and known[1] < cap:
                 known, changed = [_count(match, cap), cap], True
             sizes.append(known)
         counts.append(sizes)
     if changed and key is not None:
         try:
-            redis.set(key, json.dumps(counts), ex=COUNTS_TTL_SECONDS)
+            redis.set(key, bson.encode({"c": counts, "r": small}, codec_options=codec), ex=COUNTS_TTL_SECONDS)
         except RedisError:
             pass
-    return [[count for count, _cap in sizes] for sizes in counts]
+    return [[count for count, _cap in sizes] for sizes in counts], small
 
 
 def browse(partner: Partner, args: dict) -> dict:
@@ -275,10 +301,10 @@ def browse(partner: Partner, args: dict) -> dict:
         counted = _count(base, cap + 1)
         rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
     else:
-        counts = _group_counts(kept, max(cap + 1, skip + per_page + 1))
+        counts, small = _group_counts(kept, max(cap + 1, skip + per_page + 1))
         counted = sum(sum(sizes) for sizes in counts)
         if sort_by == "score":
-            rows = _walk_counted(kept, counts, _NEWEST, skip, per_page)
+            rows = _walk_counted(kept, counts, small, skip, per_page)
         else:
             matches = [m for ms, sizes in zip(kept, counts) for m, n in zip(ms, sizes) if n]
             rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
