@@ -112,3 +112,30 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
             if not expected:
                 break
             page += 1
+
+
+def test_db_init_gives_fit_terms_to_listings_stored_before_them_once(app, market, seller, buyer):
+    from pc_app.cli import init_database
+    from plugins.marketplace.models import Listing
+
+    listing = market.listed(seller, job_title="Senior Salesperson", seniority="manager", industry="retail")
+    with app.app_context():
+        collection = Listing._get_collection()
+        collection.update_one({"_id": listing["id"]}, {"$unset": {"fit_terms": ""}})
+    init_database(app)
+    with app.app_context():
+        stored = collection.find_one({"_id": listing["id"]})
+        assert stored["fit_terms"] == ["s:manager", "t:senior salesperson"]
+        collection.update_one({"_id": listing["id"]}, {"$set": {"fit_terms": ["s:manager", "t:kept"]}})
+    init_database(app)  # idempotent: a listing that has them is left alone
+    with app.app_context():
+        assert collection.find_one({"_id": listing["id"]})["fit_terms"] == ["s:manager", "t:kept"]
+
+
+def test_the_job_title_keyword_matches_inside_words_as_the_score_defines(market, seller, buyer):
+    # FULL_ICP's keyword "sales" is a substring of "salesperson": the criterion matches, as score_listing says.
+    inside = market.listed(seller, job_title="Senior Salesperson", seniority="manager", industry="retail")
+    plain = market.listed(seller, job_title="Engineer", seniority="manager", industry="retail")
+    page = market.browse(buyer)
+    assert [c["id"] for c in page["items"]] == [inside["id"], plain["id"]]
+    assert "jobTitleOrSeniority" in page["items"][0]["matchedCriteria"]
