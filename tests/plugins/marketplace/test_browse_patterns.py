@@ -114,7 +114,8 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
             page += 1
 
 
-def test_db_init_gives_fit_terms_to_listings_stored_before_them_once(app, market, seller, buyer):
+def test_hook_pc_db_init(app, market, seller, buyer):
+    """db-init gives listings stored before fit_terms existed their terms, once (idempotent)."""
     from pc_app.cli import init_database
     from plugins.marketplace.models import Listing
 
