@@ -188,33 +188,6 @@ def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list
     return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
 
 
-def _walk_counted(groups: list[list[dict]], counts: list[list[int]], small: dict, skip: int, limit: int
-                  ) -> list[dict]:
-    """The page ``[skip, skip+limit)`` in score order, reading only the groups it overlaps.
-
-    ``counts`` say which groups the page overlaps; a group whose patterns are all small comes
-    from ``small`` (their rows, kept with the counts) instead of the database.
-    """
-    rows: list[dict] = []
-    for g, (matches, sizes) in enumerate(zip(groups, counts)):
-        if len(rows) >= limit:
-            break
-        size = sum(sizes)
-        if size == 0:
-            continue
-        if skip >= size:
-            skip -= size
-            continue
-        kept = [small.get(f"{g}.{m}") for m in range(len(matches))]
-        if all(found is not None for found in kept):
-            merged = sorted((row for found in kept for row in found), key=_sort_key(_NEWEST))
-            rows += merged[skip:skip + limit - len(rows)]
-        else:
-            rows += _read_merged(matches, _NEWEST, skip, limit - len(rows))
-        skip = 0
-    return rows
-
-
 # Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
@@ -230,59 +203,110 @@ def listings_changed() -> None:
         pass  # counts then live out their short TTL; browse never fails because Redis did
 
 
-def _group_counts(groups: list[list[dict]], cap: int) -> tuple[list[list[int]], dict]:
-    """Each pattern's matching listings counted up to ``cap``, and the rows of the small ones.
+class PatternKnowledge:
+    """What is known of each score pattern for one buyer and filter set: its count, maybe its rows.
 
-    A pattern of at most ``SMALL_PATTERN_ROWS`` listings is read whole (newest first) instead
-    of counted: on a database that scans for a rare combination, its page then costs nothing
-    more. Both are cached in Redis per listings version; a cached count is reused when it is
-    exact (below the cap it was counted with) or was counted with at least this cap, so deep
-    pages recount only what they need.
+    Kept in Redis per listings version (``listings_changed`` bumps it), so what a request
+    learns saves the next one the database. An entry is ``[count, cap]`` (exact when
+    ``count < cap``) or None (unknown); a pattern of at most ``SMALL_PATTERN_ROWS`` listings
+    also keeps its rows (newest first), so a rare combination, which a database without a
+    fitting index scans for, is read once per version.
     """
-    redis = get_redis()
-    codec = Listing._get_collection().codec_options
-    key, cached = None, None
-    try:
-        version = redis.get(VERSION_KEY) or b"0"
-        digest = hashlib.sha256(json.dumps([version.decode(), groups], sort_keys=True, default=str).encode())
-        key = f"pc:marketplace:browse-counts:{digest.hexdigest()}"
-        raw = redis.get(key)
-        cached = bson.decode(raw, codec_options=codec) if raw else None
-    except (RedisError, bson.errors.BSONError):
-        cached = None
-    counts: list[list[list[int]]] = []
-    small: dict = dict(cached["r"]) if cached else {}
-    changed = cached is None
-    for g, matches in enumerate(groups):
-        sizes = []
-        for m, match in enumerate(matches):
-            known = cached["c"][g][m] if cached else None  # [count, cap counted with]
+
+    def __init__(self, groups: list[list[dict]]):
+        self.groups = groups
+        self.codec = Listing._get_collection().codec_options
+        self.key = None
+        self.counts: list[list] = [[None] * len(matches) for matches in groups]
+        self.rows: dict[str, list] = {}
+        self.changed = False
+        try:
+            redis = get_redis()
+            version = redis.get(VERSION_KEY) or b"0"
+            digest = hashlib.sha256(json.dumps([version.decode(), groups], sort_keys=True, default=str).encode())
+            self.key = f"pc:marketplace:browse-patterns:{digest.hexdigest()}"
+            raw = redis.get(self.key)
+            if raw:
+                cached = bson.decode(raw, codec_options=self.codec)
+                self.counts, self.rows = cached["c"], dict(cached["r"])
+        except (RedisError, bson.errors.BSONError):
+            pass
+
+    def save(self) -> None:
+        if self.changed and self.key is not None:
+            try:
+                get_redis().set(self.key, bson.encode({"c": self.counts, "r": self.rows}, codec_options=self.codec),
+                                ex=COUNTS_TTL_SECONDS)
+            except RedisError:
+                pass
+
+    def _learn(self, g: int, m: int, count: int, cap: int, rows: list | None = None) -> None:
+        self.counts[g][m] = [count, cap]
+        if rows is not None and len(rows) <= SMALL_PATTERN_ROWS:
+            self.rows[f"{g}.{m}"] = rows
+        self.changed = True
+
+    def size(self, g: int, cap: int) -> int:
+        """The group's listings, counted up to ``cap`` each pattern (exact below it)."""
+        total = 0
+        for m, match in enumerate(self.groups[g]):
+            known = self.counts[g][m]
             if known is None:
                 rows = _read(match, _NEWEST, 0, SMALL_PATTERN_ROWS + 1)
                 if len(rows) <= SMALL_PATTERN_ROWS:
-                    small[f"{g}.{m}"] = rows
-                    known = [len(rows), len(rows) + 1]  # exact
+                    self._learn(g, m, len(rows), len(rows) + 1, rows)
                 else:
-                    known = [_count(match, cap), cap]
-                changed = True
+                    self._learn(g, m, _count(match, cap), cap)
             elif known[0] >= known[1] and known[1] < cap:
-                known, changed = [_count(match, cap), cap], True
-            sizes.append(known)
-        counts.append(sizes)
-    if changed and key is not None:
-        try:
-            redis.set(key, bson.encode({"c": counts, "r": small}, codec_options=codec), ex=COUNTS_TTL_SECONDS)
-        except RedisError:
-            pass
-    return [[count for count, _cap in sizes] for sizes in counts], small
+                self._learn(g, m, _count(match, cap), cap)
+            total += self.counts[g][m][0]
+        return total
+
+    def read(self, g: int, skip: int, limit: int) -> list[dict]:
+        """Rows ``[skip, skip+limit)`` of group ``g`` newest first; a pattern read to its end is learnt."""
+        matches = self.groups[g]
+        parts = []
+        for m, match in enumerate(matches):
+            kept = self.rows.get(f"{g}.{m}")
+            if kept is not None:
+                parts.append(kept)
+                continue
+            if len(matches) == 1:
+                got = _read(match, _NEWEST, skip, limit)
+                if skip == 0 and len(got) < limit:
+                    self._learn(g, m, len(got), len(got) + 1, got)
+                return got
+            got = _read(match, _NEWEST, 0, skip + limit)
+            if len(got) < skip + limit:
+                self._learn(g, m, len(got), len(got) + 1, got)
+            parts.append(got)
+        merged = sorted((row for part in parts for row in part), key=_sort_key(_NEWEST))
+        return merged[skip:skip + limit]
+
+    def page(self, skip: int, limit: int, cap: int) -> list[dict]:
+        """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read."""
+        rows: list[dict] = []
+        for g in range(len(self.groups)):
+            if len(rows) >= limit:
+                break
+            if skip:
+                size = self.size(g, max(cap, skip + 1))
+                if skip >= size:
+                    skip -= size
+                    continue
+            elif all(known is not None and known[0] == 0 for known in self.counts[g]):
+                continue  # known to be empty: no read
+            rows += self.read(g, skip, limit - len(rows))
+            skip = 0
+        return rows
 
 
 def browse(partner: Partner, args: dict) -> dict:
     """One page of listed leads for a buyer, ranked by ICP score by reading the score patterns in order.
 
-    Each pattern is counted (capped) to know which patterns a page overlaps and the total; the
-    counts are cached in Redis per listings version, so a repeated or next page reads only the
-    one or two patterns it overlaps.
+    A first page reads the patterns best first until it is full; a later page sizes the
+    patterns before it (capped counts) and reads only those it overlaps. What is learnt is kept
+    per listings version (``PatternKnowledge``).
     """
     page, per_page = args["page"], args["perPage"]
     skip = (page - 1) * per_page
@@ -301,13 +325,17 @@ def browse(partner: Partner, args: dict) -> dict:
         counted = _count(base, cap + 1)
         rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
     else:
-        counts, small = _group_counts(kept, max(cap + 1, skip + per_page + 1))
-        counted = sum(sum(sizes) for sizes in counts)
+        known = PatternKnowledge(kept)
+        if min_score is None:
+            counted = _count(base, cap + 1)
+        else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
+            counted = sum(known.size(g, cap + 1) for g in range(len(kept)))
         if sort_by == "score":
-            rows = _walk_counted(kept, counts, small, skip, per_page)
+            rows = known.page(skip, per_page, cap + 1)
         else:
-            matches = [m for ms, sizes in zip(kept, counts) for m, n in zip(ms, sizes) if n]
+            matches = [m for g, ms in enumerate(kept) for m in ms]
             rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
+        known.save()
     total = min(counted, cap)
     return {"items": [card_from_row(partner, row) for row in rows], "total": total, "totalCapped": counted > cap,
             "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
