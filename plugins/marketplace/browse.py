@@ -130,10 +130,22 @@ def base_match(partner: Partner, args: dict) -> dict:
 
 
 def _and(base: dict, pattern: dict) -> dict:
+    """Both conditions in one flat match where possible (a top-level ``$and`` stays plain, but flat
+    is what every server reads best): a field both constrain gets both operators, two ``$in``
+    become their intersection."""
     if "$and" in base:
         return {"$and": [*base["$and"], pattern]}
-    clash = set(base) & set(pattern)
-    return {"$and": [base, pattern]} if clash else {**base, **pattern}
+    merged = dict(base)
+    for field, condition in pattern.items():
+        if field not in merged:
+            merged[field] = condition
+            continue
+        both = dict(merged[field])
+        for op, values in condition.items():
+            both[op] = [v for v in both[op] if v in values] if op == "$in" and op in both else \
+                sorted(set(both.get(op, [])) | set(values)) if op == "$nin" else values
+        merged[field] = both
+    return merged
 
 
 def _read(match: dict, sort: dict, skip: int, limit: int) -> list[dict]:

@@ -25,6 +25,11 @@ def _reference(app, buyer_id, icp, args):
         owned = sorted({e.lower() for e in Lead.objects(partner=buyer_id, is_deleted=False).distinct("email") if e})
         if owned:
             match["email"] = {"$nin": owned}
+        for arg, field in (("industry", "industry"), ("country", "country")):
+            if args.get(arg):
+                match[field] = {"$in": args[arg]}
+        if args.get("maxPrice") is not None:
+            match["price"] = {"$lte": args["maxPrice"]}
         rows = list(Listing._get_collection().aggregate([{"$match": match}, scoring.score_stage(icp)]))
     for row in rows:
         score, _ = scoring.score_listing(icp, row)
@@ -98,7 +103,9 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
     with app.app_context():
         create_lead(buyer.partner_id, {"first_name": "Own", "email": "m7@example.com"}, "system")
     variants = [{"sort": s} for s in ("score", "newest", "price", "-price")] + \
-               [{"sort": "score", "minScore": m} for m in (0, 40, 60, 100)] + [{"sort": "price", "minScore": 45}]
+               [{"sort": "score", "minScore": m} for m in (0, 40, 60, 100)] + [{"sort": "price", "minScore": 45}] + \
+               [{"industry": ["saas", "retail"]}, {"country": ["US"], "minScore": 40}, {"maxPrice": 900},
+                {"industry": ["retail"], "country": ["GB", "DE"], "sort": "-price", "minScore": 20}]
     for variant, per_page in itertools.product(variants, (7, 25)):
         page = 1
         while True:
