@@ -93,7 +93,7 @@ def score_groups(icp) -> list[tuple[int, list[dict]]]:
         match = {_FIELD[c.name]: {"$in" if hit else "$nin": accepted}
                  for hit, (c, accepted) in zip(matched, values) if accepted or hit}
         weight = sum(c.weight for hit, (c, _v) in zip(matched, values) if hit)
-        groups.setdefault(scoring._rounded(weight, total), []).append(match)
+        groups.setdefault(scoring.rounded_score(weight, total), []).append(match)
     return sorted(groups.items(), key=lambda item: -item[0])
 
 
