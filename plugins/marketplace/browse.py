@@ -258,8 +258,13 @@ class PatternKnowledge:
             self.rows[f"{g}.{m}"] = rows
         self.changed = True
 
-    def size(self, g: int, cap: int) -> int:
-        """The group's listings, counted up to ``cap`` each pattern (exact below it)."""
+    def size(self, g: int, need: int) -> int:
+        """The group's listings: exact, or at least ``need`` (each pattern counted no further than needed).
+
+        A pattern is first read newest first up to ``SMALL_PATTERN_ROWS`` + 1 rows (cheap where
+        it is dense; where it is rare that read is what a count would cost, and its rows are kept);
+        only a pattern larger than that and than ``need`` allows is counted, up to ``need``.
+        """
         total = 0
         for m, match in enumerate(self.groups[g]):
             known = self.counts[g][m]
@@ -268,9 +273,10 @@ class PatternKnowledge:
                 if len(rows) <= SMALL_PATTERN_ROWS:
                     self._learn(g, m, len(rows), len(rows) + 1, rows)
                 else:
-                    self._learn(g, m, _count(match, cap), cap)
-            elif known[0] >= known[1] and known[1] < cap:
-                self._learn(g, m, _count(match, cap), cap)
+                    self._learn(g, m, len(rows), len(rows))  # at least this many
+                known = self.counts[g][m]
+            if known[0] >= known[1] and known[1] < need:
+                self._learn(g, m, _count(match, need), need)
             total += self.counts[g][m][0]
         return total
 
@@ -295,14 +301,14 @@ class PatternKnowledge:
         merged = sorted((row for part in parts for row in part), key=_sort_key(_NEWEST))
         return merged[skip:skip + limit]
 
-    def page(self, skip: int, limit: int, cap: int) -> list[dict]:
+    def page(self, skip: int, limit: int) -> list[dict]:
         """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read."""
         rows: list[dict] = []
         for g in range(len(self.groups)):
             if len(rows) >= limit:
                 break
             if skip:
-                size = self.size(g, max(cap, skip + 1))
+                size = self.size(g, skip + 1)
                 if skip >= size:
                     skip -= size
                     continue
@@ -343,7 +349,7 @@ def browse(partner: Partner, args: dict) -> dict:
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
             counted = sum(known.size(g, cap + 1) for g in range(len(kept)))
         if sort_by == "score":
-            rows = known.page(skip, per_page, cap + 1)
+            rows = known.page(skip, per_page)
         else:
             matches = [m for g, ms in enumerate(kept) for m in ms]
             rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
