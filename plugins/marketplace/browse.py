@@ -203,8 +203,8 @@ def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list
 # Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
-# A pattern with at most this many listings is kept whole with the counts (see _group_counts).
-SMALL_PATTERN_ROWS = 50
+# The first rows of each pattern a request read are kept with its count (a rare pattern whole).
+KEPT_ROWS = 100
 
 
 def listings_changed() -> None:
@@ -220,9 +220,10 @@ class PatternKnowledge:
 
     Kept in Redis per listings version (``listings_changed`` bumps it), so what a request
     learns saves the next one the database. An entry is ``[count, cap]`` (exact when
-    ``count < cap``) or None (unknown); a pattern of at most ``SMALL_PATTERN_ROWS`` listings
-    also keeps its rows (newest first), so a rare combination, which a database without a
-    fitting index scans for, is read once per version.
+    ``count < cap``) or None (unknown); a pattern that was read also keeps its first
+    ``KEPT_ROWS`` rows (newest first; a rare pattern whole), so the first pages of a buyer's
+    browse, and a rare combination a database without a fitting index scans for, are read
+    once per listings version.
     """
 
     def __init__(self, groups: list[list[dict]]):
@@ -252,52 +253,65 @@ class PatternKnowledge:
             except RedisError:
                 pass
 
-    def _learn(self, g: int, m: int, count: int, cap: int, rows: list | None = None) -> None:
-        self.counts[g][m] = [count, cap]
-        if rows is not None and len(rows) <= SMALL_PATTERN_ROWS:
-            self.rows[f"{g}.{m}"] = rows
-        self.changed = True
+    def _exact(self, g: int, m: int) -> bool:
+        known = self.counts[g][m]
+        return known is not None and known[0] < known[1]
+
+    def _whole(self, g: int, m: int) -> bool:
+        """Whether the kept head is the whole pattern."""
+        head = self.rows.get(f"{g}.{m}")
+        return head is not None and self._exact(g, m) and self.counts[g][m][0] <= len(head)
+
+    def _head(self, g: int, m: int) -> list[dict]:
+        """The pattern's first ``KEPT_ROWS`` rows (all of them when fewer), read once and kept."""
+        key = f"{g}.{m}"
+        if key not in self.rows:
+            rows = _read(self.groups[g][m], _NEWEST, 0, KEPT_ROWS + 1)
+            self.rows[key] = rows[:KEPT_ROWS]
+            known = self.counts[g][m]
+            if len(rows) <= KEPT_ROWS:
+                self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
+            elif known is None or known[0] < len(rows):
+                self.counts[g][m] = [len(rows), len(rows)]  # at least this many
+            self.changed = True
+        return self.rows[key]
 
     def size(self, g: int, need: int) -> int:
         """The group's listings: exact, or at least ``need`` (each pattern counted no further than needed).
 
-        A pattern is first read newest first up to ``SMALL_PATTERN_ROWS`` + 1 rows (cheap where
-        it is dense; where it is rare that read is what a count would cost, and its rows are kept);
-        only a pattern larger than that and than ``need`` allows is counted, up to ``need``.
+        A pattern's head is read first (cheap where it is dense; where it is rare that read is
+        what a count would cost, and the head is then the whole pattern); only a pattern longer
+        than its head and than ``need`` allows is counted, up to ``need``.
         """
         total = 0
         for m, match in enumerate(self.groups[g]):
-            known = self.counts[g][m]
-            if known is None:
-                rows = _read(match, _NEWEST, 0, SMALL_PATTERN_ROWS + 1)
-                if len(rows) <= SMALL_PATTERN_ROWS:
-                    self._learn(g, m, len(rows), len(rows) + 1, rows)
-                else:
-                    self._learn(g, m, len(rows), len(rows))  # at least this many
-                known = self.counts[g][m]
-            if known[0] >= known[1] and known[1] < need:
-                self._learn(g, m, _count(match, need), need)
+            if self.counts[g][m] is None:
+                self._head(g, m)
+            count, cap = self.counts[g][m]
+            if count >= cap and cap < need:
+                self.counts[g][m] = [_count(match, need), need]
+                self.changed = True
             total += self.counts[g][m][0]
         return total
 
+    def _rows(self, g: int, m: int, end: int) -> list[dict]:
+        """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""
+        if end <= KEPT_ROWS or self._whole(g, m):
+            return self._head(g, m)[:end]
+        got = _read(self.groups[g][m], _NEWEST, 0, end)
+        if len(got) < end and not self._exact(g, m):
+            self.counts[g][m], self.changed = [len(got), len(got) + 1], True  # read to its end
+        return got
+
     def read(self, g: int, skip: int, limit: int) -> list[dict]:
-        """Rows ``[skip, skip+limit)`` of group ``g`` newest first; a pattern read to its end is learnt."""
+        """Rows ``[skip, skip+limit)`` of group ``g``, newest first."""
         matches = self.groups[g]
-        parts = []
-        for m, match in enumerate(matches):
-            kept = self.rows.get(f"{g}.{m}")
-            if kept is not None:
-                parts.append(kept)
-                continue
-            if len(matches) == 1:
-                got = _read(match, _NEWEST, skip, limit)
-                if skip == 0 and len(got) < limit:
-                    self._learn(g, m, len(got), len(got) + 1, got)
-                return got
-            got = _read(match, _NEWEST, 0, skip + limit)
-            if len(got) < skip + limit:
-                self._learn(g, m, len(got), len(got) + 1, got)
-            parts.append(got)
+        if len(matches) == 1 and skip + limit > KEPT_ROWS and not self._whole(g, 0):
+            got = _read(matches[0], _NEWEST, skip, limit)  # past the head: read just the page
+            if skip == 0 and len(got) < limit:
+                self.counts[g][0], self.changed = [len(got), len(got) + 1], True  # read to its end
+            return got
+        parts = [self._rows(g, m, skip + limit) for m in range(len(matches))]
         merged = sorted((row for part in parts for row in part), key=_sort_key(_NEWEST))
         return merged[skip:skip + limit]
 

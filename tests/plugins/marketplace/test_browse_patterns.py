@@ -89,12 +89,12 @@ ICPS = [
 
 
 @pytest.mark.parametrize("icp", ICPS)
-@pytest.mark.parametrize("small_rows", [0, 50])  # patterns read from the database / kept with the counts
+@pytest.mark.parametrize("small_rows", [0, 100])  # patterns read from the database / kept with the counts
 def test_every_page_matches_the_scored_definition(app, client, actors, mixed, monkeypatch, icp, small_rows):
     from pc_app.core.models import Partner
     from plugins.marketplace import browse
 
-    monkeypatch.setattr(browse, "SMALL_PATTERN_ROWS", small_rows)
+    monkeypatch.setattr(browse, "KEPT_ROWS", small_rows)
     buyer = actors.partner_owner(name="Pattern Buyer", icp=icp)
     buyer_doc_icp = None
     with app.app_context():
