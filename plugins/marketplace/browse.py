@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from dataclasses import astuple
 import json
 
 import bson
@@ -226,32 +227,47 @@ class PatternKnowledge:
     once per listings version.
     """
 
-    def __init__(self, groups: list[list[dict]]):
-        self.groups = groups
+    def __init__(self, key_parts: list, build_groups):
+        """Load what is known under ``key_parts`` (listings version added); ``build_groups()``
+        gives the patterns (their ``$match`` per group) when nothing is known yet."""
         self.codec = Listing._get_collection().codec_options
         self.key = None
-        self.counts: list[list] = [[None] * len(matches) for matches in groups]
-        self.rows: dict[str, list] = {}
         self.changed = False
+        cached = None
         try:
             redis = get_redis()
             version = redis.get(VERSION_KEY) or b"0"
-            digest = hashlib.sha256(json.dumps([version.decode(), groups], sort_keys=True, default=str).encode())
+            digest = hashlib.sha256(json.dumps([version.decode(), key_parts], sort_keys=True, default=str).encode())
             self.key = f"pc:marketplace:browse-patterns:{digest.hexdigest()}"
             raw = redis.get(self.key)
-            if raw:
-                cached = bson.decode(raw, codec_options=self.codec)
-                self.counts, self.rows = cached["c"], dict(cached["r"])
+            cached = bson.decode(raw, codec_options=self.codec) if raw else None
         except (RedisError, bson.errors.BSONError):
-            pass
+            cached = None
+        if cached:
+            # The patterns themselves are kept too (as JSON: their keys are operators), so a
+            # visit that finds everything it needs here costs no database read at all.
+            self.groups = json.loads(cached["g"])
+            self.counts, self.rows, self.counted = cached["c"], dict(cached["r"]), cached.get("t")
+        else:
+            self.groups = build_groups()
+            self.counts = [[None] * len(matches) for matches in self.groups]
+            self.rows, self.counted = {}, None
+            self.changed = True
 
     def save(self) -> None:
         if self.changed and self.key is not None:
             try:
-                get_redis().set(self.key, bson.encode({"c": self.counts, "r": self.rows}, codec_options=self.codec),
-                                ex=COUNTS_TTL_SECONDS)
+                get_redis().set(self.key, bson.encode(
+                    {"g": json.dumps(self.groups), "c": self.counts, "r": self.rows, "t": self.counted},
+                    codec_options=self.codec), ex=COUNTS_TTL_SECONDS)
             except RedisError:
                 pass
+
+    def total(self, count) -> int:
+        """The filter set's capped total: ``count()`` once per listings version."""
+        if self.counted is None:
+            self.counted, self.changed = count(), True
+        return self.counted
 
     def _exact(self, g: int, m: int) -> bool:
         known = self.counts[g][m]
@@ -345,27 +361,28 @@ def browse(partner: Partner, args: dict) -> dict:
     base = base_match(partner, args)
     sort_by = args.get("sort") or "score"
     min_score = args.get("minScore")
-    # The patterns (and the distinct titles they need) only when the score filters or orders.
-    groups = score_groups(partner.icp) if sort_by == "score" or min_score is not None else []
-    if groups and min_score is not None and min_score <= groups[-1][0]:
-        min_score = None  # every listing scores at least the lowest pattern: the filter keeps them all
+    criteria = scoring.criteria_for(partner.icp)
+    if criteria and min_score is not None and min_score <= 0:
+        min_score = None  # the lowest pattern (nothing matched) scores 0: the filter keeps every listing
     cap = count_cap()
-    kept = [[_and(base, p) for p in patterns] for score, patterns in groups
-            if min_score is None or score >= min_score]
-    if min_score is None and (sort_by != "score" or not groups):
+    if not criteria and min_score is not None:
+        counted, rows = 0, []  # without an ICP nothing has a score, so nothing reaches minScore
+    elif min_score is None and (sort_by != "score" or not criteria):
         # No score in the filter or the order (without an ICP every score is null: newest first).
         counted = _count(base, cap + 1)
         rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
     else:
-        known = PatternKnowledge(kept)
+        known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
+                                 lambda: [[_and(base, p) for p in patterns] for score, patterns
+                                          in score_groups(partner.icp) if min_score is None or score >= min_score])
         if min_score is None:
-            counted = _count(base, cap + 1)
+            counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
-            counted = sum(known.size(g, cap + 1) for g in range(len(kept)))
+            counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
         if sort_by == "score":
             rows = known.page(skip, per_page)
         else:
-            matches = [m for g, ms in enumerate(kept) for m in ms]
+            matches = [m for ms in known.groups for m in ms]
             rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
         known.save()
     total = min(counted, cap)
