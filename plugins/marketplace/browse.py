@@ -30,8 +30,7 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.pages import count_cap
-from pc_app.toolkit import Lead, Partner, get_redis, text_contains
+from pc_app.toolkit import Lead, Partner, count_cap, get_redis, text_contains
 
 from . import scoring
 from .models import Listing
