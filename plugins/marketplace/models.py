@@ -21,6 +21,7 @@ class Listing(TimestampedDocument):
         ("status", "-created_at"),
         ("status", "price"),
         ("seller", "status", "-created_at"),
+        ("seller", "-created_at"),  # my listings without a status filter
         ("lead", "-created_at"),
         ("status", "reservation_expires_ms"),
         "buyer",
