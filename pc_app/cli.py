@@ -59,11 +59,15 @@ def cli():
 
 
 def init_database(app) -> int:
-    """Create the indexes of every enabled model; returns how many collections."""
+    """Create the indexes of every enabled model, then run the plugins' data upgrades; returns how many collections."""
     from .db import ensure_indexes
+    from .toolkit import call_hook
 
     with app.app_context():
         ensure_indexes(app.extensions["pc_models"])
+        for _plugin, said in call_hook("pc_db_init", app=app):
+            if said:
+                click.echo(said)
     return len(app.extensions["pc_models"])
 
 

@@ -97,6 +97,17 @@ def pc_add_hookspecs(pm):
 
 
 @hookspec
+def pc_db_init(app):
+    """Bring stored data up to what this version reads, inside ``pc-app db-init`` (after the indexes).
+
+    Must be idempotent: ``db-init`` runs at every deploy. Runs in an app context.
+
+    :param app: the Flask app.
+    :return: a short sentence saying what changed, or None.
+    """
+
+
+@hookspec
 def pc_app_created(app):
     """Run once the app is fully built (routes, models and settings in place).
 

@@ -56,6 +56,7 @@ class User(TimestampedDocument):
     meta = {"collection": "users", "indexes": [
         {"fields": ["email"], "unique": True},
         ("partner", "-created_at"), "role",
+        "-created_at",  # platform staff list every user, newest first
     ]}
 
     email = EmailField(required=True, max_length=254)

@@ -261,7 +261,7 @@ def ping(partner_id, endpoint_id):
 def deliveries(args, partner_id, endpoint_id):
     """The endpoint's deliveries, newest first: status, attempts, response code, latency, next retry, body."""
     endpoint = _endpoint(partner_id, endpoint_id, change=False)
-    page = paginate(WebhookDelivery.objects(endpoint=str(endpoint.id)).order_by("-created_ms"), args["page"],
+    page = paginate(WebhookDelivery.objects(endpoint=str(endpoint.id)).order_by("-created_ms", "-id"), args["page"],
                     args["perPage"])
     return {**page, "items": [webhook_delivery.serialize(d) for d in page["items"]]}
 

@@ -21,9 +21,13 @@ class Listing(TimestampedDocument):
         ("status", "-created_at"),
         ("status", "price"),
         ("seller", "status", "-created_at"),
+        ("seller", "-created_at"),  # my listings without a status filter
         ("lead", "-created_at"),
         ("status", "reservation_expires_ms"),
         "buyer",
+        # Browse by score reads one plain match per ICP pattern (browse.py); these answer them.
+        ("status", "fit_terms"),
+        "job_title_key",  # the distinct titles a buyer's keywords are tested against
     ]}
 
     lead = RefField(required=True)
@@ -40,6 +44,8 @@ class Listing(TimestampedDocument):
     job_title = StringField(null=True)
     job_title_key = StringField(null=True)  # lower-cased, so ICP keyword matching is case-blind
     seniority = StringField(null=True)
+    # ["s:<seniority>", "t:<job_title_key>"]: the job-title-or-seniority criterion as one $in (browse.py).
+    fit_terms = ListField(StringField(), default=list)
     company = StringField(null=True)
     first_name = StringField(null=True)
     masked_email = StringField()

@@ -27,6 +27,14 @@ def pc_register_models():
 
 
 @hookimpl
+def pc_db_init(app):
+    """Give listings stored before browse-by-pattern their ``fit_terms`` (idempotent)."""
+    from .browse import backfill_fit_terms
+    changed = backfill_fit_terms()
+    return f"marketplace: fit_terms given to {changed} listings" if changed else None
+
+
+@hookimpl
 def pc_add_hookspecs(pm):
     """Offer ``pc_listing_vetoes`` and ``pc_buyer_relationship`` to the plugins that require the marketplace."""
     from . import hookspecs

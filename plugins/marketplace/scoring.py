@@ -57,7 +57,8 @@ def _matches(criterion: Criterion, listing: dict) -> bool:
     return listing.get(_FIELD[criterion.name]) in criterion.values
 
 
-def _rounded(matched: int, constrained: int) -> int:
+def rounded_score(matched: int, constrained: int) -> int:
+    """The score of a matched weight out of the constrained weight, rounded half up."""
     return int(math.floor(100 * matched / constrained + 0.5))
 
 
@@ -67,7 +68,7 @@ def score_listing(icp, listing: dict) -> tuple[int | None, list[str]]:
     if not criteria:
         return None, []
     matched = [c for c in criteria if _matches(c, listing)]
-    return _rounded(sum(c.weight for c in matched), sum(c.weight for c in criteria)), [c.name for c in matched]
+    return rounded_score(sum(c.weight for c in matched), sum(c.weight for c in criteria)), [c.name for c in matched]
 
 
 def _match_expression(criterion: Criterion) -> dict:

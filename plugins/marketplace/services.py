@@ -9,24 +9,15 @@ from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
 from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Partner, call_hook, emit,
-                            iso_utc, text_contains, utcnow)
+                            iso_utc, utcnow)
 
 from . import scoring, unmask_quota
+from .browse import fit_terms, listings_changed
 from .masking import mask_email, mask_phone
 from .models import Listing
 from .unmask_quota import UnmaskLimitReached
 
 UNMASK_POLICIES = ("view", "reservation", "purchase")
-
-# Browse fields buyers never receive: the raw e-mail (only for exclusion) and the viewer ids.
-_HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0}
-
-_SORTS = {
-    "score": {"score": -1, "created_at": -1, "_id": -1},
-    "newest": {"created_at": -1, "_id": -1},
-    "price": {"price": 1, "_id": 1},
-    "-price": {"price": -1, "_id": -1},
-}
 
 
 class ListingRefused(Conflict):
@@ -72,6 +63,7 @@ def snapshot_of(lead: Lead) -> dict:
         "seniority": lead.seniority, "company": lead.company, "first_name": lead.first_name,
         "masked_email": mask_email(email), "masked_phone": mask_phone(lead.phone),
         "lead_created_at": lead.created_at, "email": email,
+        "fit_terms": fit_terms(lead.seniority, (lead.job_title or "").strip().lower() or None),
     }
 
 
@@ -96,6 +88,7 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing
         listing.save(force_insert=True)
     except NotUniqueError:
         raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
+    listings_changed()
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
         "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
@@ -133,6 +126,7 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> L
         set__price=price, set__updated_at=utcnow())
     if before is None:
         _refuse_change(lead.id, "repriced")
+    listings_changed()
     listing = Listing.objects(id=before.id).first()
     emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
@@ -153,8 +147,11 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     query = {"open_key": lead_id, "status": "listed"}
     if seller is not None:
         query["seller"] = seller
-    return Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
-                                           set__delisted_at=utcnow(), set__updated_at=utcnow())
+    closed = Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
+                                             set__delisted_at=utcnow(), set__updated_at=utcnow())
+    if closed is not None:
+        listings_changed()
+    return closed
 
 
 def _emit_delisted(listing: Listing, actor: Actor, reason: str) -> None:
@@ -177,74 +174,15 @@ def refresh_snapshot(lead_id: str) -> None:
     if lead is not None:
         Listing.objects(open_key=lead_id, status="listed").update_one(
             **{f"set__{key}": value for key, value in snapshot_of(lead).items()}, set__updated_at=utcnow())
+        listings_changed()
 
 
 # --- browse ------------------------------------------------------------------------------
 
-def browse_pipelines(partner: Partner, args: dict) -> tuple[list, list]:
-    """The count pipeline and the page pipeline; the only database call is the buyer's own e-mails.
-
-    The score is computed in the pipeline, for every matching listing, when it decides the
-    order or the filter. Sorted by newest or price, the pipeline stays a plain
-    match/sort/skip/limit (which servers can answer from an index) and the page's rows are
-    scored afterwards by the same definition (``card_from_row``).
-    """
-    match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
-    # Leads the buyer already owns (live ones): fetched once, so the exclusion stays in $match.
-    owned = sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
-    if owned:
-        match["email"] = {"$nin": owned}
-    for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
-                       ("seniority", "seniority")):
-        if args.get(arg):
-            match[field] = {"$in": list(args[arg])}
-    price: dict = {}
-    if args.get("minPrice") is not None:
-        price["$gte"] = args["minPrice"]
-    if args.get("maxPrice") is not None:
-        price["$lte"] = args["maxPrice"]
-    if price:
-        match["price"] = price
-    if args.get("q"):
-        match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
-    score = scoring.score_stage(partner.icp)
-    sort = args.get("sort") or "score"
-    page_window = [{"$sort": _SORTS[sort]}, {"$skip": (args["page"] - 1) * args["perPage"]},
-                   {"$limit": args["perPage"]}]
-    if args.get("minScore") is not None:
-        scored = [{"$match": match}, score, {"$match": {"score": {"$gte": args["minScore"]}}}]
-        return scored + [{"$count": "n"}], scored + page_window + [{"$project": _HIDDEN_FROM_BROWSE}]
-    count = [{"$match": match}, {"$count": "n"}]
-    if sort == "score":
-        return count, [{"$match": match}, score, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
-    return count, [{"$match": match}, *page_window, {"$project": _HIDDEN_FROM_BROWSE}]
-
-
 def browse(partner: Partner, args: dict) -> dict:
-    """One page of listed leads for a buyer, scored and sorted in the database (3 round trips)."""
-    count_pipeline, page_pipeline = browse_pipelines(partner, args)
-    page, per_page = args["page"], args["perPage"]
-    collection = Listing._get_collection()
-    # Two pipelines, not one $facet: $group/$count inside $facet is wrong on some servers.
-    counted = list(collection.aggregate(count_pipeline))
-    total = int(counted[0]["n"]) if counted else 0
-    rows = list(collection.aggregate(page_pipeline))
-    items = [card_from_row(partner, row) for row in rows]
-    # The count here is exact (not capped), so it is never reported as capped.
-    return {"items": items, "total": total, "totalCapped": False, "page": page, "perPage": per_page,
-            "pages": (total + per_page - 1) // per_page}
-
-
-def card_from_row(partner: Partner, row: dict) -> dict:
-    """A browse card from a raw aggregation row (ids come back as strings).
-
-    The criteria that matched, and the score of rows the pipeline did not score, come from
-    the same definition in Python for the page's rows only (a test holds both to agreement).
-    """
-    score, matched = scoring.score_listing(partner.icp, row)
-    if "score" in row:
-        score = None if row["score"] is None else int(row["score"])
-    return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}
+    """One page of listed leads for a buyer (see ``browse.py``: read by score pattern, never scored in bulk)."""
+    from .browse import browse as browse_page
+    return browse_page(partner, args)
 
 
 # --- detail and views ----------------------------------------------------------------------
@@ -383,10 +321,17 @@ def _epoch_ms(moment) -> int | None:
 
 
 def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
-    return Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
+    return _changed(Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
         set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
-        set__hold_id=hold_id, set__updated_at=utcnow())
+        set__hold_id=hold_id, set__updated_at=utcnow()))
+
+
+def _changed(listing: Listing | None) -> Listing | None:
+    """Pass a conditional update's answer through, noting a change for browse's cached counts."""
+    if listing is not None:
+        listings_changed()
+    return listing
 
 
 def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
@@ -449,10 +394,10 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         query["reserved_by"] = buyer_partner_id
     if hold_id is not None:
         query["hold_id"] = hold_id
-    return Listing.objects(**query).modify(new=True, set__status="listed", unset__reserved_by=True,
-                                           unset__reserved_at=True, unset__reservation_expires_at=True,
-                                           unset__reservation_expires_ms=True, unset__hold_id=True,
-                                           set__updated_at=utcnow())
+    return _changed(Listing.objects(**query).modify(
+        new=True, set__status="listed", unset__reserved_by=True, unset__reserved_at=True,
+        unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
+        set__updated_at=utcnow()))
 
 
 def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:
@@ -476,7 +421,7 @@ def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None, 
     listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
     if listing is None:
         return None
-    return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
+    return _changed(Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
         new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
         set__sold_price=listing.price if price is None else price, set__sale_ref=sale_ref, unset__open_key=True,
-        unset__hold_id=True, set__updated_at=utcnow())
+        unset__hold_id=True, set__updated_at=utcnow()))

@@ -89,6 +89,7 @@ class Purchase(TimestampedDocument):
         {"fields": ["payment_intent"], "unique": True, "sparse": True},
         ("buyer", "-created_at"),
         ("seller", "-created_at"),
+        "-created_at",  # platform staff list every purchase, newest first
         ("reservation", "-created_at"),
         ("listing", "buyer", "status"),
         ("status", "lease_ms"),
@@ -145,6 +146,7 @@ class Invoice(TimestampedDocument):
         {"fields": ["draft_key"], "unique": True},
         {"fields": ["number"], "unique": True, "sparse": True},
         ("partner", "-created_at"),
+        "-created_at",  # platform staff list every invoice, newest first
         ("purchase", "invoice_type"),
     ]}
 

@@ -68,6 +68,7 @@ class SyncTask(TimestampedDocument):
     meta = {"collection": "sync_tasks", "indexes": [
         {"fields": ["running_key"], "unique": True, "sparse": True},
         ("partner", "-created_at"),
+        "-created_at",  # platform staff list every task, newest first
     ]}
 
     partner = RefField(required=True)
@@ -103,6 +104,7 @@ class SyncConflict(TimestampedDocument):
         {"fields": ["open_key"], "unique": True, "sparse": True},
         ("partner", "status", "-created_at"),
         ("partner", "-created_at"),
+        "-created_at",  # platform staff list every conflict, newest first
         "lead",
     ]}
 

@@ -17,7 +17,7 @@ def partner_query(args: dict):
     query = {}
     if args.get("status"):
         query["status"] = args["status"]
-    qs = Partner.objects(**query).order_by("-created_at")
+    qs = Partner.objects(**query).order_by("-created_at", "-id")  # the id breaks ties: pages never overlap
     if args.get("q"):
         qs = qs.filter(__raw__=text_contains(("name", "slug"), args["q"]))
     return qs

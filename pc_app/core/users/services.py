@@ -44,7 +44,7 @@ def user_query(me: User, args: dict):
     for arg, field in (("role", "role"), ("isActive", "is_active")):
         if arg in args:
             query[field] = args[arg]
-    qs = User.objects(**query).order_by("-created_at")
+    qs = User.objects(**query).order_by("-created_at", "-id")  # the id breaks ties: pages never overlap
     if args.get("q"):
         qs = qs.filter(__raw__=text_contains(("email", "name"), args["q"]))
     return qs

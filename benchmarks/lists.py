@@ -1,0 +1,174 @@
+"""Benchmark of the list routes: p50/p95 and database round trips of page 2 at growing sizes.
+
+Usage: python benchmarks/lists.py [SIZE ...] [--requests 60]   (sizes default to 1000 10000 100000)
+
+Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and, for each
+size, tops up one partner's leads, listings, reservations, purchases, invoices, sync tasks and
+sync conflicts to that many rows each (insert_many of documents built by the models, straight
+into the collections), then requests page 2 (50 per page) of each list through the app in
+process (Flask test client: app + database, no HTTP server), --requests times each, counting
+database commands with a pymongo CommandListener. A size whose seeding would not fit the
+budget is reported as skipped. nx-27017 is SQLite behind the wire protocol: read the figures
+as this machine's stand-in, not as MongoDB's. Results are printed, not asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pc_app import create_app, devstack  # noqa: E402
+from pc_app.db import new_id  # noqa: E402
+from pc_app.testing import CommandCounter  # noqa: E402
+
+BATCH = 1000
+SEED_BUDGET_SECONDS = 600
+LISTS = {
+    "leads": "/v1/leads?page=2&perPage=50",
+    "my-listings": "/v1/marketplace/my-listings?page=2&perPage=50",
+    "reservations": "/v1/marketplace/reservations?page=2&perPage=50",
+    "purchases": "/v1/marketplace/purchases?page=2&perPage=50",
+    "invoices": "/v1/invoices?page=2&perPage=50",
+    "sync tasks": "/v1/sync/tasks?page=2&perPage=50",
+    "sync conflicts": "/v1/sync/conflicts?page=2&perPage=50",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def documents(kind: str, partner: str, other: str, start: int, count: int) -> list[dict]:
+    """``count`` stored documents of one list, numbered from ``start`` (created a second apart)."""
+    from pc_app.core.models import Lead
+    from plugins.marketplace.models import Listing
+    from plugins.payments.models import Invoice, Purchase, Reservation
+    from plugins.sync.models import SyncConflict, SyncTask
+
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    docs = []
+    for i in range(start, start + count):
+        at = base + dt.timedelta(seconds=i)
+        ids = {"listing": new_id(), "lead": new_id()}
+        stamps = {"created_at": at, "updated_at": at}
+        if kind == "leads":
+            email = f"lead{i}@example.com"
+            doc = Lead(partner=partner, first_name=f"F{i}", email=email, email_key=f"{partner}:{email}", notes=[],
+                       **stamps)
+        elif kind == "my-listings":
+            doc = Listing(lead=ids["lead"], seller=partner, price=5000, status="sold", email=f"l{i}@example.com",
+                          masked_email="l***@example.com", fit_terms=[], **stamps)
+        elif kind == "reservations":
+            ms = int(at.timestamp() * 1000)
+            doc = Reservation(**ids, seller=other, buyer=partner, price=5000, status="expired", reserved_ms=ms,
+                              expires_ms=ms + 1, expires_at=at, hold_limit_ms=ms + 2, **stamps)
+        elif kind == "purchases":
+            doc = Purchase(**ids, reservation=new_id(), attempt=1, attempt_key=new_id(), seller=other,
+                           buyer=partner, amount=5000, platform_fee=500, seller_payout=4500,
+                           payment_method="pm_card_visa", status="succeeded", **stamps)
+        elif kind == "invoices":
+            doc = Invoice(draft_key=f"{new_id()}:buyer", invoice_type="buyer", purchase=new_id(), partner=partner,
+                          year=2026, total=5000, status="issued", number=f"PC-2026-{i:06d}", **stamps)
+        elif kind == "sync tasks":
+            doc = SyncTask(partner=partner, trigger="schedule", requested_by="system", status="completed", **stamps)
+        else:
+            doc = SyncConflict(partner=partner, lead=ids["lead"], link=new_id(), portal=1, deal_id=str(i),
+                               reason="both_changed", status="resolved", **stamps)
+        son = doc.to_mongo().to_dict()
+        son["_id"] = new_id()
+        docs.append(son)
+    return docs
+
+
+def collection_of(kind: str):
+    from pc_app.core.models import Lead
+    from plugins.marketplace.models import Listing
+    from plugins.payments.models import Invoice, Purchase, Reservation
+    from plugins.sync.models import SyncConflict, SyncTask
+
+    return {"leads": Lead, "my-listings": Listing, "reservations": Reservation, "purchases": Purchase,
+            "invoices": Invoice, "sync tasks": SyncTask, "sync conflicts": SyncConflict}[kind]._get_collection()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*")
+    parser.add_argument("--requests", type=int, default=60)
+    options = parser.parse_args()
+    sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
+
+    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-lists-"))
+    mongo = devstack.start_mongo(workdir)
+    redis = devstack.start_redis(workdir)
+    counter = CommandCounter()
+    try:
+        app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_lists", "REDIS_URL": redis.url,
+                          "PC_PLUGINS": ["marketplace", "payments", "hubspot", "sync"], "MAIL_BACKEND": "outbox",
+                          "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
+        with app.app_context():
+            from pc_app.auth import issue_tokens
+            from pc_app.core.models import User
+            from pc_app.core.partners.services import create_partner
+            from pc_app.db import ensure_indexes
+
+            ensure_indexes(app.extensions["pc_models"])
+            partner = str(create_partner("Bench Lists", status="active").id)
+            other = str(create_partner("Bench Other", status="active").id)
+            user = User(email="owner@lists.bench", name="Owner", partner=partner, is_partner_owner=True).save()
+            headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
+        client = app.test_client()
+        print(f"list routes, page 2 of 50, one partner's rows; in process; {options.requests} requests each; "
+              "nx-27017 + Redis on this machine")
+        print(f"{'rows':>7} {'list':<15} {'p50 ms':>8} {'p95 ms':>8} {'round trips':>11}")
+        seeded, rate = 0, None
+        p50s: dict[str, dict[int, float]] = {kind: {} for kind in LISTS}
+        for size in sizes:
+            missing = (size - seeded) * len(LISTS)
+            if rate and missing / rate > SEED_BUDGET_SECONDS:
+                print(f"{size:>7} skipped: seeding {missing:,} more rows would take about {missing / rate:.0f} s "
+                      f"(budget {SEED_BUDGET_SECONDS} s)")
+                continue
+            began = time.perf_counter()
+            with app.app_context():
+                for kind in LISTS:
+                    for offset in range(seeded, size, BATCH):
+                        n = min(BATCH, size - offset)
+                        collection_of(kind).insert_many(documents(kind, partner, other, offset, n), ordered=False)
+            if missing:
+                rate = missing / (time.perf_counter() - began)
+            seeded = size
+            for kind, path in LISTS.items():
+                response = client.get(path, headers=headers)  # warm up
+                assert response.status_code == 200, (kind, response.get_data(as_text=True)[:300])
+                timings = []
+                for _ in range(options.requests):
+                    with counter:
+                        t0 = time.perf_counter()
+                        response = client.get(path, headers=headers)
+                        timings.append(time.perf_counter() - t0)
+                    assert response.status_code == 200 and len(response.get_json()["items"]) == 50, kind
+                p50s[kind][size] = percentile(timings, 0.5) * 1000
+                print(f"{size:>7} {kind:<15} {p50s[kind][size]:>8.1f} {percentile(timings, 0.95) * 1000:>8.1f} "
+                      f"{len(counter.commands):>11}")
+                sys.stdout.flush()
+        if rate:
+            print(f"seeding rate (insert_many, batches of {BATCH}): {rate:.0f} rows/s")
+        smallest, largest = sizes[0], max(s for s in sizes if s <= seeded)
+        if largest != smallest:
+            print(f"p50 at {largest:,} / p50 at {smallest:,} (goal <= 1.5): " + ", ".join(
+                f"{kind} {p50s[kind][largest] / p50s[kind][smallest]:.2f}" for kind in LISTS))
+    finally:
+        redis.stop()
+        mongo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

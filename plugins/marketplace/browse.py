@@ -1,0 +1,395 @@
+"""Browse: one page of listed leads for a buyer, ordered by ICP score without scoring the marketplace.
+
+The score depends only on WHICH of the buyer's (at most four) criteria a listing matches, so
+there are at most 16 match patterns, each with a known score. Every pattern is a plain
+``$match`` (``$in`` where the criterion matches, ``$nin`` where it does not), and the order by
+score (score, then newest, then ``_id``) is the patterns in descending score, each read with
+``$match``/``$sort``/``$skip``/``$limit`` — the only pipeline shape our database answers from
+the index, whatever the size of the collection.
+
+The job-title-or-seniority criterion is an OR of two fields (the seniority is one of the
+buyer's, or the lower-cased title contains one of the buyer's keywords as a substring). An OR
+is not a plain match, so each listing stores ``fit_terms`` = ``["s:<seniority>",
+"t:<title key>"]`` (indexed), and the criterion becomes ``fit_terms $in [...]``: the seniority
+terms, plus one term per distinct listed title that contains a keyword (the substring test is
+evaluated in Python over the distinct titles, so the score stays exactly as defined).
+
+Patterns of equal score (only country vs job title, both weighing 20) are merged newest
+first in Python. Leads the buyer already owns are left out in the same plain match
+(``email $nin``, see ``owned_emails``), so page boundaries are those of the full definition.
+Per-pattern counts are capped and cached in Redis per listings version (``listings_changed``).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import astuple
+import json
+
+import bson
+
+from redis.exceptions import RedisError
+
+from pc_app.toolkit import Lead, Partner, count_cap, get_redis, text_contains
+
+from . import scoring
+from .models import Listing
+
+_HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0, "fit_terms": 0}
+
+_SORTS = {
+    "newest": {"created_at": -1, "_id": -1},
+    "price": {"price": 1, "_id": 1},
+    "-price": {"price": -1, "_id": -1},
+}
+_NEWEST = _SORTS["newest"]
+_FIELD = {"industry": "industry", "companySize": "company_size", "country": "country",
+          "jobTitleOrSeniority": "fit_terms"}
+
+
+def fit_terms(seniority: str | None, job_title_key: str | None) -> list[str]:
+    """What the job-title-or-seniority criterion matches a listing on (stored, indexed)."""
+    return ([f"s:{seniority}"] if seniority else []) + ([f"t:{job_title_key}"] if job_title_key else [])
+
+
+def backfill_fit_terms() -> int:
+    """Give ``fit_terms`` to listings stored before it existed (idempotent); returns how many changed."""
+    changed = 0
+    collection = Listing._get_collection()
+    for row in collection.find({"fit_terms": {"$exists": False}}, {"seniority": 1, "job_title_key": 1}):
+        collection.update_one({"_id": row["_id"], "fit_terms": {"$exists": False}},
+                              {"$set": {"fit_terms": fit_terms(row.get("seniority"), row.get("job_title_key"))}})
+        changed += 1
+    return changed
+
+
+def _criterion_values(criterion: scoring.Criterion) -> list[str]:
+    """The stored values that meet a criterion (for the job title: the terms of ``fit_terms``)."""
+    if criterion.name != "jobTitleOrSeniority":
+        return list(criterion.values)
+    terms = [f"s:{s}" for s in criterion.values]
+    if criterion.keywords:
+        # Distinct titles, not listings: the substring test runs over each different title once.
+        titles = Listing._get_collection().distinct("job_title_key")
+        terms += [f"t:{t}" for t in titles if t and any(k in t for k in criterion.keywords)]
+    return terms
+
+
+def score_groups(icp) -> list[tuple[int, list[dict]]]:
+    """``(score, [pattern $match, ...])`` best first: the 2**k patterns of a buyer's k criteria.
+
+    A criterion whose accepted values are empty (no listed title contains a keyword and no
+    seniority was given) can never match, so only its not-matched half is kept.
+    """
+    criteria = scoring.criteria_for(icp)
+    if not criteria:
+        return []
+    values = [(c, _criterion_values(c)) for c in criteria]
+    total = sum(c.weight for c in criteria)
+    groups: dict[int, list[dict]] = {}
+    for matched in itertools.product((True, False), repeat=len(criteria)):
+        if any(hit and not accepted for hit, (_c, accepted) in zip(matched, values)):
+            continue
+        match = {_FIELD[c.name]: {"$in" if hit else "$nin": accepted}
+                 for hit, (c, accepted) in zip(matched, values) if accepted or hit}
+        weight = sum(c.weight for hit, (c, _v) in zip(matched, values) if hit)
+        groups.setdefault(scoring.rounded_score(weight, total), []).append(match)
+    return sorted(groups.items(), key=lambda item: -item[0])
+
+
+def owned_emails(partner: Partner) -> list[str]:
+    """The e-mails of the buyer's live leads (index on the lead's partner: cost follows the buyer's leads).
+
+    They go into every page query as ``email $nin [...]``: still a plain match, checked on the
+    rows the page query reads anyway, so hiding owned leads never scans the marketplace and
+    page boundaries stay those of the full definition.
+    """
+    return sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
+
+
+def base_match(partner: Partner, args: dict) -> dict:
+    """The buyer's filters as one plain ``$match`` (no computed field)."""
+    match: dict = {"status": "listed", "seller": {"$ne": partner.id}}
+    owned = owned_emails(partner)
+    if owned:
+        match["email"] = {"$nin": owned}
+    for arg, field in (("industry", "industry"), ("companySize", "company_size"), ("country", "country"),
+                       ("seniority", "seniority")):
+        if args.get(arg):
+            match[field] = {"$in": list(args[arg])}
+    price: dict = {}
+    if args.get("minPrice") is not None:
+        price["$gte"] = args["minPrice"]
+    if args.get("maxPrice") is not None:
+        price["$lte"] = args["maxPrice"]
+    if price:
+        match["price"] = price
+    if args.get("q"):
+        match = {"$and": [match, text_contains(("company", "job_title", "first_name"), args["q"])]}
+    return match
+
+
+def _and(base: dict, pattern: dict) -> dict:
+    """Both conditions in one flat match where possible (a top-level ``$and`` stays plain, but flat
+    is what every server reads best): a field both constrain gets both operators, two ``$in``
+    become their intersection."""
+    if "$and" in base:
+        return {"$and": [*base["$and"], pattern]}
+    merged = dict(base)
+    for field, condition in pattern.items():
+        if field not in merged:
+            merged[field] = condition
+            continue
+        both = dict(merged[field])
+        for op, values in condition.items():
+            both[op] = [v for v in both[op] if v in values] if op == "$in" and op in both else \
+                sorted(set(both.get(op, [])) | set(values)) if op == "$nin" else values
+        merged[field] = both
+    return merged
+
+
+def _read(match: dict, sort: dict, skip: int, limit: int) -> list[dict]:
+    if limit <= 0:
+        return []
+    return list(Listing._get_collection().aggregate(
+        [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
+
+
+def _count(match: dict, cap: int) -> int:
+    """Matching listings, counted up to ``cap`` (a ``$limit`` before ``$count``: cost follows the cap)."""
+    found = list(Listing._get_collection().aggregate([{"$match": match}, {"$limit": cap}, {"$count": "n"}]))
+    return int(found[0]["n"]) if found else 0
+
+
+def _sort_key(sort: dict):
+    """A Python key giving rows the order ``sort`` gives them in the database."""
+    def key(row):
+        return tuple(_Descending(row.get(f)) if d < 0 else _Ascending(row.get(f)) for f, d in sort.items())
+    return key
+
+
+class _Ascending:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __lt__(self, other):
+        return _compare(self.value, other.value) < 0
+
+    def __eq__(self, other):
+        return _compare(self.value, other.value) == 0
+
+
+class _Descending(_Ascending):
+    def __lt__(self, other):
+        return _compare(self.value, other.value) > 0
+
+
+def _compare(a, b) -> int:
+    if a is None or b is None:
+        return (a is not None) - (b is not None)  # null sorts first ascending, as in MongoDB
+    return (a > b) - (a < b)
+
+
+def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list[dict]:
+    """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order."""
+    if len(matches) == 1:
+        return _read(matches[0], sort, skip, limit)
+    rows = [row for match in matches for row in _read(match, sort, 0, skip + limit)]
+    return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
+
+
+# Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
+VERSION_KEY = "pc:marketplace:listings-version"
+COUNTS_TTL_SECONDS = 60
+# The first rows of each pattern a request read are kept with its count (a rare pattern whole).
+KEPT_ROWS = 100
+
+
+def listings_changed() -> None:
+    """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted)."""
+    try:
+        get_redis().incr(VERSION_KEY)
+    except RedisError:
+        pass  # counts then live out their short TTL; browse never fails because Redis did
+
+
+class PatternKnowledge:
+    """What is known of each score pattern for one buyer and filter set: its count, maybe its rows.
+
+    Kept in Redis per listings version (``listings_changed`` bumps it), so what a request
+    learns saves the next one the database. An entry is ``[count, cap]`` (exact when
+    ``count < cap``) or None (unknown); a pattern that was read also keeps its first
+    ``KEPT_ROWS`` rows (newest first; a rare pattern whole), so the first pages of a buyer's
+    browse, and a rare combination a database without a fitting index scans for, are read
+    once per listings version.
+    """
+
+    def __init__(self, key_parts: list, build_groups):
+        """Load what is known under ``key_parts`` (listings version added); ``build_groups()``
+        gives the patterns (their ``$match`` per group) when nothing is known yet."""
+        self.codec = Listing._get_collection().codec_options
+        self.key = None
+        self.changed = False
+        cached = None
+        try:
+            redis = get_redis()
+            version = redis.get(VERSION_KEY) or b"0"
+            digest = hashlib.sha256(json.dumps([version.decode(), key_parts], sort_keys=True, default=str).encode())
+            self.key = f"pc:marketplace:browse-patterns:{digest.hexdigest()}"
+            raw = redis.get(self.key)
+            cached = bson.decode(raw, codec_options=self.codec) if raw else None
+        except (RedisError, bson.errors.BSONError):
+            cached = None
+        if cached:
+            # The patterns themselves are kept too (as JSON: their keys are operators), so a
+            # visit that finds everything it needs here costs no database read at all.
+            self.groups = json.loads(cached["g"])
+            self.counts, self.rows, self.counted = cached["c"], dict(cached["r"]), cached.get("t")
+        else:
+            self.groups = build_groups()
+            self.counts = [[None] * len(matches) for matches in self.groups]
+            self.rows, self.counted = {}, None
+            self.changed = True
+
+    def save(self) -> None:
+        if self.changed and self.key is not None:
+            try:
+                get_redis().set(self.key, bson.encode(
+                    {"g": json.dumps(self.groups), "c": self.counts, "r": self.rows, "t": self.counted},
+                    codec_options=self.codec), ex=COUNTS_TTL_SECONDS)
+            except RedisError:
+                pass
+
+    def total(self, count) -> int:
+        """The filter set's capped total: ``count()`` once per listings version."""
+        if self.counted is None:
+            self.counted, self.changed = count(), True
+        return self.counted
+
+    def _exact(self, g: int, m: int) -> bool:
+        known = self.counts[g][m]
+        return known is not None and known[0] < known[1]
+
+    def _whole(self, g: int, m: int) -> bool:
+        """Whether the kept head is the whole pattern."""
+        head = self.rows.get(f"{g}.{m}")
+        return head is not None and self._exact(g, m) and self.counts[g][m][0] <= len(head)
+
+    def _head(self, g: int, m: int) -> list[dict]:
+        """The pattern's first ``KEPT_ROWS`` rows (all of them when fewer), read once and kept."""
+        key = f"{g}.{m}"
+        if key not in self.rows:
+            rows = _read(self.groups[g][m], _NEWEST, 0, KEPT_ROWS + 1)
+            self.rows[key] = rows[:KEPT_ROWS]
+            known = self.counts[g][m]
+            if len(rows) <= KEPT_ROWS:
+                self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
+            elif known is None or known[0] < len(rows):
+                self.counts[g][m] = [len(rows), len(rows)]  # at least this many
+            self.changed = True
+        return self.rows[key]
+
+    def size(self, g: int, need: int) -> int:
+        """The group's listings: exact, or at least ``need`` (each pattern counted no further than needed).
+
+        A pattern's head is read first (cheap where it is dense; where it is rare that read is
+        what a count would cost, and the head is then the whole pattern); only a pattern longer
+        than its head and than ``need`` allows is counted, up to ``need``.
+        """
+        total = 0
+        for m, match in enumerate(self.groups[g]):
+            if self.counts[g][m] is None:
+                self._head(g, m)
+            count, cap = self.counts[g][m]
+            if count >= cap and cap < need:
+                self.counts[g][m] = [_count(match, need), need]
+                self.changed = True
+            total += self.counts[g][m][0]
+        return total
+
+    def _rows(self, g: int, m: int, end: int) -> list[dict]:
+        """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""
+        if end <= KEPT_ROWS or self._whole(g, m):
+            return self._head(g, m)[:end]
+        got = _read(self.groups[g][m], _NEWEST, 0, end)
+        if len(got) < end and not self._exact(g, m):
+            self.counts[g][m], self.changed = [len(got), len(got) + 1], True  # read to its end
+        return got
+
+    def read(self, g: int, skip: int, limit: int) -> list[dict]:
+        """Rows ``[skip, skip+limit)`` of group ``g``, newest first."""
+        matches = self.groups[g]
+        if len(matches) == 1 and skip + limit > KEPT_ROWS and not self._whole(g, 0):
+            got = _read(matches[0], _NEWEST, skip, limit)  # past the head: read just the page
+            if skip == 0 and len(got) < limit:
+                self.counts[g][0], self.changed = [len(got), len(got) + 1], True  # read to its end
+            return got
+        parts = [self._rows(g, m, skip + limit) for m in range(len(matches))]
+        merged = sorted((row for part in parts for row in part), key=_sort_key(_NEWEST))
+        return merged[skip:skip + limit]
+
+    def page(self, skip: int, limit: int) -> list[dict]:
+        """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read."""
+        rows: list[dict] = []
+        for g in range(len(self.groups)):
+            if len(rows) >= limit:
+                break
+            if skip:
+                size = self.size(g, skip + 1)
+                if skip >= size:
+                    skip -= size
+                    continue
+            elif all(known is not None and known[0] == 0 for known in self.counts[g]):
+                continue  # known to be empty: no read
+            rows += self.read(g, skip, limit - len(rows))
+            skip = 0
+        return rows
+
+
+def browse(partner: Partner, args: dict) -> dict:
+    """One page of listed leads for a buyer, ranked by ICP score by reading the score patterns in order.
+
+    A first page reads the patterns best first until it is full; a later page sizes the
+    patterns before it (capped counts) and reads only those it overlaps. What is learnt is kept
+    per listings version (``PatternKnowledge``).
+    """
+    page, per_page = args["page"], args["perPage"]
+    skip = (page - 1) * per_page
+    base = base_match(partner, args)
+    sort_by = args.get("sort") or "score"
+    min_score = args.get("minScore")
+    criteria = scoring.criteria_for(partner.icp)
+    if criteria and min_score is not None and min_score <= 0:
+        min_score = None  # the lowest pattern (nothing matched) scores 0: the filter keeps every listing
+    cap = count_cap()
+    if not criteria and min_score is not None:
+        counted, rows = 0, []  # without an ICP nothing has a score, so nothing reaches minScore
+    elif min_score is None and (sort_by != "score" or not criteria):
+        # No score in the filter or the order (without an ICP every score is null: newest first).
+        counted = _count(base, cap + 1)
+        rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
+    else:
+        known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
+                                 lambda: [[_and(base, p) for p in patterns] for score, patterns
+                                          in score_groups(partner.icp) if min_score is None or score >= min_score])
+        if min_score is None:
+            counted = known.total(lambda: _count(base, cap + 1))
+        else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
+            counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
+        if sort_by == "score":
+            rows = known.page(skip, per_page)
+        else:
+            matches = [m for ms in known.groups for m in ms]
+            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
+        known.save()
+    total = min(counted, cap)
+    return {"items": [card_from_row(partner, row) for row in rows], "total": total, "totalCapped": counted > cap,
+            "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
+
+
+def card_from_row(partner: Partner, row: dict) -> dict:
+    """A browse card from a raw row (ids come back as strings), scored by the Python definition."""
+    score, matched = scoring.score_listing(partner.icp, row)
+    return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}

@@ -1,0 +1,149 @@
+"""Browse by score pattern gives exactly what scoring every listing gave (the previous definition)."""
+import datetime as dt
+import itertools
+import random
+
+import pytest
+
+from plugins.marketplace import scoring
+from plugins.marketplace.browse import fit_terms
+
+INDUSTRIES = ["saas", "fintech", "retail", None]
+SIZES = ["1-10", "51-200", "201-500", None]
+COUNTRIES = ["US", "GB", "DE", None]
+TITLES = ["VP of Sales", "Salesforce Admin", "CTO", "Head of Marketing", None]
+SENIORITIES = ["vp", "c_level", "manager", None]
+
+
+def _reference(app, buyer_id, icp, args):
+    """The previous definition: score every matching listing in the pipeline, then sort and page."""
+    from pc_app.core.models import Lead
+    from plugins.marketplace.models import Listing
+
+    with app.app_context():
+        match = {"status": "listed", "seller": {"$ne": buyer_id}}
+        owned = sorted({e.lower() for e in Lead.objects(partner=buyer_id, is_deleted=False).distinct("email") if e})
+        if owned:
+            match["email"] = {"$nin": owned}
+        for arg, field in (("industry", "industry"), ("country", "country")):
+            if args.get(arg):
+                match[field] = {"$in": args[arg]}
+        if args.get("maxPrice") is not None:
+            match["price"] = {"$lte": args["maxPrice"]}
+        rows = list(Listing._get_collection().aggregate([{"$match": match}, scoring.score_stage(icp)]))
+    for row in rows:
+        score, _ = scoring.score_listing(icp, row)
+        assert row["score"] == score  # the stage and the Python definition agree
+    if args.get("minScore") is not None:
+        rows = [r for r in rows if r["score"] is not None and r["score"] >= args["minScore"]]
+    sort = args.get("sort", "score")
+    key = {"score": lambda r: (-(r["score"] or 0), -r["created_at"].timestamp(), _neg(r["_id"])),
+           "newest": lambda r: (-r["created_at"].timestamp(), _neg(r["_id"])),
+           "price": lambda r: (r["price"], r["_id"]),
+           "-price": lambda r: (-r["price"], _neg(r["_id"]))}[sort]
+    ordered = [str(r["_id"]) for r in sorted(rows, key=key)]
+    skip = (args["page"] - 1) * args["perPage"]
+    return ordered[skip:skip + args["perPage"]], len(ordered)
+
+
+def _neg(text):
+    return tuple(-ord(c) for c in text)
+
+
+@pytest.fixture
+def mixed(app, market, seller, buyer):
+    """60 listings over every combination of attributes, some sharing a listing second, 2 owned by the buyer."""
+    from pc_app.db import new_id
+    from plugins.marketplace.models import Listing
+
+    rng = random.Random(7)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    docs = []
+    for i in range(60):
+        title = rng.choice(TITLES)
+        seniority = rng.choice(SENIORITIES)
+        key = title.lower() if title else None
+        created = start + dt.timedelta(seconds=i // 3)  # ties on created_at: _id decides
+        docs.append({"_id": new_id(), "lead": new_id(), "seller": seller.partner_id, "status": "listed",
+                     "price": rng.choice([500, 900, 1500]), "currency": "usd", "industry": rng.choice(INDUSTRIES),
+                     "company_size": rng.choice(SIZES), "country": rng.choice(COUNTRIES), "job_title": title,
+                     "job_title_key": key, "seniority": seniority, "fit_terms": fit_terms(seniority, key),
+                     "masked_email": "x***@example.com", "email": f"m{i}@example.com", "view_count": 0,
+                     "unique_viewers": [], "created_at": created, "updated_at": created, "listed_at": created,
+                     "lead_created_at": created})
+    with app.app_context():
+        Listing._get_collection().insert_many(docs)
+    market.lead(buyer, email="M3@example.com")
+    market.lead(buyer, email="m40@example.com")
+    return docs
+
+
+ICPS = [
+    {"industries": ["saas", "fintech"], "company_sizes": ["51-200"], "countries": ["us"],
+     "job_titles": ["sales"], "seniorities": ["vp"]},  # four criteria, a substring keyword ("salesforce")
+    {"countries": ["US", "GB"], "job_titles": ["of sa"]},  # equal weights: country and job title tie at 20
+    {"seniorities": ["manager"]},
+    {"job_titles": ["nothing-matches"]},  # a criterion no listing can meet
+    {},
+]
+
+
+@pytest.mark.parametrize("icp", ICPS)
+@pytest.mark.parametrize("small_rows", [0, 100])  # patterns read from the database / kept with the counts
+def test_every_page_matches_the_scored_definition(app, client, actors, mixed, monkeypatch, icp, small_rows):
+    from pc_app.core.models import Partner
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", small_rows)
+    buyer = actors.partner_owner(name="Pattern Buyer", icp=icp)
+    buyer_doc_icp = None
+    with app.app_context():
+        buyer_doc_icp = Partner.objects(id=buyer.partner_id).first().icp
+    from pc_app.core.leads.services import create_lead
+    with app.app_context():
+        create_lead(buyer.partner_id, {"first_name": "Own", "email": "m7@example.com"}, "system")
+    variants = [{"sort": s} for s in ("score", "newest", "price", "-price")] + \
+               [{"sort": "score", "minScore": m} for m in (0, 40, 60, 100)] + [{"sort": "price", "minScore": 45}] + \
+               [{"industry": ["saas", "retail"]}, {"country": ["US"], "minScore": 40}, {"maxPrice": 900},
+                {"industry": ["retail"], "country": ["GB", "DE"], "sort": "-price", "minScore": 20}]
+    for variant, per_page in itertools.product(variants, (7, 25)):
+        page = 1
+        while True:
+            args = {**variant, "page": page, "perPage": per_page}
+            expected, total = _reference(app, buyer.partner_id, buyer_doc_icp, args)
+            response = client.get("/v1/marketplace/leads", query_string=args, headers=buyer.headers)
+            assert response.status_code == 200, response.get_json()
+            body = response.get_json()
+            assert [c["id"] for c in body["items"]] == expected, (icp, args)
+            assert body["total"] == total and body["totalCapped"] is False
+            if not expected:
+                break
+            page += 1
+
+
+def test_hook_pc_db_init(app, market, seller, buyer):
+    """db-init gives listings stored before fit_terms existed their terms, once (idempotent)."""
+    from pc_app.cli import init_database
+    from plugins.marketplace.models import Listing
+
+    listing = market.listed(seller, job_title="Senior Salesperson", seniority="manager", industry="retail")
+    with app.app_context():
+        collection = Listing._get_collection()
+        collection.update_one({"_id": listing["id"]}, {"$unset": {"fit_terms": ""}})
+    init_database(app)
+    with app.app_context():
+        stored = collection.find_one({"_id": listing["id"]})
+        assert stored["fit_terms"] == ["s:manager", "t:senior salesperson"]
+        collection.update_one({"_id": listing["id"]}, {"$set": {"fit_terms": ["s:manager", "t:kept"]}})
+    init_database(app)  # idempotent: a listing that has them is left alone
+    with app.app_context():
+        assert collection.find_one({"_id": listing["id"]})["fit_terms"] == ["s:manager", "t:kept"]
+
+
+def test_the_job_title_keyword_matches_inside_words_as_the_score_defines(market, seller, buyer):
+    # FULL_ICP's keyword "sales" is a substring of "salesperson": the criterion matches, as score_listing says.
+    inside = market.listed(seller, job_title="Senior Salesperson", seniority="manager", industry="retail")
+    plain = market.listed(seller, job_title="Engineer", seniority="manager", industry="retail")
+    page = market.browse(buyer)
+    assert [c["id"] for c in page["items"]] == [inside["id"], plain["id"]]
+    assert "jobTitleOrSeniority" in page["items"][0]["matchedCriteria"]
