@@ -51,6 +51,12 @@ class ResponseSchema(Schema):
 
     @ma.post_dump
     def _every_required_field_present(self, data, **kwargs):
+        # A nullable field the object does not hold (a raw document stores no None) is sent as null,
+        # as the document promises.
+        for name, field in self.dump_fields.items():
+            key = field.data_key or name
+            if key not in data and field.allow_none and name not in self.OPTIONAL:
+                data[key] = None
         # Under test, an answer that leaves out a field the document calls required fails loudly,
         # so every test that reaches a route checks the contract, not only the fuzzers.
         from flask import current_app, has_app_context
