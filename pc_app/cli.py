@@ -54,8 +54,14 @@ class PcGroup(click.Group):
 
 @click.group(cls=PcGroup)
 @click.version_option(__version__, "--version", "-V", prog_name="pc-app", message="%(prog)s %(version)s")
-def cli():
+@click.pass_context
+def cli(ctx):
     """Partner Connector operations."""
+    if ctx.invoked_subcommand != "dev":
+        # A second terminal beside `make dev` reaches the same services without exporting anything.
+        from .devstack import use_running_stack
+
+        use_running_stack()
 
 
 def init_database(app) -> int:
@@ -162,6 +168,23 @@ def _dev_environment(state_dir: Path) -> tuple[dict, list]:
     return env, started
 
 
+def _stack_record(started: list) -> tuple[dict, dict]:
+    """What another terminal needs to reach this stack: each service's settings, and each sandbox's URL and
+    options (so `pc-app demo-data` can steer it as a test does)."""
+    from .sandboxes import SANDBOXES
+
+    services = {"environment": {"PC_ENV": os.environ["PC_ENV"]},
+                "mongodb": {k: os.environ[k] for k in ("MONGODB_URL", "MONGODB_DB") if os.environ.get(k)},
+                "redis": {"REDIS_URL": os.environ["REDIS_URL"]}}
+    sandboxes = {}
+    for service in started:
+        spec = SANDBOXES.get(service.name)
+        if spec is not None and hasattr(service, "options"):
+            services[spec.name] = spec.app_settings(service)
+            sandboxes[spec.name] = {"url": service.url, "options": service.options}
+    return services, sandboxes
+
+
 def _owner_password(state: Path) -> str:
     """A random owner password kept in the state dir, so it survives restarts of the stack."""
     password_file = state / "owner-password"
@@ -177,7 +200,8 @@ def _interrupt(*_):
 
 @cli.command("dev")
 @click.option("--port", default=3000, show_default=True, help="Port of the API on 127.0.0.1.")
-@click.option("--state-dir", default=".pc-dev", show_default=True, help="Where embedded services keep data.")
+@click.option("--state-dir", default=".pc-dev", show_default=True, envvar="PC_DEV_STATE_DIR",
+              help="Where embedded services keep data and the running stack's addresses (stack.json).")
 def dev(port, state_dir):
     """Run the whole stack locally: services, API, worker and scheduler; Ctrl-C stops all."""
     from . import devstack
@@ -208,6 +232,7 @@ def dev(port, state_dir):
                                      "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--with-threads"])
         base = f"http://127.0.0.1:{port}"
         devstack.wait_until_ready(f"{base}/readyz", api)
+        stack_file = devstack.write_stack_file(state, base, *_stack_record(started))
         click.echo("\nPartner Connector is running:\n"
                    f"  API          {base}/v1\n"
                    f"  Docs         {base}/docs   (spec: {base}/openapi.json)\n"
@@ -217,6 +242,7 @@ def dev(port, state_dir):
                    + "".join(f"  {k[:-8].replace('_', ' ').capitalize():<12} {v}\n"
                            for k, v in env.items() if k.endswith("_DISPLAY"))
                    + f"  Owner        {app.config['INITIAL_OWNER_EMAIL']} / {os.environ['INITIAL_OWNER_PASSWORD']}\n"
+                   f"Other terminals here find these services in {stack_file} (try `pc-app demo-data`).\n"
                    "Ctrl-C stops everything.\n")
         while not children.exited():
             time.sleep(0.5)
@@ -230,6 +256,7 @@ def dev(port, state_dir):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        devstack.remove_stack_file(state)
         children.stop()
         for service in started:
             service.stop()
