@@ -61,7 +61,7 @@ def cli(ctx):
         # A second terminal beside `make dev` reaches the same services without exporting anything.
         from .devstack import use_running_stack
 
-        use_running_stack()
+        ctx.obj = use_running_stack()
 
 
 def init_database(app) -> int:
@@ -107,19 +107,51 @@ def seed_owner_command():
 @cli.command("demo-data")
 @click.option("--seed", default=2026, show_default=True, help="Same seed, same data.")
 @click.option("--leads", default=200, show_default=True, help="How many leads, shared between the partners.")
-def demo_data_command(seed, leads):
-    """Seed two active partners with users and realistic leads (safe to repeat: adds only what is missing)."""
-    from .demo_data import DEMO_PASSWORD, seed_demo_data
+@click.pass_context
+def demo_data_command(ctx, seed, leads):
+    """Fill the marketplace with demo partners, people, leads, listings, trades and a HubSpot sync (safe to repeat).
 
+    Beside `make dev` it finds the stack's services (`.pc-dev/stack.json`) and drives its HubSpot and
+    Stripe sandboxes; elsewhere it uses MONGODB_URL and REDIS_URL and makes what needs no sandbox.
+    """
+    from .demo_data import DEMO_PASSWORD, DemoStepFailed, seed_demo_data
+    from .progress import Progress
+
+    try:
+        import faker  # noqa: F401
+    except ImportError:
+        raise click.ClickException("demo-data needs Faker: pip install -e '.[dev]'") from None
     app = _app()
-    with app.app_context():
-        report = seed_demo_data(seed=seed, leads=leads)
-    created = report.created
-    click.echo(f"created {created['partners']} partners, {created['users']} users, {created['leads']} leads")
+    sandboxes = _stack_sandboxes(app, ctx.obj)
+    try:
+        with app.app_context(), Progress("demo data") as progress:
+            report = seed_demo_data(seed=seed, leads=leads, sandboxes=sandboxes, progress=progress)
+    except DemoStepFailed as exc:
+        raise click.ClickException(f"demo data stopped: {exc}") from None
+    if report.added_anything:
+        click.echo("added " + ", ".join(f"{count} {name}" for name, count in report.created.items()
+                                         if count and name != "jobs"))
+    else:
+        click.echo("nothing to add: the demo data is already there")
+    click.echo("the marketplace now has " + ", ".join(f"{count} {name}" for name, count in report.totals.items()))
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo("partners: " + "; ".join(report.partners))
-    click.echo(f"users (password {DEMO_PASSWORD}):")
+    click.echo(f"people (password {DEMO_PASSWORD}):")
     for line in report.users:
         click.echo(f"  {line}")
+
+
+def _stack_sandboxes(app, stack: dict | None) -> dict:
+    """Handles on the running stack's sandboxes that this app actually talks to (none when it uses real services)."""
+    from .sandboxes import SANDBOXES
+
+    handles = {}
+    for name, running in ((stack or {}).get("sandboxes") or {}).items():
+        spec = SANDBOXES.get(name)
+        if spec is not None and app.config.get(spec.real_service_env) == running["url"]:
+            handles[name] = spec.handle(running["url"], running["options"])
+    return handles
 
 
 @cli.command("plugins")
