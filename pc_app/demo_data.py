@@ -273,7 +273,7 @@ def _ensure_payouts(plans, report: DemoReport, world: DemoWorld) -> None:
             world.call("POST", "/v1/payments/connect/onboarding", owner, expect=(200, 201))
             account = world.call("GET", "/v1/payments/connect/status", owner)["accountId"]
             stripe.admin.complete_onboarding(account)  # what the seller does on Stripe's onboarding page
-            world.wait_for(lambda: world.call("GET", "/v1/payments/connect/status", owner)["payoutsEnabled"],
+            world.wait_for(lambda owner=owner: world.call("GET", "/v1/payments/connect/status", owner)["payoutsEnabled"],
                            f"payouts of {plan.name}")
             report.created["payouts"] += 1
         world.progress.advance()
