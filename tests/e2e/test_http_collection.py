@@ -81,7 +81,7 @@ def test_the_collection_is_well_formed_and_covers_the_main_flows():
     paths = " ".join(f"{r.method} {r.url}" for r in collection)
     for flow in ("register-partner", "verify-registration", "sign-in", "PATCH {{baseUrl}}/v1/partners",
                  "POST {{baseUrl}}/v1/leads", "/list", "GET {{baseUrl}}/v1/marketplace/leads?", "/reserve",
-                 "/v1/marketplace/purchases", "/v1/activities", "/v1/analytics/")):
+                 "/v1/marketplace/purchases", "/v1/activities", "/v1/analytics/"):
         assert flow in paths, flow
 
 
