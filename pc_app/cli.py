@@ -54,8 +54,14 @@ class PcGroup(click.Group):
 
 @click.group(cls=PcGroup)
 @click.version_option(__version__, "--version", "-V", prog_name="pc-app", message="%(prog)s %(version)s")
-def cli():
+@click.pass_context
+def cli(ctx):
     """Partner Connector operations."""
+    if ctx.invoked_subcommand != "dev":
+        # A second terminal beside `make dev` reaches the same services without exporting anything.
+        from .devstack import use_running_stack
+
+        ctx.obj = use_running_stack()
 
 
 def init_database(app) -> int:
@@ -105,19 +111,51 @@ def seed_owner_command():
 @cli.command("demo-data")
 @click.option("--seed", default=2026, show_default=True, help="Same seed, same data.")
 @click.option("--leads", default=200, show_default=True, help="How many leads, shared between the partners.")
-def demo_data_command(seed, leads):
-    """Seed two active partners with users and realistic leads (safe to repeat: adds only what is missing)."""
-    from .demo_data import DEMO_PASSWORD, seed_demo_data
+@click.pass_context
+def demo_data_command(ctx, seed, leads):
+    """Fill the marketplace with demo partners, people, leads, listings, trades and a HubSpot sync (safe to repeat).
 
+    Beside `make dev` it finds the stack's services (`.pc-dev/stack.json`) and drives its HubSpot and
+    Stripe sandboxes; elsewhere it uses MONGODB_URL and REDIS_URL and makes what needs no sandbox.
+    """
+    from .demo_data import DEMO_PASSWORD, DemoStepFailed, seed_demo_data
+    from .progress import Progress
+
+    try:
+        import faker  # noqa: F401
+    except ImportError:
+        raise click.ClickException("demo-data needs Faker: pip install -e '.[dev]'") from None
     app = _app()
-    with app.app_context():
-        report = seed_demo_data(seed=seed, leads=leads)
-    created = report.created
-    click.echo(f"created {created['partners']} partners, {created['users']} users, {created['leads']} leads")
+    sandboxes = _stack_sandboxes(app, ctx.obj)
+    try:
+        with app.app_context(), Progress("demo data") as progress:
+            report = seed_demo_data(seed=seed, leads=leads, sandboxes=sandboxes, progress=progress)
+    except DemoStepFailed as exc:
+        raise click.ClickException(f"demo data stopped: {exc}") from None
+    if report.added_anything:
+        click.echo("added " + ", ".join(f"{count} {name}" for name, count in report.created.items()
+                                         if count and name != "jobs"))
+    else:
+        click.echo("nothing to add: the demo data is already there")
+    click.echo("the marketplace now has " + ", ".join(f"{count} {name}" for name, count in report.totals.items()))
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo("partners: " + "; ".join(report.partners))
-    click.echo(f"users (password {DEMO_PASSWORD}):")
+    click.echo(f"people (password {DEMO_PASSWORD}):")
     for line in report.users:
         click.echo(f"  {line}")
+
+
+def _stack_sandboxes(app, stack: dict | None) -> dict:
+    """Handles on the running stack's sandboxes that this app actually talks to (none when it uses real services)."""
+    from .sandboxes import SANDBOXES
+
+    handles = {}
+    for name, running in ((stack or {}).get("sandboxes") or {}).items():
+        spec = SANDBOXES.get(name)
+        if spec is not None and app.config.get(spec.real_service_env) == running["url"]:
+            handles[name] = spec.handle(running["url"], running["options"])
+    return handles
 
 
 @cli.command("plugins")
@@ -166,6 +204,23 @@ def _dev_environment(state_dir: Path) -> tuple[dict, list]:
     return env, started
 
 
+def _stack_record(started: list) -> tuple[dict, dict]:
+    """What another terminal needs to reach this stack: each service's settings, and each sandbox's URL and
+    options (so `pc-app demo-data` can steer it as a test does)."""
+    from .sandboxes import SANDBOXES
+
+    services = {"environment": {"PC_ENV": os.environ["PC_ENV"]},
+                "mongodb": {k: os.environ[k] for k in ("MONGODB_URL", "MONGODB_DB") if os.environ.get(k)},
+                "redis": {"REDIS_URL": os.environ["REDIS_URL"]}}
+    sandboxes = {}
+    for service in started:
+        spec = SANDBOXES.get(service.name)
+        if spec is not None and hasattr(service, "options"):
+            services[spec.name] = spec.app_settings(service)
+            sandboxes[spec.name] = {"url": service.url, "options": service.options}
+    return services, sandboxes
+
+
 def _owner_password(state: Path) -> str:
     """A random owner password kept in the state dir, so it survives restarts of the stack."""
     password_file = state / "owner-password"
@@ -181,7 +236,8 @@ def _interrupt(*_):
 
 @cli.command("dev")
 @click.option("--port", default=3000, show_default=True, help="Port of the API on 127.0.0.1.")
-@click.option("--state-dir", default=".pc-dev", show_default=True, help="Where embedded services keep data.")
+@click.option("--state-dir", default=".pc-dev", show_default=True, envvar="PC_DEV_STATE_DIR",
+              help="Where embedded services keep data and the running stack's addresses (stack.json).")
 def dev(port, state_dir):
     """Run the whole stack locally: services, API, worker and scheduler; Ctrl-C stops all."""
     from . import devstack
@@ -212,6 +268,7 @@ def dev(port, state_dir):
                                      "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--with-threads"])
         base = f"http://127.0.0.1:{port}"
         devstack.wait_until_ready(f"{base}/readyz", api)
+        stack_file = devstack.write_stack_file(state, base, *_stack_record(started))
         click.echo("\nPartner Connector is running:\n"
                    f"  API          {base}/v1\n"
                    f"  Docs         {base}/docs   (spec: {base}/openapi.json)\n"
@@ -221,6 +278,7 @@ def dev(port, state_dir):
                    + "".join(f"  {k[:-8].replace('_', ' ').capitalize():<12} {v}\n"
                            for k, v in env.items() if k.endswith("_DISPLAY"))
                    + f"  Owner        {app.config['INITIAL_OWNER_EMAIL']} / {os.environ['INITIAL_OWNER_PASSWORD']}\n"
+                   f"Other terminals here find these services in {stack_file} (try `pc-app demo-data`).\n"
                    "Ctrl-C stops everything.\n")
         while not children.exited():
             time.sleep(0.5)
@@ -234,6 +292,7 @@ def dev(port, state_dir):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        devstack.remove_stack_file(state)
         children.stop()
         for service in started:
             service.stop()

@@ -200,3 +200,59 @@ def wait_until_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) ->
             pass
         time.sleep(0.2)
     raise ServiceStartError(f"the API did not answer {url} within {timeout:.0f}s")
+
+
+# --- the running stack's addresses, for commands started in another terminal ----------------------
+
+STACK_FILE = "stack.json"
+DEFAULT_STATE_DIR = ".pc-dev"
+
+
+def state_dir_from_env() -> Path:
+    """Where ``pc-app dev`` keeps its state: ``PC_DEV_STATE_DIR``, else ``.pc-dev`` in the working directory."""
+    return Path(os.environ.get("PC_DEV_STATE_DIR") or DEFAULT_STATE_DIR)
+
+
+def write_stack_file(state_dir: Path, api_url: str, services: dict[str, dict], sandboxes: dict[str, dict]) -> Path:
+    """Record where the running stack's services are (``services``: a group name, e.g. ``mongodb``, to the
+    settings that point an app at it; ``sandboxes``: name to ``{url, options}``). Owner-only: the
+    sandboxes' dev credentials are in it."""
+    import json
+
+    path = Path(state_dir) / STACK_FILE
+    body = {"pid": os.getpid(), "api": api_url, "services": services, "sandboxes": sandboxes}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(body, indent=2))
+    temporary.chmod(0o600)
+    temporary.replace(path)  # a reader never sees half a file
+    return path
+
+
+def remove_stack_file(state_dir: Path) -> None:
+    (Path(state_dir) / STACK_FILE).unlink(missing_ok=True)
+
+
+def read_stack_file(state_dir: Path) -> dict | None:
+    """The running stack's record, or None when there is none or its ``pc-app dev`` is gone (killed outright)."""
+    import json
+
+    path = Path(state_dir) / STACK_FILE
+    try:
+        body = json.loads(path.read_text())
+        os.kill(int(body["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return body
+
+
+def use_running_stack(state_dir: Path | None = None) -> dict | None:
+    """Point this process at the running ``pc-app dev`` stack: each service group whose first variable the
+    environment does not set takes the stack's settings. Returns the stack's record (None: no stack)."""
+    stack = read_stack_file(state_dir or state_dir_from_env())
+    if stack is None:
+        return None
+    for settings in stack["services"].values():
+        if settings and next(iter(settings)) not in os.environ:
+            for name, value in settings.items():
+                os.environ.setdefault(name, value)
+    return stack

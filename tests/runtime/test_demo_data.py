@@ -1,63 +1,67 @@
-"""`pc-app demo-data` seeds two active partners, their people and 200 leads, once."""
+"""`pc-app demo-data` makes a marketplace worth looking at through the real API and sandboxes, once."""
+import phonenumbers
+import pytest
+
 from pc_app.core.models import Lead, Partner, User
-from pc_app.demo_data import DEMO_PASSWORD, seed_demo_data
+from pc_app.demo_data import DEMO_PASSWORD, demo_plan, seed_demo_data
+from pc_app.progress import Progress
 
-from .processes import run_pc_app, service_env
-
-
-def snapshot():
-    return (sorted((p.slug, p.status, str(p.updated_at)) for p in Partner.objects),
-            sorted((u.email, u.password_hash) for u in User.objects),
-            sorted((lead.email_key, lead.deal_amount, str(lead.updated_at)) for lead in Lead.objects))
+REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
 
 
-def test_demo_data_creates_active_partners_with_icps_people_and_200_leads(app_ctx, client):
-    report = seed_demo_data()
+@pytest.fixture
+def app_config(app_config, hubspot_sandbox, stripe_sandbox):
+    # Every installed plugin (not the runtime tests' quiet one), HubSpot and Stripe on the session's sandboxes.
+    config = {k: v for k, v in app_config.items() if k not in ("PC_PLUGINS", "PC_EXTRA_PLUGINS")}
+    return {**config, **hubspot_sandbox.app_settings, **stripe_sandbox.app_settings, "ENCRYPTION_KEY": "4c" * 32,
+            "HUBSPOT_REDIRECT_URI": REDIRECT_URI, "HUBSPOT_RATE_LIMIT": 100000}
 
-    assert report.created == {"partners": 2, "users": 4, "leads": 200}
-    partners = list(Partner.objects)
-    assert len(partners) == 2 and all(p.status == "active" and p.icp.is_configured() for p in partners)
-    for partner in partners:
-        people = User.objects(partner=partner.id)
-        assert sorted(u.is_partner_owner for u in people) == [False, True]
-        assert Lead.objects(partner=partner.id).count() == 100
-    leads = list(Lead.objects)
-    assert len({lead.email for lead in leads}) == 200
-    assert all(lead.phone.startswith("+") and lead.company and lead.industry and lead.deal_amount > 0
-               for lead in leads)
-    assert len({lead.deal_status for lead in leads}) >= 4 and len({lead.country for lead in leads}) >= 4
+
+@pytest.fixture
+def sandboxes(hubspot_sandbox, stripe_sandbox):
+    hubspot_sandbox.admin.reset()
+    hubspot_sandbox.admin.configure(rateLimitMax=100000, webhookDelivery="record")
+    stripe_sandbox.reset()
+    return {"hubspot": hubspot_sandbox, "stripe": stripe_sandbox}
+
+
+def test_the_same_seed_gives_the_same_plan_with_valid_phone_numbers():
+    plan = demo_plan(7, 20)
+    assert [p.leads for p in plan] == [p.leads for p in demo_plan(7, 20)]
+    assert [p.name for p in plan] != [p.name for p in demo_plan(8, 20)]
+    for lead in (lead for p in plan for lead in p.leads):
+        assert phonenumbers.is_valid_number(phonenumbers.parse(lead["phone"])), lead["phone"]
+
+
+def test_demo_data_makes_a_marketplace_through_the_api_and_a_second_run_adds_nothing(app_ctx, client, sandboxes):
+    lines = []
+
+    class Lines:
+        def write(self, text):
+            lines.append(text)
+
+        def flush(self):
+            pass
+
+    with Progress("demo data", stream=Lines()) as progress:
+        report = seed_demo_data(leads=60, sandboxes=sandboxes, progress=progress)
+
+    created = report.created
+    assert (created["partners"], created["users"], created["leads"]) == (5, 10, 60)
+    assert (created["payouts"], created["listings"], created["purchases"], created["reservations"]) == (3, 36, 4, 8)
+    assert (created["hubspotPortals"], created["conflicts"]) == (1, 1) and created["syncedDeals"] >= 12
+    assert report.totals["invoices"] == 8          # each purchase: the buyer's invoice and the seller's statement
+    assert report.totals["activities"] > 0 and report.totals["openConflicts"] == 1
+    assert len({lead.industry for lead in Lead.objects}) >= 8 and all(p.status == "active" for p in Partner.objects)
+    assert lines[-1].startswith("demo data: 115/115 (100%), done in")   # no terminal: plain lines
 
     member = User.objects(is_partner_owner=False).first()
     signed_in = client.post("/v1/auth/sign-in", json={"email": member.email, "password": DEMO_PASSWORD})
     assert signed_in.status_code == 200
-    listed = client.get("/v1/leads", headers={"Authorization": f"Bearer {signed_in.get_json()['accessToken']}"})
-    assert listed.status_code == 200 and listed.get_json()["total"] == 100
 
-
-def test_second_run_changes_nothing(app_ctx):
-    seed_demo_data()
-    before = snapshot()
-
-    report = seed_demo_data()
-
-    assert report.created == {"partners": 0, "users": 0, "leads": 0}
-    assert snapshot() == before
-
-
-def test_same_seed_gives_the_same_leads(app_ctx):
-    from pc_app.demo_data import demo_leads
-    import datetime as dt
-    import random
-
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    assert demo_leads(1, 5, random.Random(7), now) == demo_leads(1, 5, random.Random(7), now)
-    assert demo_leads(1, 5, random.Random(7), now) != demo_leads(1, 5, random.Random(8), now)
-
-
-def test_command_prints_the_people_and_their_password(app, pc_services):
-    result = run_pc_app(["demo-data"], service_env(pc_services))
-
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "created 2 partners, 4 users, 200 leads" in result.stdout
-    assert f"password {DEMO_PASSWORD}" in result.stdout
-    assert "olivia@northwind-growth.example (partner owner of Northwind Growth)" in result.stdout
+    before = {name: len(list(Lead._get_db()[name].find())) for name in Lead._get_db().list_collection_names()
+              if not name.startswith(("activity_", "analytics_", "outbox", "events", "core_events"))}
+    again = seed_demo_data(leads=60, sandboxes=sandboxes)
+    assert not again.added_anything, again.created
+    after = {name: len(list(Lead._get_db()[name].find())) for name in before}
+    assert after == before

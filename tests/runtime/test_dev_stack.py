@@ -59,19 +59,21 @@ def wait_for(predicate, timeout: float, what: str, proc, log: Path):
 
 
 def test_dev_stack_delivers_mail_to_the_outbox_and_stops_every_child_on_ctrl_c(tmp_path):
+    # The state dir is the default `.pc-dev` of tmp_path, where the "second terminal" below runs.
+    state = tmp_path / ".pc-dev"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "PC_", "INITIAL_"))}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([PC_APP, "dev", "--port", str(port), "--state-dir", str(tmp_path / "state")],
+        proc = subprocess.Popen([PC_APP, "dev", "--port", str(port), "--state-dir", str(state)],
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     children: set[int] = set()
     try:
         wait_for(lambda: "Ctrl-C stops everything" in log.read_text(), 60, "start-up", proc, log)
         assert call(f"{base}/readyz")[0] == 200
         banner = log.read_text()
-        password = (tmp_path / "state" / "owner-password").read_text().strip()
+        password = (state / "owner-password").read_text().strip()
         for line in (f"{base}/v1", f"{base}/docs", f"{base}/dev/outbox", "mongodb://127.0.0.1:", "redis://127.0.0.1:",
                      f"owner@partner-connector.local / {password}", "Hubspot sandbox", "Stripe sandbox", "/_sandbox"):
             assert line in banner
@@ -88,12 +90,32 @@ def test_dev_stack_delivers_mail_to_the_outbox_and_stops_every_child_on_ctrl_c(t
         mails = wait_for(lambda: call(f"{base}/dev/outbox")[1], 15, "the reset mail in /dev/outbox", proc, log)
         assert mails[0]["to"] == "owner@partner-connector.local"
         assert "/reset-password?token=" in mails[0]["text"]
+
+        # A second terminal: no MONGODB_URL, REDIS_URL or sandbox settings, only the stack's record.
+        record = json.loads((state / "stack.json").read_text())
+        assert record["api"] == base and (state / "stack.json").stat().st_mode & 0o077 == 0
+        demo = subprocess.run([PC_APP, "demo-data", "--leads", "10"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert demo.returncode == 0, demo.stderr[-3000:]
+        assert "added 5 partners, 10 users, 10 leads, 3 payouts" in demo.stdout, demo.stdout
+        assert "1 hubspotPortals" in demo.stdout and "1 conflicts" in demo.stdout and "note:" not in demo.stdout
+        assert "demo data: " in demo.stderr and "done in" in demo.stderr   # not a terminal: plain lines
+        people = demo.stdout.split("people (password ", 1)[1]
+        buyers = [p.split(" (buyer")[0] for p in demo.stdout.split("partners: ", 1)[1].split("\n")[0].split("; ")
+                  if "(buyer" in p]
+        buyer = next(line.split()[0] for line in people.splitlines()[1:] if f"member of {buyers[0]}" in line)
+        signed_in = call(f"{base}/v1/auth/sign-in", {"email": buyer, "password": people.split(")", 1)[0]})[1]
+        request = urllib.request.Request(f"{base}/v1/marketplace/purchases?as=buyer",
+                                         headers={"Authorization": f"Bearer {signed_in['accessToken']}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.loads(response.read())["total"] == 2   # the running API sees what demo-data made
     finally:
         children |= descendants(proc.pid)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
 
     assert "stopped." in log.read_text()
+    assert not (state / "stack.json").exists()
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)

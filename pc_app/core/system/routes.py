@@ -20,6 +20,17 @@ class PluginSchema(ResponseSchema):
     blueprints = ma.fields.List(ma.fields.String())
 
 
+def link_tokens(text: str) -> list[str]:
+    """The ``token`` query parameter of each link in a mail's text, in order (verify, reset, invitation links)."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    found = []
+    for url in re.findall(r"https?://[^\s<>\"']+", text or ""):
+        found += parse_qs(urlsplit(url).query).get("token", [])
+    return found
+
+
 class OutboxMessageSchema(ResponseSchema):
     id = ma.fields.String()
     to = ma.fields.String()
@@ -27,6 +38,9 @@ class OutboxMessageSchema(ResponseSchema):
     text = ma.fields.String()
     html = ma.fields.String()
     tags = ma.fields.List(ma.fields.String())
+    # So a script or docs/http/partner-connector.http can follow a link without reading the text.
+    tokens = ma.fields.Function(lambda message: link_tokens(message["text"]), metadata={
+        "type": "array", "items": {"type": "string"}, "description": "The token of each link in the text (verification, reset, invitation), in order"})
     sentAt = ma.fields.String()
 
 
