@@ -15,7 +15,7 @@ import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import get_fields, resolve_schema_instance
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from flask import Flask, g, jsonify, request, send_from_directory
+from flask import Flask, current_app, g, has_app_context, jsonify, request, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import abort  # noqa: F401  (re-exported for plugins)
@@ -59,8 +59,6 @@ class ResponseSchema(Schema):
                 data[key] = None
         # Under test, an answer that leaves out a field the document calls required fails loudly,
         # so every test that reaches a route checks the contract, not only the fuzzers.
-        from flask import current_app, has_app_context
-
         if has_app_context() and current_app.config.get("TESTING"):
             missing = [field.data_key or name for name, field in self.dump_fields.items()
                        if name not in self.OPTIONAL and (field.data_key or name) not in data]

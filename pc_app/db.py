@@ -96,6 +96,13 @@ def parse_stored_datetime(value: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def partner_filter(scope: str | None, chosen: str | None = None) -> dict:
+    """The partner condition of a lookup or list: the caller's partner (``scope``, from
+    ``partner_scope()``), else for platform staff (``scope=None``) the partner they chose, else none."""
+    partner = scope if scope is not None else chosen
+    return {"partner": partner} if partner else {}
+
+
 def text_contains(fields, text: str) -> dict:
     """A raw filter: any of ``fields`` contains ``text`` (case-insensitive, regex-escaped).
 

@@ -93,8 +93,7 @@ def _described(base: ActivityType, description, plugin_name: str) -> ActivityTyp
         changes["sentence"] = description["sentence"]
     if "sentences" in description:
         sentences = description["sentences"]
-        if not isinstance(sentences, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                      for k, v in sentences.items()):
+        if not _is_text_map(sentences):
             refuse("sentences must map payload fields to templates.")
         changes["sentences"] = dict(sentences)
     if "icon" in description:
@@ -112,8 +111,7 @@ def _described(base: ActivityType, description, plugin_name: str) -> ActivityTyp
         changes["audience"] = description["audience"]
     if "subjects" in description:
         subjects = description["subjects"]
-        if not isinstance(subjects, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in subjects.items()):
+        if not _is_text_map(subjects):
             refuse("subjects must map subject types to payload fields.")
         changes["subjects"] = dict(subjects)
     if "alsoNotify" in description:
@@ -126,6 +124,10 @@ def _described(base: ActivityType, description, plugin_name: str) -> ActivityTyp
             refuse("private must list payload fields.")
         changes["private"] = tuple(private)
     return ActivityType(**{**base.__dict__, **changes})
+
+
+def _is_text_map(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
 def types_of(app=None) -> dict[str, ActivityType]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from mongoengine.errors import NotUniqueError
 
 from ...actors import Actor
-from ...db import text_contains, undone_on_failure
+from ...db import partner_filter, text_contains, undone_on_failure
 from ...errors import Conflict, NotFound
 from ...events import emit
 from ...jobs import enqueue
@@ -29,10 +29,7 @@ def visible_lead(scope: str | None, lead_id: str) -> Lead:
 
     :raises NotFound: foreign and deleted leads look the same, so ids cannot be probed.
     """
-    query = {"id": lead_id, "is_deleted": False}
-    if scope is not None:
-        query["partner"] = scope
-    lead = Lead.objects(**query).first()
+    lead = Lead.objects(id=lead_id, is_deleted=False, **partner_filter(scope)).first()
     if lead is None:
         raise NotFound("lead")
     return lead
@@ -40,10 +37,7 @@ def visible_lead(scope: str | None, lead_id: str) -> Lead:
 
 def visible_import(scope: str | None, import_id: str) -> LeadImport:
     """A CSV import of the partner ``scope`` (any for platform staff), without its file."""
-    query = {"id": import_id}
-    if scope is not None:
-        query["partner"] = scope
-    record = LeadImport.objects(**query).exclude("content").first()
+    record = LeadImport.objects(id=import_id, **partner_filter(scope)).exclude("content").first()
     if record is None:
         raise NotFound("import")
     return record

@@ -40,7 +40,8 @@ class OutboxMessageSchema(ResponseSchema):
     tags = ma.fields.List(ma.fields.String())
     # So a script or docs/http/partner-connector.http can follow a link without reading the text.
     tokens = ma.fields.Function(lambda message: link_tokens(message["text"]), metadata={
-        "type": "array", "items": {"type": "string"}, "description": "The token of each link in the text (verification, reset, invitation), in order"})
+        "type": "array", "items": {"type": "string"},
+        "description": "The token of each link in the text (verification, reset, invitation), in order"})
     sentAt = ma.fields.String()
 
 

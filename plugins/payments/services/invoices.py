@@ -18,7 +18,7 @@ from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import NotFound, Partner, utcnow
+from pc_app.toolkit import NotFound, Partner, partner_filter, utcnow
 
 from ..models import Invoice, InvoiceCounter, Purchase
 
@@ -130,9 +130,7 @@ def visible_invoice(user, partner_id: str | None, invoice_id: str) -> Invoice:
 
 
 def invoices_of(partner_id: str | None, invoice_type: str | None = None):
-    query = {"status": "issued"}
-    if partner_id is not None:
-        query["partner"] = partner_id
+    query = {"status": "issued", **partner_filter(partner_id)}
     if invoice_type:
         query["invoice_type"] = invoice_type
     return Invoice.objects(**query).order_by("-created_at", "-id")

@@ -13,7 +13,8 @@ import marshmallow as ma
 from mongoengine.errors import NotUniqueError
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import SYSTEM, Actor, Conflict, Invalid, LeadWriteSchema, NotFound, UpstreamFailed, emit, utcnow
+from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, LeadWriteSchema, NotFound, UpstreamFailed, emit,
+                            partner_filter, utcnow)
 
 from ..models import DealLink, SyncConflict
 from .deal_fields import (NAME_LIMIT, UnreadableValue, canonical, deal_properties, derived_deal_name,
@@ -51,10 +52,7 @@ def record(run, link, lead, pc: dict, hubspot: dict, fields: list[str], reason: 
 
 
 def visible_conflict(scope: str | None, conflict_id: str) -> SyncConflict:
-    query = {"id": conflict_id}
-    if scope is not None:
-        query["partner"] = scope
-    conflict = SyncConflict.objects(**query).first()
+    conflict = SyncConflict.objects(id=conflict_id, **partner_filter(scope)).first()
     if conflict is None:
         raise NotFound("conflict")
     return conflict
@@ -62,11 +60,7 @@ def visible_conflict(scope: str | None, conflict_id: str) -> SyncConflict:
 
 def conflict_query(scope: str | None, status: str | None = None, partner_id: str | None = None,
                    lead_id: str | None = None):
-    query: dict = {}
-    if scope is not None:
-        query["partner"] = scope
-    elif partner_id:
-        query["partner"] = partner_id
+    query = partner_filter(scope, partner_id)
     if status:
         query["status"] = status
     if lead_id:

@@ -16,7 +16,7 @@ import time
 from mongoengine.errors import NotUniqueError
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import SYSTEM, Actor, Lead, NotFound, config, count_matching, emit, utcnow
+from pc_app.toolkit import SYSTEM, Actor, Lead, NotFound, config, count_matching, emit, partner_filter, utcnow
 
 from ..models import PartnerSyncState, SyncTask
 
@@ -170,21 +170,14 @@ def count_live_leads(partner_id: str) -> int:
 
 def visible_task(scope: str | None, task_id: str) -> SyncTask:
     """A task of the partner ``scope`` (any for platform staff); another partner's is a 404."""
-    query = {"id": task_id}
-    if scope is not None:
-        query["partner"] = scope
-    task = SyncTask.objects(**query).first()
+    task = SyncTask.objects(id=task_id, **partner_filter(scope)).first()
     if task is None:
         raise NotFound("sync task")
     return task
 
 
 def task_query(scope: str | None, partner_id: str | None = None, status: str | None = None):
-    query: dict = {}
-    if scope is not None:
-        query["partner"] = scope
-    elif partner_id:
-        query["partner"] = partner_id
+    query = partner_filter(scope, partner_id)
     if status:
         query["status"] = status
     return SyncTask.objects(**query).order_by("-created_at", "-id")
