@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from .admin import ADMIN_PREFIX, kit_admin_blueprint
 from .faults import Fault
@@ -40,6 +40,7 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
     def _inject_faults():
         if _is_admin():
             return None
+        g.sandbox_generation = state.generation
         if request.endpoint is None:  # unknown route: the service's checks still decide (a missing key first)
             for check in checks:
                 answer = check()
@@ -64,7 +65,7 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
 
     @app.after_request
     def _log_and_keep(response):
-        if not _is_admin():
+        if not _is_admin() and g.get("sandbox_generation", state.generation) == state.generation:
             route = request.url_rule.rule if request.url_rule is not None else request.path
             state.calls.record(request.method, request.path, route, response.status_code, **call_details(response))
         if request.method not in READS and response.status_code < 500:

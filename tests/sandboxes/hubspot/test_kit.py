@@ -1,5 +1,7 @@
 """What the sandbox kit gives every stand-in, seen through the HubSpot sandbox: shares of failures,
 held calls, webhook retries with backoff, the JSON snapshot and the production guard."""
+import threading
+import time
 import os
 import subprocess
 import sys
@@ -34,6 +36,19 @@ def test_a_held_call_times_the_client_out_and_the_next_one_is_answered(sandbox, 
     with pytest.raises(requests.Timeout):
         requests.get(url, headers=headers, timeout=0.3)
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
+
+
+def test_a_call_held_across_a_reset_stays_out_of_the_new_call_log(sandbox, connect):
+    tokens, _hub, _client = connect()
+    sandbox.admin.hold_next(count=1, path="/crm/v3/pipelines", hold_ms=600)
+    url = f"{sandbox.base_url}/crm/v3/pipelines/deals"
+    held = threading.Thread(target=lambda: requests.get(
+        url, headers={"Authorization": f"Bearer {tokens.access_token}"}, timeout=5))
+    held.start()
+    time.sleep(0.2)  # the call is now sleeping inside the sandbox
+    sandbox.admin.reset()
+    held.join()  # its 504 is answered after the reset
+    assert sandbox.admin.calls() == []
 
 
 def test_faults_can_be_listed_and_bad_ones_are_refused(sandbox):
