@@ -45,6 +45,19 @@ def count_cap() -> int:
         else DEFAULT_COUNT_CAP
 
 
+def count_capped(collection, match: dict, cap: int | None = None) -> int:
+    """Documents of ``collection`` matching ``match``, counted up to ``cap`` + 1 when a cap is given.
+
+    A ``$limit`` before the ``$count``: the cost follows the cap, not the collection, so a
+    caller learns "more than ``cap``" without paying for the rest.
+    """
+    pipeline: list = [{"$match": match}]
+    if cap is not None:
+        pipeline.append({"$limit": cap + 1})
+    result = list(collection.aggregate(pipeline + [{"$count": "n"}]))
+    return int(result[0]["n"]) if result else 0
+
+
 def count_matching(queryset, cap: int | None = None) -> int:
     """How many documents a mongoengine queryset matches, up to ``cap`` + 1 when a cap is given.
 
@@ -53,11 +66,7 @@ def count_matching(queryset, cap: int | None = None) -> int:
     """
     if getattr(queryset, "_search_text", None) or not hasattr(queryset, "_query"):
         return queryset.count()  # $text and non-mongoengine sequences: let them count themselves
-    pipeline: list = [{"$match": queryset._query}]
-    if cap is not None:
-        pipeline.append({"$limit": cap + 1})
-    result = list(queryset._collection.aggregate(pipeline + [{"$count": "n"}]))
-    return int(result[0]["n"]) if result else 0
+    return count_capped(queryset._collection, queryset._query, cap)
 
 
 def page_of(queryset, skip: int, limit: int) -> list:

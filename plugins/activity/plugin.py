@@ -9,6 +9,7 @@ def pc_config_defaults():
 
     return {
         "ACTIVITY_RETENTION_DAYS": Setting(365, "int"),
+        "ACTIVITY_UNREAD_COUNT_CAP": Setting(99, "int"),
         "ACTIVITY_STREAM_HEARTBEAT_SECONDS": Setting(15.0, "float"),
         "ACTIVITY_STREAM_MAX_SECONDS": Setting(3600.0, "float"),
         "ACTIVITY_STREAM_TICKET_SECONDS": Setting(30, "int"),
@@ -87,7 +88,8 @@ def pc_app_created(app):
     if app.config["PC_ENV"] == "production" and app.config["WEBHOOKS_TARGET_RULES"] == "development":
         raise ConfigError("WEBHOOKS_TARGET_RULES=development would let webhooks reach private addresses; "
                           "production refuses it.")
-    for name in ("ACTIVITY_RETENTION_DAYS", "ACTIVITY_STREAMS_PER_PROCESS", "ACTIVITY_STREAM_TICKET_SECONDS",
+    for name in ("ACTIVITY_RETENTION_DAYS", "ACTIVITY_UNREAD_COUNT_CAP", "ACTIVITY_STREAMS_PER_PROCESS",
+                 "ACTIVITY_STREAM_TICKET_SECONDS",
                  "WEBHOOKS_MAX_ENDPOINTS"):
         if app.config[name] <= 0:
             raise ConfigError(f"{name} must be a positive whole number.")

@@ -50,11 +50,16 @@ class ActivitySchema(ResponseSchema):
     cursor = ma.fields.String(metadata={"description": "this activity's position (the stream's event id)"})
 
 
+UNREAD_COUNT = {"description": "Unread activities you may see, counted up to ACTIVITY_UNREAD_COUNT_CAP (99)"}
+UNREAD_COUNT_CAPPED = {"description": "True when more are unread than were counted: show the badge as '99+'"}
+
+
 class ActivityPageSchema(ResponseSchema):
     items = ma.fields.List(ma.fields.Nested(ActivitySchema))
     nextCursor = ma.fields.String(allow_none=True, metadata={"description": "Pass as cursor for the next page; "
                                                                             "null on the last"})
-    unreadCount = ma.fields.Integer()
+    unreadCount = ma.fields.Integer(metadata=UNREAD_COUNT)
+    unreadCountCapped = ma.fields.Boolean(metadata=UNREAD_COUNT_CAPPED)
 
 
 # Example for the OpenAPI document (tests/e2e/test_openapi_contract.py checks it against the schema).
@@ -68,7 +73,7 @@ ACTIVITY_PAGE_EXAMPLE = {"items": [{
     "data": {"purchaseId": "6b0b5344195d341506b38cb6", "amount": 5000, "currency": "usd"},
     "eventId": "evt_6b0b53a1c2d4e5f6", "occurredAt": "2026-11-28T22:18:44.905+00:00",
     "createdAt": "2026-11-28T22:18:45.012+00:00", "read": False, "cursor": "MTc5NTkwNDMyNTAxMjo2YjBiNTNhMQ"}],
-    "nextCursor": None, "unreadCount": 1}
+    "nextCursor": None, "unreadCount": 1, "unreadCountCapped": False}
 
 
 class MarkReadSchema(Schema):
@@ -85,7 +90,8 @@ class MarkReadSchema(Schema):
 
 class MarkReadResultSchema(ResponseSchema):
     marked = ma.fields.Integer()
-    unreadCount = ma.fields.Integer()
+    unreadCount = ma.fields.Integer(metadata=UNREAD_COUNT)
+    unreadCountCapped = ma.fields.Boolean(metadata=UNREAD_COUNT_CAPPED)
 
 
 class StreamArgsSchema(Schema):

@@ -30,7 +30,7 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.toolkit import Lead, Partner, count_cap, get_redis, text_contains
+from pc_app.toolkit import Lead, Partner, count_cap, count_capped, get_redis, text_contains
 
 from . import scoring
 from .models import Listing
@@ -156,9 +156,8 @@ def _read(match: dict, sort: dict, skip: int, limit: int) -> list[dict]:
 
 
 def _count(match: dict, cap: int) -> int:
-    """Matching listings, counted up to ``cap`` (a ``$limit`` before ``$count``: cost follows the cap)."""
-    found = list(Listing._get_collection().aggregate([{"$match": match}, {"$limit": cap}, {"$count": "n"}]))
-    return int(found[0]["n"]) if found else 0
+    """Matching listings, counted up to ``cap`` (cost follows the cap)."""
+    return count_capped(Listing._get_collection(), match, cap - 1)
 
 
 def _sort_key(sort: dict):

@@ -7,9 +7,10 @@ import datetime as dt
 import hashlib
 import time
 
+from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import Actor, Invalid, iso_utc
+from pc_app.toolkit import Actor, Invalid, count_capped, iso_utc
 
 from ..models import Activity
 
@@ -101,15 +102,16 @@ def list_activities(user, *, limit: int, cursor: str | None = None, unread_only:
     more = len(docs) > limit
     docs = docs[:limit]
     next_cursor = encode_cursor(int(docs[-1]["created_ms"]), str(docs[-1]["_id"])) if more and docs else None
-    return {"items": [serialize(doc, user_id) for doc in docs], "nextCursor": next_cursor,
-            "unreadCount": unread_count(user)}
+    return {"items": [serialize(doc, user_id) for doc in docs], "nextCursor": next_cursor, **unread_count(user)}
 
 
-def unread_count(user) -> int:
-    """Activities this user may see and has not read (``$match`` + ``$count``)."""
-    result = list(Activity._get_collection().aggregate([
-        {"$match": {**_base_filter(user), **_unread(str(user.id))}}, {"$count": "n"}]))
-    return int(result[0]["n"]) if result else 0
+def unread_count(user) -> dict:
+    """``{unreadCount, unreadCountCapped}``: the activities this user may see and has not read,
+    counted up to ``ACTIVITY_UNREAD_COUNT_CAP`` (a badge shows "99+"), so a partner who never
+    reads its feed does not make every page of it count the whole history."""
+    cap = current_app.config["ACTIVITY_UNREAD_COUNT_CAP"]
+    found = count_capped(Activity._get_collection(), {**_base_filter(user), **_unread(str(user.id))}, cap)
+    return {"unreadCount": min(found, cap), "unreadCountCapped": found > cap}
 
 
 def mark_read(user, *, ids: list[str] | None = None, everything: bool = False) -> dict:
@@ -125,7 +127,7 @@ def mark_read(user, *, ids: list[str] | None = None, everything: bool = False) -
     if not everything:
         match["_id"] = {"$in": list(dict.fromkeys(ids))}
     result = Activity._get_collection().update_many(match, {"$addToSet": {"read_by": str(user.id)}})
-    return {"marked": int(result.modified_count), "unreadCount": unread_count(user)}
+    return {"marked": int(result.modified_count), **unread_count(user)}
 
 
 def replay_after(user, created_ms: int, item_id: str, limit: int = 500) -> list[dict]:

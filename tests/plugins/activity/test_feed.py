@@ -86,13 +86,13 @@ def test_listing_reservation_and_purchase_reach_seller_and_buyer_and_move_the_un
     # Reading lowers only the reader's badge.
     newest = activities.feed(seller)["items"][0]["id"]
     marked = client.patch("/v1/activities/mark-read", json={"ids": [newest]}, headers=seller.headers)
-    assert marked.status_code == 200 and marked.get_json() == {"marked": 1, "unreadCount": 2}
+    assert marked.status_code == 200 and marked.get_json() == {"marked": 1, "unreadCount": 2, "unreadCountCapped": False}
     again = client.patch("/v1/activities/mark-read", json={"ids": [newest]}, headers=seller.headers)
-    assert again.get_json() == {"marked": 0, "unreadCount": 2}
+    assert again.get_json() == {"marked": 0, "unreadCount": 2, "unreadCountCapped": False}
     everything = client.patch("/v1/activities/mark-read", json={"all": True}, headers=seller.headers)
-    assert everything.get_json() == {"marked": 2, "unreadCount": 0}
+    assert everything.get_json() == {"marked": 2, "unreadCount": 0, "unreadCountCapped": False}
     assert client.patch("/v1/activities/mark-read", json={"all": True}, headers=seller.headers).get_json() == \
-        {"marked": 0, "unreadCount": 0}
+        {"marked": 0, "unreadCount": 0, "unreadCountCapped": False}
     assert activities.unread(seller_member) == 2
     assert all(item["read"] for item in activities.feed(seller)["items"])
     assert len(activities.feed(seller)["items"]) == 4  # lead created, listed, reserved, purchased
@@ -155,7 +155,7 @@ def test_foreign_activities_cannot_be_marked_and_staff_have_no_feed(client, acto
     activities.fan_out()
     [item] = activities.feed(seller)["items"]
     foreign = client.patch("/v1/activities/mark-read", json={"ids": [item["id"]]}, headers=buyer.headers)
-    assert foreign.get_json() == {"marked": 0, "unreadCount": 0}
+    assert foreign.get_json() == {"marked": 0, "unreadCount": 0, "unreadCountCapped": False}
     assert activities.unread(seller) == 1
     staff = client.get("/v1/activities", headers=actors.admin().headers)
     assert staff.status_code == 403 and set(staff.get_json()) == {"code", "status", "message", "errors"}
@@ -171,3 +171,22 @@ def test_an_event_without_a_description_reads_as_its_catalog_sentence(activities
     reserved = activities.feed(seller, type="payments.lead_reserved")["items"][0]
     assert reserved["sentence"] == "A buyer reserved a listed lead." and reserved["icon"] == "bell"
     assert {"type": "reservation", "id": reserved["data"]["reservationId"]} in reserved["subjects"]
+
+
+def test_the_unread_count_stops_at_its_cap_and_says_so(app, client, activities, seller):
+    # A partner that never reads its feed: the badge counts to the cap ("99+"), not the whole history.
+    app.config["ACTIVITY_UNREAD_COUNT_CAP"] = 3
+    for _n in range(3):
+        activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+    activities.fan_out()
+    page = activities.feed(seller, limit=1)
+    assert (page["unreadCount"], page["unreadCountCapped"]) == (3, False)
+    activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+    activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+    activities.fan_out()
+    page = activities.feed(seller, limit=1)
+    assert (page["unreadCount"], page["unreadCountCapped"]) == (3, True)
+    assert len(activities.feed(seller, limit=100, unreadOnly="true")["items"]) == 5  # the list itself is whole
+    newest = [i["id"] for i in activities.feed(seller, limit=2)["items"]]
+    marked = client.patch("/v1/activities/mark-read", json={"ids": newest}, headers=seller.headers)
+    assert marked.get_json() == {"marked": 2, "unreadCount": 3, "unreadCountCapped": False}
