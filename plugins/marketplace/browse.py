@@ -148,16 +148,96 @@ def _and(base: dict, pattern: dict) -> dict:
     return merged
 
 
-def _read(match: dict, sort: dict, skip: int, limit: int) -> list[dict]:
+# The scalar criterion fields, in the order of the index that serves their equalities.
+_CELL_FIELDS = ("industry", "company_size", "country")
+# A pattern is split into at most this many equality cells (fields past the budget stay $in).
+MAX_CELLS = 24
+# A pattern with at most this many listings is read whole from its cells, unsorted (the
+# equalities are index lookups only without a sort the index cannot give), then ordered here.
+SMALL_PATTERN = 500
+
+
+def cells(match: dict) -> list[dict]:
+    """``match`` as disjoint matches with an equality where it had ``$in`` on a scalar field.
+
+    ``{industry: {$in: [a, b]}, country: {$in: [US]}}`` becomes ``{industry: a, country: US}``
+    and ``{industry: b, country: US}``: the same listings (a listing has one industry), but an
+    equality is an index lookup on every server, where ``$in`` is one only on servers that know
+    the field is not an array (nx-27017 tests each row: a rare pattern costs a scan of the
+    marketplace). Fields are expanded in index order while the cells stay within ``MAX_CELLS``.
+    A field whose values are all excluded makes no cell at all (it matches nothing).
+    """
+    if "$and" in match:
+        return [match]
+    expanded: list[tuple[str, list]] = []
+    size = 1
+    for field in _CELL_FIELDS:
+        condition = match.get(field)
+        if not isinstance(condition, dict) or "$in" not in condition or set(condition) - {"$in", "$nin"}:
+            continue
+        excluded = set(condition.get("$nin", ()))
+        values = [value for value in dict.fromkeys(condition["$in"]) if value not in excluded]
+        if not values:
+            return []
+        if size * len(values) > MAX_CELLS:
+            break
+        size *= len(values)
+        expanded.append((field, values))
+    found = [match]
+    for field, values in expanded:
+        found = [{**cell, field: value} for cell in found for value in values]
+    return found
+
+
+def _union(pipelines: list[list[dict]], tail: list[dict] = ()) -> list[dict]:
+    """The rows of several pipelines on the listings, in one round trip (``$unionWith``), then ``tail``."""
+    if not pipelines:
+        return []
+    collection = Listing._get_collection()
+    first, *rest = pipelines
+    stages = first + [{"$unionWith": {"coll": collection.name, "pipeline": p}} for p in rest]
+    return list(collection.aggregate(stages + list(tail)))
+
+
+def _small(skip: int, limit: int) -> int:
+    """Up to how many listings a match is read whole from its cells for the rows ``[skip, skip+limit)``."""
+    return max(SMALL_PATTERN, skip + limit)
+
+
+def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = None) -> list[dict]:
+    """Rows ``[skip, skip+limit)`` of ``match`` in ``sort`` order.
+
+    A match with equality cells is counted first, unless ``count`` tells its size (exact, or
+    any number above ``_small`` for "more"): one round trip of index lookups. A small match is
+    then read whole from its cells, unsorted, and ordered here; a large one is dense, so the
+    sorted read finds its rows quickly along the newest-first index. (A sorted read of a rare
+    match would walk that index to its end: the stand-in cannot both narrow by the equalities
+    and keep the order.)
+    """
     if limit <= 0:
         return []
+    parts = cells(match)
+    if parts != [match]:
+        small = _small(skip, limit)
+        if count is None:
+            count = _count(match, small + 1) if parts else 0
+        if count <= small:
+            rows = _union([[{"$match": part}, {"$limit": small + 1}] for part in parts],
+                          [{"$project": _HIDDEN_FROM_BROWSE}]) if count else []
+            return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
+        if len(parts) == 1:
+            match = parts[0]  # its single-valued $in as equalities: never worse
     return list(Listing._get_collection().aggregate(
         [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
 
 
 def _count(match: dict, cap: int) -> int:
-    """Matching listings, counted up to ``cap`` (cost follows the cap)."""
-    return count_capped(Listing._get_collection(), match, cap - 1)
+    """Matching listings, counted up to ``cap`` (cost follows the cap): its cells in one round trip."""
+    parts = cells(match)
+    if len(parts) <= 1:
+        return count_capped(Listing._get_collection(), parts[0], cap - 1) if parts else 0
+    counted = _union([[{"$match": part}, {"$limit": cap}, {"$count": "n"}] for part in parts])
+    return min(cap, sum(int(row["n"]) for row in counted))
 
 
 def _sort_key(sort: dict):
@@ -271,6 +351,21 @@ class PatternKnowledge:
         known = self.counts[g][m]
         return known is not None and known[0] < known[1]
 
+    def _read_pattern(self, g: int, m: int, skip: int, limit: int) -> list[dict]:
+        """Rows ``[skip, skip+limit)`` of one pattern, newest first: ``_read`` is told what is known
+        of the pattern's size, and what it has to count first is kept for the next request."""
+        match, known = self.groups[g][m], self.counts[g][m]
+        small = _small(skip, limit)
+        if known is not None and (known[0] < known[1] or known[0] > small):
+            size = known[0]  # exact, or more than small
+        elif cells(match) != [match]:
+            size = _count(match, small + 1)
+            if known is None or known[0] < size:
+                self.counts[g][m], self.changed = [size, small + 1], True  # exact below small + 1
+        else:
+            size = None
+        return _read(match, _NEWEST, skip, limit, size)
+
     def _whole(self, g: int, m: int) -> bool:
         """Whether the kept head is the whole pattern."""
         head = self.rows.get(f"{g}.{m}")
@@ -280,7 +375,7 @@ class PatternKnowledge:
         """The pattern's first ``KEPT_ROWS`` rows (all of them when fewer), read once and kept."""
         key = f"{g}.{m}"
         if key not in self.rows:
-            rows = _read(self.groups[g][m], _NEWEST, 0, KEPT_ROWS + 1)
+            rows = self._read_pattern(g, m, 0, KEPT_ROWS + 1)
             self.rows[key] = rows[:KEPT_ROWS]
             known = self.counts[g][m]
             if len(rows) <= KEPT_ROWS:
@@ -312,7 +407,7 @@ class PatternKnowledge:
         """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""
         if end <= KEPT_ROWS or self._whole(g, m):
             return self._head(g, m)[:end]
-        got = _read(self.groups[g][m], _NEWEST, 0, end)
+        got = self._read_pattern(g, m, 0, end)
         if len(got) < end and not self._exact(g, m):
             self.counts[g][m], self.changed = [len(got), len(got) + 1], True  # read to its end
         return got
@@ -321,7 +416,7 @@ class PatternKnowledge:
         """Rows ``[skip, skip+limit)`` of group ``g``, newest first."""
         matches = self.groups[g]
         if len(matches) == 1 and skip + limit > KEPT_ROWS and not self._whole(g, 0):
-            got = _read(matches[0], _NEWEST, skip, limit)  # past the head: read just the page
+            got = self._read_pattern(g, 0, skip, limit)  # past the head: read just the page
             if skip == 0 and len(got) < limit:
                 self.counts[g][0], self.changed = [len(got), len(got) + 1], True  # read to its end
             return got

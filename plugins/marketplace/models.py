@@ -27,6 +27,12 @@ class Listing(TimestampedDocument):
         "buyer",
         # Browse by score reads one plain match per ICP pattern (browse.py); these answer them.
         ("status", "fit_terms"),
+        # ... and their equality cells (browse.cells): the scalar criteria, then the newest-first order.
+        ("status", "industry", "company_size", "country", "-created_at"),
+        # ... and, as prefixes, every other combination of them (cells are counted and read unsorted).
+        ("status", "industry", "country"),
+        ("status", "company_size", "country"),
+        ("status", "country"),
         "job_title_key",  # the distinct titles a buyer's keywords are tested against
     ]}
 
