@@ -70,9 +70,27 @@ def _criterion_values(criterion: scoring.Criterion) -> list[str]:
     terms = [f"s:{s}" for s in criterion.values]
     if criterion.keywords:
         # Distinct titles, not listings: the substring test runs over each different title once.
-        titles = Listing._get_collection().distinct("job_title_key")
-        terms += [f"t:{t}" for t in titles if t and any(k in t for k in criterion.keywords)]
+        terms += [f"t:{t}" for t in listed_titles() if t and any(k in t for k in criterion.keywords)]
     return terms
+
+
+def listed_titles() -> list[str]:
+    """The distinct title keys of the listings, read once per listings version (kept in Redis)."""
+    try:
+        redis = get_redis()
+        key = f"pc:marketplace:titles:{(redis.get(VERSION_KEY) or b'0').decode()}"
+        kept = redis.get(key)
+        if kept is not None:
+            return json.loads(kept)
+    except (RedisError, ValueError):
+        redis = None
+    titles = [t for t in Listing._get_collection().distinct("job_title_key") if isinstance(t, str)]
+    if redis is not None:
+        try:
+            redis.set(key, json.dumps(titles), ex=COUNTS_TTL_SECONDS)
+        except RedisError:
+            pass
+    return titles
 
 
 def score_groups(icp) -> list[tuple[int, list[dict]]]:
@@ -479,11 +497,12 @@ def browse(partner: Partner, args: dict) -> dict:
             rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
         known.save()
     total = min(counted, cap)
-    return {"items": [card_from_row(partner, row) for row in rows], "total": total, "totalCapped": counted > cap,
+    return {"items": [card_from_row(partner, row, criteria) for row in rows], "total": total, "totalCapped": counted > cap,
             "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
 
 
-def card_from_row(partner: Partner, row: dict) -> dict:
-    """A browse card from a raw row (ids come back as strings), scored by the Python definition."""
-    score, matched = scoring.score_listing(partner.icp, row)
+def card_from_row(partner: Partner, row: dict, criteria: list | None = None) -> dict:
+    """A browse card from a raw row (ids come back as strings), scored by the Python definition
+    (``criteria``: the buyer's, computed once per page)."""
+    score, matched = scoring.score_listing(partner.icp, row, criteria)
     return {**row, "id": str(row["_id"]), "icp_score": score, "matched_criteria": matched}

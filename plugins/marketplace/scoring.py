@@ -62,9 +62,14 @@ def rounded_score(matched: int, constrained: int) -> int:
     return int(math.floor(100 * matched / constrained + 0.5))
 
 
-def score_listing(icp, listing: dict) -> tuple[int | None, list[str]]:
-    """Score one listing's snapshot (a dict of stored field names) for a buyer's ICP."""
-    criteria = criteria_for(icp)
+def score_listing(icp, listing: dict, criteria: list[Criterion] | None = None) -> tuple[int | None, list[str]]:
+    """Score one listing's snapshot (a dict of stored field names) for a buyer's ICP.
+
+    :param criteria: ``criteria_for(icp)`` when the caller scores many listings for one buyer
+        (reading the ICP's fields costs more than the scoring itself).
+    """
+    if criteria is None:
+        criteria = criteria_for(icp)
     if not criteria:
         return None, []
     matched = [c for c in criteria if _matches(c, listing)]
