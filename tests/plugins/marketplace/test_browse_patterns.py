@@ -89,12 +89,17 @@ ICPS = [
 
 
 @pytest.mark.parametrize("icp", ICPS)
-@pytest.mark.parametrize("small_rows", [0, 100])  # patterns read from the database / kept with the counts
-def test_every_page_matches_the_scored_definition(app, client, actors, mixed, monkeypatch, icp, small_rows):
+# (kept rows, small pattern, cells): patterns read from the database, their cells always read sorted /
+# kept with the counts, cells read whole and unsorted / within a budget of 2 cells (the rest stays $in).
+@pytest.mark.parametrize("small_rows, small_pattern, max_cells", [(0, 0, 24), (100, 500, 24), (0, 500, 2)])
+def test_every_page_matches_the_scored_definition(app, client, actors, mixed, monkeypatch, icp, small_rows,
+                                                  small_pattern, max_cells):
     from pc_app.core.models import Partner
     from plugins.marketplace import browse
 
     monkeypatch.setattr(browse, "KEPT_ROWS", small_rows)
+    monkeypatch.setattr(browse, "SMALL_PATTERN", small_pattern)
+    monkeypatch.setattr(browse, "MAX_CELLS", max_cells)
     buyer = actors.partner_owner(name="Pattern Buyer", icp=icp)
     buyer_doc_icp = None
     with app.app_context():
@@ -147,3 +152,18 @@ def test_the_job_title_keyword_matches_inside_words_as_the_score_defines(market,
     page = market.browse(buyer)
     assert [c["id"] for c in page["items"]] == [inside["id"], plain["id"]]
     assert "jobTitleOrSeniority" in page["items"][0]["matchedCriteria"]
+
+
+def test_a_pattern_becomes_equality_cells_within_the_budget(monkeypatch):
+    from plugins.marketplace import browse
+
+    pattern = {"status": "listed", "industry": {"$in": ["saas", "retail"]}, "company_size": {"$in": ["1-10"]},
+               "country": {"$in": ["US", "GB"], "$nin": ["GB"]}, "fit_terms": {"$in": ["s:vp"]}}
+    assert browse.cells(pattern) == [  # the array field stays $in; an excluded value makes no cell
+        {**pattern, "industry": "saas", "company_size": "1-10", "country": "US"},
+        {**pattern, "industry": "retail", "company_size": "1-10", "country": "US"}]
+    assert browse.cells({**pattern, "company_size": {"$in": ["1-10"], "$nin": ["1-10"]}}) == []  # matches nothing
+    monkeypatch.setattr(browse, "MAX_CELLS", 1)  # past the budget, the fields after it stay $in
+    assert browse.cells(pattern) == [pattern]
+    either = {"$and": [{"status": "listed"}, {"industry": {"$in": ["saas", "retail"]}}]}
+    assert browse.cells(either) == [either]  # a text search's $and is read as it is
