@@ -225,8 +225,8 @@ def _small(skip: int, limit: int) -> int:
 def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = None) -> list[dict]:
     """Rows ``[skip, skip+limit)`` of ``match`` in ``sort`` order.
 
-    A match with equality cells is counted first, unless ``count`` tells its size (exact, or
-    any number above ``_small`` for "more"): one round trip of index lookups. A small match is
+    A match with equality cells is counted first, unless ``count`` tells its size (exact, or a
+    lower bound above ``_small`` for "more"): one round trip of index lookups. A small match is
     then read whole from its cells, unsorted, and ordered here; a large one is dense, so the
     sorted read finds its rows quickly along the newest-first index. (A sorted read of a rare
     match would walk that index to its end: the stand-in cannot both narrow by the equalities
@@ -480,8 +480,13 @@ def browse(partner: Partner, args: dict) -> dict:
         counted, rows = 0, []  # without an ICP nothing has a score, so nothing reaches minScore
     elif min_score is None and (sort_by != "score" or not criteria):
         # No score in the filter or the order (without an ICP every score is null: newest first).
-        counted = _count(base, cap + 1)
-        rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page)
+        # The capped total is kept per listings version; it also tells _read the match's size.
+        known = PatternKnowledge([base, "total"], list)
+        counted = known.total(lambda: _count(base, cap + 1))
+        known.save()
+        # (Past the cap the count is a lower bound: it tells _read "more" only when above its threshold.)
+        size = counted if counted <= cap or counted > _small(skip, per_page) else None
+        rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page, size)
     else:
         known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
