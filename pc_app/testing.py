@@ -514,19 +514,31 @@ def read_outbox(app) -> list:
         return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id")]
 
 
-def metric_value(app, name: str, **labels) -> float:
-    """One sample of ``GET /metrics`` as a scrape sees it (0 when absent); the scrape uses a token of its own."""
+def metric_samples(exposition: str, name: str) -> list[tuple[dict, float]]:
+    """The samples named ``name`` of a Prometheus text exposition, as ``(labels, value)``."""
     from prometheus_client.parser import text_string_to_metric_families
 
+    return [(sample.labels, sample.value) for family in text_string_to_metric_families(exposition)
+            for sample in family.samples if sample.name == name]
+
+
+def sample_value(exposition: str, name: str, **labels) -> float:
+    """The value of one series of a Prometheus text exposition (0 when absent)."""
+    return next((value for found, value in metric_samples(exposition, name) if found == labels), 0.0)
+
+
+def scrape_metrics(app) -> str:
+    """``GET /metrics`` as a scrape sees it, with a token of its own."""
     token = "test-kit-metrics-token-0123456789"
     app.config["METRICS_TOKEN"] = token
     response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.status_code
-    for family in text_string_to_metric_families(response.get_data(as_text=True)):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return 0.0
+    assert response.status_code == 200 and response.mimetype == "text/plain", response.status_code
+    return response.get_data(as_text=True)
+
+
+def metric_value(app, name: str, **labels) -> float:
+    """One sample of ``GET /metrics`` as a scrape sees it (0 when absent)."""
+    return sample_value(scrape_metrics(app), name, **labels)
 
 
 @pytest.fixture

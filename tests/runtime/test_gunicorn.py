@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pc_app.devstack import free_port
+from pc_app.testing import sample_value
 
 from .processes import REPO, service_env
 
@@ -43,17 +44,6 @@ def wait_until_serving(proc, base, log):
             time.sleep(0.2)
 
 
-def sample(metrics_text: str, name: str, **labels) -> float:
-    """The value of one series of a Prometheus exposition (0 when absent)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    for family in text_string_to_metric_families(metrics_text):
-        for found in family.samples:
-            if found.name == name and found.labels == labels:
-                return found.value
-    return 0.0
-
-
 def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_services, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -77,10 +67,10 @@ def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_s
         assert get(f"{base}/metrics", {"Authorization": "Bearer wrong-token"})[0] == 404
         status, headers, text = get(f"{base}/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
-        assert sample(text, "pc_http_requests_total", route="/healthz", method="GET", status="200") == 40
-        assert sample(text, "pc_http_request_duration_seconds_count", route="/healthz", method="GET") == 40
-        assert sample(text, "pc_http_requests_total", route="unmatched", method="GET", status="404") == 1
-        assert sample(text, "pc_redis_up") == 1
+        assert sample_value(text, "pc_http_requests_total", route="/healthz", method="GET", status="200") == 40
+        assert sample_value(text, "pc_http_request_duration_seconds_count", route="/healthz", method="GET") == 40
+        assert sample_value(text, "pc_http_requests_total", route="unmatched", method="GET", status="404") == 1
+        assert sample_value(text, "pc_redis_up") == 1
         assert len(list(metrics_dir.glob("counter_*.db"))) >= 3  # one file per worker process that counted
     finally:
         proc.send_signal(signal.SIGTERM)

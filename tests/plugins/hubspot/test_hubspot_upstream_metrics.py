@@ -1,19 +1,11 @@
 """Every call the HubSpot SDK makes is counted in pc_upstream_calls_total{service="hubspot", outcome}."""
-from prometheus_client.parser import text_string_to_metric_families
-
-METRICS_TOKEN = "hubspot-metrics-token-0123456789"
+from pc_app.testing import metric_samples, scrape_metrics
 
 
 def upstream_calls(client, app) -> dict[str, float]:
-    app.config["METRICS_TOKEN"] = METRICS_TOKEN
-    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    assert response.status_code == 200
-    counts = {}
-    for family in text_string_to_metric_families(response.get_data(as_text=True)):
-        for sample in family.samples:
-            if sample.name == "pc_upstream_calls_total" and sample.labels["service"] == "hubspot":
-                counts[sample.labels["outcome"]] = sample.value
-    return counts
+    """HubSpot's calls by outcome, as a scrape of /metrics sees them."""
+    return {labels["outcome"]: value for labels, value in
+            metric_samples(scrape_metrics(app), "pc_upstream_calls_total") if labels["service"] == "hubspot"}
 
 
 def sdk_calls(sandbox) -> list[dict]:
