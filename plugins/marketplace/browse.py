@@ -170,6 +170,9 @@ def _and(base: dict, pattern: dict) -> dict:
 _CELL_FIELDS = ("industry", "company_size", "country")
 # A pattern is split into at most this many equality cells (fields past the budget stay $in).
 MAX_CELLS = 24
+# Every cell repeats the whole match (the buyer's owned e-mails included) in one command: the
+# cells of a match stay within this many bytes, far below MongoDB's 16 MB command limit.
+MAX_UNION_BYTES = 4 * 1024 * 1024
 # A pattern with at most this many listings is read whole from its cells, unsorted (the
 # equalities are index lookups only without a sort the index cannot give), then ordered here.
 SMALL_PATTERN = 500
@@ -182,11 +185,13 @@ def cells(match: dict) -> list[dict]:
     and ``{industry: b, country: US}``: the same listings (a listing has one industry), but an
     equality is an index lookup on every server, where ``$in`` is one only on servers that know
     the field is not an array (nx-27017 tests each row: a rare pattern costs a scan of the
-    marketplace). Fields are expanded in index order while the cells stay within ``MAX_CELLS``.
+    marketplace). Fields are expanded in index order while the cells stay within ``MAX_CELLS``
+    and, together, within ``MAX_UNION_BYTES`` (a buyer who owns 100,000 e-mails gets fewer cells).
     A field whose values are all excluded makes no cell at all (it matches nothing).
     """
     if "$and" in match:
         return [match]
+    budget = max(1, min(MAX_CELLS, MAX_UNION_BYTES // len(bson.encode(match))))
     expanded: list[tuple[str, list]] = []
     size = 1
     for field in _CELL_FIELDS:
@@ -197,7 +202,7 @@ def cells(match: dict) -> list[dict]:
         values = [value for value in dict.fromkeys(condition["$in"]) if value not in excluded]
         if not values:
             return []
-        if size * len(values) > MAX_CELLS:
+        if size * len(values) > budget:
             break
         size *= len(values)
         expanded.append((field, values))

@@ -167,3 +167,18 @@ def test_a_pattern_becomes_equality_cells_within_the_budget(monkeypatch):
     assert browse.cells(pattern) == [pattern]
     either = {"$and": [{"status": "listed"}, {"industry": {"$in": ["saas", "retail"]}}]}
     assert browse.cells(either) == [either]  # a text search's $and is read as it is
+
+
+def test_cells_stay_within_the_command_size_a_buyer_with_many_leads_would_pass(monkeypatch):
+    import bson
+
+    from plugins.marketplace import browse
+
+    owned = [f"lead{i}@example.com" for i in range(2000)]
+    pattern = {"status": "listed", "email": {"$nin": owned}, "industry": {"$in": ["saas", "retail", "fintech"]},
+               "country": {"$in": ["US", "GB"]}}
+    assert len(browse.cells(pattern)) == 6
+    monkeypatch.setattr(browse, "MAX_UNION_BYTES", 3 * len(bson.encode(pattern)))
+    assert len(browse.cells(pattern)) == 3  # the industries only: the countries stay $in
+    monkeypatch.setattr(browse, "MAX_UNION_BYTES", 10)
+    assert browse.cells(pattern) == [pattern]  # one match, as it was
