@@ -231,7 +231,8 @@ def _small(skip: int, limit: int) -> int:
     return max(SMALL_PATTERN, 2 * (skip + limit))
 
 
-def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = None) -> list[dict]:
+def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = None,
+          parts: list[dict] | None = None) -> list[dict]:
     """Rows ``[skip, skip+limit)`` of ``match`` in ``sort`` order.
 
     A match with equality cells is counted first, unless ``count`` tells its size (exact, or a
@@ -239,15 +240,15 @@ def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = No
     then read whole from its cells, unsorted, and ordered here; a large one is dense, so the
     sorted read finds its rows quickly along the newest-first index. (A sorted read of a rare
     match would walk that index to its end: the stand-in cannot both narrow by the equalities
-    and keep the order.)
+    and keep the order.) ``parts``: ``cells(match)`` when the caller has them.
     """
     if limit <= 0:
         return []
-    parts = cells(match)
+    parts = cells(match) if parts is None else parts
     if parts != [match]:
         small = _small(skip, limit)
         if count is None:
-            count = _count(match, small + 1) if parts else 0
+            count = _count(match, small + 1, parts)
         if count <= small:
             rows = _union([[{"$match": part}, {"$limit": small + 1}] for part in parts],
                           [{"$project": _HIDDEN_FROM_BROWSE}]) if count else []
@@ -258,9 +259,9 @@ def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = No
         [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
 
 
-def _count(match: dict, cap: int) -> int:
+def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
     """Matching listings, counted up to ``cap`` (cost follows the cap): its cells in one round trip."""
-    parts = cells(match)
+    parts = cells(match) if parts is None else parts
     if len(parts) <= 1:
         return count_capped(Listing._get_collection(), parts[0], cap - 1) if parts else 0
     counted = _union([[{"$match": part}, {"$limit": cap}, {"$count": "n"}] for part in parts])
@@ -382,16 +383,17 @@ class PatternKnowledge:
         """Rows ``[skip, skip+limit)`` of one pattern, newest first: ``_read`` is told what is known
         of the pattern's size, and what it has to count first is kept for the next request."""
         match, known = self.groups[g][m], self.counts[g][m]
+        parts = cells(match)
         small = _small(skip, limit)
         if known is not None and (known[0] < known[1] or known[0] > small):
             size = known[0]  # exact, or more than small
-        elif cells(match) != [match]:
-            size = _count(match, small + 1)
+        elif parts != [match]:
+            size = _count(match, small + 1, parts)
             if known is None or known[0] < size:
                 self.counts[g][m], self.changed = [size, small + 1], True  # exact below small + 1
         else:
             size = None
-        return _read(match, _NEWEST, skip, limit, size)
+        return _read(match, _NEWEST, skip, limit, size, parts)
 
     def _whole(self, g: int, m: int) -> bool:
         """Whether the kept head is the whole pattern."""
@@ -422,10 +424,11 @@ class PatternKnowledge:
         """
         total = 0
         for m, match in enumerate(self.groups[g]):
-            if self.counts[g][m] is None and cells(match) != [match]:
+            parts = cells(match) if self.counts[g][m] is None else None
+            if parts is not None and parts != [match]:
                 # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
                 cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
-                self.counts[g][m], self.changed = [_count(match, cap), cap], True
+                self.counts[g][m], self.changed = [_count(match, cap, parts), cap], True
             elif self.counts[g][m] is None:
                 self._head(g, m)
             count, cap = self.counts[g][m]

@@ -12,6 +12,7 @@ from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Pa
                             iso_utc, utcnow)
 
 from . import scoring, unmask_quota
+from .browse import browse as browse_page
 from .browse import fit_terms, listings_changed
 from .masking import mask_email, mask_phone
 from .models import Listing
@@ -181,7 +182,6 @@ def refresh_snapshot(lead_id: str) -> None:
 
 def browse(partner: Partner, args: dict) -> dict:
     """One page of listed leads for a buyer (see ``browse.py``: read by score pattern, never scored in bulk)."""
-    from .browse import browse as browse_page
     return browse_page(partner, args)
 
 

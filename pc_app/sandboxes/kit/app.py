@@ -40,7 +40,7 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
     def _inject_faults():
         if _is_admin():
             return None
-        g.sandbox_generation = state.generation
+        g.call_log_generation = state.calls.generation
         if request.endpoint is None:  # unknown route: the service's checks still decide (a missing key first)
             for check in checks:
                 answer = check()
@@ -65,9 +65,10 @@ def create_stand_in_app(import_name: str, state: StandInState, *, blueprints: li
 
     @app.after_request
     def _log_and_keep(response):
-        if not _is_admin() and g.get("sandbox_generation", state.generation) == state.generation:
+        if not _is_admin():
             route = request.url_rule.rule if request.url_rule is not None else request.path
-            state.calls.record(request.method, request.path, route, response.status_code, **call_details(response))
+            state.calls.record(request.method, request.path, route, response.status_code,
+                               began_in=g.get("call_log_generation"), **call_details(response))
         if request.method not in READS and response.status_code < 500:
             state.save_snapshot()
         return response

@@ -17,15 +17,23 @@ class CallLog:
     def __init__(self):
         self._lock = threading.Lock()
         self._calls: list[dict] = []
+        # Bumped by every clear: a call that began before it (a held call still sleeping) belongs
+        # to the forgotten log, as the webhook sender's deliveries do.
+        self.generation = 0
 
-    def record(self, method: str, path: str, route: str, status: int, **details) -> None:
+    def record(self, method: str, path: str, route: str, status: int, *, began_in: int | None = None,
+               **details) -> None:
+        """Keep one answered call, unless the log was cleared since it began (``began_in``: its generation)."""
         with self._lock:
+            if began_in is not None and began_in != self.generation:
+                return
             self._calls.append({"method": method, "path": path, "route": route, "status": status, **details,
                                 "at": utc_now_iso()})
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self.generation += 1
 
     def matching(self, filters: dict) -> list[dict]:
         """Calls whose fields equal the filters (``route`` and ``path`` match as prefixes, ``method`` in any case)."""

@@ -74,9 +74,6 @@ class StandInState:
         self.calls = CallLog()
         self.webhooks = WebhookSender(policy=lambda: self.settings.retry_policy())
         self.snapshot_path = Path(snapshot_path) if snapshot_path else None
-        # Bumped by every reset: a call that began before a reset (a held call still sleeping)
-        # belongs to the forgotten world and must not land in the new call log.
-        self.generation = 0
         with self.lock:
             self.reset_data()
         if self.snapshot_path is not None and self.snapshot_path.exists():
@@ -85,7 +82,6 @@ class StandInState:
     def reset(self) -> None:
         """Forget everything (data, faults, calls, deliveries); settings go back to those of process start."""
         with self.lock:
-            self.generation += 1
             self.faults.clear()
             self.calls.clear()
             self.webhooks.clear()
