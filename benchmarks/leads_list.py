@@ -118,28 +118,34 @@ def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.
     raise SystemExit(f"gunicorn did not become ready within 60 s; see {log_path}")
 
 
-def measure(base: str, path: str, headers: dict, seconds: float, threads: int) -> dict:
-    """A bounded loop: ``threads`` clients until ``seconds`` pass or MAX_REQUESTS are made."""
+def measure(base: str, request_for, seconds: float, threads: int, max_requests: int | None = MAX_REQUESTS) -> dict:
+    """A bounded loop: ``threads`` clients until ``seconds`` pass or ``max_requests`` are made.
+
+    :param request_for: ``(client index, its request number)`` → ``(path, headers)``.
+    """
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def client():
+    def client(index: int):
         session = requests.Session()
+        n = 0
         while time.monotonic() < deadline:
             with lock:
-                if len(latencies) + len(failures) >= MAX_REQUESTS:
+                if max_requests is not None and len(latencies) + len(failures) >= max_requests:
                     return
+            path, headers = request_for(index, n)
+            n += 1
             began = time.perf_counter()
-            response = session.get(base + path, headers=headers, timeout=30)
+            response = session.get(base + path, headers=headers, timeout=60)
             elapsed = time.perf_counter() - began
             with lock:
                 (latencies if response.status_code == 200 else failures).append(
                     elapsed if response.status_code == 200 else response.status_code)
 
     began = time.perf_counter()
-    workers = [threading.Thread(target=client) for _ in range(threads)]
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -180,7 +186,7 @@ def main() -> None:
         expected = (min(args.leads, 1000), args.leads > 1000)
         assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
             {key: value for key, value in check.items() if key != "items"}
-        results = {path: measure(base, path, headers, args.seconds / 2, args.threads)
+        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), args.seconds / 2, args.threads)
                    for path in (LIST_PATH, "/healthz")}
 
         print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "

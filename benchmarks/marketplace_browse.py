@@ -110,51 +110,21 @@ def concurrent_phase(mongo_url: str, redis_url: str, headers: list[dict], concur
                      workdir: Path) -> None:
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run."""
     import os
-    import threading
 
-    import requests
+    from leads_list import measure, start_gunicorn
 
-    from leads_list import start_gunicorn
-
+    # start_gunicorn runs each worker with one thread: 2 requests at a time, the rest queue.
     env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo_url + "bench", "REDIS_URL": redis_url,
-           "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING",
-           "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": str(max(8, concurrent // 2))}
+           "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
     process, base = start_gunicorn(env, 2, workdir / "gunicorn.log")
     try:
-        def load(path_for, per_client: list[float], failures: list, deadline: float, index: int):
-            session = requests.Session()
-            n = 0
-            while time.monotonic() < deadline:
-                path, h = path_for(index, n)
-                began = time.perf_counter()
-                response = session.get(base + path, headers=h, timeout=60)
-                elapsed = time.perf_counter() - began
-                (per_client.append(elapsed) if response.status_code == 200 else failures.append(response.status_code))
-                n += 1
-
-        def run(path_for) -> dict:
-            latencies: list[float] = []
-            failures: list = []
-            deadline = time.monotonic() + seconds / 2
-            began = time.perf_counter()
-            threads = [threading.Thread(target=load, args=(path_for, latencies, failures, deadline, i))
-                       for i in range(concurrent)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - began
-            return {"n": len(latencies), "failed": len(failures), "rps": len(latencies) / wall,
-                    "p50": percentile(latencies, 0.5) * 1000 if latencies else float("nan"),
-                    "p95": percentile(latencies, 0.95) * 1000 if latencies else float("nan")}
-
-        browse = run(lambda i, n: (f"/v1/marketplace/leads?perPage={PER_PAGE}&page={1 + n % 3}",
-                                   headers[i % len(headers)]))
-        health = run(lambda i, n: ("/healthz", {}))
-        print(f"\ngunicorn (2 gthread workers), {concurrent} concurrent clients, {seconds / 2:.0f} s each:")
+        browse = measure(base, lambda i, n: (f"/v1/marketplace/leads?perPage={PER_PAGE}&page={1 + n % 3}",
+                                             headers[i % len(headers)]), seconds / 2, concurrent, max_requests=None)
+        health = measure(base, lambda i, n: ("/healthz", {}), seconds / 2, concurrent, max_requests=None)
+        print(f"\ngunicorn (2 gthread workers, one thread each), {concurrent} concurrent clients, {seconds / 2:.0f} s each:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for name, r in (("browse by score (pages 1-3)", browse), ("/healthz", health)):
-            print(f"{name:<34} {r['n']:>6} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
+            print(f"{name:<34} {r['requests']:>6} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
         print(f"browse / healthz throughput: {browse['rps'] / health['rps']:.2f}")
     finally:
         process.terminate()
