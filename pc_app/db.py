@@ -88,6 +88,11 @@ def iso_utc(value) -> str | None:
     return value.isoformat(timespec="milliseconds") if isinstance(value, dt.datetime) else None
 
 
+def iso_utc_ms(epoch_ms: int | None) -> str | None:
+    """``iso_utc`` of a time kept as epoch milliseconds (where queries compare numbers)."""
+    return None if epoch_ms is None else iso_utc(dt.datetime.fromtimestamp(epoch_ms / 1000, dt.timezone.utc))
+
+
 def parse_stored_datetime(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -41,11 +41,11 @@ def _check_label(kind: str, value: str) -> str:
     return value
 
 
-def _increment(key: str, service: str, outcome: str) -> None:
+def _increment(key: str, service: str, outcome: str, amount: int = 1) -> None:
     from .redis_client import get_redis
 
     try:
-        get_redis().hincrby(key, f"{service}|{outcome}", 1)
+        get_redis().hincrby(key, f"{service}|{outcome}", amount)
     except Exception as exc:  # metrics must never break the call they count
         log.warning("metric not counted (%s): %s %s", type(exc).__name__, service, outcome)
 
@@ -71,13 +71,14 @@ def upstream_outcome(status: int | None) -> str:
     return "ok"
 
 
-def count_webhook_delivery(webhook: str, outcome: str) -> None:
-    """Count one webhook delivery, in or out (``pc_webhook_deliveries_total{webhook, outcome}``).
+def count_webhook_delivery(webhook: str, outcome: str, amount: int = 1) -> None:
+    """Count webhook deliveries, in or out (``pc_webhook_deliveries_total{webhook, outcome}``).
 
     :param webhook: who sent or receives it: ``hubspot``, ``stripe``, ``partner``...
     :param outcome: ``accepted``, ``rejected`` (bad signature, refused), ``delivered``, ``failed``...
+    :param amount: how many at once (a HubSpot delivery carries up to 100 events: one increment).
     """
-    _increment(WEBHOOK_KEY, _check_label("webhook", webhook), _check_label("outcome", outcome))
+    _increment(WEBHOOK_KEY, _check_label("webhook", webhook), _check_label("outcome", outcome), amount)
 
 
 def install_request_metrics(app) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import PageArgsSchema, ResponseSchema, Schema, UtcDateTime, iso_utc, page_schema
+from pc_app.toolkit import PageArgsSchema, ResponseSchema, Schema, UtcDateTime, page_schema
 from pc_app.toolkit import vocabulary as v
 
 from .models import INVOICE_TYPES, PURCHASE_STATUSES, RESERVATION_STATUSES
-from .services.clock import from_ms, now_ms
+from .services.clock import iso, now_ms
 
 OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not an id.")
 _DATETIME = {"type": "string", "format": "date-time"}
@@ -36,10 +36,10 @@ class ReservationSchema(ResponseSchema):
     closedAt = UtcDateTime(attribute="closed_at", allow_none=True)
 
     def _reserved_at(self, obj):
-        return iso_utc(from_ms(obj.reserved_ms))
+        return iso(obj.reserved_ms)
 
     def _expires_at(self, obj):
-        return iso_utc(from_ms(obj.expires_ms))
+        return iso(obj.expires_ms)
 
     def _seconds_left(self, obj):
         if obj.status != "active":

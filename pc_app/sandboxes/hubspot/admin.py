@@ -14,14 +14,12 @@ from flask import Blueprint, jsonify
 from ..kit.admin import ADMIN_PREFIX, admin_body, admin_refusal
 from .contacts import contact_view
 from .crm import deal_view
-from .notifications import deal_events, deliver, webhook_signature
+from .notifications import deal_events, deliver
 from .state import Portal, sandbox_state
 
 admin_blp = Blueprint("hubspot_sandbox_admin", __name__, url_prefix=ADMIN_PREFIX)
 
 BULK_LIMIT = 50000
-
-__all__ = ["admin_blp", "webhook_signature"]
 
 
 @admin_blp.post("/portals")

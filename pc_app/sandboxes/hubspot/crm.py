@@ -6,7 +6,7 @@ import json
 from flask import Blueprint, g, jsonify, request
 
 from .errors import hubspot_error
-from .notifications import API_SOURCE, deal_events, notify_api_changes
+from .notifications import API_SOURCE, deal_events, deliver
 from .search import search
 from .state import ALWAYS_RETURNED, DEFAULT_DEAL_PROPERTIES, Portal, iso, now, sandbox_state
 
@@ -195,7 +195,7 @@ def create_deal():
             return validation_error(problem)
         deal = state.new_deal(portal, properties)
         events = _api_change(portal.hub_id, deal["id"], "deal.creation")
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return jsonify(_full_view(deal)), 201
 
 
@@ -246,7 +246,7 @@ def update_deal(deal_id):
             return validation_error(problem)
         state.touch_deal(deal, properties)
         events = _api_change(portal.hub_id, deal_id, "deal.propertyChange", properties)
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return jsonify(_full_view(deal))
 
 
@@ -261,7 +261,7 @@ def archive_deal(deal_id):
             deal["archived"] = True
             state.touch_deal(deal, {})
             events = _api_change(portal.hub_id, deal_id, "deal.deletion")
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return "", 204
 
 
@@ -310,7 +310,7 @@ def batch_create():
                 return validation_error(f"inputs[{i}]: {problem}")
         deals = [state.new_deal(portal, item["properties"]) for item in inputs]
         events = [e for d in deals for e in _api_change(portal.hub_id, d["id"], "deal.creation")]
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return batch_response([_full_view(d) for d in deals], [], started, 201)
 
 
@@ -359,7 +359,7 @@ def batch_update():
             state.touch_deal(deal, item["properties"])
             results.append(_full_view(deal))
             events += _api_change(portal.hub_id, deal["id"], "deal.propertyChange", item["properties"])
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return batch_response(results, [missing_ids_error(missing)] if missing else [], started)
 
 
@@ -378,7 +378,7 @@ def batch_archive():
                 deal["archived"] = True
                 state.touch_deal(deal, {})
                 events += _api_change(portal.hub_id, deal["id"], "deal.deletion")
-    notify_api_changes(events)
+    deliver(events)  # none unless apiChangeWebhooks is on (_api_change)
     return "", 204
 
 

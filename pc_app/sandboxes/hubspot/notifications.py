@@ -66,12 +66,6 @@ def deliver(events: list[dict], url: str | None = None, *, inline: bool = False)
                                                                                 "error": attempt["error"]}
 
 
-def notify_api_changes(events: list[dict]) -> None:
-    """Webhooks for changes an app made through the API, when ``apiChangeWebhooks`` is on."""
-    if sandbox_state().settings.api_change_webhooks:
-        deliver(events)
-
-
 def _signer(url: str):
     state = sandbox_state()
     secret = state.settings.signing_secret()

@@ -157,6 +157,15 @@ class Portal:
                 return contact
         return None
 
+    def add_contact(self, contact: dict) -> None:
+        """Store a new contact, adding it to a current e-mail index rather than making it stale
+        (a seed of 50,000 contacts would otherwise rebuild the index once per contact)."""
+        self.contacts[contact["id"]] = contact
+        index = getattr(self, "_email_index", None)
+        if index is not None and index[0] == len(self.contacts) - 1:
+            index[1].setdefault((contact["properties"].get("email") or "").lower(), []).append(contact)
+            self._email_index = (len(self.contacts), index[1])
+
     def contacts_changed(self) -> None:
         """Forget the e-mail index (a contact's e-mail may have changed)."""
         self._email_index = None
@@ -364,7 +373,7 @@ class HubSpotState(StandInState):
                    "archived": False}
         self.touch_contact(contact, properties, ts)
         contact["properties"].update({"createdate": iso(ts), "hs_object_id": contact_id})
-        portal.contacts[contact_id] = contact
+        portal.add_contact(contact)
         return contact
 
     @staticmethod

@@ -138,10 +138,6 @@ def replay_after(user, created_ms: int, item_id: str, limit: int = 500) -> list[
     return [serialize(doc, str(user.id)) for doc in docs]
 
 
-def _iso(value) -> str | None:
-    return iso_utc(value)  # the API's one datetime format, whatever form the store kept
-
-
 def actor_of(actor: Actor | None, name: str | None) -> dict | None:
     if not actor:
         return None
@@ -162,8 +158,8 @@ def serialize(doc: dict, user_id: str | None = None) -> dict:
         "subjects": list(doc.get("subjects") or []),
         "data": dict(doc.get("data") or {}),
         "eventId": doc.get("event_id"),
-        "occurredAt": _iso(doc.get("occurred_at")),
-        "createdAt": _iso(doc.get("created_at")),
+        "occurredAt": iso_utc(doc.get("occurred_at")),
+        "createdAt": iso_utc(doc.get("created_at")),
         "read": bool(user_id and user_id in (doc.get("read_by") or [])),
         "cursor": encode_cursor(int(doc["created_ms"]), str(doc["_id"])),
     }

@@ -22,7 +22,7 @@ import time
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import SYSTEM, NotFound, count_webhook_delivery, emit, enqueue, iso_utc, new_id, utcnow
+from pc_app.toolkit import SYSTEM, NotFound, count_webhook_delivery, emit, enqueue, iso_utc, iso_utc_ms, new_id, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_endpoints, webhook_signing
@@ -33,10 +33,6 @@ RESPONSE_BODY_CHARS = 1024
 LEASE_MS = 60_000
 MAX_DELAY_S = 6 * 3600
 USER_AGENT = "PartnerConnector-Webhooks/1.0"
-
-
-def _iso_ms(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def endpoints_for(partner_id: str, type_name: str) -> list:
@@ -70,7 +66,7 @@ def queue_ping(endpoint) -> WebhookDelivery:
     event_id = new_id()
     delivery = WebhookDelivery(id=new_id(), endpoint=str(endpoint.id), partner=endpoint.partner, event_id=event_id,
                                event_type="ping", is_ping=True, next_attempt_ms=now, created_ms=now,
-                               body=webhook_signing.body_of(event_id, "ping", _iso_ms(now),
+                               body=webhook_signing.body_of(event_id, "ping", iso_utc_ms(now),
                                                             {"endpointId": str(endpoint.id)}))
     delivery.save(force_insert=True)
     enqueue_attempt(delivery.id)
@@ -263,7 +259,7 @@ def sweep_due_deliveries(limit: int = 1000) -> int:
 
 def serialize(doc) -> dict:
     def iso(ms):
-        return _iso_ms(int(ms)) if ms else None
+        return iso_utc_ms(int(ms)) if ms else None
 
     status = doc.status
     return {"id": str(doc.id), "endpointId": doc.endpoint, "eventId": doc.event_id, "type": doc.event_type,

@@ -1,11 +1,10 @@
 """Partners' webhook endpoints: register (secret shown once), list, delete, rotate the secret, enable, ping."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import current_app
 
-from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, iso_utc, new_id, secret_box, utcnow
+from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, iso_utc, iso_utc_ms, new_id, secret_box, utcnow
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_signing
@@ -112,8 +111,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now_ms: int) -> list[str]:
 
 def serialize(endpoint: WebhookEndpoint) -> dict:
     until = endpoint.previous_secret_until_ms
-    rotation_ends = (iso_utc(dt.datetime.fromtimestamp(until / 1000, dt.timezone.utc))
-                     if until and until > feed.now_ms() else None)
+    rotation_ends = iso_utc_ms(until) if until and until > feed.now_ms() else None
     return {"id": str(endpoint.id), "url": endpoint.url, "description": endpoint.description or "",
             "eventTypes": list(endpoint.event_types), "status": endpoint.status,
             "disabledReason": endpoint.disabled_reason,

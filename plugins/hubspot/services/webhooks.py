@@ -99,15 +99,19 @@ def accept_webhook_events(events: list) -> dict:
     Events without an id we can keep are not handed on (they could not be de-duplicated);
     they are counted in the answer (``withoutEventId``) and logged, never dropped silently.
     """
-    redis = get_redis()
     fresh_by_portal: dict[int | None, list] = {}
-    duplicates = without_id = 0
-    for event in events:
-        event_id = _event_id(event)
-        if event_id is None:
-            without_id += 1
-            continue
-        if not redis.set(f"{WEBHOOK_EVENT_KEY}{event_id}", "1", nx=True, ex=WEBHOOK_EVENT_TTL):
+    with_id = [(event, _event_id(event)) for event in events]
+    without_id = sum(1 for _event, event_id in with_id if event_id is None)
+    with_id = [(event, event_id) for event, event_id in with_id if event_id is not None]
+    # One round trip for the whole delivery (up to 100 events); a pipeline runs the SETs in
+    # order, so an id repeated inside the delivery is a duplicate the second time, as before.
+    pipe = get_redis().pipeline(transaction=False)
+    for _event, event_id in with_id:
+        pipe.set(f"{WEBHOOK_EVENT_KEY}{event_id}", "1", nx=True, ex=WEBHOOK_EVENT_TTL)
+    kept = pipe.execute() if with_id else []
+    duplicates = 0
+    for (event, _id), new in zip(with_id, kept):
+        if not new:
             duplicates += 1
             continue
         fresh_by_portal.setdefault(_portal_id(event), []).append(event)
@@ -127,6 +131,6 @@ def accept_webhook_events(events: list) -> dict:
     # One count per HubSpot event (a delivery carries up to 100), as Stripe's are counted per event.
     for outcome, count in (("accepted", accepted), ("duplicate", duplicates),
                            ("ignored", len(events) - accepted - duplicates)):
-        for _ in range(count):
-            count_webhook_delivery("hubspot", outcome)
+        if count:
+            count_webhook_delivery("hubspot", outcome, count)
     return {"received": len(events), "accepted": accepted, "duplicates": duplicates, "withoutEventId": without_id}

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from pc_app.toolkit import iso_utc_ms
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -16,7 +18,7 @@ def from_ms(epoch_ms: int) -> dt.datetime:
 
 def iso(epoch_ms: int | None) -> str | None:
     """The API's one datetime format (``pc_app.db.iso_utc``: milliseconds, +00:00)."""
-    return None if epoch_ms is None else from_ms(epoch_ms).isoformat(timespec="milliseconds")
+    return iso_utc_ms(epoch_ms)
 
 
 def hours_ms(hours: float) -> int:

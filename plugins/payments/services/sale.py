@@ -111,10 +111,6 @@ def _copy_lead(purchase_doc: Purchase) -> None:
         purchase_doc.buyer_lead = existing.id if existing else None
 
 
-def _iso(value) -> str | None:
-    return iso_utc(value)
-
-
 def _announce(purchase_doc: Purchase) -> None:
     emit("payments.purchase_succeeded", partner_ids=[purchase_doc.buyer, purchase_doc.seller], actor=STRIPE, payload={
         "purchaseId": purchase_doc.id, "reservationId": purchase_doc.reservation, "listingId": purchase_doc.listing,
@@ -122,7 +118,7 @@ def _announce(purchase_doc: Purchase) -> None:
         "sellerPartnerId": purchase_doc.seller, "amount": purchase_doc.amount,
         "platformFee": purchase_doc.platform_fee, "sellerPayout": purchase_doc.seller_payout,
         "currency": purchase_doc.currency, "industry": purchase_doc.industry,
-        "listedAt": _iso(purchase_doc.listed_at), "reservedAt": _iso(purchase_doc.reserved_at),
+        "listedAt": iso_utc(purchase_doc.listed_at), "reservedAt": iso_utc(purchase_doc.reserved_at),
         "paymentIntentId": purchase_doc.payment_intent, "houseSale": purchase_doc.house_sale})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from pc_app.toolkit import vocabulary
+from pc_app.toolkit import iso_utc_ms, vocabulary
 
 FIELDS = ("dealStatus", "dealAmount", "dealName", "closeDate")
 PROPERTY_OF = {"dealStatus": "dealstage", "dealAmount": "amount", "dealName": "dealname", "closeDate": "closedate"}
@@ -154,6 +154,4 @@ def modified_ms(value) -> int:
 
 def modified_ms_iso(value) -> str | None:
     ms = modified_ms(value)
-    if not ms:
-        return None
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")
+    return iso_utc_ms(ms) if ms else None
