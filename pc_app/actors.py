@@ -4,7 +4,7 @@ A person is ``user:<id>``; the platform's own work is ``system``; changes that a
 HubSpot or Stripe are ``hubspot`` and ``stripe``. ``Actor`` is a ``str`` whose value is that
 form, checked when it is made: a service takes an ``Actor`` and writes it straight into
 ``Lead.updated_by`` or an event, with no second form to convert (a ``User`` becomes one with
-``Actor.of_user``, an RQ job's string argument with ``Actor.parse``).
+``Actor.of_user``, an RQ job's string argument with ``Actor(text)``).
 """
 from __future__ import annotations
 
@@ -28,11 +28,6 @@ class Actor(str):
     def of_user(cls, user) -> "Actor":
         """The actor of a ``User`` document (or a user id)."""
         return cls(f"user:{getattr(user, 'id', user)}")
-
-    @classmethod
-    def parse(cls, text: str) -> "Actor":
-        """The actor a stored string or a job argument names (the inverse of ``str(actor)``)."""
-        return cls(text)
 
     @property
     def kind(self) -> str:

@@ -239,10 +239,8 @@ def _ensure_people(plans, report: DemoReport, world: DemoWorld) -> dict:
         for name, email, is_owner in plan.people:
             if User.objects(email=email).first() is None:
                 create_user(email, name, partner_id=partner.id, is_partner_owner=is_owner, password=DEMO_PASSWORD)
-                report.users.append(f"{email} ({'partner owner' if is_owner else 'member'} of {partner.name})")
                 report.created["users"] += 1
-            else:
-                report.users.append(f"{email} ({'partner owner' if is_owner else 'member'} of {partner.name})")
+            report.users.append(f"{email} ({'partner owner' if is_owner else 'member'} of {partner.name})")
         world.progress.advance()
     return partners
 
@@ -377,11 +375,12 @@ def seed_demo_data(seed: int = DEFAULT_SEED, leads: int = DEFAULT_LEADS, sandbox
     from flask import current_app
 
     from .progress import Progress
+    from .toolkit import enabled_plugins
 
     sandboxes = dict(sandboxes or {})
     plans = demo_plan(seed, leads)
     report = DemoReport()
-    plugins = {info.name for info in current_app.extensions["pc_plugins"]}
+    plugins = enabled_plugins()
     trading = "stripe" in sandboxes and {"marketplace", "payments"} <= plugins
     syncing = "hubspot" in sandboxes and {"hubspot", "sync"} <= plugins
     if not trading:
@@ -417,16 +416,13 @@ def seed_demo_data(seed: int = DEFAULT_SEED, leads: int = DEFAULT_LEADS, sandbox
 def _totals() -> dict:
     """What the marketplace now holds, as the platform sees it (counted in the database)."""
     from .db import database
+    from .pages import count_capped
 
     db = database()
     names = set(db.list_collection_names())
 
     def count(collection, query=None):
-        # $match + $count: nx-27017 answers it from SQLite (count_documents goes through a slow $group).
-        if collection not in names:
-            return 0
-        found = list(db[collection].aggregate([{"$match": query or {}}, {"$count": "n"}]))
-        return found[0]["n"] if found else 0
+        return count_capped(db[collection], query or {}) if collection in names else 0
 
     return {"partners": count("partners"), "leads": count("leads"),
             "listings": count("marketplace_listings"), "purchases": count("payments_purchases"),

@@ -26,8 +26,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .core.fields import BEYOND_SCHEMA
+
 ERROR_KEYS = {"code", "status", "message", "errors"}
-BEYOND_SCHEMA = "x-validated-beyond-schema"
 
 # Hostile values (the list). Shapes the JSON reader refuses whatever the field go into the
 # first field of each body. Values a field may take as valid text (Unicode digits) or must bound (a

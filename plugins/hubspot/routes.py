@@ -4,8 +4,8 @@ import logging
 from flask import redirect, request
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, abort, current_actor, current_user, limiter, login_required, partner_for_request,
-                           read_json, setting)
+from pc_app.toolkit import (Blueprint, abort, beyond_schema, current_actor, current_user, limiter, login_required,
+                           partner_for_request, read_json, setting)
 
 from . import services
 from .schemas import (AuthorizationUrlSchema, AuthorizeQueryArgsSchema, CallbackQueryArgsSchema,
@@ -116,7 +116,7 @@ WEBHOOK_DOC = {
          "description": "milliseconds since 1970; at most 5 minutes from now, either way"},
     ],
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "array", "items": {"type": "object"}, "x-validated-beyond-schema": "signed by HubSpot"}}}},
+        "type": "array", "items": {"type": "object"}, **beyond_schema("signed by HubSpot")}}}},
 }
 
 

@@ -91,7 +91,7 @@ def activate(partner_id):
 def suspend(data, partner_id):
     """Suspend a partner (platform staff): its users may sign in but every marketplace action is refused."""
     partner = partner_for_request(partner_id)
-    return services.suspend_partner(partner, data["reason"].strip(), current_actor())
+    return services.suspend_partner(partner, data["reason"], current_actor())  # Name trims it
 
 
 @lifecycle_blp.route("/<objectid:partner_id>/reinstate", methods=["POST"])

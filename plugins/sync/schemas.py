@@ -18,12 +18,6 @@ class TaskQueuedSchema(ResponseSchema):
                               metadata={"description": "running when a task already runs"})
 
 
-class ProgressSchema(ResponseSchema):
-    synced = ma.fields.Integer(metadata={"description": "Leads and deals handled so far"})
-    total = ma.fields.Integer(metadata={"description": "The partner's leads (plus deals pulled) as known now"})
-    percent = ma.fields.Integer()
-
-
 class TaskItemSchema(ResponseSchema):
     leadId = ma.fields.String(allow_none=True)
     dealId = ma.fields.String(allow_none=True)

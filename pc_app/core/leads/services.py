@@ -51,10 +51,7 @@ def lead_query(scope, args: dict):
     """
     if scope is not None and args.get("partnerId") not in (None, scope):
         raise NotFound("partner")
-    partner_id = scope if scope is not None else args.get("partnerId")
-    query: dict = {"is_deleted": False}
-    if partner_id is not None:
-        query["partner"] = partner_id
+    query: dict = {"is_deleted": False, **partner_filter(scope, args.get("partnerId"))}
     # The default list holds the leads a partner works on; read-only ones (sold) are asked for.
     # ``$in: [null]`` rather than ``null``: the local stand-in drops the null match beside a ``$or`` (q).
     if args.get("readOnly"):

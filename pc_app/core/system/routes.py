@@ -49,7 +49,6 @@ class OutboxMessageSchema(ResponseSchema):
 @needs_no_service
 @health_blp.response(200)
 @health_blp.doc(operationId="getLiveness")
-@health_blp.doc(operationId="getLiveness")
 def healthz():
     """The process is up (no dependency is checked)."""
     return jsonify(status="ok")
@@ -58,7 +57,6 @@ def healthz():
 @health_blp.route("/readyz")
 @health_blp.response(200)
 @health_blp.errors(503)
-@health_blp.doc(operationId="getReadiness")
 @health_blp.doc(operationId="getReadiness")
 def readyz():
     """MongoDB and Redis both answer; 503 names the ones that do not."""
@@ -87,7 +85,6 @@ def list_plugins():
 @outbox_blp.route("")
 @outbox_blp.response(200, OutboxMessageSchema(many=True))
 @outbox_blp.doc(operationId="listOutboxMessages")
-@outbox_blp.doc(operationId="listOutboxMessages")
 def outbox():
     """Mail 'sent' in development, newest first (at most 200)."""
     return [m.as_dict() for m in OutboxMessage.objects.order_by("-sent_at", "-id").limit(200)]
@@ -95,7 +92,6 @@ def outbox():
 
 @outbox_blp.route("/<objectid:message_id>")
 @outbox_blp.response(200, OutboxMessageSchema)
-@outbox_blp.doc(operationId="getOutboxMessage")
 @outbox_blp.doc(operationId="getOutboxMessage")
 def outbox_message(message_id):
     """One message of the development outbox."""

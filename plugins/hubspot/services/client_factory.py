@@ -24,9 +24,8 @@ class HubSpotClientFactory:
             connection = refresh_connection(connection.id)
         return connection
 
-    def client_for(self, partner_id: str, creates: bool = False) -> HubSpot:
-        connection = self.connection_for(partner_id)
-        return sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates)
+    def client_for(self, partner_id: str) -> HubSpot:
+        return _client(self.connection_for(partner_id))
 
     def call(self, partner_id: str, operation, *, creates: bool = False):
         """``operation(client)`` with a fresh token; a 401 triggers one refresh and one more try.
@@ -36,9 +35,14 @@ class HubSpotClientFactory:
         """
         connection = self.connection_for(partner_id)
         try:
-            return operation(sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates))
+            return operation(_client(connection, creates))
         except Exception as exc:
             if api_status(exc) != 401:
                 raise
         connection = refresh_connection(connection.id, replacing=connection.access_token_enc)
-        return operation(sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates))
+        return operation(_client(connection, creates))
+
+
+def _client(connection, creates: bool = False) -> HubSpot:
+    """The SDK client of a connection, with its token and its portal's rate-limit bucket."""
+    return sdk_client(access_token_of(connection), portal=connection.hub_id, creates=creates)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from pc_app.toolkit import Blueprint, abort, limiter, read_json, setting
+from pc_app.toolkit import Blueprint, abort, beyond_schema, limiter, read_json, setting
 
 from ..schemas import WebhookAnswerSchema
 from ..services import webhooks
@@ -17,11 +17,11 @@ MAX_WEBHOOK_BYTES = 512 * 1024
 WEBHOOK_DOC = {
     "parameters": [
         {"in": "header", "name": "Stripe-Signature", "required": True,
-         "schema": {"type": "string", "maxLength": 2000, "x-validated-beyond-schema": "signed by Stripe"},
+         "schema": {"type": "string", "maxLength": 2000, **beyond_schema("signed by Stripe")},
          "description": "t=<unix seconds>,v1=<HMAC-SHA256 of 't.body' with the endpoint's signing secret>"},
     ],
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "x-validated-beyond-schema": "an event signed by Stripe"}}}},
+        "type": "object", **beyond_schema("an event signed by Stripe")}}}},
 }
 
 

@@ -70,10 +70,6 @@ def conflict_query(scope: str | None, status: str | None = None, partner_id: str
 
 # --- resolving ------------------------------------------------------------------------------------
 
-class _MergeValue(LeadWriteSchema):
-    """The lead's own fields of a merge, validated exactly like a lead edit."""
-
-
 def _validated_merge(fields: list[str], values) -> dict:
     """The merge values in the API's terms, checked: one per conflicting field, each valid like a lead edit."""
     errors: dict = {}
@@ -86,7 +82,7 @@ def _validated_merge(fields: list[str], values) -> dict:
     lead_part = {k: values[k] for k in ("dealStatus", "dealAmount") if k in values and k in fields}
     if lead_part:
         try:
-            _MergeValue(partial=True).load(lead_part)
+            LeadWriteSchema(partial=True).load(lead_part)  # exactly like a lead edit
         except ma.ValidationError as invalid:
             for name, messages in invalid.messages.items():
                 errors[f"values.{name}"] = messages if isinstance(messages, list) else [str(messages)]

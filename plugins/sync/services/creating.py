@@ -11,7 +11,7 @@ the links record them, so a link that says ``associated`` is.
 from __future__ import annotations
 
 from plugins.hubspot import services as hubspot_services
-from pc_app.toolkit import utcnow
+from pc_app.toolkit import config, utcnow
 
 from .deal_fields import (CLOSED_STATUSES, MARKER_PROPERTY, UnreadableValue, deal_properties, hubspot_values,
                           pc_values)
@@ -111,7 +111,7 @@ class DealCreator:
             try:
                 created = run.api.create_deals(inputs)
             except MaybeCreated as failure:
-                if attempts >= max(int(run.setting("SYNC_CALL_ATTEMPTS")), 1):
+                if attempts >= max(int(config("SYNC_CALL_ATTEMPTS")), 1):
                     raise hubspot_services.HubSpotUnavailable(f"{failure.sentence}, {attempts} times.") from None
                 maybe = sorted(todo)
                 continue

@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pc_app.toolkit import iso_utc_ms, vocabulary
 
 FIELDS = ("dealStatus", "dealAmount", "dealName", "closeDate")
-PROPERTY_OF = {"dealStatus": "dealstage", "dealAmount": "amount", "dealName": "dealname", "closeDate": "closedate"}
 # Our marker on every deal the sync creates: the lead's id. HubSpot has no idempotency keys, so a
 # create that may have happened is looked up by it before creating again.
 MARKER_PROPERTY = "pc_lead_id"

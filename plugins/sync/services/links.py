@@ -4,7 +4,7 @@ from __future__ import annotations
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from pc_app.toolkit import Lead, as_utc, parse_stored_datetime, utcnow
+from pc_app.toolkit import Lead, as_utc, utcnow
 
 from ..models import DealLink, SyncConflict
 
@@ -46,13 +46,8 @@ class Row:
 
 def iso_time(value) -> str | None:
     """A stored time (a datetime, or the string form some servers return) as ISO 8601 in UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_stored_datetime(value)
-        if value is None:
-            return None
-    return as_utc(value).isoformat()
+    value = as_utc(value)
+    return value.isoformat() if value is not None else None
 
 
 def rows(model, query: dict, sort=None, limit: int | None = None) -> list[Row]:
@@ -65,23 +60,19 @@ def rows(model, query: dict, sort=None, limit: int | None = None) -> list[Row]:
     return [Row(son) for son in model._get_collection().aggregate(pipeline)]
 
 
-def documents(model, query: dict) -> list[Row]:
-    return rows(model, query)
-
-
 def links_by_key(partner_id: str, lead_ids) -> dict:
     keys = [DealLink.key_for(partner_id, lead_id) for lead_id in lead_ids]
-    return {link.lead: link for link in documents(DealLink, {"link_key": {"$in": keys}})} if keys else {}
+    return {link.lead: link for link in rows(DealLink, {"link_key": {"$in": keys}})} if keys else {}
 
 
 def links_by_deal(portal: int, deal_ids) -> dict:
     keys = [DealLink.deal_key_for(portal, deal_id) for deal_id in deal_ids]
-    return {link.deal_id: link for link in documents(DealLink, {"deal_key": {"$in": keys}})} if keys else {}
+    return {link.deal_id: link for link in rows(DealLink, {"deal_key": {"$in": keys}})} if keys else {}
 
 
 def leads_by_id(lead_ids) -> dict:
     ids = sorted({str(i) for i in lead_ids if i})
-    return {lead.id: lead for lead in documents(Lead, {"_id": {"$in": ids}})} if ids else {}
+    return {lead.id: lead for lead in rows(Lead, {"_id": {"$in": ids}})} if ids else {}
 
 
 def ensure_links(partner_id: str, portal: int, lead_ids) -> tuple[dict, set]:
@@ -94,14 +85,14 @@ def ensure_links(partner_id: str, portal: int, lead_ids) -> tuple[dict, set]:
     existing = links_by_key(partner_id, lead_ids)
     missing = [lead_id for lead_id in lead_ids if lead_id not in existing]
     if missing:
-        documents = [DealLink(partner=partner_id, lead=lead_id, link_key=DealLink.key_for(partner_id, lead_id),
+        new_links = [DealLink(partner=partner_id, lead=lead_id, link_key=DealLink.key_for(partner_id, lead_id),
                               portal=portal, create_attempted=True).to_mongo() for lead_id in missing]
         try:
-            DealLink._get_collection().insert_many(documents, ordered=False)
+            DealLink._get_collection().insert_many(new_links, ordered=False)
             inserted = set(missing)
         except BulkWriteError as failure:
             # another worker inserted some of them first: those are not ours to call fresh
-            taken = {documents[error["index"]]["lead"] for error in failure.details.get("writeErrors", [])}
+            taken = {new_links[error["index"]]["lead"] for error in failure.details.get("writeErrors", [])}
             inserted = set(missing) - taken
         existing.update(links_by_key(partner_id, missing))
         return existing, inserted

@@ -15,6 +15,7 @@ import time
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from plugins.hubspot import services as hubspot_services
+from plugins.hubspot.services.client import RETRYABLE_STATUSES, UNPROCESSED_STATUSES
 from pc_app.toolkit import config
 
 from .deal_fields import CONTACT_PROPERTIES, DEAL_PROPERTIES, MARKER_PROPERTY
@@ -22,8 +23,6 @@ from .deal_fields import CONTACT_PROPERTIES, DEAL_PROPERTIES, MARKER_PROPERTY
 log = logging.getLogger("plugins.sync")
 
 BATCH_LIMIT = 100
-RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
-NOT_CREATED_STATUSES = (429,)
 
 
 class HubSpotRefused(hubspot_services.HubSpotError):
@@ -102,7 +101,7 @@ class PortalApi:
                     raise HubSpotRefused(status, doing, getattr(exc, "body", "") or "") from None
                 if status is None and not isinstance(exc, (Urllib3Error, OSError)):
                     raise
-                if creates and status not in NOT_CREATED_STATUSES:
+                if creates and status not in UNPROCESSED_STATUSES:
                     log.warning("hubspot create may have happened while %s: status=%s error=%s", doing, status,
                                 type(exc).__name__)
                     raise MaybeCreated(doing, status) from None

@@ -67,9 +67,6 @@ class SyncRun:
 
     # --- what the phases share --------------------------------------------------------------------
 
-    def setting(self, name: str):
-        return config(name)
-
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
