@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .crm import batch_inputs, batch_response, calling_portal, validation_error
+from .crm import batch_inputs, batch_response, calling_portal, live_record, validation_error
 from .errors import hubspot_error
 from .state import CONTACT_TO_DEAL, DEAL_TO_CONTACT, Portal, now, sandbox_state
 
@@ -28,9 +28,7 @@ def _type_id(from_kind: str) -> int:
 
 
 def _live(portal: Portal, kind: str, object_id) -> bool:
-    store = portal.deals if kind == "deals" else portal.contacts
-    record = store.get(str(object_id))
-    return record is not None and not record["archived"]
+    return live_record(portal.deals if kind == "deals" else portal.contacts, object_id) is not None
 
 
 def _unsupported(from_type: str, to_type: str):

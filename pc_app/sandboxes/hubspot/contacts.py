@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .crm import (batch_inputs, batch_response, calling_portal, json_body, missing_ids_error,
-                  requested_properties, unknown_properties_error, validation_error)
+from .crm import (batch_inputs, batch_response, calling_portal, json_body, live_record, missing_ids_error,
+                  object_not_found, record_view, requested_properties, unknown_properties_error,
+                  validation_error)
 from .errors import hubspot_error
 from .search import search
 from .state import CONTACT_ALWAYS_RETURNED, DEFAULT_CONTACT_PROPERTIES, Portal, now, sandbox_state
@@ -16,24 +17,13 @@ from .state import CONTACT_ALWAYS_RETURNED, DEFAULT_CONTACT_PROPERTIES, Portal, 
 contacts_blp = Blueprint("sandbox_contacts", __name__)
 
 
-
 def contact_view(contact: dict, properties: list[str] | None = None) -> dict:
     """A contact as HubSpot returns it: the named properties (or the defaults) plus the system ones."""
-    wanted = DEFAULT_CONTACT_PROPERTIES if properties is None else tuple(properties) + CONTACT_ALWAYS_RETURNED
-    view = {"id": contact["id"], "properties": {name: contact["properties"].get(name) for name in wanted},
-            "createdAt": contact["createdAt"], "updatedAt": contact["updatedAt"], "archived": contact["archived"]}
-    if contact["archived"]:
-        view["archivedAt"] = contact["updatedAt"]
-    return view
+    return record_view(contact, properties, DEFAULT_CONTACT_PROPERTIES, CONTACT_ALWAYS_RETURNED)
 
 
 def _full_view(contact: dict) -> dict:
     return contact_view(contact, list(contact["properties"]))
-
-
-def _not_found(contact_id: str):
-    return hubspot_error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
-                         context={"id": [contact_id]})
 
 
 def _exists_error(existing: dict):
@@ -44,8 +34,7 @@ def find_contact(portal: Portal, key: str, id_property: str | None) -> dict | No
     """A live contact by id, or by e-mail when ``idProperty`` is ``email``."""
     if id_property == "email":
         return portal.contact_by_email(key)
-    contact = portal.contacts.get(str(key))
-    return contact if contact is not None and not contact["archived"] else None
+    return live_record(portal.contacts, key)
 
 
 def _write_problem(portal: Portal, properties, current: dict | None = None):
@@ -78,7 +67,7 @@ def get_contact(contact_id):
     """Read one contact by id (or by e-mail with ``idProperty=email``)."""
     contact = find_contact(calling_portal(), contact_id, request.args.get("idProperty"))
     if contact is None:
-        return _not_found(contact_id)
+        return object_not_found(contact_id)
     return jsonify(contact_view(contact, requested_properties(request.args.get("properties"))))
 
 
@@ -90,7 +79,7 @@ def update_contact(contact_id):
     with state.lock:
         contact = find_contact(portal, contact_id, request.args.get("idProperty"))
         if contact is None:
-            return _not_found(contact_id)
+            return object_not_found(contact_id)
         if (problem := _write_problem(portal, properties, contact)) is not None:
             return problem
         state.touch_contact(contact, properties)

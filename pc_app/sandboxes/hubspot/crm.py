@@ -46,9 +46,10 @@ def _api_change(hub_id: int, deal_id: str, subscription: str, changes: dict | No
     return deal_events(hub_id, deal_id, subscription, changes, source=API_SOURCE)
 
 
-def _deal_not_found(deal_id: str):
+def object_not_found(object_id: str):
+    """HubSpot's 404 for a CRM record (deal or contact) it does not have."""
     return hubspot_error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
-                         context={"id": [deal_id]})
+                         context={"id": [object_id]})
 
 
 # --- pipelines ---------------------------------------------------------------------------------
@@ -150,15 +151,26 @@ def requested_properties(names) -> list[str] | None:
     return [n.strip() for n in names if n and n.strip()]
 
 
+def record_view(record: dict, properties: list[str] | None, defaults: tuple, always: tuple) -> dict:
+    """A CRM record as HubSpot returns it: the named properties (or the kind's defaults) plus the
+    ones it always returns."""
+    wanted = defaults if properties is None else tuple(properties) + always
+    view = {"id": record["id"], "properties": {name: record["properties"].get(name) for name in wanted},
+            "createdAt": record["createdAt"], "updatedAt": record["updatedAt"], "archived": record["archived"]}
+    if record["archived"]:
+        view["archivedAt"] = record["updatedAt"]
+    return view
+
+
+def live_record(store: dict, object_id) -> dict | None:
+    """The record of a portal's store (deals, contacts) unless it is missing or archived."""
+    record = store.get(str(object_id))
+    return record if record is not None and not record["archived"] else None
+
+
 def deal_view(deal: dict, properties: list[str] | None = None) -> dict:
     """A deal as HubSpot returns it: the named properties (or the defaults) plus the system ones."""
-    wanted = DEFAULT_DEAL_PROPERTIES if properties is None else tuple(properties) + ALWAYS_RETURNED
-    props = {name: deal["properties"].get(name) for name in wanted}
-    view = {"id": deal["id"], "properties": props, "createdAt": deal["createdAt"], "updatedAt": deal["updatedAt"],
-            "archived": deal["archived"]}
-    if deal["archived"]:
-        view["archivedAt"] = deal["updatedAt"]
-    return view
+    return record_view(deal, properties, DEFAULT_DEAL_PROPERTIES, ALWAYS_RETURNED)
 
 
 def _full_view(deal: dict) -> dict:
@@ -177,8 +189,7 @@ def _stage_problem(portal: Portal, properties: dict, current: dict | None = None
 
 
 def _live_deal(portal: Portal, deal_id: str) -> dict | None:
-    deal = portal.deals.get(str(deal_id))
-    return deal if deal is not None and not deal["archived"] else None
+    return live_record(portal.deals, deal_id)
 
 
 @crm_blp.post("/crm/v3/objects/deals")
@@ -225,7 +236,7 @@ def get_deal(deal_id):
     deal = calling_portal().deals.get(deal_id)
     want_archived = request.args.get("archived") == "true"
     if deal is None or deal["archived"] != want_archived:
-        return _deal_not_found(deal_id)
+        return object_not_found(deal_id)
     return jsonify(deal_view(deal, requested_properties(request.args.get("properties"))))
 
 
@@ -239,7 +250,7 @@ def update_deal(deal_id):
     with state.lock:
         deal = _live_deal(portal, deal_id)
         if deal is None:
-            return _deal_not_found(deal_id)
+            return object_not_found(deal_id)
         if (error := unknown_properties_error(portal, "deals", properties)) is not None:
             return error
         if (problem := _stage_problem(portal, properties, deal["properties"])) is not None:
