@@ -48,6 +48,8 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "LOG_LEVEL": ("INFO", "str"),
     # List totals are counted up to this many; beyond it they answer totalCapped=true ("1,000+").
     "LIST_COUNT_CAP": (1000, "int"),
+    # A counted total is reused until the next write to its collection, or this many seconds.
+    "LIST_COUNT_CACHE_SECONDS": (300, "int"),
     # Bearer token Prometheus sends to read /metrics; empty disables the route (it answers 404).
     "METRICS_TOKEN": ("", "str"),
     # A durable event handler running longer than this is presumed dead and retried.

@@ -9,6 +9,7 @@ import mongoengine
 from bson import ObjectId
 from mongoengine.connection import DEFAULT_CONNECTION_NAME
 
+from .collection_versions import WriteVersions
 from .config import database_target
 
 log = logging.getLogger("pc_app.db")
@@ -25,9 +26,8 @@ def connect_database(config: dict) -> None:
     mongoengine.disconnect(DEFAULT_CONNECTION_NAME)
     kwargs = {"connect": False, "tz_aware": True, "uuidRepresentation": "standard",
               "serverSelectionTimeoutMS": int(config.get("MONGODB_TIMEOUT_MS", 5000))}
-    listeners = config.get("MONGODB_EVENT_LISTENERS")
-    if listeners:
-        kwargs["event_listeners"] = list(listeners)
+    # Every write bumps its collection's version, which ends what was cached from it (collection_versions).
+    kwargs["event_listeners"] = [WriteVersions(config["REDIS_URL"]), *(config.get("MONGODB_EVENT_LISTENERS") or ())]
     mongoengine.connect(db=target.name, host=target.url, alias=DEFAULT_CONNECTION_NAME, **kwargs)
 
 

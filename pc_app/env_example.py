@@ -33,6 +33,7 @@ CORE_DESCRIPTIONS = {
     "INITIAL_OWNER_NAME": "the first platform owner's name",
     "TRUSTED_PROXIES": "proxies in front of the API whose X-Forwarded-* headers are believed",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
+    "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
     "METRICS_TOKEN": "bearer token Prometheus sends to GET /metrics; empty disables /metrics",
     "EVENTS_LEASE_SECONDS": "a durable event handler running longer is presumed dead and retried",
     "EVENTS_RETRY_BASE_SECONDS": "first retry of a failed durable delivery; each next one waits twice as long",

@@ -1,0 +1,121 @@
+"""Write versions: every write to a collection bumps a counter in Redis, so what is cached from it ends with the next write.
+
+List totals are cached this way (``pages.count_capped``). Browse keeps its own, narrower
+listings version (``plugins/marketplace/browse.py``): a listing's view counter is a write too,
+and must not throw away what browse learnt.
+
+The counters are bumped by a pymongo command listener on the app's own MongoDB client, after
+the server answered the write (or refused it: an unordered ``insert_many`` may have written part
+of its documents before a duplicate key stopped it). So no code path that writes, however it
+writes (a mongoengine ``save``, a raw conditional ``update_one``, a bulk import, a test's
+``delete_many``), can forget to invalidate, and a request made after a write's answer always
+reads the new version.
+
+Why after and not before: a reader that read the old version and counted before the write
+stores its count under the old version, which no one reads once the write bumped it; bumping
+before the write would let a reader store a pre-write count under the new version.
+
+A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
+the cached value together); Redis being down only means counting again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from pymongo import monitoring
+from redis.exceptions import RedisError
+
+from .redis_client import make_redis
+
+log = logging.getLogger("pc_app.collection_versions")
+
+# Commands that change a collection's documents (findAndModify covers find_one_and_update/delete).
+COLLECTION_WRITES = frozenset({"insert", "update", "delete", "findAndModify", "drop", "create", "renameCollection"})
+# Commands that change every collection of a database at once.
+DATABASE_WRITES = frozenset({"dropDatabase"})
+PREFIX = "pc:version:"
+
+
+def collection_key(database: str, collection: str) -> str:
+    return f"{PREFIX}{database}.{collection}"
+
+
+def database_key(database: str) -> str:
+    return f"{PREFIX}{database}"
+
+
+class WriteVersions(monitoring.CommandListener):
+    """Bumps a collection's version in Redis once the server has answered a write to it."""
+
+    def __init__(self, redis_url: str):
+        self._redis_url = redis_url
+        self._redis = None
+        self._pending: dict = {}
+        self._lock = threading.Lock()
+
+    @property
+    def redis(self):
+        # Made on first use: the listener is built with the app, before gunicorn or RQ fork.
+        if self._redis is None:
+            self._redis = make_redis(self._redis_url)
+        return self._redis
+
+    def started(self, event):
+        name = event.command_name
+        if name in COLLECTION_WRITES:
+            key = collection_key(event.database_name, str(event.command.get(name)))
+        elif name in DATABASE_WRITES:
+            key = database_key(event.database_name)
+        else:
+            return
+        with self._lock:
+            self._pending[(event.connection_id, event.request_id)] = key
+
+    def succeeded(self, event):
+        self._bump(event)
+
+    def failed(self, event):
+        self._bump(event)
+
+    def _bump(self, event):
+        if event.command_name not in COLLECTION_WRITES and event.command_name not in DATABASE_WRITES:
+            return
+        with self._lock:
+            key = self._pending.pop((event.connection_id, event.request_id), None)
+        if key is None:
+            return
+        try:
+            self.redis.incr(key)
+        except RedisError as exc:
+            # Cached values then live out their TTL; the write itself has already happened.
+            log.warning("could not bump %s after a write: %s", key, exc)
+
+
+def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:
+    """``(version, values of extra_keys)`` in one round trip; the version names both counters."""
+    values = redis.mget([database_key(database), collection_key(database, collection), *extra_keys])
+    version = f"{int(values[0] or 0)}.{int(values[1] or 0)}"
+    return version, values[2:]
+
+
+def cached(redis, collection, key: str, compute, ttl: int):
+    """``compute()`` for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
+
+    The value is an integer (what lists cache: totals). Redis failing means computing it.
+    """
+    database = collection.database.name
+    try:
+        version, (stored,) = versions(redis, database, collection.name, key)
+    except RedisError:
+        return compute()
+    if stored is not None:
+        stored_version, _, value = stored.decode().partition(":")
+        if stored_version == version:
+            return int(value)
+    value = compute()
+    try:
+        redis.set(key, f"{version}:{int(value)}", ex=ttl)
+    except RedisError:
+        pass
+    return value
