@@ -4,8 +4,9 @@ Usage: python benchmarks/leads_list.py [--leads 10000] [--seconds 20] [--threads
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds one
 partner with --leads leads (insert_many), runs the app under gunicorn (a subprocess on
-127.0.0.1 and a free port) and measures, in one run, GET /v1/leads?page=2&perPage=50 and
-GET /healthz with a bounded loop of HTTP requests from --threads client threads (each
+127.0.0.1 and a free port) and measures, in one run, GET /v1/leads?page=2&perPage=50,
+GET /v1/auth/me (the floor of any signed-in route that reads the database: the token, the
+user and the partner, nothing else) and GET /healthz with a bounded loop of HTTP requests from --threads client threads (each
 endpoint gets half of --seconds, and at most 2,000 requests). Database round trips per
 request are counted in process with a pymongo CommandListener (pc_app.testing.CommandCounter)
 on the same database. nx-27017 is SQLite behind the wire protocol: read the figures as this
@@ -36,6 +37,8 @@ from pc_app.testing import CommandCounter  # noqa: E402
 
 JWT_SECRET = "benchmark-secret-" + "x" * 32
 LIST_PATH = "/v1/leads?page=2&perPage=50"
+ME_PATH = "/v1/auth/me"
+PATHS = (LIST_PATH, ME_PATH, "/healthz")
 MAX_REQUESTS = 2000
 BATCH = 1000
 
@@ -86,7 +89,7 @@ def round_trips(app, headers: dict) -> dict[str, list[str]]:
     counter = app.config["MONGODB_EVENT_LISTENERS"][0]
     client = app.test_client()
     found = {}
-    for path in (LIST_PATH, "/healthz"):
+    for path in PATHS:
         client.get(path, headers=headers)  # warm up: connection and caches
         with counter:
             response = client.get(path, headers=headers)
@@ -186,12 +189,13 @@ def main() -> None:
         expected = (min(args.leads, 1000), args.leads > 1000)
         assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
             {key: value for key, value in check.items() if key != "items"}
-        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), args.seconds / 2, args.threads)
-                   for path in (LIST_PATH, "/healthz")}
+        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), args.seconds / len(PATHS),
+                                 args.threads)
+                   for path in PATHS}
 
         print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
               f"gunicorn {args.workers} sync workers, {args.threads} client threads, "
-              f"{args.seconds / 2:.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
+              f"{args.seconds / len(PATHS):.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
               f"({os.cpu_count()} CPUs)\n")
         header = f"{'endpoint':<32} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
                  f"{'db round trips':>15}"
@@ -201,6 +205,9 @@ def main() -> None:
             commands = trips[path]
             print(f"{'GET ' + path:<32} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
                   f"{r['p95']:>7.1f} {len(commands):>15}")
+        health = results["/healthz"]["rps"]
+        print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
+                                                     for path in (LIST_PATH, ME_PATH)))
         print("\nround trips (pymongo CommandListener, in process): "
               + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
     finally:

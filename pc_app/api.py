@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import DEFAULT_MESSAGES as _DEFAULT_MESSAGES
 from .errors import error_body  # noqa: F401  (re-exported: the error shape's builder)
+from .stored_row import StoredRow
 
 log = logging.getLogger("pc_app.api")
 
@@ -48,6 +49,13 @@ class ResponseSchema(Schema):
     """
 
     OPTIONAL: tuple[str, ...] = ()
+
+    def get_attribute(self, obj, attr, default):
+        # A page's StoredRow holds its fields as plain attributes: skip marshmallow's probing
+        # for a mapping (a failed __getitem__ lookup per field, a third of a page's dump).
+        if type(obj) is StoredRow and "." not in attr:
+            return getattr(obj, attr, default)
+        return super().get_attribute(obj, attr, default)
 
     @ma.post_dump
     def _every_required_field_present(self, data, **kwargs):

@@ -10,7 +10,7 @@ marketplaces show), so a list never pays for counting a whole collection.
 Counting even 1,000 documents is the dearest part of a page (4.5 ms of a 19 ms lead list on
 the stand-in), so a count is kept in Redis per filter set until the next write to its
 collection (``collection_versions``) or ``LIST_COUNT_CACHE_SECONDS``, and a page that reaches
-the end of the list needs no count at all.
+the end of the list needs no count at all. Rows are dumped as ``StoredRow``s, not model instances.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from .api import Schema
 from .collection_versions import cached
 from .core.fields import Integer
 from .redis_client import get_redis
+from .stored_row import StoredRow
 
 DEFAULT_COUNT_CAP = 1000
 
@@ -40,7 +41,8 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         "__module__": item_schema.__module__,
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
         "total": ma.fields.Integer(required=True, metadata={
-            "description": "Matching items, counted up to LIST_COUNT_CAP (1,000 by default)"}),
+            "description": "Matching items, counted up to LIST_COUNT_CAP (1,000 by default). A count is "
+                           "reused until the next change to the listed records (at most LIST_COUNT_CACHE_SECONDS)"}),
         "totalCapped": ma.fields.Boolean(required=True, metadata={
             "description": "True when more items match than were counted: show the total as '1,000+'"}),
         "page": ma.fields.Integer(required=True),
@@ -87,36 +89,6 @@ def count_matching(queryset, cap: int | None = None) -> int:
     if getattr(queryset, "_search_text", None) or not hasattr(queryset, "_query"):
         return queryset.count()  # $text and non-mongoengine sequences: let them count themselves
     return count_capped(queryset._collection, queryset._query, cap)
-
-
-class StoredRow:
-    """One stored document of a page, read as its model reads it, for a schema to dump.
-
-    Building a mongoengine instance runs its validating ``__setattr__`` for every field (3.7 ms
-    for 50 leads, as much as reading them); a page is only dumped, so each field is converted
-    when the schema asks for it, with the field's own ``to_python`` exactly as the model loads
-    it (a missing field reads its default). Anything that is not a stored field (a property, a
-    method) is asked of the real instance, built once on demand.
-    """
-
-    __slots__ = ("_son", "_model", "_instance")
-
-    def __init__(self, model, son: dict):
-        self._son, self._model, self._instance = son, model, None
-
-    def __getattr__(self, name: str):
-        field = self._model._fields.get(name)
-        if field is None:
-            if self._instance is None:
-                self._instance = self._model._from_son(self._son)
-            return getattr(self._instance, name)
-        value = self._son.get(field.db_field)
-        if value is None:
-            if field.db_field in self._son:
-                return None
-            default = field.default
-            return default() if callable(default) else default
-        return field.to_python(value)
 
 
 def page_of(queryset, skip: int, limit: int) -> list:
