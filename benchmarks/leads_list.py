@@ -98,12 +98,12 @@ def round_trips(app, headers: dict) -> dict[str, list[str]]:
     return found
 
 
-def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1) -> tuple[subprocess.Popen, str]:
     port = devstack.free_port()
     log = open(log_path, "ab")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "1", "--no-control-socket",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads), "--no-control-socket",
          "--access-logfile", "/dev/null", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -107,21 +107,22 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
 
 
 def concurrent_phase(mongo_url: str, redis_url: str, headers: list[dict], concurrent: int, seconds: float,
-                     workdir: Path) -> None:
+                     workdir: Path, threads: int = 1) -> None:
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run."""
     import os
 
     from leads_list import measure, start_gunicorn
 
-    # start_gunicorn runs each worker with one thread: 2 requests at a time, the rest queue.
+    # Each worker runs ``threads`` threads (the deploy's gthread has 48, for the event streams).
     env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo_url + "bench", "REDIS_URL": redis_url,
            "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
-    process, base = start_gunicorn(env, 2, workdir / "gunicorn.log")
+    process, base = start_gunicorn(env, 2, workdir / "gunicorn.log", threads)
     try:
         browse = measure(base, lambda i, n: (f"/v1/marketplace/leads?perPage={PER_PAGE}&page={1 + n % 3}",
                                              headers[i % len(headers)]), seconds / 2, concurrent, max_requests=None)
         health = measure(base, lambda i, n: ("/healthz", {}), seconds / 2, concurrent, max_requests=None)
-        print(f"\ngunicorn (2 gthread workers, one thread each), {concurrent} concurrent clients, {seconds / 2:.0f} s each:")
+        print(f"\ngunicorn (2 gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
+              f"{seconds / 2:.0f} s each:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for name, r in (("browse by score (pages 1-3)", browse), ("/healthz", health)):
             print(f"{name:<34} {r['requests']:>6} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
@@ -142,6 +143,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("sizes", nargs="*")
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help="threads per gunicorn worker (deploy: 48)")
     options = parser.parse_args(argv)
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
@@ -222,7 +224,8 @@ def main(argv: list[str]) -> int:
             print(f"seeding rate (insert_many, batches of {BATCH}): {insert_rate:.0f} listings/s")
         if seeded and options.concurrent:
             print(f"(concurrent phase at {seeded:,} listings)")
-            concurrent_phase(mongo.url, redis.url, headers, options.concurrent, options.seconds, workdir)
+            concurrent_phase(mongo.url, redis.url, headers, options.concurrent, options.seconds, workdir,
+                             options.gunicorn_threads)
     finally:
         redis.stop()
         mongo.stop()
