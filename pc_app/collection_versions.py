@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+
+import redis as redis_py
 
 from pymongo import monitoring
 from redis.exceptions import RedisError
 
-from .redis_client import make_redis
 
 log = logging.getLogger("pc_app.collection_versions")
 
@@ -35,6 +37,9 @@ COLLECTION_WRITES = frozenset({"insert", "update", "delete", "findAndModify", "d
 # Commands that change every collection of a database at once.
 DATABASE_WRITES = frozenset({"dropDatabase"})
 PREFIX = "pc:version:"
+# While Redis cannot be reached, writes are not held up asking it again for this many seconds;
+# what was cached meanwhile lives out its TTL (LIST_COUNT_CACHE_SECONDS).
+PAUSE_SECONDS = 5.0
 
 
 def collection_key(database: str, collection: str) -> str:
@@ -53,12 +58,15 @@ class WriteVersions(monitoring.CommandListener):
         self._redis = None
         self._pending: dict = {}
         self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self.failures = 0  # bumps Redis refused (each pauses bumping for PAUSE_SECONDS)
 
     @property
     def redis(self):
-        # Made on first use: the listener is built with the app, before gunicorn or RQ fork.
+        # Made on first use: the listener is built with the app, before gunicorn or RQ fork. Short
+        # timeouts: the bump runs in the thread that wrote, after the write, and must not hold it.
         if self._redis is None:
-            self._redis = make_redis(self._redis_url)
+            self._redis = redis_py.Redis.from_url(self._redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         return self._redis
 
     def started(self, event):
@@ -83,13 +91,15 @@ class WriteVersions(monitoring.CommandListener):
             return
         with self._lock:
             key = self._pending.pop((event.connection_id, event.request_id), None)
-        if key is None:
+        if key is None or time.monotonic() < self._paused_until:
             return
         try:
             self.redis.incr(key)
         except RedisError as exc:
             # Cached values then live out their TTL; the write itself has already happened.
-            log.warning("could not bump %s after a write: %s", key, exc)
+            self.failures += 1
+            self._paused_until = time.monotonic() + PAUSE_SECONDS
+            log.warning("could not bump %s after a write (not trying again for %.0f s): %s", key, PAUSE_SECONDS, exc)
 
 
 def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:

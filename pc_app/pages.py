@@ -61,8 +61,8 @@ def count_capped(collection, match: dict, cap: int | None = None) -> int:
     """Documents of ``collection`` matching ``match``, counted up to ``cap`` + 1 when a cap is given.
 
     A ``$limit`` before the ``$count``: the cost follows the cap, not the collection, so a
-    caller learns "more than ``cap``" without paying for the rest. Within a request the
-    answer comes from Redis while no write touched ``collection`` since it was counted.
+    caller learns "more than ``cap``" without paying for the rest. In an app the answer
+    comes from Redis while no write has touched ``collection`` since it was counted.
     """
     def count() -> int:
         pipeline: list = [{"$match": match}]

@@ -97,3 +97,21 @@ def test_a_stored_row_dumps_exactly_as_the_model_instance(app, client, actors):
         # Not a stored field: asked of the real instance (built once), as before.
         assert row.to_mongo()["email"] == "ada@example.com"
         assert not hasattr(row, "__getitem__")  # a row is not a mapping: marshmallow reads attributes
+
+
+def test_writes_go_on_without_waiting_for_an_unreachable_redis(app):
+    from pymongo import MongoClient
+
+    from pc_app.collection_versions import WriteVersions
+
+    listener = WriteVersions(f"redis://127.0.0.1:{devstack.free_port()}/0")
+    client = MongoClient(app.config["MONGODB_URL"], event_listeners=[listener])
+    try:
+        things = client["pc_versions_probe"]["things"]
+        for i in range(3):
+            things.insert_one({"n": i})
+        assert things.count_documents({}) >= 3  # every write landed
+        assert listener.failures == 1  # Redis was asked once, then left alone for PAUSE_SECONDS
+    finally:
+        client.drop_database("pc_versions_probe")
+        client.close()
