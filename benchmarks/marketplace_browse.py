@@ -4,7 +4,8 @@ Usage: python benchmarks/marketplace_browse.py [SIZE ...] [--concurrent 50] [--s
        (sizes default to 1000 10000 100000)
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds listings
-with insert_many and 50 buyers with varied ICPs, then has each buyer browse (25 per page)
+with insert_many (each with its seller's lead, as in use: the leads collection grows with the
+marketplace) and 50 buyers with varied ICPs, then has each buyer browse (25 per page)
 by ICP score (the default): page 1 on a first visit in this listings version (nothing learnt
 yet), page 1 again, page 2, page 50 on a first visit; and, for contrast, by newest, pages 1
 and 50. Requests go through the app in process (Flask test client: no HTTP server, so the
@@ -85,6 +86,19 @@ def listing_docs(rng: random.Random, n: int, sellers: list[str], start) -> list[
     return docs
 
 
+def seller_lead_docs(listings: list[dict]) -> list[dict]:
+    """The sellers' own leads behind ``listings`` (a listing is made from a lead), so the leads
+    collection grows with the marketplace as it does in use: the buyer's owned e-mails are read
+    from it on every browse."""
+    return [{"_id": row["lead"], "partner": row["seller"], "email": row["email"],
+             "email_key": f"{row['seller']}:{row['email']}", "is_deleted": False, "first_name": row["first_name"],
+             "last_name": "", "company": row["company"], "job_title": row["job_title"], "seniority": row["seniority"],
+             "industry": row["industry"], "company_size": row["company_size"], "country": row["country"],
+             "deal_amount": 0, "currency": "usd", "deal_status": "new", "notes": [], "source": "benchmark",
+             "updated_by": "system", "created_at": row["created_at"], "updated_at": row["created_at"]}
+            for row in listings]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -158,7 +172,7 @@ def main(argv: list[str]) -> int:
         with app.app_context():
             from pc_app.auth import issue_tokens
             from pc_app.core.leads.services import create_lead
-            from pc_app.core.models import User
+            from pc_app.core.models import Lead, User
             from pc_app.core.partners.services import create_partner
             from pc_app.db import ensure_indexes
             from plugins.marketplace.models import Listing
@@ -174,6 +188,7 @@ def main(argv: list[str]) -> int:
                 for j in range(LEADS_PER_BUYER):
                     create_lead(partner.id, {"first_name": "Own", "email": f"own{i}-{j}@example.com"}, "system")
             collection = Listing._get_collection()
+            leads = Lead._get_collection()
 
         print(f"marketplace browse benchmark: {BUYERS} buyers with varied ICPs, {SELLERS} sellers, "
               f"{PER_PAGE} per page; nx-27017 + Redis on this machine, in-process client")
@@ -194,8 +209,9 @@ def main(argv: list[str]) -> int:
             with app.app_context():
                 while seeded < size:
                     n = min(BATCH, size - seeded)
-                    collection.insert_many(listing_docs(rng, n, sellers, start + dt.timedelta(days=seeded)),
-                                           ordered=False)
+                    rows = listing_docs(rng, n, sellers, start + dt.timedelta(days=seeded))
+                    collection.insert_many(rows, ordered=False)
+                    leads.insert_many(seller_lead_docs(rows), ordered=False)
                     seeded += n
             if missing:
                 insert_rate = missing / (time.perf_counter() - t0)

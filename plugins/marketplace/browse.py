@@ -84,7 +84,7 @@ def listed_titles() -> list[str]:
             return json.loads(kept)
     except (RedisError, ValueError):
         redis = None
-    titles = [t for t in Listing._get_collection().distinct("job_title_key") if isinstance(t, str)]
+    titles = [t for t in distinct_values(Listing._get_collection(), "job_title_key") if isinstance(t, str)]
     if redis is not None:
         try:
             redis.set(key, json.dumps(titles), ex=COUNTS_TTL_SECONDS)
@@ -115,6 +115,17 @@ def score_groups(icp) -> list[tuple[int, list[dict]]]:
     return sorted(groups.items(), key=lambda item: -item[0])
 
 
+def distinct_values(collection, field: str, match: dict | None = None) -> list:
+    """The distinct values of ``field`` among the documents matching ``match``, as a ``$match`` + ``$group``.
+
+    Not the ``distinct`` command: our local stand-in answers it by scanning the whole
+    collection whatever the filter (167 ms for a buyer's 20 leads among 100,000), where a
+    grouped match is read through the index (3.7 ms). MongoDB serves both from the index.
+    """
+    pipeline = ([{"$match": match}] if match else []) + [{"$group": {"_id": f"${field}"}}]
+    return [row["_id"] for row in collection.aggregate(pipeline)]
+
+
 def owned_emails(partner: Partner) -> list[str]:
     """The e-mails of the buyer's live leads (index on the lead's partner: cost follows the buyer's leads).
 
@@ -122,7 +133,8 @@ def owned_emails(partner: Partner) -> list[str]:
     rows the page query reads anyway, so hiding owned leads never scans the marketplace and
     page boundaries stay those of the full definition.
     """
-    return sorted({e.lower() for e in Lead.objects(partner=partner.id, is_deleted=False).distinct("email") if e})
+    emails = distinct_values(Lead._get_collection(), "email", {"partner": partner.id, "is_deleted": False})
+    return sorted({e.lower() for e in emails if isinstance(e, str) and e})
 
 
 def base_match(partner: Partner, args: dict) -> dict:
@@ -257,6 +269,12 @@ def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = No
             match = parts[0]  # its single-valued $in as equalities: never worse
     return list(Listing._get_collection().aggregate(
         [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
+
+
+def _known_size(counted: int, cap: int, skip: int, limit: int) -> int | None:
+    """What a capped total tells ``_read`` of a match's size: exact below the cap; past it a lower
+    bound, which says "more" only when it is above the threshold for reading whole."""
+    return counted if counted <= cap or counted > _small(skip, limit) else None
 
 
 def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
@@ -500,10 +518,18 @@ def browse(partner: Partner, args: dict) -> dict:
         # The capped total is kept per listings version; it also tells _read the match's size.
         known = PatternKnowledge([base, "total"], list)
         counted = known.total(lambda: _count(base, cap + 1))
+        order = sort_by if sort_by in _SORTS else "newest"
+        if skip + per_page <= KEPT_ROWS:
+            # The first KEPT_ROWS rows of this order are kept with the total, as a pattern's head
+            # is: a buyer's first pages are read once per listings version.
+            head = known.rows.get(f"order:{order}")
+            if head is None:
+                head = _read(base, _SORTS[order], 0, KEPT_ROWS, _known_size(counted, cap, 0, KEPT_ROWS))
+                known.rows[f"order:{order}"], known.changed = head, True
+            rows = head[skip:skip + per_page]
+        else:
+            rows = _read(base, _SORTS[order], skip, per_page, _known_size(counted, cap, skip, per_page))
         known.save()
-        # (Past the cap the count is a lower bound: it tells _read "more" only when above its threshold.)
-        size = counted if counted <= cap or counted > _small(skip, per_page) else None
-        rows = _read(base, _SORTS.get(sort_by, _NEWEST), skip, per_page, size)
     else:
         known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
