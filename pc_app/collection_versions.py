@@ -1,6 +1,7 @@
 """Write versions: every write to a collection bumps a counter in Redis, so what is cached from it ends with the next write.
 
-List totals are cached this way (``pages.count_capped``). Browse keeps its own, narrower
+List totals are cached this way (``pages.count_capped``), and so are a buyer's owned e-mails
+(``plugins/marketplace/browse.py``). Browse keeps its own, narrower
 listings version (``plugins/marketplace/browse.py``): a listing's view counter is a write too,
 and must not throw away what browse learnt.
 
@@ -20,6 +21,7 @@ the cached value together); Redis being down only means counting again.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -112,7 +114,8 @@ def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[s
 def cached(redis, collection, key: str, compute, ttl: int):
     """``compute()`` for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
 
-    The value is an integer (what lists cache: totals). Redis failing means computing it.
+    The value is anything JSON holds (list totals, a buyer's e-mails). Redis failing means
+    computing it.
     """
     database = collection.database.name
     try:
@@ -122,10 +125,10 @@ def cached(redis, collection, key: str, compute, ttl: int):
     if stored is not None:
         stored_version, _, value = stored.decode().partition(":")
         if stored_version == version:
-            return int(value)
+            return json.loads(value)
     value = compute()
     try:
-        redis.set(key, f"{version}:{int(value)}", ex=ttl)
+        redis.set(key, f"{version}:{json.dumps(value)}", ex=ttl)
     except RedisError:
         pass
     return value

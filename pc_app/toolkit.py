@@ -13,6 +13,7 @@ from .api import Blueprint, MessageSchema, ObjectIdString, ResponseSchema, Schem
 from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
                    optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
                    platform_required, require_trading_partner, session_is_live)
+from .collection_versions import cached
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import (Boolean, CountryCode, Integer, LowerEmail, Name, NewPassword, PhoneNumber, UniqueList,
@@ -53,7 +54,7 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
-    "PageArgsSchema", "count_cap", "count_capped", "count_matching", "page_of", "page_schema", "paginate",
+    "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",

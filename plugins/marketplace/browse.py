@@ -30,7 +30,7 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.toolkit import Lead, Partner, count_cap, count_capped, get_redis, text_contains
+from pc_app.toolkit import Lead, Partner, cached, count_cap, count_capped, get_redis, text_contains
 
 from . import scoring
 from .models import Listing
@@ -131,10 +131,17 @@ def owned_emails(partner: Partner) -> list[str]:
 
     They go into every page query as ``email $nin [...]``: still a plain match, checked on the
     rows the page query reads anyway, so hiding owned leads never scans the marketplace and
-    page boundaries stay those of the full definition.
+    page boundaries stay those of the full definition. They are kept in Redis until the next
+    write to the leads collection (``collection_versions``): a buyer's next pages skip the read.
     """
-    emails = distinct_values(Lead._get_collection(), "email", {"partner": partner.id, "is_deleted": False})
-    return sorted({e.lower() for e in emails if isinstance(e, str) and e})
+    leads = Lead._get_collection()
+
+    def read() -> list[str]:
+        emails = distinct_values(leads, "email", {"partner": partner.id, "is_deleted": False})
+        return sorted({e.lower() for e in emails if isinstance(e, str) and e})
+
+    # Kept until the next write to the leads (any partner's: the version is per collection).
+    return cached(get_redis(), leads, f"pc:marketplace:owned-emails:{partner.id}", read, COUNTS_TTL_SECONDS)
 
 
 def base_match(partner: Partner, args: dict) -> dict:
