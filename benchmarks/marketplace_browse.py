@@ -121,7 +121,7 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
 
 
 def concurrent_phase(mongo_url: str, redis_url: str, headers: list[dict], concurrent: int, seconds: float,
-                     workdir: Path, threads: int = 1) -> None:
+                     workdir: Path, threads: int = 1, workers: int = 2) -> None:
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run."""
     import os
 
@@ -129,13 +129,13 @@ def concurrent_phase(mongo_url: str, redis_url: str, headers: list[dict], concur
 
     # Each worker runs ``threads`` threads (the deploy's gthread has 48, for the event streams).
     env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo_url + "bench", "REDIS_URL": redis_url,
-           "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
-    process, base = start_gunicorn(env, 2, workdir / "gunicorn.log", threads)
+           "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(workers)}
+    process, base = start_gunicorn(env, workers, workdir / "gunicorn.log", threads)
     try:
         browse = measure(base, lambda i, n: (f"/v1/marketplace/leads?perPage={PER_PAGE}&page={1 + n % 3}",
                                              headers[i % len(headers)]), seconds / 2, concurrent, max_requests=None)
         health = measure(base, lambda i, n: ("/healthz", {}), seconds / 2, concurrent, max_requests=None)
-        print(f"\ngunicorn (2 gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
+        print(f"\ngunicorn ({workers} gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
               f"{seconds / 2:.0f} s each:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for name, r in (("browse by score (pages 1-3)", browse), ("/healthz", health)):
@@ -158,6 +158,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--gunicorn-threads", type=int, default=1, help="threads per gunicorn worker (deploy: 48)")
+    parser.add_argument("--gunicorn-workers", type=int, default=2, help="gunicorn worker processes (deploy: 2 per pod)")
     options = parser.parse_args(argv)
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
@@ -241,7 +242,7 @@ def main(argv: list[str]) -> int:
         if seeded and options.concurrent:
             print(f"(concurrent phase at {seeded:,} listings)")
             concurrent_phase(mongo.url, redis.url, headers, options.concurrent, options.seconds, workdir,
-                             options.gunicorn_threads)
+                             options.gunicorn_threads, options.gunicorn_workers)
     finally:
         redis.stop()
         mongo.stop()
