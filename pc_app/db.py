@@ -31,6 +31,21 @@ def connect_database(config: dict) -> None:
     mongoengine.connect(db=target.name, host=target.url, alias=DEFAULT_CONNECTION_NAME, **kwargs)
 
 
+def read_matching(collection, match: dict, limit: int, fields: dict | None = None) -> list[dict]:
+    """Up to ``limit`` stored documents matching ``match`` (only ``fields`` when given), in one ``$match`` + ``$limit``.
+
+    For a request that needs a few documents by a filter not on ``_id``. Our local stand-in
+    answers a multi-document ``find`` like that by reading the whole collection (147 ms for a
+    buyer's 5 reservations among 100,000), but a ``$match`` + ``$limit`` aggregation through
+    the index (4.5 ms). MongoDB serves both from the index. The projection comes after the
+    ``$limit``, where it touches only the rows read.
+    """
+    pipeline: list = [{"$match": match}, {"$limit": limit}]
+    if fields:
+        pipeline.append({"$project": fields})
+    return list(collection.aggregate(pipeline))
+
+
 def ensure_indexes(models) -> None:
     """Create the indexes each model declares in ``meta``; safe to repeat."""
     for model in models:

@@ -33,7 +33,7 @@ from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
 from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, iso_utc_ms, new_id,
-                 parse_stored_datetime, partner_filter, text_contains, undone_on_failure, utcnow)
+                 parse_stored_datetime, partner_filter, read_matching, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -68,7 +68,7 @@ __all__ = [
     "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
     "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "iso_utc_ms", "new_id",
-    "parse_stored_datetime", "partner_filter", "text_contains", "undone_on_failure", "utcnow",
+    "parse_stored_datetime", "partner_filter", "read_matching", "text_contains", "undone_on_failure", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
     "TooManyRequests", "Unauthorized", "UpstreamFailed", "UpstreamUnavailable",

@@ -13,7 +13,7 @@ import logging
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import SYSTEM, Actor, Conflict, NotFound, emit, new_id, utcnow
+from pc_app.toolkit import SYSTEM, Actor, Conflict, NotFound, emit, new_id, read_matching, utcnow
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -38,15 +38,16 @@ def reminder_at(expires_ms: int, now: int) -> int | None:
 
 
 def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservation:
-    """Hold the lead's listing for the buyer (three database round trips).
+    """Hold the lead's listing for the buyer (three database round trips: its slots, the listing, the insert).
 
     :raises NotFound: the lead is not on the marketplace.
     :raises Conflict: ``maxActiveReservations``, ``ownListing``, ``alreadyReserved``, ``alreadySold``, ``notListed``.
     """
     now = now_ms()
     maximum = _setting("PAYMENTS_MAX_ACTIVE_RESERVATIONS")
-    used = {row.get("slot_key") for row in Reservation._get_collection().find(
-        {"buyer": buyer.id, "status": "active"}, {"slot_key": 1})}
+    # At most ``maximum`` are active (one per slot); the bound only keeps a lowered setting safe.
+    used = {row.get("slot_key") for row in read_matching(
+        Reservation._get_collection(), {"buyer": buyer.id, "status": "active"}, 1000, {"slot_key": 1})}
     prefix = f"{buyer.id}:"
     free = [slot for slot in (f"{prefix}{n}" for n in range(maximum)) if slot not in used]
     if not free:

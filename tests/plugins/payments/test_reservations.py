@@ -134,7 +134,7 @@ def test_fifty_concurrent_reserves_of_one_listing_have_exactly_one_winner(shop, 
     listing = shop.listed(seller)
     racers = [actors.partner_owner() for _ in range(50)]
     # Every racer reads the listing's state (its free slots) before any of them writes.
-    hold = db_latency.rendezvous("find", "payments_reservations", parties=len(racers), timeout=10)
+    hold = db_latency.rendezvous("aggregate", "payments_reservations", parties=len(racers), timeout=10)
     barrier = threading.Barrier(len(racers))
 
     def reserve(racer):
@@ -156,7 +156,7 @@ def test_fifty_concurrent_reserves_of_one_listing_have_exactly_one_winner(shop, 
 def test_concurrent_reserves_by_one_buyer_never_pass_the_maximum(shop, seller, buyer, app, db_latency):
     app.config["PAYMENTS_MAX_ACTIVE_RESERVATIONS"] = 2
     listings = [shop.listed(seller) for _ in range(5)]
-    hold = db_latency.rendezvous("find", "payments_reservations", parties=5, timeout=10)
+    hold = db_latency.rendezvous("aggregate", "payments_reservations", parties=5, timeout=10)
     barrier = threading.Barrier(5)
 
     def reserve(listing):
