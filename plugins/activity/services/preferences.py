@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from pc_app.toolkit import Invalid, new_id, utcnow
+from pc_app.toolkit import Invalid, new_id, read_matching, utcnow
 
 from ..activity_types import CHANNELS, activity_type, types_of
 from ..models import ActivityPreferences, EmailOptOut
@@ -95,5 +95,13 @@ def opt_out(user_id: str, partner_id: str | None, type_name: str) -> bool:
 
 
 def opted_out_users(user_ids, type_name: str) -> set[str]:
-    return {doc["user"] for doc in EmailOptOut._get_collection().find(
-        {"user": {"$in": list(user_ids)}, "type": type_name}, {"user": 1})}
+    """Which of ``user_ids`` turned ``type_name``'s e-mail off.
+
+    One person (the public unsubscribe page) is an equality, not a one-value ``$in``: our
+    local stand-in tests ``$in`` row by row and read every opt-out for each page view.
+    """
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    match = {"user": ids[0] if len(ids) == 1 else {"$in": ids}, "type": type_name}
+    return {doc["user"] for doc in read_matching(EmailOptOut._get_collection(), match, len(ids), {"user": 1})}
