@@ -1,9 +1,9 @@
 """Write versions: every write to a collection bumps a counter in Redis, so what is cached from it ends with the next write.
 
 List totals are cached this way (``pages.count_capped``), and so are a buyer's owned e-mails
-(``plugins/marketplace/browse.py``). Browse keeps its own, narrower
-listings version (``plugins/marketplace/browse.py``): a listing's view counter is a write too,
-and must not throw away what browse learnt.
+(``plugins/marketplace/browse.py``). For what it learns of listings, browse keeps its own,
+narrower listings version: a listing's view counter is a write too, and must not throw away
+what browse learnt.
 
 The counters are bumped by a pymongo command listener on the app's own MongoDB client, after
 the server answered the write (or refused it: an unordered ``insert_many`` may have written part
@@ -27,10 +27,8 @@ import threading
 import time
 
 import redis as redis_py
-
 from pymongo import monitoring
 from redis.exceptions import RedisError
-
 
 log = logging.getLogger("pc_app.collection_versions")
 
