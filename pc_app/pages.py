@@ -57,19 +57,23 @@ def count_cap() -> int:
         else DEFAULT_COUNT_CAP
 
 
-def count_capped(collection, match: dict, cap: int | None = None) -> int:
+def count_upto(collection, match: dict, cap: int | None = None) -> int:
     """Documents of ``collection`` matching ``match``, counted up to ``cap`` + 1 when a cap is given.
 
     A ``$limit`` before the ``$count``: the cost follows the cap, not the collection, so a
-    caller learns "more than ``cap``" without paying for the rest. In an app the answer
-    comes from Redis while no write has touched ``collection`` since it was counted.
+    caller learns "more than ``cap``" without paying for the rest. One aggregation, nothing kept.
     """
+    pipeline: list = [{"$match": match}]
+    if cap is not None:
+        pipeline.append({"$limit": cap + 1})
+    result = list(collection.aggregate(pipeline + [{"$count": "n"}]))
+    return int(result[0]["n"]) if result else 0
+
+
+def count_capped(collection, match: dict, cap: int | None = None) -> int:
+    """``count_upto``, kept in Redis (in an app) while no write has touched ``collection`` since it was counted."""
     def count() -> int:
-        pipeline: list = [{"$match": match}]
-        if cap is not None:
-            pipeline.append({"$limit": cap + 1})
-        result = list(collection.aggregate(pipeline + [{"$count": "n"}]))
-        return int(result[0]["n"]) if result else 0
+        return count_upto(collection, match, cap)
 
     if not has_app_context():
         return count()

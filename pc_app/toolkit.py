@@ -32,8 +32,9 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
-from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, is_object_id, iso_utc, iso_utc_ms, new_id,
-                 parse_stored_datetime, partner_filter, read_matching, text_contains, undone_on_failure, utcnow)
+from .db import (BaseDocument, DateTimeField, RefField, as_utc, database, distinct_values, is_object_id, iso_utc,
+                 iso_utc_ms, new_id, parse_stored_datetime, partner_filter, read_matching, text_contains,
+                 undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -43,7 +44,8 @@ from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
 from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
-from .pages import PageArgsSchema, count_cap, count_capped, count_matching, page_of, page_schema, paginate
+from .pages import (PageArgsSchema, count_cap, count_capped, count_matching, count_upto, page_of, page_schema,
+                    paginate)
 from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
@@ -54,7 +56,8 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
-    "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "page_of", "page_schema", "paginate",
+    "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "page_of", "page_schema",
+    "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
@@ -67,7 +70,8 @@ __all__ = [
     # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
     "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "is_object_id", "iso_utc", "iso_utc_ms", "new_id",
+    "BaseDocument", "DateTimeField", "RefField", "as_utc", "database", "distinct_values", "is_object_id", "iso_utc",
+    "iso_utc_ms", "new_id",
     "parse_stored_datetime", "partner_filter", "read_matching", "text_contains", "undone_on_failure", "utcnow",
     # errors
     "BadRequest", "Conflict", "Forbidden", "Invalid", "NotFound", "PaymentDeclined", "ServiceError",
