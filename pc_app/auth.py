@@ -16,7 +16,7 @@ from flask_jwt_extended import current_user as _jwt_current_user
 
 from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
-from .core.auth import sessions
+from .core.auth import sessions, signed_in
 from .core.models import Partner, User
 from .db import is_object_id
 
@@ -58,7 +58,7 @@ def _claims(user):
 
 @jwt.user_lookup_loader
 def _lookup_user(_header, payload):
-    user = User.objects(id=payload["sub"]).first() if is_object_id(payload.get("sub")) else None
+    user = signed_in.load(User, payload.get("sub"))
     if user is None or not user.is_active:
         return None
     if payload.get("sv", 0) != (user.session_version or 0):
@@ -74,7 +74,7 @@ def session_is_live(claims: dict) -> bool:
 @jwt.token_in_blocklist_loader
 def _is_revoked(_header, payload) -> bool:
     """Refused: a token of an ended session (or without one), or a refresh token that was rotated."""
-    live = sessions.live_refresh_jti(payload.get("sid"))
+    live = signed_in.live_refresh_jti(payload)  # also fetches the kept user and partner, in the same round trip
     if live is None:
         return True
     if payload.get("type") == "refresh" and live != payload.get("jti"):
@@ -202,7 +202,7 @@ def partner_for_request(partner_id: str, *, owner_only: bool = False) -> Partner
     oid = parse_object_id(partner_id, "partner")
     if not user.is_platform and user.partner != oid:
         raise NotFound("partner")
-    partner = Partner.objects(id=oid).first()
+    partner = signed_in.load(Partner, oid)
     if partner is None:
         raise NotFound("partner")
     if owner_only and not user.is_platform and not user.is_partner_owner:
@@ -215,7 +215,7 @@ def current_partner(required: bool = True) -> Partner | None:
     cache = request.environ if has_request_context() else {}
     if "pc.partner" not in cache:
         user = current_user()
-        cache["pc.partner"] = Partner.objects(id=user.partner).first() if user.partner else None
+        cache["pc.partner"] = signed_in.load(Partner, user.partner) if user.partner else None
     partner = cache["pc.partner"]
     if required and partner is None:
         raise Forbidden("This action needs a partner account.")

@@ -50,6 +50,9 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "LIST_COUNT_CAP": (1000, "int"),
     # A counted total is reused until the next write to its collection, or this many seconds.
     "LIST_COUNT_CACHE_SECONDS": (300, "int"),
+    # The signed-in user and partner are reused until the next write to their collection through
+    # the app, or this many seconds (a change made outside the app, e.g. with mongosh); 0: read each request.
+    "AUTH_STATE_CACHE_SECONDS": (30, "int"),
     # Bearer token Prometheus sends to read /metrics; empty disables the route (it answers 404).
     "METRICS_TOKEN": ("", "str"),
     # A durable event handler running longer than this is presumed dead and retried.

@@ -34,6 +34,8 @@ CORE_DESCRIPTIONS = {
     "TRUSTED_PROXIES": "proxies in front of the API whose X-Forwarded-* headers are believed",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
     "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
+    "AUTH_STATE_CACHE_SECONDS": ("the signed-in user and partner are reused until the next write to them through the app, "
+                                 "or this long (a change made outside the app); 0 reads them on every request"),
     "METRICS_TOKEN": "bearer token Prometheus sends to GET /metrics; empty disables /metrics",
     "EVENTS_LEASE_SECONDS": "a durable event handler running longer is presumed dead and retried",
     "EVENTS_RETRY_BASE_SECONDS": "first retry of a failed durable delivery; each next one waits twice as long",

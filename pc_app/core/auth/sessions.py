@@ -36,7 +36,7 @@ class Rotation(Enum):
     REUSED = -1   # a rotated refresh token came back: the session has just been ended
 
 
-def _key(session_id: str) -> str:
+def session_key(session_id: str) -> str:
     return SESSION_PREFIX + session_id
 
 
@@ -47,7 +47,7 @@ def new_refresh_jti() -> str:
 def start_session(ttl_seconds: int) -> tuple[str, str]:
     """A new session and the jti of its first refresh token."""
     session_id, jti = secrets.token_urlsafe(16), new_refresh_jti()
-    get_redis().set(_key(session_id), jti, ex=max(int(ttl_seconds), 1))
+    get_redis().set(session_key(session_id), jti, ex=max(int(ttl_seconds), 1))
     return session_id, jti
 
 
@@ -55,21 +55,21 @@ def live_refresh_jti(session_id: str | None) -> str | None:
     """The jti of the session's live refresh token, or None once the session has ended."""
     if not session_id or not isinstance(session_id, str):
         return None
-    value = get_redis().get(_key(session_id))
+    value = get_redis().get(session_key(session_id))
     return value.decode() if isinstance(value, bytes) else value
 
 
 def rotate(session_id: str, presented_jti: str, new_jti: str) -> Rotation:
     """Make ``new_jti`` the live refresh token if ``presented_jti`` still is; else end the session."""
-    outcome = get_redis().register_script(_ROTATE)(keys=[_key(session_id)], args=[presented_jti, new_jti])
+    outcome = get_redis().register_script(_ROTATE)(keys=[session_key(session_id)], args=[presented_jti, new_jti])
     return Rotation(int(outcome))
 
 
 def end_session(session_id: str | None) -> None:
     if session_id and isinstance(session_id, str):
-        get_redis().delete(_key(session_id))
+        get_redis().delete(session_key(session_id))
 
 
 def seconds_left(session_id: str) -> int:
     """How long the session (and its refresh token) still lives; 0 when it has ended."""
-    return max(int(get_redis().ttl(_key(session_id))), 0)
+    return max(int(get_redis().ttl(session_key(session_id))), 0)

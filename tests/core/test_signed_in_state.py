@@ -1,0 +1,97 @@
+"""The signed-in user and partner are kept in Redis until the next write to them, and never longer."""
+import threading
+
+from .api_checks import assert_error_shape
+
+
+def _me(client, actor, db_commands):
+    with db_commands:
+        response = client.get("/v1/auth/me", headers=actor.headers)
+    return response, list(db_commands.commands)
+
+
+def _kept_keys(app):
+    from pc_app.redis_client import get_redis
+
+    return sorted(get_redis(app).keys("pc:auth:kept:*"))
+
+
+def test_a_kept_user_is_read_again_after_any_write_to_users(app, client, actors, db_commands):
+    from pc_app.core.models import User
+
+    member = actors.member(actors.partner())
+    assert _me(client, member, db_commands)[1] == ["find", "find"]
+    response, commands = _me(client, member, db_commands)
+    assert (response.status_code, commands) == (200, [])
+    # A raw write through the app's client (any job's conditional update), not the API's sign-out:
+    # the session stays live, so only the write version can end what was kept.
+    with app.app_context():
+        User._get_collection().update_one({"_id": member.user.id}, {"$set": {"name": "Renamed"}})
+    response, commands = _me(client, member, db_commands)
+    assert response.get_json()["name"] == "Renamed" and commands == ["find"]  # the partner is still kept
+    with app.app_context():
+        User._get_collection().update_one({"_id": member.user.id}, {"$set": {"is_active": False}})
+    assert_error_shape(client.get("/v1/auth/me", headers=member.headers), 401)
+
+
+def test_a_partner_suspended_by_any_write_is_seen_on_the_next_request(app, client, actors, db_commands):
+    from pc_app.core.models import Partner
+
+    owner = actors.partner_owner()
+    assert _me(client, owner, db_commands)[0].get_json()["partner"]["status"] == "active"
+    with app.app_context():
+        Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"status": "suspended"}})
+    response, commands = _me(client, owner, db_commands)
+    assert response.get_json()["partner"]["status"] == "suspended" and commands == ["find"]  # the user is still kept
+
+
+def test_the_password_hash_never_reaches_redis(app, client, actors, db_commands):
+    from pc_app.redis_client import get_redis
+
+    member = actors.member(actors.partner())
+    _me(client, member, db_commands)
+    response, commands = _me(client, member, db_commands)
+    assert commands == [] and response.get_json()["hasPassword"] is True  # said from the kept user
+    kept = [get_redis(app).get(key) for key in _kept_keys(app)]
+    assert len(kept) == 2  # the user and the partner
+    assert not any(b"argon2" in value or member.user.password_hash.encode() in value for value in kept)
+    # and the kept stand-in verifies no password: signing in still reads the real hash
+    assert client.post("/v1/auth/sign-in", json={"email": member.user.email, "password": member.password}
+                       ).status_code == 200
+
+
+def test_a_user_read_before_a_write_is_never_kept_past_it(app, client, actors, db_latency):
+    """A request reads the user, a deactivation lands and bumps the version, then the request keeps what it read.
+
+    What it kept is filed under the version it saw before reading, which the write has ended;
+    filed under the version at the time of keeping, it would let the deactivated user back in.
+    """
+    from pc_app.core.models import User
+
+    member = actors.member(actors.partner())
+    held = db_latency.delay("find", "users", 0.5, when="after")  # the read is done; keeping it waits
+    answers = []
+    reader = threading.Thread(target=lambda: answers.append(app.test_client().get("/v1/auth/me", headers=member.headers)))
+    reader.start()
+    while not held.met:
+        threading.Event().wait(0.01)
+    with app.app_context():
+        User._get_collection().update_one({"_id": member.user.id}, {"$set": {"is_active": False}})
+    reader.join()
+    db_latency.clear()
+    assert answers[0].status_code == 200  # it read before the write
+    assert_error_shape(client.get("/v1/auth/me", headers=member.headers), 401)
+
+
+def test_kept_state_lives_at_most_its_setting_and_zero_turns_it_off(app, client, actors, db_commands):
+    from pc_app.redis_client import get_redis
+
+    member = actors.member(actors.partner())
+    _me(client, member, db_commands)
+    assert [0 < get_redis(app).ttl(key) <= 30 for key in _kept_keys(app)] == [True, True]
+    get_redis(app).delete(*_kept_keys(app))
+    app.config["AUTH_STATE_CACHE_SECONDS"] = 0
+    for _ in range(2):
+        response, commands = _me(client, member, db_commands)
+        assert (response.status_code, commands) == (200, ["find", "find"])
+    assert _kept_keys(app) == []
