@@ -15,13 +15,13 @@ machine's stand-in, not as MongoDB's. Results are printed, not asserted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -121,43 +121,109 @@ def start_gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1) ->
     raise SystemExit(f"gunicorn did not become ready within 60 s; see {log_path}")
 
 
-def measure(base: str, request_for, seconds: float, threads: int, max_requests: int | None = MAX_REQUESTS) -> dict:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (gunicorn's workers, live or recycled); Linux /proc.
+
+    A live child's time is its own; a child that exited and was reaped (gunicorn recycles a
+    worker after ``max_requests``) has its time added to the parent's ``cutime``/``cstime``.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # fields[1] is the parent's pid; [11], [12] user and system time; [13], [14] those of reaped children
+        if int(entry) == pid:
+            total += sum(int(f) for f in fields[11:15]) / tick
+        elif int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def _http_get(reader, writer, head: bytes) -> tuple[int, bool]:
+    """One HTTP/1.1 GET on a kept-alive connection: ``(status, whether the server closes it)``."""
+    writer.write(head)
+    headers = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+    status = int(headers.split(" ", 2)[1])
+    closes = "connection: close" in headers
+    if "transfer-encoding: chunked" in headers:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    else:
+        length = next((int(line.split(":", 1)[1]) for line in headers.split("\r\n") if line.startswith("content-length:")), 0)
+        await reader.readexactly(length)
+    return status, closes
+
+
+def measure(base: str, request_for, seconds: float, threads: int, max_requests: int | None = MAX_REQUESTS,
+            processes: dict[str, int] | None = None) -> dict:
     """A bounded loop: ``threads`` clients until ``seconds`` pass or ``max_requests`` are made.
+
+    The clients are coroutines of one asyncio loop speaking HTTP/1.1 on kept-alive connections
+    (no HTTP library): on 2 cores, every millisecond of CPU the load generator spends is taken
+    from the server it measures, so it spends as little as it can, and says how much
+    (``client_cpu_ms`` per request). ``processes`` (name → pid) are the server's processes;
+    the CPU each used per request is reported too.
 
     :param request_for: ``(client index, its request number)`` → ``(path, headers)``.
     """
+    host, port = base.split("//", 1)[1].rsplit(":", 1)
     latencies: list[float] = []
     failures: list[int] = []
-    lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def client(index: int):
-        session = requests.Session()
+    async def client(index: int):
+        connection = None
         n = 0
         while time.monotonic() < deadline:
-            with lock:
-                if max_requests is not None and len(latencies) + len(failures) >= max_requests:
-                    return
+            if max_requests is not None and len(latencies) + len(failures) >= max_requests:
+                break
             path, headers = request_for(index, n)
             n += 1
+            head = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
             began = time.perf_counter()
-            response = session.get(base + path, headers=headers, timeout=60)
+            if connection is None:
+                connection = await asyncio.open_connection(host, int(port))
+            status, closes = await asyncio.wait_for(_http_get(*connection, head), 60)
             elapsed = time.perf_counter() - began
-            with lock:
-                (latencies if response.status_code == 200 else failures).append(
-                    elapsed if response.status_code == 200 else response.status_code)
+            (latencies if status == 200 else failures).append(elapsed if status == 200 else status)
+            if closes:
+                connection[1].close()
+                connection = None
+        if connection is not None:
+            connection[1].close()
 
+    async def run():
+        await asyncio.gather(*(client(i) for i in range(threads)))
+
+    servers_before = {name: process_cpu_seconds(pid) for name, pid in (processes or {}).items()}
+    client_before = time.process_time()
     began = time.perf_counter()
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    asyncio.run(run())
     wall = time.perf_counter() - began
+    done = max(len(latencies) + len(failures), 1)
     return {"requests": len(latencies), "failed": len(failures), "rps": len(latencies) / wall,
             "p50": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
             "p95": percentile(latencies, 0.95) * 1000 if latencies else float("nan"),
-            "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan")}
+            "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
+            "client_cpu_ms": (time.process_time() - client_before) * 1000 / done,
+            "cpu_ms": {name: (process_cpu_seconds(pid) - servers_before[name]) * 1000 / done
+                       for name, pid in (processes or {}).items()}}
+
+
+def cpu_line(result: dict) -> str:
+    """CPU milliseconds per request, by process: where a request's cost goes on this machine."""
+    parts = [f"{name} {ms:.2f}" for name, ms in result["cpu_ms"].items()] + [f"load generator {result['client_cpu_ms']:.2f}"]
+    return "CPU ms per request: " + ", ".join(parts)
 
 
 def main() -> None:
@@ -189,12 +255,13 @@ def main() -> None:
         expected = (min(args.leads, 1000), args.leads > 1000)
         assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
             {key: value for key, value in check.items() if key != "items"}
+        processes = {"app": gunicorn.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
         results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), args.seconds / len(PATHS),
-                                 args.threads)
+                                 args.threads, processes=processes)
                    for path in PATHS}
 
         print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
-              f"gunicorn {args.workers} sync workers, {args.threads} client threads, "
+              f"gunicorn {args.workers} gthread workers, {args.threads} client threads, "
               f"{args.seconds / len(PATHS):.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
               f"({os.cpu_count()} CPUs)\n")
         header = f"{'endpoint':<32} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
@@ -205,6 +272,9 @@ def main() -> None:
             commands = trips[path]
             print(f"{'GET ' + path:<32} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
                   f"{r['p95']:>7.1f} {len(commands):>15}")
+        print()
+        for path, r in results.items():
+            print(f"{'GET ' + path:<32} {cpu_line(r)}")
         health = results["/healthz"]["rps"]
         print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
                                                      for path in (LIST_PATH, ME_PATH)))

@@ -120,26 +120,31 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
             "p95": percentile(timings, 0.95) * 1000, "trips": commands / len(timings)}
 
 
-def concurrent_phase(mongo_url: str, redis_url: str, headers: list[dict], concurrent: int, seconds: float,
+def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds: float,
                      workdir: Path, threads: int = 1, workers: int = 2) -> None:
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run."""
     import os
 
-    from leads_list import measure, start_gunicorn
+    from leads_list import cpu_line, measure, start_gunicorn
 
     # Each worker runs ``threads`` threads (the deploy's gthread has 48, for the event streams).
-    env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo_url + "bench", "REDIS_URL": redis_url,
+    env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo.url + "bench", "REDIS_URL": redis.url,
            "PC_PLUGINS": "marketplace", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(workers)}
     process, base = start_gunicorn(env, workers, workdir / "gunicorn.log", threads)
+    processes = {"app": process.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
     try:
         browse = measure(base, lambda i, n: (f"/v1/marketplace/leads?perPage={PER_PAGE}&page={1 + n % 3}",
-                                             headers[i % len(headers)]), seconds / 2, concurrent, max_requests=None)
-        health = measure(base, lambda i, n: ("/healthz", {}), seconds / 2, concurrent, max_requests=None)
+                                             headers[i % len(headers)]), seconds / 2, concurrent, max_requests=None,
+                         processes=processes)
+        health = measure(base, lambda i, n: ("/healthz", {}), seconds / 2, concurrent, max_requests=None,
+                         processes=processes)
         print(f"\ngunicorn ({workers} gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
               f"{seconds / 2:.0f} s each:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for name, r in (("browse by score (pages 1-3)", browse), ("/healthz", health)):
             print(f"{name:<34} {r['requests']:>6} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
+        for name, r in (("browse by score (pages 1-3)", browse), ("/healthz", health)):
+            print(f"{name:<34} {cpu_line(r)}")
         print(f"browse / healthz throughput: {browse['rps'] / health['rps']:.2f}")
     finally:
         process.terminate()
@@ -241,7 +246,7 @@ def main(argv: list[str]) -> int:
             print(f"seeding rate (insert_many, batches of {BATCH}): {insert_rate:.0f} listings/s")
         if seeded and options.concurrent:
             print(f"(concurrent phase at {seeded:,} listings)")
-            concurrent_phase(mongo.url, redis.url, headers, options.concurrent, options.seconds, workdir,
+            concurrent_phase(mongo, redis, headers, options.concurrent, options.seconds, workdir,
                              options.gunicorn_threads, options.gunicorn_workers)
     finally:
         redis.stop()
