@@ -164,7 +164,7 @@ async def _http_get(reader, writer, head: bytes) -> tuple[int, bool]:
 
 
 def measure(base: str, request_for, seconds: float, threads: int, max_requests: int | None = MAX_REQUESTS,
-            processes: dict[str, int] | None = None) -> dict:
+            processes: dict[str, int] | None = None, keep_alive: bool = True) -> dict:
     """A bounded loop: ``threads`` clients until ``seconds`` pass or ``max_requests`` are made.
 
     The clients are coroutines of one asyncio loop speaking HTTP/1.1 on kept-alive connections
@@ -174,6 +174,8 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
     the CPU each used per request is reported too.
 
     :param request_for: ``(client index, its request number)`` → ``(path, headers)``.
+    :param keep_alive: False opens a connection per request (``Connection: close``), as a proxy without
+        upstream keep-alive does; each request then goes to whichever worker accepts it first.
     """
     host, port = base.split("//", 1)[1].rsplit(":", 1)
     latencies: list[float] = []
@@ -188,7 +190,7 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
                 break
             path, headers = request_for(index, n)
             n += 1
-            head = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            head = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n" + ("" if keep_alive else "Connection: close\r\n")
                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
             began = time.perf_counter()
             if connection is None:
@@ -196,7 +198,7 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
             status, closes = await asyncio.wait_for(_http_get(*connection, head), 60)
             elapsed = time.perf_counter() - began
             (latencies if status == 200 else failures).append(elapsed if status == 200 else status)
-            if closes:
+            if closes or not keep_alive:
                 connection[1].close()
                 connection = None
         if connection is not None:

@@ -45,11 +45,13 @@ CORE_DESCRIPTIONS = {
 GUNICORN_SETTINGS = {
     "PORT": ("3000", "port gunicorn listens on"),
     "WEB_CONCURRENCY": ("2", "gunicorn worker processes per pod"),
-    "GUNICORN_THREADS": ("4", "threads per worker process"),
+    "GUNICORN_THREADS": ("48", "threads per worker process (each open activity stream holds one)"),
     "GUNICORN_TIMEOUT": ("30", "seconds before a silent worker is restarted"),
     "GUNICORN_GRACEFUL_TIMEOUT": ("25", "seconds running requests get to finish on SIGTERM"),
     "GUNICORN_MAX_REQUESTS": ("2000", "requests before a worker is recycled"),
-    "FORWARDED_ALLOW_IPS": ("*", "addresses whose X-Forwarded-* headers gunicorn believes"),
+    "GUNICORN_BUILD_APP_IN_MASTER": ("1", "build the app once in the master and fork workers with it (0: in each worker)"),
+    "FORWARDED_ALLOW_IPS": ("127.0.0.1,::1", "addresses whose X-Forwarded-* headers gunicorn believes "
+                                             "(default: TRUSTED_PROXY_ADDRESSES, else loopback)"),
     "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm"),
 }
 

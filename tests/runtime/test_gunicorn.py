@@ -88,6 +88,10 @@ def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_s
     assert missing["status"] == 404 and missing["requestId"] == missing_headers["X-Request-ID"]
     assert "secret-in-query" not in output and METRICS_TOKEN not in output
     assert proc.returncode == 0  # graceful stop on SIGTERM
+    # The app is built once, in the master, and every worker (recycled ones too) is forked with it.
+    built = [line for line in lines if line.get("message", "").startswith("app built with plugins")]
+    booted = [line for line in lines if line.get("message", "").startswith("Booting worker")]
+    assert len(built) == 1 and len(booted) >= 3, (len(built), len(booted))
 
 
 def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_one_sentence(pc_services,
