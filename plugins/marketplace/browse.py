@@ -221,14 +221,18 @@ def cells(match: dict) -> list[dict]:
     return found
 
 
-def _union(pipelines: list[list[dict]], tail: list[dict] = ()) -> list[dict]:
-    """The rows of several pipelines on the listings, in one round trip (``$unionWith``), then ``tail``."""
+def _union(pipelines: list[list[dict]], tail: list[dict] = (), rows: int = 101) -> list[dict]:
+    """The rows of several pipelines on the listings, in one round trip (``$unionWith``), then ``tail``.
+
+    ``rows``: at most how many come back, so they come in the command's first batch (a cursor
+    hands out 101 and then one ``getMore`` round trip per batch).
+    """
     if not pipelines:
         return []
     collection = Listing._get_collection()
     first, *rest = pipelines
     stages = first + [{"$unionWith": {"coll": collection.name, "pipeline": p}} for p in rest]
-    return list(collection.aggregate(stages + list(tail)))
+    return list(collection.aggregate(stages + list(tail), batchSize=max(rows, 1)))
 
 
 def _small(skip: int, limit: int) -> int:
@@ -260,12 +264,13 @@ def _read(match: dict, sort: dict, skip: int, limit: int, count: int | None = No
             count = _count(match, small + 1, parts)
         if count <= small:
             rows = _union([[{"$match": part}, {"$limit": small + 1}] for part in parts],
-                          [{"$project": _HIDDEN_FROM_BROWSE}]) if count else []
+                          [{"$project": _HIDDEN_FROM_BROWSE}], rows=count + 1) if count else []
             return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
         if len(parts) == 1:
             match = parts[0]  # its single-valued $in as equalities: never worse
     return list(Listing._get_collection().aggregate(
-        [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}]))
+        [{"$match": match}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}, {"$project": _HIDDEN_FROM_BROWSE}],
+        batchSize=limit))
 
 
 def _known_size(counted: int, cap: int, skip: int, limit: int) -> int | None:
@@ -281,8 +286,23 @@ def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
         # Not count_capped: what browse counts is kept per listings version (PatternKnowledge),
         # which outlives any total kept per write to the listings (a view counter is one).
         return count_upto(Listing._get_collection(), parts[0], cap - 1) if parts else 0
-    counted = _union([[{"$match": part}, {"$limit": cap}, {"$count": "n"}] for part in parts])
-    return min(cap, sum(int(row["n"]) for row in counted))
+    return _counts([(cap, parts)])[0]
+
+
+# At most this many pipelines go in one ``$unionWith`` command. Our local stand-in answers 40
+# capped counts in 3 ms at 20,000 listings and 48 in a second (past its planner's limit, it
+# reads every row); MongoDB has no such limit.
+MAX_UNION_PIPELINES = 32
+
+
+def _counts(queries: list[tuple[int, list[dict]]]) -> list[int]:
+    """Several capped counts (``(cap, cells)`` each) in one round trip: every cell's ``$count``, tagged with its query."""
+    pipelines = [[{"$match": part}, {"$limit": cap}, {"$count": "n"}, {"$addFields": {"q": index}}]
+                 for index, (cap, parts) in enumerate(queries) for part in parts]
+    found = [0] * len(queries)
+    for row in _union(pipelines, rows=len(pipelines)):
+        found[row["q"]] += int(row["n"])
+    return [min(cap, n) for (cap, _parts), n in zip(queries, found)]
 
 
 def _sort_key(sort: dict):
@@ -376,6 +396,7 @@ class PatternKnowledge:
             self.counts = [[None] * len(matches) for matches in self.groups]
             self.rows, self.counted = {}, None
             self.changed = True
+        self.fresh = not cached  # nothing known yet: a first visit in this listings version
 
     def save(self) -> None:
         if self.changed and self.key is not None:
@@ -391,6 +412,112 @@ class PatternKnowledge:
         if self.counted is None:
             self.counted, self.changed = count(), True
         return self.counted
+
+    def count_ahead(self, need: int, total: tuple[dict, int] | None = None) -> None:
+        """Count, in one round trip, what a first visit would otherwise count one pattern at a time.
+
+        The not-yet-sized patterns with equality cells, best first, each up to what ``size``
+        (``need``) and a head read would count it to, as many as fit one command
+        (``MAX_UNION_PIPELINES``, ``MAX_UNION_BYTES``), and with them the filter set's capped
+        ``total`` ``(match, cap)`` when it is not known yet. What it learns is exactly what the
+        lazy counts would learn; it may count a pattern the page turns out not to need, at a
+        fraction of a millisecond per cell (measured on the stand-in: 24 cell counts in one
+        command 6.6 ms, one alone 3.2 ms). Only on a first visit: a repeat visit reads what was
+        kept, and counting ahead then would add a round trip it does not need.
+        """
+        if not self.fresh:
+            return
+        queries: list[tuple[int, list[dict]]] = []
+        owners: list = []
+        room, size = MAX_UNION_PIPELINES, 0
+        if total is not None and self.counted is None:
+            parts = cells(total[0])
+            queries.append((total[1], parts))
+            owners.append("total")
+            room, size = room - len(parts), sum(len(bson.encode(part)) for part in parts)
+        cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
+        for g, matches in enumerate(self.groups):
+            for m, match in enumerate(matches):
+                if self.counts[g][m] is not None:
+                    continue
+                parts = cells(match)
+                if parts == [match]:
+                    continue  # no cells: its head is read first (size), not counted
+                bytes_ = sum(len(bson.encode(part)) for part in parts)
+                if len(parts) > room or size + bytes_ > MAX_UNION_BYTES:
+                    break
+                queries.append((cap, parts))
+                owners.append((g, m))
+                room, size = room - len(parts), size + bytes_
+            else:
+                continue
+            break
+        if not queries or (len(queries) == 1 and owners[0] != "total"):
+            return  # nothing to gather: the lazy count costs the same one round trip
+        for owner, counted in zip(owners, _counts(queries)):
+            if owner == "total":
+                self.counted = counted
+            else:
+                self.counts[owner[0]][owner[1]] = [counted, cap]
+        self.changed = True
+
+    def read_ahead(self, skip: int, limit: int) -> None:
+        """Read, in one round trip, the heads a first visit's page within the kept heads would read one pattern at a time.
+
+        Walks the groups best first with what ``count_ahead`` learnt, and reads the head of each
+        pattern of every group up to the one that fills rows ``[0, skip+limit)`` (a pattern not
+        sized yet counts as empty, so the walk goes on rather than stop short): a small pattern
+        whole from its cells, a large one (or one without cells) newest first, exactly as
+        ``_head`` would, each row tagged with its pattern. What does not fit one command is
+        left to ``_head``.
+        """
+        if not self.fresh or skip + limit > KEPT_ROWS:
+            return
+        small = _small(0, KEPT_ROWS + 1)
+        pipelines: list[list[dict]] = []
+        wanted: list[str] = []
+        room, size, rows_back, reached = MAX_UNION_PIPELINES, 0, 0, 0
+        for g, matches in enumerate(self.groups):
+            if reached >= skip + limit:
+                break
+            for m, match in enumerate(matches):
+                known, key = self.counts[g][m], f"{g}.{m}"
+                reached += known[0] if known is not None else 0
+                if key in self.rows or (known is not None and known[0] == 0):
+                    continue
+                parts = cells(match)
+                tag = {"$addFields": {"_p": key}}
+                if known is not None and known[0] < known[1] and known[0] <= small and parts != [match]:
+                    found = [[{"$match": part}, {"$limit": small + 1}, tag] for part in parts]
+                    rows_back += known[0]
+                else:
+                    found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
+                              {"$limit": KEPT_ROWS + 1}, tag]]
+                    rows_back += KEPT_ROWS + 1
+                bytes_ = sum(len(bson.encode(p[0])) for p in found)
+                if len(found) > room or size + bytes_ > MAX_UNION_BYTES:
+                    break
+                pipelines += found
+                wanted.append(key)
+                room, size = room - len(found), size + bytes_
+            else:
+                continue
+            break
+        if len(wanted) < 2:
+            return  # one read or none: ``_head`` costs the same round trip
+        by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
+        for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
+            by_pattern[row.pop("_p")].append(row)
+        for key, rows in by_pattern.items():
+            g, m = (int(part) for part in key.split("."))
+            rows.sort(key=_sort_key(_NEWEST))
+            self.rows[key] = rows[:KEPT_ROWS]
+            known = self.counts[g][m]
+            if len(rows) <= KEPT_ROWS:
+                self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
+            elif known is None or known[0] < len(rows):
+                self.counts[g][m] = [len(rows), len(rows)]  # at least this many
+        self.changed = True
 
     def _exact(self, g: int, m: int) -> bool:
         known = self.counts[g][m]
@@ -533,11 +660,16 @@ def browse(partner: Partner, args: dict) -> dict:
         known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
                                           in score_groups(partner.icp) if min_score is None or score >= min_score])
+        if sort_by == "score" or min_score is not None:
+            # A first visit's counts in one round trip (the total, the patterns best first).
+            known.count_ahead(cap + 1 if min_score is not None else skip + 1 if skip else 0,
+                              (base, cap + 1) if min_score is None else None)
         if min_score is None:
             counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
             counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
         if sort_by == "score":
+            known.read_ahead(skip, per_page)
             rows = known.page(skip, per_page)
         else:
             matches = [m for ms in known.groups for m in ms]

@@ -89,17 +89,20 @@ ICPS = [
 
 
 @pytest.mark.parametrize("icp", ICPS)
-# (kept rows, small pattern, cells): patterns read from the database, their cells always read sorted /
-# kept with the counts, cells read whole and unsorted / within a budget of 2 cells (the rest stays $in).
-@pytest.mark.parametrize("small_rows, small_pattern, max_cells", [(0, 0, 24), (100, 500, 24), (0, 500, 2)])
+# (kept rows, small pattern, cells, pipelines per command): patterns read from the database, their
+# cells always read sorted / kept with the counts, cells read whole and unsorted / within a budget of
+# 2 cells (the rest stays $in) / first visits gathering counts and reads in commands of at most 4 pipelines.
+@pytest.mark.parametrize("small_rows, small_pattern, max_cells, max_pipelines",
+                         [(0, 0, 24, 32), (100, 500, 24, 32), (0, 500, 2, 32), (100, 500, 2, 4)])
 def test_every_page_matches_the_scored_definition(app, client, actors, mixed, monkeypatch, icp, small_rows,
-                                                  small_pattern, max_cells):
+                                                  small_pattern, max_cells, max_pipelines):
     from pc_app.core.models import Partner
     from plugins.marketplace import browse
 
     monkeypatch.setattr(browse, "KEPT_ROWS", small_rows)
     monkeypatch.setattr(browse, "SMALL_PATTERN", small_pattern)
     monkeypatch.setattr(browse, "MAX_CELLS", max_cells)
+    monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", max_pipelines)
     buyer = actors.partner_owner(name="Pattern Buyer", icp=icp)
     buyer_doc_icp = None
     with app.app_context():
@@ -111,10 +114,17 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
                [{"sort": "score", "minScore": m} for m in (0, 40, 60, 100)] + [{"sort": "price", "minScore": 45}] + \
                [{"industry": ["saas", "retail"]}, {"country": ["US"], "minScore": 40}, {"maxPrice": 900},
                 {"industry": ["retail"], "country": ["GB", "DE"], "sort": "-price", "minScore": 20}]
-    for variant, per_page in itertools.product(variants, (7, 25)):
+    # Pages in turn (a first visit, then what it learnt), and, with 7 per page, each page of a scored
+    # order or filter as a first visit in its listings version (counted and read ahead, one command each).
+    scored = [v for v in variants if v.get("sort", "score") == "score" or "minScore" in v]
+    for variant, per_page, first_visits in [*itertools.product(variants, (7, 25), [False]),
+                                            *itertools.product(scored, (7,), [True])]:
         page = 1
         while True:
             args = {**variant, "page": page, "perPage": per_page}
+            if first_visits:
+                with app.app_context():
+                    browse.listings_changed()
             expected, total = _reference(app, buyer.partner_id, buyer_doc_icp, args)
             response = client.get("/v1/marketplace/leads", query_string=args, headers=buyer.headers)
             assert response.status_code == 200, response.get_json()
