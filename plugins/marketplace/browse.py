@@ -413,17 +413,18 @@ class PatternKnowledge:
             self.counted, self.changed = count(), True
         return self.counted
 
-    def count_ahead(self, need: int, total: tuple[dict, int] | None = None) -> None:
+    def count_ahead(self, need: int, total: tuple[dict, int] | None = None, page_end: int | None = None) -> None:
         """Count, in one round trip, what a first visit would otherwise count one pattern at a time.
 
-        The not-yet-sized patterns with equality cells, best first, each up to what ``size``
-        (``need``) and a head read would count it to, as many as fit one command
+        The not-yet-sized patterns with equality cells, best first, as many as fit one command
         (``MAX_UNION_PIPELINES``, ``MAX_UNION_BYTES``), and with them the filter set's capped
-        ``total`` ``(match, cap)`` when it is not known yet. What it learns is exactly what the
-        lazy counts would learn; it may count a pattern the page turns out not to need, at a
-        fraction of a millisecond per cell (measured on the stand-in: 24 cell counts in one
-        command 6.6 ms, one alone 3.2 ms). Only on a first visit: a repeat visit reads what was
-        kept, and counting ahead then would add a round trip it does not need.
+        ``total`` ``(match, cap)`` when it is not known yet. The best group's patterns are
+        counted as far as ``size`` (``need``) and a head read would count them; with
+        ``page_end``, the later groups only as far as the page could use them (``page_end`` + 1):
+        counting a broad pattern the page never reaches to 501 cost the stand-in up to 100 ms,
+        where counting it to 26 costs a fraction of a millisecond. A later pattern the page does
+        reach and that holds more than that is counted again, further, when it is read. Only on
+        a first visit: a repeat reads what was kept, and counting ahead would add a round trip.
         """
         if not self.fresh:
             return
@@ -435,8 +436,9 @@ class PatternKnowledge:
             queries.append((total[1], parts))
             owners.append("total")
             room, size = room - len(parts), sum(len(bson.encode(part)) for part in parts)
-        cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
+        full = max(need, _small(0, KEPT_ROWS + 1) + 1)
         for g, matches in enumerate(self.groups):
+            cap = full if g == 0 or page_end is None else min(full, page_end + 1)
             for m, match in enumerate(matches):
                 if self.counts[g][m] is not None:
                     continue
@@ -447,7 +449,7 @@ class PatternKnowledge:
                 if len(parts) > room or size + bytes_ > MAX_UNION_BYTES:
                     break
                 queries.append((cap, parts))
-                owners.append((g, m))
+                owners.append((g, m, cap))
                 room, size = room - len(parts), size + bytes_
             else:
                 continue
@@ -458,18 +460,20 @@ class PatternKnowledge:
             if owner == "total":
                 self.counted = counted
             else:
-                self.counts[owner[0]][owner[1]] = [counted, cap]
+                g, m, cap = owner
+                self.counts[g][m] = [counted, cap]  # exact below the cap, else at least the cap
         self.changed = True
 
     def read_ahead(self, skip: int, limit: int) -> None:
         """Read, in one round trip, the heads a first visit's page within the kept heads would read one pattern at a time.
 
         Walks the groups best first with what ``count_ahead`` learnt, and reads the head of each
-        pattern of every group up to the one that fills rows ``[0, skip+limit)`` (a pattern not
-        sized yet counts as empty, so the walk goes on rather than stop short): a small pattern
-        whole from its cells, a large one (or one without cells) newest first, exactly as
-        ``_head`` would, each row tagged with its pattern. What does not fit one command is
-        left to ``_head``.
+        pattern of every group up to the one that fills rows ``[0, skip+limit)``, exactly as
+        ``_head`` would: a pattern known to be small whole from its cells, one known to be large
+        (or without cells, taken to fill the page) newest first, each row tagged with its
+        pattern. The walk stops at a pattern whose size it cannot tell apart (not counted, or
+        counted only as far as the page needed): ``_head`` counts and reads that one, and what
+        does not fit one command, as before.
         """
         if not self.fresh or skip + limit > KEPT_ROWS:
             return
@@ -482,20 +486,21 @@ class PatternKnowledge:
                 break
             for m, match in enumerate(matches):
                 known, key = self.counts[g][m], f"{g}.{m}"
-                reached += known[0] if known is not None else 0
-                if key in self.rows or (known is not None and known[0] == 0):
-                    continue
                 parts = cells(match)
+                if key in self.rows or not parts or (known is not None and known[0] == 0):
+                    continue  # kept already, or empty (_head knows it without reading)
                 tag = {"$addFields": {"_p": key}}
-                if known is not None and known[0] < known[1] and known[0] <= small and parts != [match]:
+                if parts != [match] and known is not None and known[0] < known[1] and known[0] <= small:
                     found = [[{"$match": part}, {"$limit": small + 1}, tag] for part in parts]
-                    rows_back += known[0]
-                else:
+                    rows_back, reached = rows_back + known[0], reached + known[0]
+                elif parts == [match] or (known is not None and known[0] > small):
                     found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
                               {"$limit": KEPT_ROWS + 1}, tag]]
-                    rows_back += KEPT_ROWS + 1
-                bytes_ = sum(len(bson.encode(p[0])) for p in found)
-                if len(found) > room or size + bytes_ > MAX_UNION_BYTES:
+                    rows_back, reached = rows_back + KEPT_ROWS + 1, reached + KEPT_ROWS + 1
+                else:
+                    found = None  # its size is not known well enough to choose the read
+                bytes_ = sum(len(bson.encode(p[0])) for p in found or ())
+                if found is None or len(found) > room or size + bytes_ > MAX_UNION_BYTES:
                     break
                 pipelines += found
                 wanted.append(key)
@@ -663,7 +668,8 @@ def browse(partner: Partner, args: dict) -> dict:
         if sort_by == "score" or min_score is not None:
             # A first visit's counts in one round trip (the total, the patterns best first).
             known.count_ahead(cap + 1 if min_score is not None else skip + 1 if skip else 0,
-                              (base, cap + 1) if min_score is None else None)
+                              (base, cap + 1) if min_score is None else None,
+                              None if min_score is not None else skip + per_page)
         if min_score is None:
             counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
