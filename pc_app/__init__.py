@@ -119,5 +119,5 @@ def create_app(config: dict | None = None) -> Flask:
 
     call_hook(pm, "pc_app_created", app=app)
     # Once per process that builds it: under gunicorn, once in the master (gunicorn.conf.py).
-    log.info("app built with plugins: %s", ", ".join(info.name for info in plugin_infos) or "none")
+    log.debug("app built with plugins: %s", ", ".join(info.name for info in plugin_infos) or "none")
     return app

@@ -51,8 +51,9 @@ def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_s
     metrics_dir = tmp_path / "metrics"
     # Workers are recycled every ~10 requests, so the 40 below are answered by several processes,
     # most of them gone by the time /metrics is read.
+    # LOG_LEVEL=DEBUG: the app says at DEBUG in which process it was built (below).
     env = service_env(pc_services, WEB_CONCURRENCY="2", GUNICORN_THREADS="2", GUNICORN_MAX_REQUESTS="10",
-                      METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+                      METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), LOG_LEVEL="DEBUG")
     proc = start_gunicorn(env, port, log)
     try:
         status, headers, _ = wait_until_serving(proc, base, log)
