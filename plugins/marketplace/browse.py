@@ -515,14 +515,7 @@ class PatternKnowledge:
             by_pattern[row.pop("_p")].append(row)
         for key, rows in by_pattern.items():
             g, m = (int(part) for part in key.split("."))
-            rows.sort(key=_sort_key(_NEWEST))
-            self.rows[key] = rows[:KEPT_ROWS]
-            known = self.counts[g][m]
-            if len(rows) <= KEPT_ROWS:
-                self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
-            elif known is None or known[0] < len(rows):
-                self.counts[g][m] = [len(rows), len(rows)]  # at least this many
-        self.changed = True
+            self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
 
     def _exact(self, g: int, m: int) -> bool:
         known = self.counts[g][m]
@@ -553,15 +546,19 @@ class PatternKnowledge:
         """The pattern's first ``KEPT_ROWS`` rows (all of them when fewer), read once and kept."""
         key = f"{g}.{m}"
         if key not in self.rows:
-            rows = self._read_pattern(g, m, 0, KEPT_ROWS + 1)
-            self.rows[key] = rows[:KEPT_ROWS]
-            known = self.counts[g][m]
-            if len(rows) <= KEPT_ROWS:
-                self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
-            elif known is None or known[0] < len(rows):
-                self.counts[g][m] = [len(rows), len(rows)]  # at least this many
-            self.changed = True
+            self._keep_head(g, m, self._read_pattern(g, m, 0, KEPT_ROWS + 1))
         return self.rows[key]
+
+    def _keep_head(self, g: int, m: int, rows: list[dict]) -> None:
+        """Keep a pattern's first ``KEPT_ROWS`` rows, from a newest-first read of up to ``KEPT_ROWS + 1``,
+        and what that read tells of its size."""
+        self.rows[f"{g}.{m}"] = rows[:KEPT_ROWS]
+        known = self.counts[g][m]
+        if len(rows) <= KEPT_ROWS:
+            self.counts[g][m] = [len(rows), len(rows) + 1]  # exact
+        elif known is None or known[0] < len(rows):
+            self.counts[g][m] = [len(rows), len(rows)]  # at least this many
+        self.changed = True
 
     def size(self, g: int, need: int) -> int:
         """The group's listings: exact, or at least ``need`` (each pattern counted no further than needed).
