@@ -95,3 +95,20 @@ def test_kept_state_lives_at_most_its_setting_and_zero_turns_it_off(app, client,
         response, commands = _me(client, member, db_commands)
         assert (response.status_code, commands) == (200, ["find", "find"])
     assert _kept_keys(app) == []
+
+
+def test_a_partner_read_again_after_a_write_in_the_same_request_is_the_written_one(app, actors):
+    """What was fetched with the session serves the first read only, not one made after the route wrote."""
+    from pc_app.auth import partner_for_request
+    from pc_app.core.models import Partner
+
+    owner = actors.partner_owner()
+    client = app.test_client()
+    assert client.get("/v1/auth/me", headers=owner.headers).status_code == 200  # user and partner kept
+    with app.test_request_context("/v1/auth/me", headers=owner.headers):
+        from flask_jwt_extended import verify_jwt_in_request
+
+        verify_jwt_in_request()  # the session check, which fetches the kept user and partner
+        assert partner_for_request(owner.partner_id).name == owner.partner.name
+        Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Renamed Co"}})
+        assert partner_for_request(owner.partner_id).name == "Renamed Co"

@@ -80,7 +80,9 @@ def load(model, document_id):
     prefetched = request.environ.get(_PREFETCHED, {}) if has_request_context() else {}
     key = _kept_key(collection.database.name, collection.name, oid)
     try:
-        version, kept = prefetched.get((model, str(oid))) or _read_version_and_kept(collection, key)
+        # The prefetched version serves the first load only: a later one in the same request (after
+        # the route wrote the partner, say) asks Redis again and so sees that write.
+        version, kept = prefetched.pop((model, str(oid)), None) or _read_version_and_kept(collection, key)
     except RedisError:
         return _built(model, collection.find_one({"_id": oid}))
     if kept is not None:
