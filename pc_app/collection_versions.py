@@ -102,11 +102,31 @@ class WriteVersions(monitoring.CommandListener):
             log.warning("could not bump %s after a write (not trying again for %.0f s): %s", key, PAUSE_SECONDS, exc)
 
 
+def version_of(database_value, collection_value) -> str:
+    """The version a database's and a collection's counters (as Redis returns them) name together."""
+    return f"{int(database_value or 0)}.{int(collection_value or 0)}"
+
+
 def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:
     """``(version, values of extra_keys)`` in one round trip; the version names both counters."""
     values = redis.mget([database_key(database), collection_key(database, collection), *extra_keys])
-    version = f"{int(values[0] or 0)}.{int(values[1] or 0)}"
-    return version, values[2:]
+    return version_of(values[0], values[1]), values[2:]
+
+
+def kept_under(stored: bytes | None, version: str) -> bytes | None:
+    """What ``keep`` stored, if it was stored under ``version`` (else None: nothing, or from before a write)."""
+    if stored is None:
+        return None
+    stored_version, _, payload = stored.partition(b":")
+    return payload if stored_version == version.encode() else None
+
+
+def keep(redis, key: str, version: str, payload: bytes, ttl: int) -> None:
+    """Store ``payload`` under ``version`` for at most ``ttl`` seconds; Redis failing only means reading again."""
+    try:
+        redis.set(key, version.encode() + b":" + payload, ex=ttl)
+    except RedisError:
+        pass
 
 
 def cached(redis, collection, key: str, compute, ttl: int):
@@ -115,18 +135,13 @@ def cached(redis, collection, key: str, compute, ttl: int):
     The value is anything JSON holds (list totals, a buyer's e-mails). Redis failing means
     computing it.
     """
-    database = collection.database.name
     try:
-        version, (stored,) = versions(redis, database, collection.name, key)
+        version, (stored,) = versions(redis, collection.database.name, collection.name, key)
     except RedisError:
         return compute()
-    if stored is not None:
-        stored_version, _, value = stored.decode().partition(":")
-        if stored_version == version:
-            return json.loads(value)
+    payload = kept_under(stored, version)
+    if payload is not None:
+        return json.loads(payload)
     value = compute()
-    try:
-        redis.set(key, f"{version}:{json.dumps(value)}", ex=ttl)
-    except RedisError:
-        pass
+    keep(redis, key, version, json.dumps(value).encode(), ttl)
     return value

@@ -24,7 +24,7 @@ from bson import ObjectId
 from flask import current_app, has_request_context, request
 from redis.exceptions import RedisError
 
-from ...collection_versions import collection_key, database_key
+from ...collection_versions import collection_key, database_key, keep, kept_under, version_of, versions
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
@@ -59,14 +59,10 @@ def live_refresh_jti(claims: dict) -> str | None:
             _kept_key(database, Partner._get_collection_name(), partner_id)]
     live, database_version, users_version, partners_version, user, partner = get_redis().mget(keys)
     request.environ[_PREFETCHED] = {
-        (User, str(user_id)): (_version(database_version, users_version), user),
-        (Partner, str(partner_id)): (_version(database_version, partners_version), partner),
+        (User, str(user_id)): (version_of(database_version, users_version), user),
+        (Partner, str(partner_id)): (version_of(database_version, partners_version), partner),
     }
     return live.decode() if isinstance(live, bytes) else live
-
-
-def _version(database_version, collection_version) -> bytes:
-    return f"{int(database_version or 0)}.{int(collection_version or 0)}".encode()
 
 
 def load(model, document_id):
@@ -82,27 +78,21 @@ def load(model, document_id):
     try:
         # The prefetched version serves the first load only: a later one in the same request (after
         # the route wrote the partner, say) asks Redis again and so sees that write.
-        version, kept = prefetched.pop((model, str(oid)), None) or _read_version_and_kept(collection, key)
+        version, stored = prefetched.pop((model, str(oid)), None) or _version_and_kept(collection, key)
     except RedisError:
         return _built(model, collection.find_one({"_id": oid}))
+    kept = kept_under(stored, version)
     if kept is not None:
-        kept_version, _, stored = kept.partition(b":")
-        if kept_version == version:
-            return _built(model, bson.decode(stored, codec_options=collection.codec_options))
+        return _built(model, bson.decode(kept, codec_options=collection.codec_options))
     son = collection.find_one({"_id": oid})
     if son is not None:
-        try:
-            get_redis().set(key, version + b":" + bson.encode(_without_secrets(son)), ex=_ttl())
-        except RedisError:
-            pass  # next request reads the database again
+        keep(get_redis(), key, version, bson.encode(_without_secrets(son)), _ttl())
     return _built(model, son)
 
 
-def _read_version_and_kept(collection, key: str) -> tuple[bytes, bytes | None]:
-    database = collection.database.name
-    database_version, collection_version, kept = get_redis().mget(
-        [database_key(database), collection_key(database, collection.name), key])
-    return _version(database_version, collection_version), kept
+def _version_and_kept(collection, key: str) -> tuple[str, bytes | None]:
+    version, (stored,) = versions(get_redis(), collection.database.name, collection.name, key)
+    return version, stored
 
 
 def _without_secrets(son: dict) -> dict:
