@@ -295,6 +295,21 @@ def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
 MAX_UNION_PIPELINES = 32
 
 
+class _OneCommand:
+    """What still fits one ``$unionWith`` command: ``MAX_UNION_PIPELINES`` pipelines, ``MAX_UNION_BYTES`` of matches."""
+
+    def __init__(self):
+        self.room, self.size = MAX_UNION_PIPELINES, 0
+
+    def take(self, matches: list[dict], always: bool = False) -> bool:
+        """Count ``matches`` (one per pipeline) in, when they fit (or ``always``); whether they did."""
+        size = sum(len(bson.encode(match)) for match in matches)
+        if not always and (len(matches) > self.room or self.size + size > MAX_UNION_BYTES):
+            return False
+        self.room, self.size = self.room - len(matches), self.size + size
+        return True
+
+
 def _counts(queries: list[tuple[int, list[dict]]]) -> list[int]:
     """Several capped counts (``(cap, cells)`` each) in one round trip: every cell's ``$count``, tagged with its query."""
     pipelines = [[{"$match": part}, {"$limit": cap}, {"$count": "n"}, {"$addFields": {"q": index}}]
@@ -430,30 +445,22 @@ class PatternKnowledge:
             return
         queries: list[tuple[int, list[dict]]] = []
         owners: list = []
-        room, size = MAX_UNION_PIPELINES, 0
+        command = _OneCommand()
         if total is not None and self.counted is None:
             parts = cells(total[0])
+            command.take(parts, always=True)
             queries.append((total[1], parts))
             owners.append("total")
-            room, size = room - len(parts), sum(len(bson.encode(part)) for part in parts)
         full = max(need, _small(0, KEPT_ROWS + 1) + 1)
-        for g, matches in enumerate(self.groups):
+        for g, m, match in self._patterns(only_unsized=True):
             cap = full if g == 0 or page_end is None else min(full, page_end + 1)
-            for m, match in enumerate(matches):
-                if self.counts[g][m] is not None:
-                    continue
-                parts = cells(match)
-                if parts == [match]:
-                    continue  # no cells: its head is read first (size), not counted
-                bytes_ = sum(len(bson.encode(part)) for part in parts)
-                if len(parts) > room or size + bytes_ > MAX_UNION_BYTES:
-                    break
-                queries.append((cap, parts))
-                owners.append((g, m, cap))
-                room, size = room - len(parts), size + bytes_
-            else:
-                continue
-            break
+            parts = cells(match)
+            if parts == [match]:
+                continue  # no cells: its head is read first (size), not counted
+            if not command.take(parts):
+                break
+            queries.append((cap, parts))
+            owners.append((g, m, cap))
         if not queries or (len(queries) == 1 and owners[0] != "total"):
             return  # nothing to gather: the lazy count costs the same one round trip
         for owner, counted in zip(owners, _counts(queries)):
@@ -480,34 +487,29 @@ class PatternKnowledge:
         small = _small(0, KEPT_ROWS + 1)
         pipelines: list[list[dict]] = []
         wanted: list[str] = []
-        room, size, rows_back, reached = MAX_UNION_PIPELINES, 0, 0, 0
-        for g, matches in enumerate(self.groups):
-            if reached >= skip + limit:
-                break
-            for m, match in enumerate(matches):
-                known, key = self.counts[g][m], f"{g}.{m}"
-                parts = cells(match)
-                if key in self.rows or not parts or (known is not None and known[0] == 0):
-                    continue  # kept already, or empty (_head knows it without reading)
-                tag = {"$addFields": {"_p": key}}
-                if parts != [match] and known is not None and known[0] < known[1] and known[0] <= small:
-                    found = [[{"$match": part}, {"$limit": small + 1}, tag] for part in parts]
-                    rows_back, reached = rows_back + known[0], reached + known[0]
-                elif parts == [match] or (known is not None and known[0] > small):
-                    found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
-                              {"$limit": KEPT_ROWS + 1}, tag]]
-                    rows_back, reached = rows_back + KEPT_ROWS + 1, reached + KEPT_ROWS + 1
-                else:
-                    found = None  # its size is not known well enough to choose the read
-                bytes_ = sum(len(bson.encode(p[0])) for p in found or ())
-                if found is None or len(found) > room or size + bytes_ > MAX_UNION_BYTES:
-                    break
-                pipelines += found
-                wanted.append(key)
-                room, size = room - len(found), size + bytes_
+        command = _OneCommand()
+        rows_back, reached = 0, 0
+        for g, m, match in self._patterns():
+            if m == 0 and reached >= skip + limit:
+                break  # the groups walked so far fill the page
+            known, key = self.counts[g][m], f"{g}.{m}"
+            parts = cells(match)
+            if key in self.rows or not parts or (known is not None and known[0] == 0):
+                continue  # kept already, or empty (_head knows it without reading)
+            tag = {"$addFields": {"_p": key}}
+            if parts != [match] and known is not None and known[0] < known[1] and known[0] <= small:
+                found, expected = [[{"$match": part}, {"$limit": small + 1}, tag] for part in parts], known[0]
+            elif parts == [match] or (known is not None and known[0] > small):
+                found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
+                          {"$limit": KEPT_ROWS + 1}, tag]]
+                expected = KEPT_ROWS + 1
             else:
-                continue
-            break
+                break  # its size is not known well enough to choose the read
+            if not command.take([pipeline[0]["$match"] for pipeline in found]):
+                break
+            pipelines += found
+            wanted.append(key)
+            rows_back, reached = rows_back + expected, reached + expected
         if len(wanted) < 2:
             return  # one read or none: ``_head`` costs the same round trip
         by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
@@ -516,6 +518,13 @@ class PatternKnowledge:
         for key, rows in by_pattern.items():
             g, m = (int(part) for part in key.split("."))
             self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
+
+    def _patterns(self, only_unsized: bool = False):
+        """``(group, pattern, match)`` best first (only those not sized yet, with ``only_unsized``)."""
+        for g, matches in enumerate(self.groups):
+            for m, match in enumerate(matches):
+                if not only_unsized or self.counts[g][m] is None:
+                    yield g, m, match
 
     def _exact(self, g: int, m: int) -> bool:
         known = self.counts[g][m]
