@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from functools import wraps
+from typing import NamedTuple
 
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -40,6 +41,12 @@ class Schema(ma.Schema):
         ordered = True
 
 
+class _DumpPlan(NamedTuple):
+    fields: list     # (key, name, field, kind, attribute read) per dumped field
+    nullable: list   # keys sent as null when the object does not hold them
+    required: list   # keys every answer holds (checked under test)
+
+
 class ResponseSchema(Schema):
     """A schema the API answers with: every field is in every answer (``null`` when nullable).
 
@@ -50,23 +57,28 @@ class ResponseSchema(Schema):
 
     OPTIONAL: tuple[str, ...] = ()
 
-    # How each field is dumped (see _serialize), worked out once per schema instance.
+    # How each field is dumped (see _serialize), and which keys are nullable and required, worked
+    # out once per schema instance (flask-smorest keeps one per route).
     _GENERIC, _TEXT, _WHOLE_NUMBER = 0, 1, 2
-    _dump_plan: list | None = None
+    _dump_plan: _DumpPlan | None = None
 
-    def _plan(self) -> list:
-        plan = []
+    def _plan(self) -> _DumpPlan:
+        fields, nullable, required = [], [], []
         for name, field in self.dump_fields.items():
+            key = field.data_key if field.data_key is not None else name
             kind = self._GENERIC
             if field.dump_default is ma.missing and field._CHECK_ATTRIBUTE:
                 if type(field) is ma.fields.String:
                     kind = self._TEXT
                 elif type(field) is ma.fields.Integer and not field.as_string:
                     kind = self._WHOLE_NUMBER
-            plan.append((field.data_key if field.data_key is not None else name, name, field, kind,
-                         name if field.attribute is None else field.attribute))
-        self._dump_plan = plan
-        return plan
+            fields.append((key, name, field, kind, name if field.attribute is None else field.attribute))
+            if name not in self.OPTIONAL:
+                required.append(key)
+                if field.allow_none:
+                    nullable.append(key)
+        self._dump_plan = _DumpPlan(fields, nullable, required)
+        return self._dump_plan
 
     def _serialize(self, obj, *, many=False):
         # Most fields of an answer are plain strings and integers (a page of 50 leads holds 1,250
@@ -78,7 +90,7 @@ class ResponseSchema(Schema):
             return [self._serialize(item) for item in obj]
         result = {}
         get = self.get_attribute
-        for key, name, field, kind, source in self._dump_plan or self._plan():
+        for key, name, field, kind, source in (self._dump_plan or self._plan()).fields:
             if kind == self._GENERIC:
                 value = field.serialize(name, obj, accessor=get)
             else:
@@ -104,22 +116,20 @@ class ResponseSchema(Schema):
 
     @ma.post_dump(pass_collection=True)
     def _every_required_field_present(self, data, many, **kwargs):
-        # Once per dump, not once per item: a page of 25 cards looked its settings up 25 times.
+        # Once per dump, not once per item, when the schema dumps a whole list.
         items = data if many else [data]
+        plan = self._dump_plan or self._plan()
         # A nullable field the object does not hold (a raw document stores no None) is sent as null,
         # as the document promises.
-        nullable = [field.data_key or name for name, field in self.dump_fields.items()
-                    if field.allow_none and name not in self.OPTIONAL]
         for item in items:
-            for key in nullable:
+            for key in plan.nullable:
                 if key not in item:
                     item[key] = None
         # Under test, an answer that leaves out a field the document calls required fails loudly,
         # so every test that reaches a route checks the contract, not only the fuzzers.
         if has_app_context() and current_app.config.get("TESTING"):
-            required = [field.data_key or name for name, field in self.dump_fields.items() if name not in self.OPTIONAL]
             for item in items:
-                missing = [key for key in required if key not in item]
+                missing = [key for key in plan.required if key not in item]
                 if missing:
                     raise AssertionError(f"{type(self).__name__} left out {missing}: always set them or name them "
                                          "in OPTIONAL")
