@@ -90,14 +90,22 @@ logger_class = JsonAccessLogger
 # --- start-up checks and metrics (pc_app.metrics) ------------------------------------------------
 
 def _check_settings():
-    """Refuse to start, in one sentence and before any worker boots, when a setting or a plugin is wrong."""
-    from pc_app.config import ConfigError, load_config
-    from pc_app.plugins import PluginError, build_plugin_manager, plugin_settings
+    """Load the settings the enabled plugins declare, as building the app would (raises on a wrong one)."""
+    from pc_app.config import load_config
+    from pc_app.plugins import build_plugin_manager, plugin_settings
 
     enabled = [p.strip() for p in os.environ.get("PC_PLUGINS", "").split(",") if p.strip()]
+    pm, infos = build_plugin_manager(enabled)
+    load_config({}, plugin_settings(pm, infos))
+
+
+def _refusing_to_start(step) -> None:
+    """Run ``step``; a wrong setting or plugin stops gunicorn in one sentence, before any worker boots."""
+    from pc_app.config import ConfigError
+    from pc_app.plugins import PluginError
+
     try:
-        pm, infos = build_plugin_manager(enabled)
-        load_config({}, plugin_settings(pm, infos))
+        step()
     except (ConfigError, PluginError) as exc:
         sys.exit(f"gunicorn: Partner Connector cannot start: {exc}")
 
@@ -108,36 +116,27 @@ def _fresh_metrics_dir() -> None:
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(default_root, f"pc-metrics-{os.getpid()}")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
-    # Set before the workers fork and import the app, so every metric they create is file-backed.
+    # Set before the app is built (in the master or the workers), so every metric it creates is file-backed.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
-def _build_app_once(server):
-    """Build the app in the master, so every worker forks with it built (what ``preload_app`` does, but
-    after the checks and the metrics directory above, which must come first).
+def on_starting(server):
+    """Build the app once, in the master, so every worker forks with it built (what ``preload_app``
+    does, but after the metrics directory, which must come first); building it checks its settings.
 
     Why: gunicorn recycles a worker after ``max_requests``. Built in each worker, the app cost
     1.5 s of CPU per recycle (imports, plugins, schemas, the OpenAPI document): 0.8 ms a request
     at 2,000 requests per worker, and the worker's kept-alive connections waited meanwhile
     (50 concurrent buyers: 231-340 req/s recycling, 442-463 not). Forked, a worker starts in
     milliseconds. Building the app touches neither MongoDB nor Redis: their connections open on
-    first use, in the worker. ``GUNICORN_BUILD_APP_IN_MASTER=0`` builds it in each worker instead.
+    first use, in the worker. ``GUNICORN_BUILD_APP_IN_MASTER=0`` builds it in each worker instead,
+    and only its settings are checked here.
     """
-    if os.environ.get("GUNICORN_BUILD_APP_IN_MASTER", "1") == "0":
-        return
-    from pc_app.config import ConfigError
-    from pc_app.plugins import PluginError
-
-    try:
-        server.app.wsgi()  # cached on the application object the workers are forked with
-    except (ConfigError, PluginError) as exc:
-        sys.exit(f"gunicorn: Partner Connector cannot start: {exc}")
-
-
-def on_starting(server):
-    _check_settings()
     _fresh_metrics_dir()
-    _build_app_once(server)
+    if os.environ.get("GUNICORN_BUILD_APP_IN_MASTER", "1") == "0":
+        _refusing_to_start(_check_settings)
+    else:
+        _refusing_to_start(server.app.wsgi)  # cached on the application object the workers are forked with
 
 
 def child_exit(server, worker):
