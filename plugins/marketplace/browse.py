@@ -671,11 +671,12 @@ def browse(partner: Partner, args: dict) -> dict:
         known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
                                           in score_groups(partner.icp) if min_score is None or score >= min_score])
-        if sort_by == "score" or min_score is not None:
-            # A first visit's counts in one round trip (the total, the patterns best first).
-            known.count_ahead(cap + 1 if min_score is not None else skip + 1 if skip else 0,
-                              (base, cap + 1) if min_score is None else None,
-                              None if min_score is not None else skip + per_page)
+        # A first visit's counts in one round trip: with minScore every pattern is sized to the cap
+        # (their sum is the total); by score, the total and the patterns as far as the page needs.
+        if min_score is not None:
+            known.count_ahead(cap + 1)
+        else:
+            known.count_ahead(skip + 1, total=(base, cap + 1), page_end=skip + per_page)
         if min_score is None:
             counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
