@@ -129,19 +129,27 @@ def keep(redis, key: str, version: str, payload: bytes, ttl: int) -> None:
         pass
 
 
-def cached(redis, collection, key: str, compute, ttl: int):
-    """``compute()`` for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
+def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tuple[str, ...] = ()) -> bytes:
+    """``compute()`` (bytes) for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
 
-    The value is anything JSON holds (list totals, a buyer's e-mails). Redis failing means
-    computing it.
+    ``counters`` are more Redis counters the value depends on (a narrower version a plugin bumps
+    itself); each is part of the version. The version is read before ``compute`` reads the
+    database, so what a write ends is filed under the version that write bumps. Redis failing
+    means computing it.
     """
     try:
-        version, (stored,) = versions(redis, collection.database.name, collection.name, key)
+        version, values = versions(redis, collection.database.name, collection.name, *counters, key)
     except RedisError:
         return compute()
-    payload = kept_under(stored, version)
+    version += "".join(f".{int(value or 0)}" for value in values[:-1])
+    payload = kept_under(values[-1], version)
     if payload is not None:
-        return json.loads(payload)
-    value = compute()
-    keep(redis, key, version, json.dumps(value).encode(), ttl)
-    return value
+        return payload
+    payload = compute()
+    keep(redis, key, version, payload, ttl)
+    return payload
+
+
+def cached(redis, collection, key: str, compute, ttl: int):
+    """``cached_payload`` for anything JSON holds (list totals, a buyer's e-mails)."""
+    return json.loads(cached_payload(redis, collection, key, lambda: json.dumps(compute()).encode(), ttl))

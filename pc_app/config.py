@@ -50,6 +50,9 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "LIST_COUNT_CAP": (1000, "int"),
     # A counted total is reused until the next write to its collection, or this many seconds.
     "LIST_COUNT_CACHE_SECONDS": (300, "int"),
+    # A list's JSON answer is reused until the next write to its collection through the app, or
+    # this many seconds (a change made outside the app); 0: dump every page again.
+    "LIST_PAGE_CACHE_SECONDS": (30, "int"),
     # The signed-in user and partner are reused until the next write to their collection through
     # the app, or this many seconds (a change made outside the app, e.g. with mongosh); 0: read each request.
     "AUTH_STATE_CACHE_SECONDS": (30, "int"),

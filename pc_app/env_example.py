@@ -34,6 +34,8 @@ CORE_DESCRIPTIONS = {
     "TRUSTED_PROXIES": "proxies in front of the API whose X-Forwarded-* headers are believed",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
     "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
+    "LIST_PAGE_CACHE_SECONDS": ("a list's JSON answer is reused until the next write to its collection through the app, "
+                                "or this long (a change made outside the app); 0 dumps every page again"),
     "AUTH_STATE_CACHE_SECONDS": ("the signed-in user and partner are reused until the next write to them through the app, "
                                  "or this long (a change made outside the app); 0 reads them on every request"),
     "METRICS_TOKEN": "bearer token Prometheus sends to GET /metrics; empty disables /metrics",

@@ -11,6 +11,12 @@ Counting even 1,000 documents is the dearest part of a page (4.5 ms of a 19 ms l
 the stand-in), so a count is kept in Redis per filter set until the next write to its
 collection (``collection_versions``) or ``LIST_COUNT_CACHE_SECONDS``, and a page that reaches
 the end of the list needs no count at all. Rows are dumped as ``StoredRow``s, not model instances.
+
+A list whose items say nothing but what its own collection holds answers with ``page_answer``:
+the JSON of a page, dumped once and kept the same way as a count (``LIST_PAGE_CACHE_SECONDS``),
+so asking for an unchanged page again costs neither a database read nor a dump (0.2 ms where
+reading and dumping 50 leads of 25 fields costs 6 ms). A list that shows anything else (another
+collection's records, the clock, who is asking) returns ``paginate`` and is dumped each time.
 """
 from __future__ import annotations
 
@@ -18,10 +24,10 @@ import hashlib
 
 import marshmallow as ma
 from bson import json_util
-from flask import current_app, has_app_context
+from flask import Response, current_app, has_app_context
 
 from .api import Schema
-from .collection_versions import cached
+from .collection_versions import cached, cached_payload
 from .core.fields import Integer
 from .redis_client import get_redis
 from .stored_row import StoredRow
@@ -90,14 +96,14 @@ def count_matching(queryset, cap: int | None = None) -> int:
     One ``$match`` (+ ``$limit``) + ``$count`` aggregation: pymongo's ``count_documents``
     groups with ``$group``, which our local stand-in runs about a hundred times slower.
     """
-    if getattr(queryset, "_search_text", None) or not hasattr(queryset, "_query"):
+    if not _pushed_down(queryset):
         return queryset.count()  # $text and non-mongoengine sequences: let them count themselves
     return count_capped(queryset._collection, queryset._query, cap)
 
 
 def page_of(queryset, skip: int, limit: int) -> list:
     """The documents of one page through a pushed-down aggregation, as ``StoredRow`` views to dump."""
-    if getattr(queryset, "_search_text", None) or not hasattr(queryset, "_query"):
+    if not _pushed_down(queryset):
         return list(queryset.skip(skip).limit(limit))
     pipeline: list = [{"$match": queryset._query}]
     if queryset._ordering:
@@ -108,6 +114,11 @@ def page_of(queryset, skip: int, limit: int) -> list:
         pipeline.append({"$project": projection})
     document = queryset._document
     return [StoredRow(document, son) for son in queryset._collection.aggregate(pipeline)]
+
+
+def _pushed_down(queryset) -> bool:
+    """Whether ``page_of`` reads this queryset's page with one aggregation (a plain mongoengine query)."""
+    return not getattr(queryset, "_search_text", None) and hasattr(queryset, "_query")
 
 
 def paginate(queryset, page: int, per_page: int) -> dict:
@@ -122,3 +133,42 @@ def paginate(queryset, page: int, per_page: int) -> dict:
     total = min(counted, cap)
     return {"items": items, "total": total, "totalCapped": counted > cap, "page": page, "perPage": per_page,
             "pages": (total + per_page - 1) // per_page}
+
+
+def kept_answer(collection, key_parts: list, build, schema: ma.Schema, counters: tuple[str, ...] = ()) -> Response:
+    """``build()`` dumped by ``schema`` as the JSON answer, kept until the next write to ``collection``.
+
+    ``key_parts`` must name everything the answer depends on besides ``collection`` (and
+    ``counters``, see ``cached_payload``); kept at most ``LIST_PAGE_CACHE_SECONDS``, so a
+    change made outside the app shows within that time, and ``0`` builds every answer, as
+    does ``collection=None``.
+    The route keeps ``@blp.response(200, schema)`` for the API description.
+    """
+    def answer() -> bytes:
+        return current_app.json.response(schema.dump(build())).get_data()
+
+    ttl = int(current_app.config["LIST_PAGE_CACHE_SECONDS"])
+    if ttl <= 0 or collection is None:
+        body = answer()
+    else:
+        digest = hashlib.sha256(json_util.dumps([type(schema).__module__, type(schema).__qualname__, count_cap(),
+                                                 *key_parts]).encode()).hexdigest()[:32]
+        key = f"pc:page:{collection.database.name}.{collection.name}:{digest}"
+        body = cached_payload(get_redis(), collection, key, answer, ttl, counters)
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+
+
+def page_answer(queryset, page: int, per_page: int, schema: ma.Schema) -> Response:
+    """``paginate``'s page as a ``kept_answer``, for a list whose items say nothing but its collection's documents.
+
+    The key is the query itself (filter, order, page, projection), not who asks: the filter
+    already holds the asker's scope, so two members of a partner share a page.
+    """
+    def build() -> dict:
+        return paginate(queryset, page, per_page)
+
+    if not _pushed_down(queryset):
+        return kept_answer(None, [], build, schema)  # a text search: no plain query to key it by
+    projection = queryset._loaded_fields.as_dict() if queryset._loaded_fields else {}
+    query = [queryset._query, list(queryset._ordering or ()), page, per_page, projection]
+    return kept_answer(queryset._collection, query, build, schema)

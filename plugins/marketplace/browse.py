@@ -30,7 +30,8 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.toolkit import Lead, Partner, cached, count_cap, count_upto, distinct_values, get_redis, text_contains
+from pc_app.toolkit import (Lead, Partner, cached, count_cap, count_upto, distinct_values, get_redis, kept_answer,
+                            text_contains)
 
 from . import scoring
 from .models import Listing
@@ -691,6 +692,20 @@ def browse(partner: Partner, args: dict) -> dict:
     total = min(counted, cap)
     return {"items": [card_from_row(partner, row, criteria) for row in rows], "total": total, "totalCapped": counted > cap,
             "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
+
+
+def browse_answer(partner: Partner, args: dict, schema):
+    """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or any leads change.
+
+    A card says nothing but the listing's snapshot and the buyer's score: the answer depends on
+    the listings (``VERSION_KEY``, bumped by ``listings_changed``), the buyer's owned e-mails
+    (the leads collection's write version), the buyer's criteria and the arguments. Two
+    things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
+    30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
+    """
+    criteria = [astuple(c) for c in scoring.criteria_for(partner.icp)]
+    return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
+                       lambda: browse(partner, args), schema, counters=(VERSION_KEY,))
 
 
 def card_from_row(partner: Partner, row: dict, criteria: list | None = None) -> dict:

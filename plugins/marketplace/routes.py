@@ -10,6 +10,7 @@ from . import services
 from .schemas import (LISTING_CARD_PAGE_EXAMPLE, BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema,
                       MyListingPageSchema, MyListingSchema, MyListingsArgsSchema, PriceSchema)
 
+CARD_PAGE = ListingCardPageSchema()
 blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
                 description="Leads offered for sale: list, browse ranked by ICP fit, open, my listings")
 
@@ -26,7 +27,7 @@ class Browse(MethodView):
 
         Your own listings and leads whose e-mail your partner already owns never appear.
         """
-        return services.browse(require_trading_partner(), args)
+        return services.browse(require_trading_partner(), args, CARD_PAGE)
 
 
 @blp.route("/leads/<objectid:lead_id>")

@@ -12,7 +12,7 @@ from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Pa
                             iso_utc, utcnow)
 
 from . import scoring, unmask_quota
-from .browse import browse as browse_page
+from .browse import browse_answer
 from .browse import fit_terms, listings_changed
 from .masking import mask_email, mask_phone
 from .models import Listing
@@ -180,9 +180,10 @@ def refresh_snapshot(lead_id: str) -> None:
 
 # --- browse ------------------------------------------------------------------------------
 
-def browse(partner: Partner, args: dict) -> dict:
-    """One page of listed leads for a buyer (see ``browse.py``: read by score pattern, never scored in bulk)."""
-    return browse_page(partner, args)
+def browse(partner: Partner, args: dict, schema):
+    """One page of listed leads for a buyer, as its kept JSON answer (see ``browse.py``: read by score
+    pattern, never scored in bulk)."""
+    return browse_answer(partner, args, schema)
 
 
 # --- detail and views ----------------------------------------------------------------------

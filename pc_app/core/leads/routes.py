@@ -4,13 +4,14 @@ from flask.views import MethodView
 
 from ...api import Blueprint, abort
 from ..fields import BEYOND_SCHEMA
-from ...pages import paginate
+from ...pages import page_answer
 from ...auth import current_actor, current_partner_id, login_required, partner_scope
 from . import services
 from .schemas import (LEAD_EXAMPLE, LEAD_PAGE_EXAMPLE, LEAD_WRITE_EXAMPLE, ImportQueuedSchema, ImportResultSchema,
                       LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema, LeadSchema, LeadWriteSchema,
                       NoteCreateSchema)
 
+LEAD_PAGE = LeadPageSchema()
 blp = Blueprint("leads", __name__, url_prefix="/v1/leads", description="A partner's own leads")
 
 
@@ -25,7 +26,7 @@ class LeadCollection(MethodView):
 
         Platform staff see every partner's leads, or one partner's with ``partnerId``.
         """
-        return paginate(services.lead_query(partner_scope(), args), args["page"], args["perPage"])
+        return page_answer(services.lead_query(partner_scope(), args), args["page"], args["perPage"], LEAD_PAGE)
 
     @login_required
     @blp.arguments(LeadWriteSchema, example=LEAD_WRITE_EXAMPLE)

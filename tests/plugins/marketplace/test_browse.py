@@ -198,11 +198,12 @@ def test_browse_by_a_plain_order_reads_its_first_pages_once_per_listings_version
 
 @pytest.mark.parametrize("listings, per_page, page", [(1, 25, 1), (30, 100, 1), (30, 5, 4), (30, 5, 7)])
 @pytest.mark.parametrize("small_rows", [0, 100])
-def test_browse_by_score_reads_only_the_patterns_its_page_overlaps(market, seller, buyer, db_commands, monkeypatch,
+def test_browse_by_score_reads_only_the_patterns_its_page_overlaps(app, market, seller, buyer, db_commands, monkeypatch,
                                                                    listings, per_page, page, small_rows):
     from plugins.marketplace import browse
 
     monkeypatch.setattr(browse, "KEPT_ROWS", small_rows)
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what is learnt of the patterns, not the kept answer
     for i in range(listings):
         market.listed(seller, industry="saas" if i % 2 else "retail", price=5000 + i)
     market.lead(buyer, email="owned@example.com")
@@ -262,3 +263,37 @@ def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_it
     with db_commands:
         assert market.browse(buyer, perPage=25) == body
     assert db_commands.commands == []  # a repeat reads what the first visit kept
+
+
+def test_a_repeated_browse_is_answered_from_its_kept_answer_until_what_it_shows_changes(
+        app, market, seller, buyer, actors, db_commands, monkeypatch):
+    """The whole JSON answer is kept per buyer and arguments; a listing, a lead the buyer owns or the ICP ends it."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 0)  # nothing kept of the patterns: only the answer can spare the reads
+    saas = market.listed(seller, industry="saas", price=5000)
+    retail = market.listed(seller, industry="retail", price=6000, email="shared@example.com")
+    first = market.browse(buyer, perPage=5)
+    with db_commands:
+        again = market.browse(buyer, perPage=5)
+    assert db_commands.commands == [] and again == first
+    assert [(c["id"], c["icpScore"]) for c in first["items"]] == [(saas["id"], 100), (retail["id"], 65)]
+    # Another buyer's same arguments are another answer (their own score).
+    other = actors.partner_owner(name="Retail Buyer", icp={"industries": ["retail"]})
+    assert [c["id"] for c in market.browse(other, perPage=5)["items"]] == [retail["id"], saas["id"]]
+    # A repricing changes only listings (the narrower listings version ends the answer) ...
+    lead_id = retail["leadId"]
+    assert seller_reprices(market, seller, lead_id, 7000).status_code == 200
+    assert [c["price"] for c in market.browse(buyer, perPage=5)["items"]] == [5000, 7000]
+    # ... a lead the buyer comes to own hides its listing (the leads' write version) ...
+    market.lead(buyer, email="shared@example.com")
+    assert [c["id"] for c in market.browse(buyer, perPage=5)["items"]] == [saas["id"]]
+    # ... and a new ICP scores again (it is part of the key).
+    patched = market.client.patch(f"/v1/partners/{buyer.partner_id}", json={"icp": {"industries": ["retail"]}},
+                                  headers=buyer.headers)
+    assert patched.status_code == 200, patched.get_json()
+    assert [c["icpScore"] for c in market.browse(buyer, perPage=5)["items"]] == [0]
+
+
+def seller_reprices(market, seller, lead_id, price):
+    return market.client.patch(f"/v1/marketplace/leads/{lead_id}/list", json={"price": price}, headers=seller.headers)
