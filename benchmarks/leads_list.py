@@ -234,6 +234,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time, split between endpoints")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server-threads", type=int, default=1, help="gunicorn threads per worker")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-leads-"))
@@ -251,7 +252,7 @@ def main() -> None:
         trips = round_trips(app, headers)
 
         env = {**os.environ, **settings, "WEB_CONCURRENCY": str(args.workers)}
-        gunicorn, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log")
+        gunicorn, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log", args.server_threads)
         check = requests.get(base + LIST_PATH, headers=headers, timeout=30).json()
         # totals are counted up to LIST_COUNT_CAP (pc_app.pages); past it the answer says totalCapped
         expected = (min(args.leads, 1000), args.leads > 1000)
@@ -263,7 +264,7 @@ def main() -> None:
                    for path in PATHS}
 
         print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
-              f"gunicorn {args.workers} gthread workers, {args.threads} client threads, "
+              f"gunicorn {args.workers} gthread workers of {args.server_threads} threads, {args.threads} client threads, "
               f"{args.seconds / len(PATHS):.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
               f"({os.cpu_count()} CPUs)\n")
         header = f"{'endpoint':<32} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \

@@ -244,6 +244,8 @@ class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
+        # One instance per decorated view: given a class, webargs would build a schema for every request.
+        schema = schema() if isinstance(schema, type) else schema
         decorate = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json":
             return decorate

@@ -135,7 +135,20 @@ def paginate(queryset, page: int, per_page: int) -> dict:
             "pages": (total + per_page - 1) // per_page}
 
 
-def kept_answer(collection, key_parts: list, build, schema: ma.Schema, counters: tuple[str, ...] = ()) -> Response:
+_schemas: dict[type, ma.Schema] = {}
+
+
+def _instance(schema: ma.Schema | type[ma.Schema]) -> ma.Schema:
+    """One instance per schema class: a ``ResponseSchema`` works out its dump plan once per instance."""
+    if isinstance(schema, ma.Schema):
+        return schema
+    if schema not in _schemas:
+        _schemas[schema] = schema()
+    return _schemas[schema]
+
+
+def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.Schema],
+                counters: tuple[str, ...] = ()) -> Response:
     """``build()`` dumped by ``schema`` as the JSON answer, kept until the next write to ``collection``.
 
     ``key_parts`` must name everything the answer depends on besides ``collection`` (and
@@ -144,6 +157,8 @@ def kept_answer(collection, key_parts: list, build, schema: ma.Schema, counters:
     does ``collection=None``.
     The route keeps ``@blp.response(200, schema)`` for the API description.
     """
+    schema = _instance(schema)
+
     def answer() -> bytes:
         return current_app.json.response(schema.dump(build())).get_data()
 
@@ -158,14 +173,16 @@ def kept_answer(collection, key_parts: list, build, schema: ma.Schema, counters:
     return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
-def page_answer(queryset, page: int, per_page: int, schema: ma.Schema) -> Response:
+def page_answer(queryset, page: int, per_page: int, schema: ma.Schema | type[ma.Schema], item=None) -> Response:
     """``paginate``'s page as a ``kept_answer``, for a list whose items say nothing but its collection's documents.
 
     The key is the query itself (filter, order, page, projection), not who asks: the filter
-    already holds the asker's scope, so two members of a partner share a page.
+    already holds the asker's scope, so two members of a partner share a page. ``item`` turns
+    each row into what ``schema`` dumps, when the row is not that already.
     """
     def build() -> dict:
-        return paginate(queryset, page, per_page)
+        answer = paginate(queryset, page, per_page)
+        return {**answer, "items": [item(row) for row in answer["items"]]} if item else answer
 
     if not _pushed_down(queryset):
         return kept_answer(None, [], build, schema)  # a text search: no plain query to key it by

@@ -5,7 +5,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_actor, current_claims, current_partner,
-                            current_user, login_required, optional_user, paginate, parse_object_id,
+                            current_user, login_required, optional_user, page_answer, parse_object_id,
                             partner_for_request)
 
 from .models import WebhookDelivery
@@ -261,9 +261,8 @@ def ping(partner_id, endpoint_id):
 def deliveries(args, partner_id, endpoint_id):
     """The endpoint's deliveries, newest first: status, attempts, response code, latency, next retry, body."""
     endpoint = _endpoint(partner_id, endpoint_id, change=False)
-    page = paginate(WebhookDelivery.objects(endpoint=str(endpoint.id)).order_by("-created_ms", "-id"), args["page"],
-                    args["perPage"])
-    return {**page, "items": [webhook_delivery.serialize(d) for d in page["items"]]}
+    return page_answer(WebhookDelivery.objects(endpoint=str(endpoint.id)).order_by("-created_ms", "-id"), args["page"],
+                       args["perPage"], WebhookDeliveryPageSchema, item=webhook_delivery.serialize)
 
 
 @partner_blp.route("/<objectid:partner_id>/webhooks/<objectid:endpoint_id>/deliveries/<objectid:delivery_id>/redeliver",

@@ -10,7 +10,6 @@ from . import services
 from .schemas import (LISTING_CARD_PAGE_EXAMPLE, BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema,
                       MyListingPageSchema, MyListingSchema, MyListingsArgsSchema, PriceSchema)
 
-CARD_PAGE = ListingCardPageSchema()
 blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
                 description="Leads offered for sale: list, browse ranked by ICP fit, open, my listings")
 
@@ -27,7 +26,7 @@ class Browse(MethodView):
 
         Your own listings and leads whose e-mail your partner already owns never appear.
         """
-        return services.browse(require_trading_partner(), args, CARD_PAGE)
+        return services.browse(require_trading_partner(), args, ListingCardPageSchema)
 
 
 @blp.route("/leads/<objectid:lead_id>")
@@ -96,4 +95,5 @@ class MyListings(MethodView):
     def get(self, args):
         """Your listings, newest first, with views, the reservation and the sale."""
         partner = current_partner()
+        # Dumped each time, not kept (page_answer): a row shows its reservation and sale, which payments holds.
         return paginate(services.my_listings(partner.id, args.get("status")), args["page"], args["perPage"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.toolkit import Blueprint, current_actor, login_required, paginate, partner_for_request, partner_scope
+from pc_app.toolkit import Blueprint, current_actor, login_required, page_answer, partner_for_request, partner_scope
 
 from . import jobs, services
 from .schemas import (ConflictPageSchema, ConflictQueryArgsSchema, ConflictSchema, ResolveSchema, TaskPageSchema,
@@ -38,7 +38,7 @@ class Tasks(MethodView):
     def get(self, args):
         """Your partner's sync tasks, newest first (platform staff: every partner's, or ``partnerId``'s)."""
         query = services.task_query(partner_scope(), args.get("partnerId"), args.get("status"))
-        return paginate(query, args["page"], args["perPage"])
+        return page_answer(query, args["page"], args["perPage"], TaskPageSchema)
 
 
 @blp.route("/tasks/<objectid:task_id>")
@@ -62,7 +62,7 @@ class Conflicts(MethodView):
         """Your partner's conflicts, newest first; ``status=open`` for those waiting for a person."""
         query = services.conflict_query(partner_scope(), args.get("status"), args.get("partnerId"),
                                         args.get("leadId"))
-        return paginate(query, args["page"], args["perPage"])
+        return page_answer(query, args["page"], args["perPage"], ConflictPageSchema)
 
 
 @blp.route("/conflicts/<objectid:conflict_id>")

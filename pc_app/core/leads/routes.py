@@ -11,7 +11,6 @@ from .schemas import (LEAD_EXAMPLE, LEAD_PAGE_EXAMPLE, LEAD_WRITE_EXAMPLE, Impor
                       LeadImportSchema, LeadPageSchema, LeadQueryArgsSchema, LeadSchema, LeadWriteSchema,
                       NoteCreateSchema)
 
-LEAD_PAGE = LeadPageSchema()
 blp = Blueprint("leads", __name__, url_prefix="/v1/leads", description="A partner's own leads")
 
 
@@ -26,7 +25,7 @@ class LeadCollection(MethodView):
 
         Platform staff see every partner's leads, or one partner's with ``partnerId``.
         """
-        return page_answer(services.lead_query(partner_scope(), args), args["page"], args["perPage"], LEAD_PAGE)
+        return page_answer(services.lead_query(partner_scope(), args), args["page"], args["perPage"], LeadPageSchema)
 
     @login_required
     @blp.arguments(LeadWriteSchema, example=LEAD_WRITE_EXAMPLE)

@@ -2,7 +2,7 @@
 from flask.views import MethodView
 
 from ...api import Blueprint
-from ...pages import paginate
+from ...pages import page_answer
 from ...auth import current_actor, login_required, partner_for_request, platform_required
 from . import services
 from .schemas import (PartnerCreateSchema, PartnerPageSchema, PartnerPatchSchema, PartnerQueryArgsSchema,
@@ -19,7 +19,7 @@ class PartnerCollection(MethodView):
     @blp.errors(401, 403, 422)
     def get(self, args):
         """List partners (platform staff)."""
-        return paginate(services.partner_query(args), args["page"], args["perPage"])
+        return page_answer(services.partner_query(args), args["page"], args["perPage"], PartnerPageSchema)
 
     @platform_required
     @blp.arguments(PartnerCreateSchema)

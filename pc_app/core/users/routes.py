@@ -2,7 +2,7 @@
 from flask.views import MethodView
 
 from ...api import Blueprint
-from ...pages import paginate
+from ...pages import page_answer
 from ...auth import current_actor, current_user, login_required
 from . import services
 from .schemas import UserInviteSchema, UserPageSchema, UserQueryArgsSchema, UserSchema, UserStatusSchema
@@ -18,7 +18,7 @@ class UserCollection(MethodView):
     @blp.errors(401, 403, 422)
     def get(self, args):
         """List users: platform staff all of them, a partner owner its partner's."""
-        return paginate(services.user_query(current_user(), args), args["page"], args["perPage"])
+        return page_answer(services.user_query(current_user(), args), args["page"], args["perPage"], UserPageSchema)
 
     @login_required
     @blp.arguments(UserInviteSchema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 
-from pc_app.toolkit import Blueprint, current_user, login_required, paginate, partner_scope
+from pc_app.toolkit import Blueprint, current_user, login_required, page_answer, partner_scope
 
 from ..schemas import InvoiceArgsSchema, InvoicePageSchema, InvoiceSchema
 from ..services import invoice_pdf, invoices
@@ -30,7 +30,8 @@ class InvoiceList(MethodView):
     @blp.errors(401, 403, 422)
     def get(self, args):
         """Your partner's invoices newest first (platform staff: every partner's); ``type`` filters."""
-        return paginate(invoices.invoices_of(partner_scope(), args.get("type")), args["page"], args["perPage"])
+        return page_answer(invoices.invoices_of(partner_scope(), args.get("type")), args["page"], args["perPage"],
+                           InvoicePageSchema)
 
 
 @blp.route("/<objectid:invoice_id>")

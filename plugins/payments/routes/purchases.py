@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, paginate, parse_object_id,
+from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, page_answer, parse_object_id,
                             partner_scope, platform_required, require_trading_partner)
 
 from ..schemas import (PURCHASE_EXAMPLE, PURCHASE_REQUEST_EXAMPLE, PurchaseActionSchema, PurchasePageSchema,
@@ -57,7 +57,8 @@ class PurchaseCollection(MethodView):
     @blp.errors(401, 403, 422)
     def get(self, args):
         """Your purchases (``as=buyer``) or sales (``as=seller``), newest first; platform staff see all."""
-        return paginate(purchases.purchases_of(partner_scope(), args["as_"]), args["page"], args["perPage"])
+        return page_answer(purchases.purchases_of(partner_scope(), args["as_"]), args["page"], args["perPage"],
+                           PurchasePageSchema)
 
 
 @blp.route("/purchases/<objectid:purchase_id>")

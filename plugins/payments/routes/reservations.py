@@ -41,6 +41,7 @@ class ReservationList(MethodView):
     def get(self, args):
         """Your partner's reservations, newest first, with ``expiresAt`` and ``secondsLeft``."""
         buyer = require_trading_partner()
+        # Dumped each time, not kept (page_answer): secondsLeft follows the clock.
         return paginate(reservations.reservations_of(buyer.id, args.get("status")), args["page"], args["perPage"])
 
 
