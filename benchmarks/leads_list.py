@@ -1,16 +1,19 @@
 """Benchmark of the lead list on gunicorn: requests/s and p50/p95 of GET /v1/leads against /healthz.
 
 Usage: python benchmarks/leads_list.py [--leads 10000] [--seconds 20] [--threads 2] [--workers 2]
+                                       [--server-threads 1]
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds one
 partner with --leads leads (insert_many), runs the app under gunicorn (a subprocess on
-127.0.0.1 and a free port) and measures, in one run, GET /v1/leads?page=2&perPage=50,
-GET /v1/auth/me (the floor of any signed-in route that reads the database: the token, the
-user and the partner, nothing else) and GET /healthz with a bounded loop of HTTP requests from --threads client threads (each
-endpoint gets half of --seconds, and at most 2,000 requests). Database round trips per
-request are counted in process with a pymongo CommandListener (pc_app.testing.CommandCounter)
-on the same database. nx-27017 is SQLite behind the wire protocol: read the figures as this
-machine's stand-in, not as MongoDB's. Results are printed, not asserted.
+127.0.0.1 and a free port) and measures, in one run, GET /v1/leads?page=2&perPage=50 (the
+same page again, answered from its kept JSON: pc_app.pages.page_answer), GET /v1/auth/me (the
+floor of any signed-in route: the token, the session check, the user and the partner) and
+GET /healthz; then, on a second gunicorn with LIST_PAGE_CACHE_SECONDS=0, the lead list read
+and dumped on every request. Each endpoint gets a quarter of --seconds and at most 2,000
+requests from --threads clients. Database round trips per request are counted in process
+with a pymongo CommandListener (pc_app.testing.CommandCounter) on the same database.
+nx-27017 is SQLite behind the wire protocol: read the figures as this machine's stand-in, not
+as MongoDB's. Results are printed, not asserted.
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ JWT_SECRET = "benchmark-secret-" + "x" * 32
 LIST_PATH = "/v1/leads?page=2&perPage=50"
 ME_PATH = "/v1/auth/me"
 PATHS = (LIST_PATH, ME_PATH, "/healthz")
+# The lead list again on a gunicorn with LIST_PAGE_CACHE_SECONDS=0: every request reads and dumps its page.
+UNKEPT = LIST_PATH + " (not kept)"
 MAX_REQUESTS = 2000
 BATCH = 1000
 
@@ -89,12 +94,14 @@ def round_trips(app, headers: dict) -> dict[str, list[str]]:
     counter = app.config["MONGODB_EVENT_LISTENERS"][0]
     client = app.test_client()
     found = {}
-    for path in PATHS:
+    for label in (*PATHS, UNKEPT):
+        app.config["LIST_PAGE_CACHE_SECONDS"] = 0 if label == UNKEPT else 30
+        path = label.split()[0]
         client.get(path, headers=headers)  # warm up: connection and caches
         with counter:
             response = client.get(path, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
-        found[path] = list(counter.commands)
+        found[label] = list(counter.commands)
     return found
 
 
@@ -228,6 +235,15 @@ def cpu_line(result: dict) -> str:
     return "CPU ms per request: " + ", ".join(parts)
 
 
+def stop(gunicorn: subprocess.Popen) -> None:
+    if gunicorn.poll() is None:
+        gunicorn.terminate()
+        try:
+            gunicorn.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=10_000)
@@ -259,37 +275,39 @@ def main() -> None:
         assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
             {key: value for key, value in check.items() if key != "items"}
         processes = {"app": gunicorn.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
-        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), args.seconds / len(PATHS),
-                                 args.threads, processes=processes)
+        share = args.seconds / (len(PATHS) + 1)
+        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), share, args.threads,
+                                 processes=processes)
                    for path in PATHS}
+        stop(gunicorn)
+        gunicorn, base = start_gunicorn({**env, "LIST_PAGE_CACHE_SECONDS": "0"}, args.workers,
+                                        workdir / "gunicorn.log", args.server_threads)
+        processes["app"] = gunicorn.pid
+        results[UNKEPT] = measure(base, lambda _i, _n: (LIST_PATH, headers), share, args.threads, processes=processes)
 
         print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
               f"gunicorn {args.workers} gthread workers of {args.server_threads} threads, {args.threads} client threads, "
-              f"{args.seconds / len(PATHS):.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
+              f"{share:.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
               f"({os.cpu_count()} CPUs)\n")
-        header = f"{'endpoint':<32} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
+        header = f"{'endpoint':<43} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
                  f"{'db round trips':>15}"
         print(header)
         print("-" * len(header))
         for path, r in results.items():
             commands = trips[path]
-            print(f"{'GET ' + path:<32} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
+            print(f"{'GET ' + path:<43} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
                   f"{r['p95']:>7.1f} {len(commands):>15}")
         print()
         for path, r in results.items():
-            print(f"{'GET ' + path:<32} {cpu_line(r)}")
+            print(f"{'GET ' + path:<43} {cpu_line(r)}")
         health = results["/healthz"]["rps"]
         print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
-                                                     for path in (LIST_PATH, ME_PATH)))
+                                                     for path in (LIST_PATH, ME_PATH, UNKEPT)))
         print("\nround trips (pymongo CommandListener, in process): "
               + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
     finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            gunicorn.terminate()
-            try:
-                gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
+        if gunicorn is not None:
+            stop(gunicorn)
         redis.stop()
         mongo.stop()
 

@@ -14,9 +14,10 @@ the end of the list needs no count at all. Rows are dumped as ``StoredRow``s, no
 
 A list whose items say nothing but what its own collection holds answers with ``page_answer``:
 the JSON of a page, dumped once and kept the same way as a count (``LIST_PAGE_CACHE_SECONDS``),
-so asking for an unchanged page again costs neither a database read nor a dump (0.2 ms where
-reading and dumping 50 leads of 25 fields costs 6 ms). A list that shows anything else (another
-collection's records, the clock, who is asking) returns ``paginate`` and is dumped each time.
+so asking for an unchanged page again costs one Redis ``MGET``, neither a database read nor a
+dump: page 2 of 50 leads takes 1.5 ms in process, what ``/v1/auth/me`` takes, against 6-8 ms
+read and dumped. A list that shows anything else (another collection's records, the clock)
+returns ``paginate`` and is dumped each time.
 """
 from __future__ import annotations
 
