@@ -1,5 +1,6 @@
 """A list's JSON answer is kept in Redis until the next write to its collection, and never longer than its setting."""
 import threading
+import zlib
 
 from .test_round_trips import _commands_for, _seed_leads, _signed_in_and_kept
 
@@ -27,6 +28,11 @@ def test_an_unchanged_page_is_answered_again_without_reading_or_dumping(app, cli
         again = client.get(url, headers=seller.headers)
     assert db_commands.commands == [] and again.status_code == 200
     assert again.data == first.data and again.mimetype == "application/json"
+    # Kept compressed, after the version it was kept under:
+    from pc_app.redis_client import get_redis
+    (key,) = _page_keys(app)
+    kept = get_redis(app).get(key).partition(b":")[2]
+    assert zlib.decompress(kept) == first.data and len(kept) < len(first.data) / 2
     assert [item["firstName"] for item in again.get_json()["items"]] == [item["firstName"] for item in
                                                                           first.get_json()["items"]]
     # The key is the query, which holds the scope: a colleague shares the page (their own user is
