@@ -16,6 +16,8 @@ def _names(body) -> list[str]:
 
 
 def test_an_unchanged_page_is_answered_again_without_reading_or_dumping(app, client, actors, db_commands):
+    from pc_app.redis_client import get_redis
+
     seller = actors.partner_owner()
     colleague = actors.member(seller.partner)
     assert client.get("/v1/auth/me", headers=seller.headers).status_code == 200  # the seller is kept
@@ -29,12 +31,9 @@ def test_an_unchanged_page_is_answered_again_without_reading_or_dumping(app, cli
     assert db_commands.commands == [] and again.status_code == 200
     assert again.data == first.data and again.mimetype == "application/json"
     # Kept compressed, after the version it was kept under:
-    from pc_app.redis_client import get_redis
     (key,) = _page_keys(app)
     kept = get_redis(app).get(key).partition(b":")[2]
     assert zlib.decompress(kept) == first.data and len(kept) < len(first.data) / 2
-    assert [item["firstName"] for item in again.get_json()["items"]] == [item["firstName"] for item in
-                                                                          first.get_json()["items"]]
     # The key is the query, which holds the scope: a colleague shares the page (their own user is
     # read, not the page) ...
     commands, body = _commands_for(client, db_commands, url, colleague.headers)
