@@ -56,7 +56,11 @@ class MeSchema(UserSchema):
         from ...auth import current_partner
 
         partner = current_partner(required=False)
-        return PartnerSchema().dump(partner) if partner else None
+        return _PARTNER.dump(partner) if partner else None
+
+
+# Built once: a schema works out its dump plan per instance, and /v1/auth/me is the commonest call.
+_PARTNER = PartnerSchema()
 
 
 class ForgotPasswordSchema(Schema):
