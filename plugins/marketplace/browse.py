@@ -576,23 +576,56 @@ class PatternKnowledge:
         A pattern with equality cells is counted at once (index lookups, whatever its size). Any
         other pattern's head is read first (cheap where it is dense; where it is rare that read
         is what a count would cost, and the head is then the whole pattern). Only a pattern
-        longer than what is known and than ``need`` allows is counted, up to ``need``.
+        longer than what is known and than ``need`` allows is counted, up to ``need``. The
+        group's counts go together, in as few commands as fit (``_count_patterns``).
         """
-        total = 0
-        for m, match in enumerate(self.groups[g]):
-            parts = cells(match) if self.counts[g][m] is None else None
-            if parts is not None and parts != [match]:
-                # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
-                cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
-                self.counts[g][m], self.changed = [_count(match, cap, parts), cap], True
-            elif self.counts[g][m] is None:
+        matches = self.groups[g]
+        # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
+        first_cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
+        wanted = [(g, m, first_cap) for m, match in enumerate(matches)
+                  if self.counts[g][m] is None and cells(match) != [match]]
+        if wanted:
+            # Later groups' unsized patterns ride along while they fit the same command: a deep page
+            # sizes them next, and a count in a command that is sent anyway costs no round trip.
+            command = _OneCommand()
+            command.take([part for g_, m, _cap in wanted for part in cells(self.groups[g_][m])], always=True)
+            for later, m, match in self._patterns(only_unsized=True):
+                if later <= g or cells(match) == [match]:
+                    continue
+                if not command.take(cells(match)):
+                    break
+                wanted.append((later, m, first_cap))
+        self._count_patterns(wanted)
+        for m in range(len(matches)):
+            if self.counts[g][m] is None:
                 self._head(g, m)
-            count, cap = self.counts[g][m]
-            if count >= cap and cap < need:
-                self.counts[g][m] = [_count(match, need), need]
-                self.changed = True
-            total += self.counts[g][m][0]
-        return total
+        self._count_patterns([(g, m, need) for m in range(len(matches))
+                              if self.counts[g][m][0] >= self.counts[g][m][1] and self.counts[g][m][1] < need])
+        return sum(self.counts[g][m][0] for m in range(len(matches)))
+
+    def _count_patterns(self, wanted: list[tuple[int, int, int]]) -> None:
+        """Count patterns ``(group, pattern, cap)`` in as few round trips as the command budget allows."""
+        batch: list[tuple[int, list[dict]]] = []
+        owners: list[tuple[int, int, int]] = []
+        command = _OneCommand()
+        for g, m, cap in wanted:
+            parts = cells(self.groups[g][m])
+            if not parts:
+                self.counts[g][m], self.changed = [0, cap], True  # its cells match nothing
+                continue
+            if not command.take(parts):
+                self._record_counts(owners, batch)
+                batch, owners, command = [], [], _OneCommand()
+                command.take(parts, always=True)
+            batch.append((cap, parts))
+            owners.append((g, m, cap))
+        self._record_counts(owners, batch)
+
+    def _record_counts(self, owners: list[tuple[int, int, int]], queries: list[tuple[int, list[dict]]]) -> None:
+        if queries:
+            for (g, m, cap), counted in zip(owners, _counts(queries)):
+                self.counts[g][m] = [counted, cap]  # exact below the cap, else at least the cap
+            self.changed = True
 
     def _rows(self, g: int, m: int, end: int) -> list[dict]:
         """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""

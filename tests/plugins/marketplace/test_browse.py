@@ -299,3 +299,30 @@ def test_a_repeated_browse_is_answered_from_its_kept_answer_until_what_it_shows_
 
 def seller_reprices(market, seller, lead_id, price):
     return market.client.patch(f"/v1/marketplace/leads/{lead_id}/list", json={"price": price}, headers=seller.headers)
+
+
+def test_a_deep_first_visit_sizes_later_groups_in_the_commands_it_sends_anyway(
+        app, market, seller, buyer, actors, client, db_commands, monkeypatch):
+    """Past what count_ahead's one command could hold, each group sized on the way to a deep page
+    takes the next groups' counts along in its own command, instead of one command per group."""
+    from plugins.marketplace import browse
+
+    from .conftest import FULL_ICP
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 6)  # count_ahead holds only the first few patterns
+    kinds = [dict(industry="saas", company_size="51-200", country="US", job_title="VP Sales"),  # 100
+             dict(industry="saas", company_size="51-200", country="GB", job_title="CTO"),  # 60
+             dict(industry="saas", company_size="1-10", country="DE", job_title="CTO"),  # 40
+             dict(industry="retail", company_size="1-10", country="DE", job_title="CTO")]  # 0
+    for i in range(32):
+        market.listed(seller, email=f"kind{i}@example.com", **kinds[i % 4])
+    market.browse(actors.partner_owner(icp=FULL_ICP), perPage=25)  # the listed titles, read once per version
+    market.lead(buyer, email="owned@example.com")
+    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200
+    with db_commands:
+        body = market.browse(buyer, perPage=7, page=4)
+    scores = [card["icpScore"] for card in body["items"]]
+    assert scores == sorted(scores, reverse=True) and body["total"] == 32 and len(scores) == 7
+    # 13 when each group counts only its own patterns, in its own command.
+    assert db_commands.commands == ["aggregate"] * 9
