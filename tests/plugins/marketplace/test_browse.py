@@ -239,13 +239,14 @@ def test_a_misspelled_browse_filter_is_422_naming_it(market, seller, buyer, clie
     assert response.get_json()["errors"] == {"industy": ["Unknown field."]}
 
 
-def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_its_page_spans(
-        app, market, seller, buyer, actors, client, db_commands):
-    """The buyer's own e-mails, every pattern's count (with the total) in one command, and the heads of
-    every pattern the page reaches in one more: not a count and a read per pattern."""
-    from .conftest import FULL_ICP
+def _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client):
+    """32 listings in four score groups for FULL_ICP, and a buyer whose next browse is a first visit.
 
-    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # the repeat below reads what browse learnt, not the kept answer
+    The listed titles are read once per listings version for every buyer: here by another one.
+    A lead the buyer gets is a write to the leads, so the owned e-mails are read again; the
+    buyer's signed-in state is kept.
+    """
+    from .conftest import FULL_ICP
 
     kinds = [dict(industry="saas", company_size="51-200", country="US", job_title="VP Sales"),  # 100
              dict(industry="saas", company_size="51-200", country="GB", job_title="CTO"),  # 60
@@ -253,10 +254,17 @@ def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_it
              dict(industry="retail", company_size="1-10", country="DE", job_title="CTO")]  # 0
     for i in range(32):
         market.listed(seller, email=f"kind{i}@example.com", **kinds[i % 4])
-    # The listed titles are read once per listings version for every buyer: here by another one.
     market.browse(actors.partner_owner(icp=FULL_ICP), perPage=25)
-    market.lead(buyer, email="owned@example.com")  # a write to the leads: the owned e-mails are read again
-    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200  # the signed-in state is kept
+    market.lead(buyer, email="owned@example.com")
+    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200
+
+
+def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_its_page_spans(
+        app, market, seller, buyer, actors, client, db_commands):
+    """The buyer's own e-mails, every pattern's count (with the total) in one command, and the heads of
+    every pattern the page reaches in one more: not a count and a read per pattern."""
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # the repeat below reads what browse learnt, not the kept answer
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     with db_commands:
         body = market.browse(buyer, perPage=25)
     assert db_commands.commands == ["aggregate"] * 3
@@ -307,19 +315,9 @@ def test_a_deep_first_visit_sizes_later_groups_in_the_commands_it_sends_anyway(
     takes the next groups' counts along in its own command, instead of one command per group."""
     from plugins.marketplace import browse
 
-    from .conftest import FULL_ICP
-
     app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
     monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 6)  # count_ahead holds only the first few patterns
-    kinds = [dict(industry="saas", company_size="51-200", country="US", job_title="VP Sales"),  # 100
-             dict(industry="saas", company_size="51-200", country="GB", job_title="CTO"),  # 60
-             dict(industry="saas", company_size="1-10", country="DE", job_title="CTO"),  # 40
-             dict(industry="retail", company_size="1-10", country="DE", job_title="CTO")]  # 0
-    for i in range(32):
-        market.listed(seller, email=f"kind{i}@example.com", **kinds[i % 4])
-    market.browse(actors.partner_owner(icp=FULL_ICP), perPage=25)  # the listed titles, read once per version
-    market.lead(buyer, email="owned@example.com")
-    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     with db_commands:
         body = market.browse(buyer, perPage=7, page=4)
     scores = [card["icpScore"] for card in body["items"]]
