@@ -237,6 +237,7 @@ def cpu_line(result: dict) -> str:
 
 
 def stop(gunicorn: subprocess.Popen) -> None:
+    """Stop a gunicorn started by ``start_gunicorn``: gracefully, then for good after 15 s."""
     if gunicorn.poll() is None:
         gunicorn.terminate()
         try:

@@ -128,7 +128,7 @@ def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run."""
     import os
 
-    from leads_list import cpu_line, measure, start_gunicorn
+    from leads_list import cpu_line, measure, start_gunicorn, stop
 
     # Each worker runs ``threads`` threads (the deploy's gthread has 48, for the event streams).
     env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo.url + "bench", "REDIS_URL": redis.url,
@@ -161,11 +161,7 @@ def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds
         print("browse / healthz throughput: " + ", ".join(f"{results[name]['rps'] / health:.2f}"
                                                           for name in list(results)[:2]))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except Exception:
-            process.kill()
+        stop(process)
 
 
 def main(argv: list[str]) -> int:

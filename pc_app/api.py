@@ -245,7 +245,7 @@ class Blueprint(_Blueprint):
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
         # One instance per decorated view: given a class, webargs would build a schema for every request.
-        schema = schema() if isinstance(schema, type) else schema
+        schema = resolve_schema_instance(schema)
         decorate = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json":
             return decorate

@@ -444,33 +444,20 @@ class PatternKnowledge:
         """
         if not self.fresh:
             return
-        queries: list[tuple[int, list[dict]]] = []
-        owners: list = []
         command = _OneCommand()
+        totals: list[tuple[int, list[dict]]] = []
         if total is not None and self.counted is None:
-            parts = cells(total[0])
-            command.take(parts, always=True)
-            queries.append((total[1], parts))
-            owners.append("total")
+            totals = [(total[1], cells(total[0]))]
+            command.take(totals[0][1], always=True)
         full = max(need, _small(0, KEPT_ROWS + 1) + 1)
-        for g, m, match in self._patterns(only_unsized=True):
-            cap = full if g == 0 or page_end is None else min(full, page_end + 1)
-            parts = cells(match)
-            if parts == [match]:
-                continue  # no cells: its head is read first (size), not counted
-            if not command.take(parts):
-                break
-            queries.append((cap, parts))
-            owners.append((g, m, cap))
-        if not queries or (len(queries) == 1 and owners[0] != "total"):
+        wanted = [(g, m, full if g == 0 or page_end is None else min(full, page_end + 1), parts)
+                  for g, m, parts in self._unsized_that_fit(command)]
+        if not totals and len(wanted) < 2:
             return  # nothing to gather: the lazy count costs the same one round trip
-        for owner, counted in zip(owners, _counts(queries)):
-            if owner == "total":
-                self.counted = counted
-            else:
-                g, m, cap = owner
-                self.counts[g][m] = [counted, cap]  # exact below the cap, else at least the cap
-        self.changed = True
+        counted = _counts(totals + [(cap, parts) for _g, _m, cap, parts in wanted])
+        if totals:
+            self.counted, self.changed = counted.pop(0), True
+        self._record_counts(wanted, counted)
 
     def read_ahead(self, skip: int, limit: int) -> None:
         """Read, in one round trip, the heads a first visit's page within the kept heads would read one pattern at a time.
@@ -527,6 +514,18 @@ class PatternKnowledge:
                 if not only_unsized or self.counts[g][m] is None:
                     yield g, m, match
 
+    def _unsized_that_fit(self, command: _OneCommand, after: int = -1):
+        """``(group, pattern, cells)`` of the patterns not sized yet that have cells, best first from
+        the group after ``after``, as long as they fit ``command``. A pattern without cells has
+        its head read first (``size``), not counted."""
+        for g, m, match in self._patterns(only_unsized=True):
+            parts = cells(match)
+            if g <= after or parts == [match]:
+                continue
+            if not command.take(parts):
+                return
+            yield g, m, parts
+
     def _exact(self, g: int, m: int) -> bool:
         known = self.counts[g][m]
         return known is not None and known[0] < known[1]
@@ -582,50 +581,48 @@ class PatternKnowledge:
         matches = self.groups[g]
         # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
         first_cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
-        wanted = [(g, m, first_cap) for m, match in enumerate(matches)
-                  if self.counts[g][m] is None and cells(match) != [match]]
+        own = [(g, m, cells(match)) for m, match in enumerate(matches) if self.counts[g][m] is None]
+        wanted = [(g, m, first_cap, parts) for g, m, parts in own if parts != [matches[m]]]
         if wanted:
             # Later groups' unsized patterns ride along while they fit the same command: a deep page
             # sizes them next, and a count in a command that is sent anyway costs no round trip.
             command = _OneCommand()
-            command.take([part for g_, m, _cap in wanted for part in cells(self.groups[g_][m])], always=True)
-            for later, m, match in self._patterns(only_unsized=True):
-                if later <= g or cells(match) == [match]:
-                    continue
-                if not command.take(cells(match)):
-                    break
-                wanted.append((later, m, first_cap))
+            command.take([part for *_own, parts in wanted for part in parts], always=True)
+            wanted += [(later, m, first_cap, parts) for later, m, parts in self._unsized_that_fit(command, after=g)]
         self._count_patterns(wanted)
         for m in range(len(matches)):
             if self.counts[g][m] is None:
                 self._head(g, m)
-        self._count_patterns([(g, m, need) for m in range(len(matches))
+        self._count_patterns([(g, m, need, cells(matches[m])) for m in range(len(matches))
                               if self.counts[g][m][0] >= self.counts[g][m][1] and self.counts[g][m][1] < need])
         return sum(self.counts[g][m][0] for m in range(len(matches)))
 
-    def _count_patterns(self, wanted: list[tuple[int, int, int]]) -> None:
-        """Count patterns ``(group, pattern, cap)`` in as few round trips as the command budget allows."""
-        batch: list[tuple[int, list[dict]]] = []
-        owners: list[tuple[int, int, int]] = []
+    def _count_patterns(self, wanted: list[tuple[int, int, int, list[dict]]]) -> None:
+        """Count patterns ``(group, pattern, cap, cells)`` in as few round trips as the command budget allows."""
+        batch: list[tuple[int, int, int, list[dict]]] = []
         command = _OneCommand()
-        for g, m, cap in wanted:
-            parts = cells(self.groups[g][m])
+        for pattern in wanted:
+            g, m, cap, parts = pattern
             if not parts:
                 self.counts[g][m], self.changed = [0, cap], True  # its cells match nothing
                 continue
             if not command.take(parts):
-                self._record_counts(owners, batch)
-                batch, owners, command = [], [], _OneCommand()
+                self._count_batch(batch)
+                batch, command = [], _OneCommand()
                 command.take(parts, always=True)
-            batch.append((cap, parts))
-            owners.append((g, m, cap))
-        self._record_counts(owners, batch)
+            batch.append(pattern)
+        self._count_batch(batch)
 
-    def _record_counts(self, owners: list[tuple[int, int, int]], queries: list[tuple[int, list[dict]]]) -> None:
-        if queries:
-            for (g, m, cap), counted in zip(owners, _counts(queries)):
-                self.counts[g][m] = [counted, cap]  # exact below the cap, else at least the cap
-            self.changed = True
+    def _count_batch(self, batch: list[tuple[int, int, int, list[dict]]]) -> None:
+        """One command's capped counts of patterns ``(group, pattern, cap, cells)``, recorded."""
+        if batch:
+            self._record_counts(batch, _counts([(cap, parts) for _g, _m, cap, parts in batch]))
+
+    def _record_counts(self, counted_patterns: list[tuple[int, int, int, list[dict]]], counted: list[int]) -> None:
+        """What capped counts of patterns ``(group, pattern, cap, cells)`` found: exact below the cap, else at least it."""
+        for (g, m, cap, _parts), n in zip(counted_patterns, counted):
+            self.counts[g][m] = [n, cap]
+        self.changed = True
 
     def _rows(self, g: int, m: int, end: int) -> list[dict]:
         """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""
