@@ -10,17 +10,18 @@ import datetime as dt
 from functools import wraps
 
 from flask import current_app, has_request_context, request
-from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_token, get_jwt,
+from flask_jwt_extended import (create_access_token, create_refresh_token, get_jwt,
                                 jwt_required, verify_jwt_in_request)
 from flask_jwt_extended import current_user as _jwt_current_user
 
 from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
 from .core.auth import sessions, signed_in
+from .core.auth.verified_tokens import RememberingJWTManager
 from .core.models import Partner, User
 from .db import is_object_id
 
-jwt = JWTManager()
+jwt = RememberingJWTManager()
 
 # Set on the request when a rotated refresh token came back, so the 401 can say what happened.
 _REUSE_FLAG = "pc.refresh_token_reused"
