@@ -733,7 +733,8 @@ def browse_answer(partner: Partner, args: dict, schema):
     things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
     30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
     """
-    criteria = [astuple(c) for c in scoring.criteria_for(partner.icp)]
+    # The weight follows from the name; ``astuple`` would deep-copy every value first.
+    criteria = [(c.name, c.values, c.keywords) for c in scoring.criteria_for(partner.icp)]
     return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
                        lambda: browse(partner, args), schema, counters=(VERSION_KEY,))
 
