@@ -18,15 +18,26 @@ before the write would let a reader store a pre-write count under the new versio
 
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.
+
+Each process also holds what it read or computed last (``LocalCopies``, bounded by bytes), with
+its version and its deadline. A signed-in request reads the versions this process has cached
+values under in the same ``MGET`` that checks its session (``core.auth.signed_in``), before the
+route reads anything; a value this process holds under those versions then costs no round trip
+at all. A write made while the request runs drops what it read (``WriteVersions.started``), so a
+route never answers from versions its own write ended.
 """
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+import struct
 import threading
 import time
+from collections import OrderedDict
 
 import redis as redis_py
+from flask import has_request_context, request
 from pymongo import monitoring
 from redis.exceptions import RedisError
 
@@ -71,6 +82,8 @@ class WriteVersions(monitoring.CommandListener):
 
     def started(self, event):
         name = event.command_name
+        if (name in COLLECTION_WRITES or name in DATABASE_WRITES) and has_request_context():
+            forget_request_versions()  # this request's reads after the write must ask Redis again
         if name in COLLECTION_WRITES:
             key = collection_key(event.database_name, str(event.command.get(name)))
         elif name in DATABASE_WRITES:
@@ -110,7 +123,7 @@ def version_of(database_value, collection_value) -> str:
 def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:
     """``(version, values of extra_keys)`` in one round trip; the version names both counters."""
     values = redis.mget([database_key(database), collection_key(database, collection), *extra_keys])
-    return version_of(values[0], values[1]), values[2:]
+    return version_of(database_version(redis, database, values[0]), values[1]), values[2:]
 
 
 def kept_under(stored: bytes | None, version: str) -> bytes | None:
@@ -129,27 +142,156 @@ def keep(redis, key: str, version: str, payload: bytes, ttl: int) -> None:
         pass
 
 
+# What ``cached_payload`` stores in Redis: its version, this marker, then the deadline and the value.
+# The marker keeps values stored without a deadline (before it existed) from being read as one.
+_WITH_DEADLINE = "+d"
+_DEADLINE = struct.Struct(">d")
+
+
 def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tuple[str, ...] = ()) -> bytes:
     """``compute()`` (bytes) for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
 
     ``counters`` are more Redis counters the value depends on (a narrower version a plugin bumps
     itself); each is part of the version. The version is read before ``compute`` reads the
-    database, so what a write ends is filed under the version that write bumps. Redis failing
-    means computing it.
+    database, so what a write ends is filed under the version that write bumps: from the request's
+    versions when the request read them all (then this process's copy may answer without Redis),
+    else with the value in one ``MGET``. Redis failing means computing it.
     """
+    database = collection.database.name
+    version_keys = [database_key(database), collection_key(database, collection.name), *counters]
+    known = request_versions()
     try:
-        version, values = versions(redis, collection.database.name, collection.name, *counters, key)
+        if known is not None and all(name in known for name in version_keys):
+            version = _version([known[name] for name in version_keys])
+            held = LOCAL.get(key, version)
+            if held is not None:
+                return held
+            stored = redis.get(key)
+        else:
+            watch(database, version_keys)
+            *values, stored = redis.mget([*version_keys, key])
+            values[0] = database_version(redis, database, values[0])
+            version = _version(values)
     except RedisError:
         return compute()
-    version += "".join(f".{int(value or 0)}" for value in values[:-1])
-    payload = kept_under(values[-1], version)
-    if payload is not None:
-        return payload
+    kept = kept_under(stored, version + _WITH_DEADLINE)
+    if kept is not None and len(kept) >= _DEADLINE.size:
+        (deadline,) = _DEADLINE.unpack_from(kept)
+        LOCAL.put(key, version, deadline, kept[_DEADLINE.size:])
+        return kept[_DEADLINE.size:]
     payload = compute()
-    keep(redis, key, version, payload, ttl)
+    deadline = time.time() + ttl
+    keep(redis, key, version + _WITH_DEADLINE, _DEADLINE.pack(deadline) + payload, ttl)
+    LOCAL.put(key, version, deadline, payload)
     return payload
+
+
+def _version(values: list) -> str:
+    """The version the counters (as Redis returns them) name together: ``version_of``'s, then a part per counter."""
+    return ".".join(str(int(value or 0)) for value in values)
 
 
 def cached(redis, collection, key: str, compute, ttl: int):
     """``cached_payload`` for anything JSON holds (list totals, a buyer's e-mails)."""
     return json.loads(cached_payload(redis, collection, key, lambda: json.dumps(compute()).encode(), ttl))
+
+
+# --- this process's copies and the request's versions --------------------------------------
+
+# The request's versions, read with its session check (``request.environ``: one request's own).
+_REQUEST_VERSIONS = "pc.collection_versions"
+# Version keys this process has cached values under, per database (insertion-ordered sets).
+_watched: dict[str, dict[str, None]] = {}
+
+
+def watch(database: str, version_keys: list[str]) -> None:
+    """Note that this process caches values under these version keys (read with the next requests' sessions)."""
+    known = _watched.setdefault(database, {})
+    if any(name not in known for name in version_keys):
+        known.update(dict.fromkeys(version_keys))
+
+
+def watched(database: str) -> list[str]:
+    """The version keys of ``database`` this process has cached values under."""
+    return list(_watched.get(database, ()))
+
+
+def remember_request_versions(values: dict) -> None:
+    """The versions (key -> counter as Redis returned it) read at the start of this request."""
+    if has_request_context():
+        request.environ[_REQUEST_VERSIONS] = values
+
+
+def request_versions() -> dict | None:
+    return request.environ.get(_REQUEST_VERSIONS) if has_request_context() else None
+
+
+def forget_request_versions() -> None:
+    if has_request_context():
+        request.environ.pop(_REQUEST_VERSIONS, None)
+
+
+def database_version(redis, database: str, value):
+    """The database's counter as read (``value``), or, when Redis had none (new, flushed, restarted), a random start.
+
+    Every collection's counter restarts at 0 with a flush, and a process's copies outlive Redis:
+    a copy held under "0.3" must not match the third write after a flush. With a random start the
+    versions after a flush are never those before it. Set only where none is (``NX``): every
+    process then reads the same start.
+    """
+    if value is not None:
+        return value
+    mine = secrets.randbelow(2**48) + 1
+    before = redis.set(database_key(database), mine, nx=True, get=True)
+    return mine if before is None else before
+
+
+class LocalCopies:
+    """Values this process read or computed, with their version and deadline; past ``limit`` bytes,
+    the least recently used go first."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.size = 0
+        self._held: OrderedDict[str, tuple[str, float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def get(self, key: str, version: str) -> bytes | None:
+        """The value held under ``key`` if it was held under ``version`` and its deadline has not passed."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return None
+            if held[0] != version or held[1] <= time.time():
+                self._drop(key)
+                return None
+            self._held.move_to_end(key)
+            return held[2]
+
+    def put(self, key: str, version: str, deadline: float, payload: bytes) -> None:
+        if len(payload) > self.limit // 16:
+            return  # one huge value would push out everything else
+        with self._lock:
+            self._drop(key)
+            self._held[key] = (version, deadline, payload)
+            self.size += len(key) + len(payload)
+            while self.size > self.limit:
+                self._drop(next(iter(self._held)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+            self.size = 0
+
+    def _drop(self, key: str) -> None:
+        held = self._held.pop(key, None)
+        if held is not None:
+            self.size -= len(key) + len(held[2])
+
+
+# At most this many bytes of cached values per process (a kept page of 50 leads is about 3.5 KB).
+LOCAL_BYTES = 16 * 1024 * 1024
+LOCAL = LocalCopies(LOCAL_BYTES)

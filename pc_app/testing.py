@@ -59,6 +59,30 @@ class CommandCounter(monitoring.CommandListener):
 _command_counter = CommandCounter()
 
 
+class RedisCommands:
+    """The commands a Redis server ran, by name, while the block ran (``with RedisCommands(redis) as seen:``).
+
+    Counted by the server (``INFO commandstats``), so every client of the app is seen; the
+    counter's own ``INFO`` calls are left out. Only meaningful while nothing else uses that Redis.
+    """
+
+    def __init__(self, redis):
+        self.redis = redis
+        self.calls: dict[str, int] = {}
+
+    def _stats(self) -> dict[str, int]:
+        return {name.removeprefix("cmdstat_"): int(stat["calls"]) for name, stat in self.redis.info("commandstats").items()}
+
+    def __enter__(self):
+        self._before = self._stats()
+        return self
+
+    def __exit__(self, *exc):
+        after = self._stats()
+        after["info"] = after.get("info", 0) - 1  # the INFO that took ``_before``
+        self.calls = {name: n - self._before.get(name, 0) for name, n in after.items() if n > self._before.get(name, 0)}
+
+
 class _Hold:
     """One rule of ``DatabaseLatency``: which command to hold, when, and how."""
 

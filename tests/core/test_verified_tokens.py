@@ -1,4 +1,4 @@
-"""A token is verified once per process and app (``pc_app.core.auth.verified_tokens``), never past its expiry or across secrets."""
+"""A token is verified once per process and app (``core.auth.verified_tokens``), never past its expiry or across secrets."""
 import datetime as dt
 import time
 

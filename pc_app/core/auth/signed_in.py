@@ -10,7 +10,8 @@ change made through the API or ``pc-app`` takes effect on the very next request,
 before; one made outside the app (mongosh) takes effect within ``AUTH_STATE_CACHE_SECONDS``,
 and 0 turns the cache off.
 
-The session check, both versions and both kept documents come back in one ``MGET``. The kept
+The session check, both versions and both kept documents come back in one ``MGET``, with the
+versions of what this process caches (``collection_versions.watched``), for the route to use. The kept
 documents are the stored BSON, decoded with the collection's own codec options and built into
 models by mongoengine's ``_from_son``, exactly as a read from the database would be. The
 password hash is never put in Redis: a kept user carries ``PASSWORD_KEPT_OUT`` in its place,
@@ -24,7 +25,8 @@ from bson import ObjectId
 from flask import current_app, has_request_context, request
 from redis.exceptions import RedisError
 
-from ...collection_versions import collection_key, database_key, keep, kept_under, version_of, versions
+from ...collection_versions import (collection_key, database_key, database_version, keep, kept_under,
+                                   remember_request_versions, version_of, versions, watched)
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
@@ -53,14 +55,20 @@ def live_refresh_jti(claims: dict) -> str | None:
         return sessions.live_refresh_jti(session_id)
     database = User._get_collection().database.name
     user_id, partner_id = claims.get("sub"), claims.get("partnerId")
-    keys = [sessions.session_key(session_id), database_key(database),
-            collection_key(database, User._get_collection_name()), collection_key(database, Partner._get_collection_name()),
-            _kept_key(database, User._get_collection_name(), user_id),
-            _kept_key(database, Partner._get_collection_name(), partner_id)]
-    live, database_version, users_version, partners_version, user, partner = get_redis().mget(keys)
+    version_keys = [database_key(database), collection_key(database, User._get_collection_name()),
+                    collection_key(database, Partner._get_collection_name())]
+    # And the versions this process caches values under (list pages, totals): read before the
+    # route reads anything, they let ``cached_payload`` answer from this process's copy.
+    version_keys += [name for name in watched(database) if name not in version_keys]
+    keys = [sessions.session_key(session_id), _kept_key(database, User._get_collection_name(), user_id),
+            _kept_key(database, Partner._get_collection_name(), partner_id), *version_keys]
+    live, user, partner, *version_values = get_redis().mget(keys)
+    version_values[0] = database_version(get_redis(), database, version_values[0])
+    remember_request_versions(dict(zip(version_keys, version_values)))
+    database_value, users_version, partners_version = version_values[:3]
     request.environ[_PREFETCHED] = {
-        (User, str(user_id)): (version_of(database_version, users_version), user),
-        (Partner, str(partner_id)): (version_of(database_version, partners_version), partner),
+        (User, str(user_id)): (version_of(database_value, users_version), user),
+        (Partner, str(partner_id)): (version_of(database_value, partners_version), partner),
     }
     return live.decode() if isinstance(live, bytes) else live
 
