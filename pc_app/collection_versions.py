@@ -206,9 +206,10 @@ _watched: dict[str, dict[str, None]] = {}
 
 def watch(database: str, version_keys: list[str]) -> None:
     """Note that this process caches values under these version keys (read with the next requests' sessions)."""
-    known = _watched.setdefault(database, {})
+    known = _watched.get(database, {})
     if any(name not in known for name in version_keys):
-        known.update(dict.fromkeys(version_keys))
+        # A new dict, not an update: another thread may be listing the old one for its session's MGET.
+        _watched[database] = {**known, **dict.fromkeys(version_keys)}
 
 
 def watched(database: str) -> list[str]:
