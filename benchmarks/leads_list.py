@@ -107,6 +107,15 @@ def round_trips(app, headers: dict) -> dict[str, list[str]]:
 
 
 def start_gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the deploy's settings (gunicorn.conf.py), on loopback, without recycling workers.
+
+    The deploy recycles a worker every ~2,000 requests (GUNICORN_MAX_REQUESTS). A phase here is
+    about 1,000 requests a worker, so a recycle always lands in the same phase (the third: the
+    workers' connections close and reopen, their in-process copies start empty) and tilts the
+    ratios between endpoints; off, every phase is measured in the same steady state. Pass
+    GUNICORN_MAX_REQUESTS in the environment to measure with it.
+    """
+    env = {"GUNICORN_MAX_REQUESTS": "0", **env}
     port = devstack.free_port()
     log = open(log_path, "ab")
     process = subprocess.Popen(
