@@ -207,7 +207,9 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
                 break
             path, headers = request_for(index, n)
             n += 1
-            head = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n" + ("" if keep_alive else "Connection: close\r\n")
+            # Accept-Encoding as every browser and Node's fetch send it: a kept page comes gzipped.
+            head = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip, deflate, br\r\n"
+                    + ("" if keep_alive else "Connection: close\r\n")
                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
             began = time.perf_counter()
             if connection is None:

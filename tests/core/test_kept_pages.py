@@ -1,8 +1,10 @@
 """A list's JSON answer is kept in Redis until the next write to its collection, and never longer than its setting."""
+import gzip
 import struct
 import threading
 import time
-import zlib
+
+import pytest
 
 from pc_app.collection_versions import LOCAL, LocalCopies, collection_key, database_key, remember_request_versions
 from pc_app.testing import RedisCommands
@@ -39,7 +41,7 @@ def test_an_unchanged_page_is_answered_again_without_reading_or_dumping(app, cli
     (key,) = _page_keys(app)
     version, _, kept = get_redis(app).get(key).partition(b":")
     assert version.endswith(b"+d") and 0 < struct.unpack(">d", kept[:8])[0] - time.time() <= 30
-    assert zlib.decompress(kept[8:]) == first.data and len(kept) < len(first.data) / 2
+    assert gzip.decompress(kept[8:]) == first.data and len(kept) < len(first.data) / 2
     # The key is the query, which holds the scope: a colleague shares the page (their own user is
     # read, not the page) ...
     commands, body = _commands_for(client, db_commands, url, colleague.headers)
@@ -50,6 +52,24 @@ def test_an_unchanged_page_is_answered_again_without_reading_or_dumping(app, cli
     commands, body = _commands_for(client, db_commands, url, other.headers)
     assert commands != [] and body["total"] == 6
     assert {item["partnerId"] for item in body["items"]} == {other.partner_id}
+
+
+@pytest.mark.parametrize("accept, gzipped", [("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.5", True),
+                                              ("*", True), ("gzip;q=0", False), ("identity", False), (None, False)])
+def test_a_kept_page_is_sent_gzipped_as_kept_to_a_client_that_accepts_it(app, client, actors, accept, gzipped):
+    seller = _signed_in_and_kept(client, actors)
+    _seed_leads(app, seller.partner_id, 12)
+    url = "/v1/leads?perPage=5&page=2"
+    plain = client.get(url, headers=seller.headers)  # kept now
+    response = client.get(url, headers={**seller.headers, **({"Accept-Encoding": accept} if accept else {})})
+    assert response.status_code == 200 and "Accept-Encoding" in response.headers["Vary"]
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    if gzipped:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.data) == plain.data and len(response.data) < len(plain.data) / 2
+        assert int(response.headers["Content-Length"]) == len(response.data)
+    else:
+        assert "Content-Encoding" not in response.headers and response.data == plain.data
 
 
 def test_any_write_to_the_collection_shows_on_the_next_request(app, client, actors, db_commands):
