@@ -289,6 +289,9 @@ def main() -> None:
             {key: value for key, value in check.items() if key != "items"}
         processes = {"app": gunicorn.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
         share = args.seconds / (len(PATHS) + 1)
+        # Warm up, discarded: a fresh worker's first requests open its connections and fill its
+        # copies, which no endpoint's figures should carry.
+        measure(base, lambda i, n: (PATHS[n % len(PATHS)], headers), 1.0, args.threads, processes=processes)
         results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), share, args.threads,
                                  processes=processes)
                    for path in PATHS}
