@@ -33,7 +33,7 @@ def test_a_token_is_verified_once_and_asked_for_its_session_every_time(client, a
 
 def test_a_kept_token_is_refused_once_it_expires(client, actors, app):
     member = actors.member(actors.partner())
-    token = _token_expiring_in(app, member.user, 2)
+    token = _token_expiring_in(app, member.user, 4)  # exp is whole seconds: at least 3 s to use it first
     assert client.get("/v1/auth/me", headers=bearer(token)).status_code == 200
     assert token in of_app(app)._claims
     time.sleep(max(0.0, of_app(app)._claims[token]["exp"] - time.time()) + 0.05)
