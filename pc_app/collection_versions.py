@@ -82,14 +82,13 @@ class WriteVersions(monitoring.CommandListener):
 
     def started(self, event):
         name = event.command_name
-        if (name in COLLECTION_WRITES or name in DATABASE_WRITES) and has_request_context():
-            forget_request_versions()  # this request's reads after the write must ask Redis again
         if name in COLLECTION_WRITES:
             key = collection_key(event.database_name, str(event.command.get(name)))
         elif name in DATABASE_WRITES:
             key = database_key(event.database_name)
         else:
             return
+        forget_request_versions()  # this request's reads after the write must ask Redis again
         with self._lock:
             self._pending[(event.connection_id, event.request_id)] = key
 
@@ -115,9 +114,10 @@ class WriteVersions(monitoring.CommandListener):
             log.warning("could not bump %s after a write (not trying again for %.0f s): %s", key, PAUSE_SECONDS, exc)
 
 
-def version_of(database_value, collection_value) -> str:
-    """The version a database's and a collection's counters (as Redis returns them) name together."""
-    return f"{int(database_value or 0)}.{int(collection_value or 0)}"
+def version_of(*values) -> str:
+    """The version counters (as Redis returns them) name together: the database's, the collection's,
+    then any narrower counter's."""
+    return ".".join(str(int(value or 0)) for value in values)
 
 
 def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:
@@ -162,7 +162,7 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
     known = request_versions()
     try:
         if known is not None and all(name in known for name in version_keys):
-            version = _version([known[name] for name in version_keys])
+            version = version_of(*(known[name] for name in version_keys))
             held = LOCAL.get(key, version)
             if held is not None:
                 return held
@@ -171,7 +171,7 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
             watch(database, version_keys)
             *values, stored = redis.mget([*version_keys, key])
             values[0] = database_version(redis, database, values[0])
-            version = _version(values)
+            version = version_of(*values)
     except RedisError:
         return compute()
     kept = kept_under(stored, version + _WITH_DEADLINE)
@@ -184,11 +184,6 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
     keep(redis, key, version + _WITH_DEADLINE, _DEADLINE.pack(deadline) + payload, ttl)
     LOCAL.put(key, version, deadline, payload)
     return payload
-
-
-def _version(values: list) -> str:
-    """The version the counters (as Redis returns them) name together: ``version_of``'s, then a part per counter."""
-    return ".".join(str(int(value or 0)) for value in values)
 
 
 def cached(redis, collection, key: str, compute, ttl: int):

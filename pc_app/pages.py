@@ -173,23 +173,21 @@ def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.
 
     ttl = int(current_app.config["LIST_PAGE_CACHE_SECONDS"])
     if ttl <= 0 or collection is None:
-        body = answer()
-    else:
-        digest = _digest([type(schema).__module__, type(schema).__qualname__, count_cap(), *key_parts])
-        key = f"pc:page:{collection.database.name}.{collection.name}:{digest}"
-        # Kept gzipped: Redis holds one answer per distinct page asked within the TTL, so its
-        # size is what many distinct queries cost in memory (50 leads: 30 KB of JSON, 3.5 KB kept,
-        # 0.07 ms to compress and 0.03 ms to expand). A client that accepts gzip (browsers, Node's
-        # fetch, requests) is sent those bytes as they are: nothing to expand, a ninth to send.
-        packed = cached_payload(get_redis(), collection, key, lambda: _gzipped(answer()), ttl, counters)
-        if request.accept_encodings["gzip"] > 0:
-            response = current_app.response_class(packed, mimetype=current_app.json.mimetype)
-            response.headers["Content-Encoding"] = "gzip"
-        else:
-            response = current_app.response_class(zlib.decompress(packed, _GZIP), mimetype=current_app.json.mimetype)
-        response.vary.add("Accept-Encoding")
-        return response
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+        return current_app.response_class(answer(), mimetype=current_app.json.mimetype)
+    digest = _digest([type(schema).__module__, type(schema).__qualname__, count_cap(), *key_parts])
+    key = f"pc:page:{collection.database.name}.{collection.name}:{digest}"
+    # Kept gzipped: Redis holds one answer per distinct page asked within the TTL, so its
+    # size is what many distinct queries cost in memory (50 leads: 30 KB of JSON, 3.5 KB kept,
+    # 0.07 ms to compress and 0.03 ms to expand). A client that accepts gzip (browsers, Node's
+    # fetch, requests) is sent those bytes as they are: nothing to expand, a ninth to send.
+    packed = cached_payload(get_redis(), collection, key, lambda: _gzipped(answer()), ttl, counters)
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = current_app.response_class(packed if gzipped else zlib.decompress(packed, _GZIP),
+                                          mimetype=current_app.json.mimetype)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 # zlib's window bits for the gzip container (RFC 1952), which HTTP's ``Content-Encoding: gzip`` names.

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import astuple
 import json
 
 import bson
@@ -699,7 +698,7 @@ def browse(partner: Partner, args: dict) -> dict:
             rows = _read(base, _SORTS[order], skip, per_page, _known_size(counted, cap, skip, per_page))
         known.save()
     else:
-        known = PatternKnowledge([base, [astuple(c) for c in criteria], min_score],
+        known = PatternKnowledge([base, criteria_key(criteria), min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
                                           in score_groups(partner.icp) if min_score is None or score >= min_score])
         # A first visit's counts in one round trip: with minScore every pattern is sized to the cap
@@ -724,6 +723,12 @@ def browse(partner: Partner, args: dict) -> dict:
             "page": page, "perPage": per_page, "pages": (total + per_page - 1) // per_page}
 
 
+def criteria_key(criteria: list) -> list[tuple]:
+    """The buyer's criteria as part of a cache key (the weight follows from the name; ``astuple``
+    would deep-copy every value first)."""
+    return [(c.name, c.values, c.keywords) for c in criteria]
+
+
 def browse_answer(partner: Partner, args: dict, schema):
     """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or any leads change.
 
@@ -733,8 +738,7 @@ def browse_answer(partner: Partner, args: dict, schema):
     things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
     30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
     """
-    # The weight follows from the name; ``astuple`` would deep-copy every value first.
-    criteria = [(c.name, c.values, c.keywords) for c in scoring.criteria_for(partner.icp)]
+    criteria = criteria_key(scoring.criteria_for(partner.icp))
     return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
                        lambda: browse(partner, args), schema, counters=(VERSION_KEY,))
 

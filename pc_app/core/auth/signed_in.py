@@ -62,8 +62,9 @@ def live_refresh_jti(claims: dict) -> str | None:
     version_keys += [name for name in watched(database) if name not in version_keys]
     keys = [sessions.session_key(session_id), _kept_key(database, User._get_collection_name(), user_id),
             _kept_key(database, Partner._get_collection_name(), partner_id), *version_keys]
-    live, user, partner, *version_values = get_redis().mget(keys)
-    version_values[0] = database_version(get_redis(), database, version_values[0])
+    redis = get_redis()
+    live, user, partner, *version_values = redis.mget(keys)
+    version_values[0] = database_version(redis, database, version_values[0])
     remember_request_versions(dict(zip(version_keys, version_values)))
     database_value, users_version, partners_version = version_values[:3]
     request.environ[_PREFETCHED] = {

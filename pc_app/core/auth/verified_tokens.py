@@ -59,7 +59,10 @@ class VerifiedTokens:
 
 def of_app(app) -> VerifiedTokens:
     """The app's kept tokens (created on first use)."""
-    return app.extensions.setdefault(_EXTENSION, VerifiedTokens())
+    kept = app.extensions.get(_EXTENSION)
+    if kept is None:
+        kept = app.extensions[_EXTENSION] = VerifiedTokens()
+    return kept
 
 
 class RememberingJWTManager(JWTManager):
