@@ -16,6 +16,10 @@ Why after and not before: a reader that read the old version and counted before 
 stores its count under the old version, which no one reads once the write bumped it; bumping
 before the write would let a reader store a pre-write count under the new version.
 
+The signed-in user and partner are cached one by one, so their collections are also counted per
+document (``count_writes_by_document``): a write that names its documents by ``_id`` (a save, a
+sign-in's timestamp) bumps only theirs; any other write bumps the collection's any-document counter.
+
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.
 
@@ -61,6 +65,73 @@ def database_key(database: str) -> str:
     return f"{PREFIX}{database}"
 
 
+# Collections whose documents are cached one by one (the signed-in user and partner, core.auth.signed_in).
+# A write to them that names its documents by ``_id`` also bumps those documents' counters; any other
+# write also bumps the collection's any-document counter. A cached document then depends on the
+# database's, the any-document and its own counter: one user's sign-in does not end every cached user.
+_BY_DOCUMENT: set[str] = set()
+# A write naming more documents than this bumps the any-document counter instead.
+MAX_NAMED_DOCUMENTS = 100
+
+
+def count_writes_by_document(*collections: str) -> None:
+    """Also count writes to these collections per document (``document_version_keys``)."""
+    _BY_DOCUMENT.update(collections)
+
+
+def _any_document_key(database: str, collection: str) -> str:
+    return f"{PREFIX}{database}.{collection}#*"
+
+
+def _document_key(database: str, collection: str, document_id) -> str:
+    return f"{PREFIX}{database}.{collection}#{document_id}"
+
+
+def document_version_keys(database: str, collection: str, document_id) -> list[str]:
+    """The counters a document of a ``count_writes_by_document`` collection is cached under, after the database's."""
+    return [_any_document_key(database, collection), _document_key(database, collection, document_id)]
+
+
+def _named_ids(query) -> list | None:
+    """The ``_id`` values a write's filter limits it to, or None when it may reach any document."""
+    if not isinstance(query, dict) or "_id" not in query:
+        return None
+    value = query["_id"]
+    if isinstance(value, dict):
+        if set(value) == {"$eq"}:
+            value = value["$eq"]
+        elif set(value) == {"$in"} and isinstance(value["$in"], list):
+            values = value["$in"]
+            if all(not isinstance(item, (dict, list)) for item in values):
+                return values
+            return None
+        else:
+            return None
+    return None if isinstance(value, (dict, list)) else [value]
+
+
+def _written_document_keys(database: str, name: str, command) -> list[str]:
+    """The per-document counters a write to a ``count_writes_by_document`` collection bumps."""
+    collection = str(command.get(name))
+    if name == "insert":
+        return []  # a new document is in no cached copy (an insert with an existing _id is refused)
+    if name == "update":
+        queries = [statement.get("q") for statement in command.get("updates") or ()]
+    elif name == "delete":
+        queries = [statement.get("q") for statement in command.get("deletes") or ()]
+    elif name == "findAndModify":
+        queries = [command.get("query")]
+    else:
+        queries = [None]  # drop, create, rename: every document
+    ids: list = []
+    for query in queries:
+        named = _named_ids(query)
+        if named is None or len(ids) + len(named) > MAX_NAMED_DOCUMENTS:
+            return [_any_document_key(database, collection)]
+        ids += named
+    return [_document_key(database, collection, document_id) for document_id in dict.fromkeys(map(str, ids))]
+
+
 class WriteVersions(monitoring.CommandListener):
     """Bumps a collection's version in Redis once the server has answered a write to it."""
 
@@ -83,14 +154,17 @@ class WriteVersions(monitoring.CommandListener):
     def started(self, event):
         name = event.command_name
         if name in COLLECTION_WRITES:
-            key = collection_key(event.database_name, str(event.command.get(name)))
+            collection = str(event.command.get(name))
+            keys = [collection_key(event.database_name, collection)]
+            if collection in _BY_DOCUMENT:
+                keys += _written_document_keys(event.database_name, name, event.command)
         elif name in DATABASE_WRITES:
-            key = database_key(event.database_name)
+            keys = [database_key(event.database_name)]
         else:
             return
         forget_request_versions()  # this request's reads after the write must ask Redis again
         with self._lock:
-            self._pending[(event.connection_id, event.request_id)] = key
+            self._pending[(event.connection_id, event.request_id)] = keys
 
     def succeeded(self, event):
         self._bump(event)
@@ -102,16 +176,22 @@ class WriteVersions(monitoring.CommandListener):
         if event.command_name not in COLLECTION_WRITES and event.command_name not in DATABASE_WRITES:
             return
         with self._lock:
-            key = self._pending.pop((event.connection_id, event.request_id), None)
-        if key is None or time.monotonic() < self._paused_until:
+            keys = self._pending.pop((event.connection_id, event.request_id), None)
+        if keys is None or time.monotonic() < self._paused_until:
             return
         try:
-            self.redis.incr(key)
+            if len(keys) == 1:
+                self.redis.incr(keys[0])
+            else:
+                bumps = self.redis.pipeline(transaction=False)  # one round trip for all of them
+                for key in keys:
+                    bumps.incr(key)
+                bumps.execute()
         except RedisError as exc:
             # Cached values then live out their TTL; the write itself has already happened.
             self.failures += 1
             self._paused_until = time.monotonic() + PAUSE_SECONDS
-            log.warning("could not bump %s after a write (not trying again for %.0f s): %s", key, PAUSE_SECONDS, exc)
+            log.warning("could not bump %s after a write (not trying again for %.0f s): %s", keys[0], PAUSE_SECONDS, exc)
 
 
 def version_of(*values) -> str:
@@ -120,10 +200,12 @@ def version_of(*values) -> str:
     return ".".join(str(int(value or 0)) for value in values)
 
 
-def versions(redis, database: str, collection: str, *extra_keys: str) -> tuple[str, list]:
-    """``(version, values of extra_keys)`` in one round trip; the version names both counters."""
-    values = redis.mget([database_key(database), collection_key(database, collection), *extra_keys])
-    return version_of(database_version(redis, database, values[0]), values[1]), values[2:]
+def versions(redis, database: str, counters: list[str], *extra_keys: str) -> tuple[str, list]:
+    """``(version, values of extra_keys)`` in one round trip; the version names the database's
+    counter, then ``counters``."""
+    values = redis.mget([database_key(database), *counters, *extra_keys])
+    values[0] = database_version(redis, database, values[0])
+    return version_of(*values[:len(counters) + 1]), values[len(counters) + 1:]
 
 
 def kept_under(stored: bytes | None, version: str) -> bytes | None:

@@ -32,9 +32,10 @@ class CommandCounter(monitoring.CommandListener):
     def __init__(self):
         self.recording = False
         self.commands: list[str] = []
+        self.sent: list[dict] = []  # the commands themselves, in the same order
 
     def __enter__(self):
-        self.commands = []
+        self.commands, self.sent = [], []
         self.recording = True
         return self
 
@@ -48,6 +49,7 @@ class CommandCounter(monitoring.CommandListener):
     def started(self, event):
         if self.recording and event.command_name not in self.IGNORED:
             self.commands.append(event.command_name)
+            self.sent.append(dict(event.command))
 
     def succeeded(self, event):
         pass

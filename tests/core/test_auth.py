@@ -103,11 +103,15 @@ def test_two_refreshes_racing_with_one_token_rotate_once_and_end_the_session(app
     """Documented choice: the loser is reuse, so the session ends for both (clients refresh one at a time)."""
     import threading
 
+    from pc_app.redis_client import get_redis
+
     session = signed_in(actors.member(actors.partner()).user.email)
     barrier = threading.Barrier(2)
     # Both requests check the refresh token against the session (Redis) and then load the user
-    # (MongoDB); holding them there means both checked before either rotates.
-    both_checked = db_latency.rendezvous("find", "users", parties=2)
+    # (MongoDB, once what the sign-in kept of it is gone); holding them there means both checked
+    # before either rotates.
+    get_redis(app).delete(*get_redis(app).keys("pc:auth:kept:*"))
+    both_checked = db_latency.rendezvous("aggregate", "users", parties=2)
     answers = []
 
     def refresh():

@@ -115,3 +115,29 @@ def test_writes_go_on_without_waiting_for_an_unreachable_redis(app):
     finally:
         client.drop_database("pc_versions_probe")
         client.close()
+
+
+def test_writes_to_documents_counted_one_by_one_bump_what_they_name():
+    """Only a filter that pins ``_id`` names its documents; anything else may reach all of them."""
+    from bson import ObjectId
+
+    from pc_app.collection_versions import MAX_NAMED_DOCUMENTS, _written_document_keys
+
+    a, b = ObjectId(), ObjectId()
+    one, every = f"pc:version:db.users#{a}", "pc:version:db.users#*"
+
+    def bumped(name, **command):
+        return _written_document_keys("db", name, {name: "users", **command})
+
+    assert bumped("update", updates=[{"q": {"_id": a}, "u": {}}]) == [one]
+    assert bumped("update", updates=[{"q": {"_id": a, "session_version": 3}, "u": {}, "upsert": True}]) == [one]
+    assert bumped("update", updates=[{"q": {"_id": {"$eq": a}}, "u": {}}, {"q": {"_id": b}, "u": {}}]) == [
+        one, f"pc:version:db.users#{b}"]
+    assert bumped("delete", deletes=[{"q": {"_id": {"$in": [a, a]}}, "limit": 0}]) == [one]
+    assert bumped("findAndModify", query={"_id": a}) == [one]
+    assert bumped("insert", documents=[{"_id": a}]) == []  # no cached copy holds a new document
+    for unnamed in ({"role": "user"}, {"_id": {"$gt": a}}, {"_id": {"$in": [{"$gt": a}]}}, {"_id": [a]}, None):
+        assert bumped("update", updates=[{"q": {"_id": a}, "u": {}}, {"q": unnamed, "u": {}}]) == [every]
+    assert bumped("delete", deletes=[{"q": {"_id": {"$in": [ObjectId() for _ in range(MAX_NAMED_DOCUMENTS + 1)]}}}]
+                  ) == [every]
+    assert bumped("drop") == bumped("renameCollection") == [every]

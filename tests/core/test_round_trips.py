@@ -84,7 +84,7 @@ def test_me_reads_the_user_and_partner_once_until_they_change(client, actors, db
     owner = actors.partner_owner()
     commands, body = _commands_for(client, db_commands, "/v1/auth/me", owner.headers)
     assert body["partner"]["id"] == owner.partner_id
-    assert commands == ["find", "find"]  # the user, their partner
+    assert commands == ["aggregate"]  # the user with their partner, in one round trip
     commands, again = _commands_for(client, db_commands, "/v1/auth/me", owner.headers)
     assert commands == [] and again == body  # both kept in Redis, fetched with the session check
 

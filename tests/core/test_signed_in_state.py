@@ -16,11 +16,11 @@ def _kept_keys(app):
     return sorted(get_redis(app).keys("pc:auth:kept:*"))
 
 
-def test_a_kept_user_is_read_again_after_any_write_to_users(app, client, actors, db_commands):
+def test_a_kept_user_is_read_again_after_any_write_to_it(app, client, actors, db_commands):
     from pc_app.core.models import User
 
     member = actors.member(actors.partner())
-    assert _me(client, member, db_commands)[1] == ["find", "find"]
+    assert _me(client, member, db_commands)[1] == ["aggregate"]  # the user and the partner in one round trip
     response, commands = _me(client, member, db_commands)
     assert (response.status_code, commands) == (200, [])
     # A raw write through the app's client (any job's conditional update), not the API's sign-out:
@@ -69,7 +69,7 @@ def test_a_user_read_before_a_write_is_never_kept_past_it(app, client, actors, d
     from pc_app.core.models import User
 
     member = actors.member(actors.partner())
-    held = db_latency.delay("find", "users", 0.5, when="after")  # the read is done; keeping it waits
+    held = db_latency.delay("aggregate", "users", 0.5, when="after")  # the read is done; keeping it waits
     answers = []
     reader = threading.Thread(target=lambda: answers.append(app.test_client().get("/v1/auth/me", headers=member.headers)))
     reader.start()
@@ -83,17 +83,31 @@ def test_a_user_read_before_a_write_is_never_kept_past_it(app, client, actors, d
     assert_error_shape(client.get("/v1/auth/me", headers=member.headers), 401)
 
 
+def _ids_asked(sent: list[dict]) -> list:
+    """The ``_id`` values the commands' filters asked for (finds, and an aggregation's matches)."""
+    filters = [command["filter"] for command in sent if "filter" in command]
+    for command in sent:
+        for stage in command.get("pipeline", ()):
+            filters += [stage["$match"]] if "$match" in stage else [
+                inner["$match"] for inner in stage.get("$unionWith", {}).get("pipeline", ()) if "$match" in inner]
+    return [query["_id"] for query in filters]
+
+
 def test_kept_state_lives_at_most_its_setting_and_zero_turns_it_off(app, client, actors, db_commands):
     from pc_app.redis_client import get_redis
 
     member = actors.member(actors.partner())
     _me(client, member, db_commands)
+    # Asked for by their stored 24-hex strings: an ObjectId matches no stored id on MongoDB (our
+    # stand-in's find would match it anyway, its aggregation would not).
+    assert _ids_asked(db_commands.sent) == [member.user.id, member.partner_id]
     assert [0 < get_redis(app).ttl(key) <= 30 for key in _kept_keys(app)] == [True, True]
     get_redis(app).delete(*_kept_keys(app))
     app.config["AUTH_STATE_CACHE_SECONDS"] = 0
     for _ in range(2):
         response, commands = _me(client, member, db_commands)
         assert (response.status_code, commands) == (200, ["find", "find"])
+        assert _ids_asked(db_commands.sent) == [member.user.id, member.partner_id]
     assert _kept_keys(app) == []
 
 
@@ -110,5 +124,54 @@ def test_a_partner_read_again_after_a_write_in_the_same_request_is_the_written_o
 
         verify_jwt_in_request()  # the session check, which fetches the kept user and partner
         assert partner_for_request(owner.partner_id).name == owner.partner.name
+        Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Renamed Co"}})
+        assert partner_for_request(owner.partner_id).name == "Renamed Co"
+
+
+def test_a_write_to_another_user_or_partner_leaves_what_was_kept_of_this_one(app, client, actors, db_commands):
+    """Writes that name their documents by _id (a save, a sign-in's timestamp) end only those documents."""
+    from pc_app.core.models import Partner, User
+
+    member, other = actors.member(actors.partner()), actors.partner_owner()
+    _me(client, member, db_commands)
+    with app.app_context():
+        User._get_collection().update_one({"_id": other.user.id}, {"$set": {"name": "Other"}})
+        Partner._get_collection().update_many({"_id": {"$in": [other.partner.id]}}, {"$set": {"name": "Other Co"}})
+    assert client.post("/v1/auth/sign-in", json={"email": other.user.email, "password": other.password}
+                       ).status_code == 200
+    response, commands = _me(client, member, db_commands)
+    assert (response.status_code, commands) == (200, [])
+    # A write that may reach any user ends every kept user (the partner stays kept).
+    with app.app_context():
+        User._get_collection().update_many({"role": "user"}, {"$set": {"name": "Everyone"}})
+    response, commands = _me(client, member, db_commands)
+    assert (response.get_json()["name"], commands) == ("Everyone", ["find"])
+
+
+def test_a_sign_in_keeps_the_user_and_partner_for_the_first_request(app, client, actors, db_commands):
+    owner = actors.partner_owner()
+    with db_commands:
+        signed = client.post("/v1/auth/sign-in", json={"email": owner.user.email, "password": owner.password})
+    assert signed.status_code == 200
+    assert db_commands.commands == ["find", "update", "aggregate"]  # by e-mail, the timestamp, both as stored now
+    # The answer shows the sign-in it records.
+    assert signed.get_json()["user"]["lastSignInAt"] is not None
+    with db_commands:
+        response = client.get("/v1/auth/me", headers={"Authorization": f"Bearer {signed.get_json()['accessToken']}"})
+    assert (response.status_code, db_commands.commands) == (200, [])
+    assert response.get_json()["partner"]["id"] == owner.partner_id
+
+
+def test_a_write_before_the_first_load_of_the_partner_is_seen(app, actors):
+    """What the session check fetched is dropped by any write the request makes before using it."""
+    from pc_app.auth import partner_for_request
+    from pc_app.core.models import Partner
+
+    owner = actors.partner_owner()
+    assert app.test_client().get("/v1/auth/me", headers=owner.headers).status_code == 200  # both kept
+    with app.test_request_context("/v1/auth/me", headers=owner.headers):
+        from flask_jwt_extended import verify_jwt_in_request
+
+        verify_jwt_in_request()  # fetches the kept user and partner
         Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Renamed Co"}})
         assert partner_for_request(owner.partner_id).name == "Renamed Co"

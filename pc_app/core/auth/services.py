@@ -11,11 +11,11 @@ from ...auth import REUSE_MESSAGE, issue_tokens, session_tokens
 from ...errors import Invalid, Unauthorized
 from ...events import emit
 from ...mail import send_mail
-from ..models import Partner, User, utcnow
+from ..models import User, utcnow
 from ..passwords import hash_password, password_problems, verify_password
 from ..tokens import TokenRejected, consume_token, issue_token, release_token, revoke_tokens
 from ..users.services import INVITE_PURPOSE, end_all_sessions
-from . import sessions
+from . import sessions, signed_in
 
 RESET_PURPOSE = "reset_password"
 
@@ -29,9 +29,10 @@ class PasswordRejected(Invalid):
 
 
 def session_for(user: User) -> dict:
-    """The sign-in answer: tokens, the user and their partner."""
+    """The sign-in answer: tokens, the user and their partner (as stored now, and kept for the
+    requests that follow, so the first of them reads neither again)."""
     user.update(set__last_sign_in_at=utcnow())
-    partner = Partner.objects(id=user.partner).first() if user.partner else None
+    user, partner = signed_in.user_and_partner(user)
     return {**issue_tokens(user), "user": user, "partner": partner}
 
 

@@ -1,17 +1,19 @@
-"""The signed-in user and partner of a request, read from MongoDB once per write to their collections.
+"""The signed-in user and partner of a request, read from MongoDB once per write to them.
 
 Every signed-in request needs its token's session (Redis), its user and, on most routes, its
 partner (MongoDB). Reading the user and partner on every request cost two MongoDB round trips
 a request, the largest share of a warm browse on the stand-in. They are kept in Redis under
-the write versions of ``users`` and ``partners`` (``pc_app.collection_versions``): any write to
-either collection through the app (a deactivation, a role change, a suspension, a sign-in's
-``last_sign_in_at``) raises its version, and the next request reads the database again. So a
-change made through the API or ``pc-app`` takes effect on the very next request, as it did
-before; one made outside the app (mongosh) takes effect within ``AUTH_STATE_CACHE_SECONDS``,
-and 0 turns the cache off.
+write versions (``pc_app.collection_versions``) counted per document: a write through the app
+that names the user or partner by ``_id`` (a deactivation, a role change, a suspension, a
+sign-in's ``last_sign_in_at``) ends what was kept of that document only, and a write that may
+reach any of them (an ``update_many``) ends all of them. So a change made through the API or
+``pc-app`` takes effect on the very next request, as it did before; one made outside the app
+(mongosh) takes effect within ``AUTH_STATE_CACHE_SECONDS``, and 0 turns the cache off.
 
 The session check, both versions and both kept documents come back in one ``MGET``, with the
-versions of what this process caches (``collection_versions.watched``), for the route to use. The kept
+versions of what this process caches (``collection_versions.watched``), for the route to use. When
+neither document is kept, both are read in one round trip (an aggregation of the user with a
+``$unionWith`` of the partner); a sign-in keeps both for the requests that follow it. The kept
 documents are the stored BSON, decoded with the collection's own codec options and built into
 models by mongoengine's ``_from_son``, exactly as a read from the database would be. The
 password hash is never put in Redis: a kept user carries ``PASSWORD_KEPT_OUT`` in its place,
@@ -21,12 +23,12 @@ password read the user by e-mail from the database).
 from __future__ import annotations
 
 import bson
-from bson import ObjectId
 from flask import current_app, has_request_context, request
 from redis.exceptions import RedisError
 
-from ...collection_versions import (collection_key, database_key, database_version, keep, kept_under,
-                                   remember_request_versions, version_of, versions, watched)
+from ...collection_versions import (count_writes_by_document, database_key, database_version, document_version_keys,
+                                   keep, kept_under, remember_request_versions, request_versions, version_of,
+                                   versions, watched)
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
@@ -35,7 +37,10 @@ from . import sessions
 PREFIX = "pc:auth:kept:"
 # Stands for a stored password hash in a kept user: truthy (a password is set) but not a hash.
 PASSWORD_KEPT_OUT = "kept-in-the-database"
+# (model, id) -> (version, document or None): what the session check fetched, for the request's first loads.
 _PREFETCHED = "pc.signed_in.prefetched"
+
+count_writes_by_document(User._meta["collection"], Partner._meta["collection"])
 
 
 def _kept_key(database: str, collection: str, document_id) -> str:
@@ -53,55 +58,117 @@ def live_refresh_jti(claims: dict) -> str | None:
         return None
     if _ttl() <= 0 or not has_request_context():
         return sessions.live_refresh_jti(session_id)
-    database = User._get_collection().database.name
-    user_id, partner_id = claims.get("sub"), claims.get("partnerId")
-    version_keys = [database_key(database), collection_key(database, User._get_collection_name()),
-                    collection_key(database, Partner._get_collection_name())]
-    # And the versions this process caches values under (list pages, totals): read before the
-    # route reads anything, they let ``cached_payload`` answer from this process's copy.
-    version_keys += [name for name in watched(database) if name not in version_keys]
-    keys = [sessions.session_key(session_id), _kept_key(database, User._get_collection_name(), user_id),
-            _kept_key(database, Partner._get_collection_name(), partner_id), *version_keys]
-    redis = get_redis()
-    live, user, partner, *version_values = redis.mget(keys)
-    version_values[0] = database_version(redis, database, version_values[0])
-    remember_request_versions(dict(zip(version_keys, version_values)))
-    database_value, users_version, partners_version = version_values[:3]
-    request.environ[_PREFETCHED] = {
-        (User, str(user_id)): (version_of(database_value, users_version), user),
-        (Partner, str(partner_id)): (version_of(database_value, partners_version), partner),
-    }
+    (live,) = _fetch_kept(claims.get("sub"), claims.get("partnerId"), sessions.session_key(session_id))
     return live.decode() if isinstance(live, bytes) else live
 
 
+def user_and_partner(user: User) -> tuple[User, Partner | None]:
+    """The user and their partner as stored now, kept for the requests that follow (a sign-in's answer)."""
+    if _ttl() > 0 and has_request_context():
+        try:
+            _fetch_kept(user.id, user.partner)
+        except RedisError:
+            pass  # each load reads the database
+    fresh = load(User, user.id) or user
+    return fresh, (load(Partner, fresh.partner) if fresh.partner else None)
+
+
+def _fetch_kept(user_id, partner_id, *more_keys: str) -> list:
+    """Fetch the kept user and partner, their versions and those this process caches values under, in one
+    ``MGET`` with ``more_keys``, whose values it returns."""
+    database = User._get_collection().database.name
+    documents = [(User, str(user_id)), (Partner, str(partner_id))]
+    version_keys = [database_key(database)]
+    for model, document_id in documents:
+        version_keys += document_version_keys(database, model._get_collection_name(), document_id)
+    # And the versions this process caches values under (list pages, totals): read before the
+    # route reads anything, they let ``cached_payload`` answer from this process's copy.
+    version_keys += [name for name in watched(database) if name not in version_keys]
+    kept_keys = [_kept_key(database, model._get_collection_name(), document_id) for model, document_id in documents]
+    redis = get_redis()
+    values = redis.mget([*more_keys, *kept_keys, *version_keys])
+    more, kept, version_values = values[:len(more_keys)], values[len(more_keys):-len(version_keys)], \
+        values[-len(version_keys):]
+    version_values[0] = database_version(redis, database, version_values[0])
+    remember_request_versions(dict(zip(version_keys, version_values)))
+    prefetched = {}
+    for index, ((model, document_id), stored) in enumerate(zip(documents, kept)):
+        version = version_of(version_values[0], *version_values[1 + 2 * index:3 + 2 * index])
+        prefetched[(model, document_id)] = (version, _decoded(model, kept_under(stored, version)))
+    request.environ[_PREFETCHED] = prefetched
+    return more
+
+
 def load(model, document_id):
-    """The ``User`` or ``Partner`` with this id as stored now, or None: from Redis while no write has touched its collection."""
-    if not is_object_id(str(document_id)):
+    """The ``User`` or ``Partner`` with this id as stored now, or None: from Redis while no write has touched it."""
+    # Ids are stored as their 24-hex strings (``db.BaseDocument``); an ObjectId would match nothing on MongoDB.
+    document_id = str(document_id)
+    if not is_object_id(document_id):
         return None
-    oid = ObjectId(str(document_id))
     collection = model._get_collection()
     if _ttl() <= 0:
-        return _built(model, collection.find_one({"_id": oid}))
-    prefetched = request.environ.get(_PREFETCHED, {}) if has_request_context() else {}
-    key = _kept_key(collection.database.name, collection.name, oid)
+        return _built(model, collection.find_one({"_id": document_id}))
     try:
-        # The prefetched version serves the first load only: a later one in the same request (after
-        # the route wrote the partner, say) asks Redis again and so sees that write.
-        version, stored = prefetched.pop((model, str(oid)), None) or _version_and_kept(collection, key)
+        version, son = _take_prefetched(model, document_id) or _kept_now(model, document_id)
     except RedisError:
-        return _built(model, collection.find_one({"_id": oid}))
-    kept = kept_under(stored, version)
-    if kept is not None:
-        return _built(model, bson.decode(kept, codec_options=collection.codec_options))
-    son = collection.find_one({"_id": oid})
-    if son is not None:
-        keep(get_redis(), key, version, bson.encode(_without_secrets(son)), _ttl())
+        return _built(model, collection.find_one({"_id": document_id}))
+    if son is None:
+        son = _read_and_keep(model, document_id, version)
     return _built(model, son)
 
 
-def _version_and_kept(collection, key: str) -> tuple[str, bytes | None]:
-    version, (stored,) = versions(get_redis(), collection.database.name, collection.name, key)
-    return version, stored
+def _prefetched() -> dict:
+    """What the session check fetched, while no write has run in this request (a write drops the request's versions)."""
+    if not has_request_context() or request_versions() is None:
+        return {}
+    return request.environ.get(_PREFETCHED, {})
+
+
+def _take_prefetched(model, document_id: str):
+    # The prefetched version serves the first load only: a later one in the same request (after
+    # the route wrote the partner, say) asks Redis again and so sees that write.
+    return _prefetched().pop((model, document_id), None)
+
+
+def _kept_now(model, document_id: str) -> tuple[str, dict | None]:
+    collection = model._get_collection()
+    database = collection.database.name
+    version, (stored,) = versions(get_redis(), database, document_version_keys(database, collection.name, document_id),
+                                  _kept_key(database, collection.name, document_id))
+    return version, _decoded(model, kept_under(stored, version))
+
+
+def _read_and_keep(model, document_id: str, version: str):
+    """Read the document and keep it under ``version``; when the request's other signed-in document
+    must be read too, read both in one round trip and keep both."""
+    collection = model._get_collection()
+    prefetched = _prefetched()
+    other = next(((other_model, other_id, other_version)
+                  for (other_model, other_id), (other_version, son) in prefetched.items()
+                  if other_model is not model and son is None and is_object_id(other_id)), None)
+    if other is None:
+        son = collection.find_one({"_id": document_id})
+    else:
+        other_model, other_id, other_version = other
+        found = {document["_id"]: document for document in collection.aggregate([
+            {"$match": {"_id": document_id}},
+            {"$unionWith": {"coll": other_model._get_collection_name(), "pipeline": [{"$match": {"_id": other_id}}]}},
+        ])}
+        son, other_son = found.get(document_id), found.get(other_id)
+        _keep(other_model, other_id, other_version, other_son)
+        prefetched[(other_model, other_id)] = (other_version, other_son)
+    _keep(model, document_id, version, son)
+    return son
+
+
+def _keep(model, document_id: str, version: str, son: dict | None) -> None:
+    if son is not None:
+        key = _kept_key(model._get_collection().database.name, model._get_collection_name(), document_id)
+        keep(get_redis(), key, version, bson.encode(_without_secrets(son)), _ttl())
+
+
+def _decoded(model, kept: bytes | None) -> dict | None:
+    return None if kept is None else bson.decode(kept, codec_options=model._get_collection().codec_options)
 
 
 def _without_secrets(son: dict) -> dict:
