@@ -166,6 +166,19 @@ class BaseDocument(mongoengine.Document):
     id = mongoengine.StringField(primary_key=True, default=new_id)
 
 
+class ValueListField(mongoengine.ListField):
+    """A list of plain values (strings, numbers): it never holds a reference, so reading it never looks for one.
+
+    mongoengine scans a list for references to fetch the first time a document's list is read
+    (``ComplexBaseField.__get__``): 9 µs a list, 46 µs for the five lists of a buyer's ICP on
+    every browse. Our references are plain id strings (``RefField``), so there is never one to fetch.
+    """
+
+    @property
+    def _auto_dereference(self) -> bool:
+        return False
+
+
 def RefField(**kwargs) -> mongoengine.StringField:  # noqa: N802 (reads like a field class)
     """A reference to another document: its id as a 24-hex string."""
     return mongoengine.StringField(regex=r"^[0-9a-f]{24}$", **kwargs)

@@ -20,11 +20,11 @@ import random
 import re
 import time
 
-from mongoengine import DictField, IntField, ListField, StringField
+from mongoengine import DictField, IntField, StringField
 from pymongo import ReturnDocument
 
 from .actors import as_actor
-from .db import BaseDocument, DateTimeField
+from .db import BaseDocument, DateTimeField, ValueListField
 
 log = logging.getLogger("pc_app.events")
 
@@ -42,7 +42,7 @@ class StoredEvent(BaseDocument):
     ]}
 
     name = StringField(required=True)
-    partner_ids = ListField(StringField(), default=list)
+    partner_ids = ValueListField(StringField(), default=list)
     actor = StringField(null=True)
     payload = DictField(default=dict)
     occurred_at = DateTimeField(required=True)

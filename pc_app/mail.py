@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import requests
 from flask import current_app
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
-from mongoengine import DictField, ListField, StringField
+from mongoengine import DictField, StringField
 
-from .db import BaseDocument, DateTimeField, iso_utc, utcnow
+from .db import BaseDocument, DateTimeField, ValueListField, iso_utc, utcnow
 
 log = logging.getLogger("pc_app.mail")
 
@@ -41,7 +41,7 @@ class OutboxMessage(BaseDocument):
     subject = StringField(required=True)
     text = StringField(default="")
     html = StringField(default="")
-    tags = ListField(StringField(), default=list)
+    tags = ValueListField(StringField(), default=list)
     headers = DictField(default=dict)
     sent_at = DateTimeField(default=utcnow)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from mongoengine import (BooleanField, DictField, EmailField, EmbeddedDocument, EmbeddedDocumentField, IntField,
                          ListField, StringField)
 
-from ..db import BaseDocument, DateTimeField, RefField, as_utc, utcnow  # noqa: F401  (time helpers live in db)
+from ..db import BaseDocument, DateTimeField, RefField, ValueListField, as_utc, utcnow  # noqa: F401  (time helpers live in db)
 from . import vocabulary as v
 
 
@@ -22,11 +22,11 @@ class TimestampedDocument(BaseDocument):
 
 class ICP(EmbeddedDocument):
     """A partner's ideal customer profile; an empty list means 'no constraint'."""
-    industries = ListField(StringField(choices=v.INDUSTRIES), default=list)
-    company_sizes = ListField(StringField(choices=v.COMPANY_SIZES), default=list)
-    countries = ListField(StringField(max_length=2), default=list)
-    job_titles = ListField(StringField(max_length=80), default=list)
-    seniorities = ListField(StringField(choices=v.SENIORITIES), default=list)
+    industries = ValueListField(StringField(choices=v.INDUSTRIES), default=list)
+    company_sizes = ValueListField(StringField(choices=v.COMPANY_SIZES), default=list)
+    countries = ValueListField(StringField(max_length=2), default=list)
+    job_titles = ValueListField(StringField(max_length=80), default=list)
+    seniorities = ValueListField(StringField(choices=v.SENIORITIES), default=list)
     max_price = IntField(min_value=0, null=True)
 
     def is_configured(self) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine import BooleanField, DictField, IntField, ListField, StringField
 
-from pc_app.toolkit import BaseDocument, DateTimeField, RefField, utcnow
+from pc_app.toolkit import BaseDocument, DateTimeField, RefField, ValueListField, utcnow
 
 class Activity(BaseDocument):
     """One event as one partner sees it: type, sentence, actor, subjects, payload and who has read it.
@@ -34,7 +34,7 @@ class Activity(BaseDocument):
     occurred_at = DateTimeField(required=True)
     created_at = DateTimeField(default=utcnow, required=True)
     created_ms = IntField(required=True)
-    read_by = ListField(StringField(), default=list)
+    read_by = ValueListField(StringField(), default=list)
 
 
 class ActivityPreferences(BaseDocument):
@@ -71,7 +71,7 @@ class WebhookEndpoint(BaseDocument):
     partner = RefField(required=True)
     url = StringField(required=True, max_length=2048)
     description = StringField(max_length=200, default="")
-    event_types = ListField(StringField(), default=list)
+    event_types = ValueListField(StringField(), default=list)
     secret = StringField(required=True)          # sealed by the core's SecretBox
     previous_secret = StringField(null=True)     # sealed; valid until previous_secret_until_ms
     previous_secret_until_ms = IntField(null=True)

@@ -1,9 +1,9 @@
 """The HubSpot connection of a partner: portal, encrypted tokens, health, pipeline and stage mapping."""
 from __future__ import annotations
 
-from mongoengine import DictField, IntField, ListField, StringField
+from mongoengine import DictField, IntField, StringField
 
-from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument
+from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, ValueListField
 
 CONNECTION_STATUSES = ("healthy", "refresh_failed", "revoked", "disconnected")
 
@@ -20,7 +20,7 @@ class HubSpotConnection(TimestampedDocument):
     partner = RefField(required=True)
     hub_id = IntField(null=True)
     last_hub_id = IntField(null=True)
-    scopes = ListField(StringField(), default=list)
+    scopes = ValueListField(StringField(), default=list)
     # Sealed by pc_app.crypto with the connection id and field name as associated data.
     access_token_enc = StringField(null=True)
     refresh_token_enc = StringField(null=True)

@@ -1,9 +1,9 @@
 """The marketplace's one collection: a lead offered for sale, with the snapshot buyers browse."""
 from __future__ import annotations
 
-from mongoengine import IntField, ListField, StringField
+from mongoengine import IntField, StringField
 
-from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, utcnow
+from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, ValueListField, utcnow
 
 LISTING_STATUSES = ("listed", "reserved", "sold", "delisted")
 OPEN_STATUSES = ("listed", "reserved")
@@ -51,7 +51,7 @@ class Listing(TimestampedDocument):
     job_title_key = StringField(null=True)  # lower-cased, so ICP keyword matching is case-blind
     seniority = StringField(null=True)
     # ["s:<seniority>", "t:<job_title_key>"]: the job-title-or-seniority criterion as one $in (browse.py).
-    fit_terms = ListField(StringField(), default=list)
+    fit_terms = ValueListField(StringField(), default=list)
     company = StringField(null=True)
     first_name = StringField(null=True)
     masked_email = StringField()
@@ -62,7 +62,7 @@ class Listing(TimestampedDocument):
 
     view_count = IntField(default=0)
     # Partner ids; created as [] because $addToSet does not create a missing array everywhere.
-    unique_viewers = ListField(StringField(), default=list)
+    unique_viewers = ValueListField(StringField(), default=list)
 
     listed_at = DateTimeField(default=utcnow)
     delisted_at = DateTimeField()

@@ -211,3 +211,19 @@ def test_partner_update_emits_an_event(client, actors, events):
     assert [(e.name, e.partner_ids, e.payload["fields"]) for e in events] == [
         ("core.partner_updated", (owner.partner_id,), ["name"])]
     assert events[0].actor == f"user:{owner.id}"
+
+
+def test_an_icp_list_changed_in_place_is_saved_and_never_scanned_for_references(app, actors):
+    """ICP lists are ``ValueListField``s: read without mongoengine's reference scan, still change-tracked."""
+    from mongoengine.base import BaseList
+
+    from pc_app.core.models import Partner
+
+    owner = actors.partner_owner()
+    with app.app_context():
+        partner = Partner.objects.get(id=owner.partner_id)
+        industries = partner.icp.industries
+        assert isinstance(industries, BaseList) and not getattr(industries, "_dereferenced", False)
+        industries.append("saas")
+        partner.save()
+        assert Partner.objects.get(id=owner.partner_id).icp.industries == ["saas"]
