@@ -1,7 +1,7 @@
 """Benchmark of the lead list on gunicorn: requests/s and p50/p95 of GET /v1/leads against /healthz.
 
 Usage: python benchmarks/leads_list.py [--leads 10000] [--seconds 20] [--threads 2] [--workers 2]
-                                       [--server-threads 1]
+                                       [--server-threads N]  (default: the deploy's threads, 48)
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds one
 partner with --leads leads (insert_many), runs the app under gunicorn (a subprocess on
@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -104,6 +105,11 @@ def round_trips(app, headers: dict) -> dict[str, list[str]]:
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         found[label] = list(counter.commands)
     return found
+
+
+def deploy_threads() -> int:
+    """The threads per worker the deploy runs: what gunicorn.conf.py sets (GUNICORN_THREADS, else 48)."""
+    return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"])
 
 
 def start_gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1) -> tuple[subprocess.Popen, str]:
@@ -263,8 +269,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time, split between endpoints")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--server-threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--server-threads", type=int, default=None,
+                        help="gunicorn threads per worker (default: the deploy's, gunicorn.conf.py)")
     args = parser.parse_args()
+    args.server_threads = args.server_threads or deploy_threads()
 
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-leads-"))
     mongo = devstack.start_mongo(workdir)

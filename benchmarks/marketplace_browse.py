@@ -18,8 +18,9 @@ fit the budget is reported as skipped, never hung on. nx-27017 is SQLite behind 
 protocol: read the figures as this machine's stand-in, not as MongoDB's.
 
 After the sizes, at the largest size seeded, the app runs under gunicorn (2 workers on
-127.0.0.1) and --concurrent buyers (threads, each with its own token and ICP) browse by score
-(pages 1-3) for a third of --seconds on kept-alive connections, a third with a connection per
+127.0.0.1, the deploy's threads per worker unless --gunicorn-threads says otherwise) and
+--concurrent buyers (threads, each with its own token and ICP) browse by score (pages 1-3)
+for a third of --seconds on kept-alive connections, a third with a connection per
 request, then /healthz is loaded the same way for the last third: p50/p95, requests/s, the
 ratio browse/healthz of the same gunicorn in the same run, and the CPU each process (app,
 nx-27017, Redis, the load generator) spent per request. The load generator is one asyncio
@@ -180,9 +181,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("sizes", nargs="*")
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--gunicorn-threads", type=int, default=1, help="threads per gunicorn worker (deploy: 48)")
+    parser.add_argument("--gunicorn-threads", type=int, default=None,
+                        help="threads per gunicorn worker (default: the deploy's, gunicorn.conf.py)")
     parser.add_argument("--gunicorn-workers", type=int, default=2, help="gunicorn worker processes (deploy: 2 per pod)")
     options = parser.parse_args(argv)
+    if options.gunicorn_threads is None:
+        from leads_list import deploy_threads
+
+        options.gunicorn_threads = deploy_threads()
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
     mongo = devstack.start_mongo(workdir)

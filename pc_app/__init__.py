@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
 from flask_cors import CORS
 
 from ._version import __version__
+from .flask_app import PartnerConnectorFlask
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
 
 __all__ = ["__version__", "create_app", "hookimpl"]
@@ -34,7 +34,7 @@ def core_models():
     return [*CORE_MODELS, OutboxMessage, StoredEvent]
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     """Build the app: settings, plugins, database, auth, routes.
 
     :param config: settings that win over the environment; ``PC_EXTRA_PLUGINS`` (a dict of
@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     secret_names = [*CORE_SECRETS, *(name for name, setting in declared_settings.items() if setting.secret)]
     configure_logging(settings["LOG_LEVEL"], secrets=secret_setting_values(settings, secret_names))
 
-    app = Flask("pc_app")
+    app = PartnerConnectorFlask("pc_app")
     # request.get_json() reads through the one guarded JSON reader (limits, parsed once).
     app.request_class = GuardedRequest
     app.config.update(settings)
