@@ -38,6 +38,7 @@ def init_auth(app) -> None:
         JWT_ERROR_MESSAGE_KEY="message",
     )
     jwt.init_app(app)
+    signed_in.count_writes_per_document()
 
 
 def _unauthorized(message: str):

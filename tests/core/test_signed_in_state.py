@@ -175,3 +175,32 @@ def test_a_write_before_the_first_load_of_the_partner_is_seen(app, actors):
         verify_jwt_in_request()  # fetches the kept user and partner
         Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Renamed Co"}})
         assert partner_for_request(owner.partner_id).name == "Renamed Co"
+
+
+def test_every_process_that_builds_the_app_counts_user_writes_per_document(pc_services):
+    """An RQ worker or the scheduler builds the app from its environment; a job's write to one user
+    must end what the API kept of that user, so their listener counts it per document too."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from pc_app import create_app
+from pc_app.collection_versions import document_version_keys
+from pc_app.redis_client import get_redis
+app = create_app()
+with app.app_context():
+    from pc_app.core.models import User
+    users = User._get_collection()
+    key = document_version_keys(users.database.name, users.name, "0123456789abcdef01234567")[1]
+    before = int(get_redis(app).get(key) or 0)
+    users.update_one({"_id": "0123456789abcdef01234567"}, {"$set": {"name": "Renamed by a job"}}, upsert=True)
+    print(int(get_redis(app).get(key) or 0) - before)
+"""
+    env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": pc_services.mongodb_url,
+           "MONGODB_DB": "pc_test_worker_process", "REDIS_URL": pc_services.redis_url, "MAIL_BACKEND": "outbox",
+           "LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "1"

@@ -40,7 +40,16 @@ PASSWORD_KEPT_OUT = "kept-in-the-database"
 # (model, id) -> (version, document or None): what the session check fetched, for the request's first loads.
 _PREFETCHED = "pc.signed_in.prefetched"
 
-count_writes_by_document(User._meta["collection"], Partner._meta["collection"])
+
+
+def count_writes_per_document() -> None:
+    """Have writes to users and partners counted per document as well (``collection_versions``).
+
+    Called when the app is built (``auth.init_auth``), so every process that writes through the
+    app's client counts them so, the RQ worker and the scheduler as well as the API: a job's write
+    to one user ends what the API kept of that user.
+    """
+    count_writes_by_document(User._meta["collection"], Partner._meta["collection"])
 
 
 def _kept_key(database: str, collection: str, document_id) -> str:
