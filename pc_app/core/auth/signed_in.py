@@ -41,7 +41,6 @@ PASSWORD_KEPT_OUT = "kept-in-the-database"
 _PREFETCHED = "pc.signed_in.prefetched"
 
 
-
 def count_writes_per_document() -> None:
     """Have writes to users and partners counted per document as well (``collection_versions``).
 
