@@ -93,8 +93,9 @@ def test_a_suspended_partner_cannot_activate_itself(client, app, actors):
 def test_two_racing_activations_activate_once(app, actors, events, db_latency):
     owner = actors.partner_owner(status="onboarding", icp=ICP)
     barrier = threading.Barrier(2)
-    # Both requests read the partner (still onboarding) before either moves it.
-    both_read = db_latency.rendezvous("find", "partners", parties=2)
+    # Both requests reach the conditional update before either runs it, so both read the partner
+    # (from MongoDB or from what the session check kept) while it was still onboarding.
+    both_read = db_latency.rendezvous("findAndModify", "partners", parties=2, when="before")
     statuses = []
 
     def activate():
