@@ -97,17 +97,14 @@ def _named_ids(query) -> list | None:
     if not isinstance(query, dict) or "_id" not in query:
         return None
     value = query["_id"]
-    if isinstance(value, dict):
-        if set(value) == {"$eq"}:
-            value = value["$eq"]
-        elif set(value) == {"$in"} and isinstance(value["$in"], list):
-            values = value["$in"]
-            if all(not isinstance(item, (dict, list)) for item in values):
-                return values
-            return None
-        else:
-            return None
-    return None if isinstance(value, (dict, list)) else [value]
+    if isinstance(value, dict) and set(value) == {"$in"} and isinstance(value["$in"], list):
+        named = value["$in"]
+    elif isinstance(value, dict) and set(value) == {"$eq"}:
+        named = [value["$eq"]]
+    else:
+        named = [value]
+    # An operator or a sub-document in their place can match more than one document.
+    return named if all(not isinstance(item, (dict, list)) for item in named) else None
 
 
 def _written_document_keys(database: str, name: str, command) -> list[str]:
@@ -180,13 +177,10 @@ class WriteVersions(monitoring.CommandListener):
         if keys is None or time.monotonic() < self._paused_until:
             return
         try:
-            if len(keys) == 1:
-                self.redis.incr(keys[0])
-            else:
-                bumps = self.redis.pipeline(transaction=False)  # one round trip for all of them
-                for key in keys:
-                    bumps.incr(key)
-                bumps.execute()
+            bumps = self.redis.pipeline(transaction=False)  # one round trip for all of them
+            for key in keys:
+                bumps.incr(key)
+            bumps.execute()
         except RedisError as exc:
             # Cached values then live out their TTL; the write itself has already happened.
             self.failures += 1
@@ -251,9 +245,7 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
             stored = redis.get(key)
         else:
             watch(database, version_keys)
-            *values, stored = redis.mget([*version_keys, key])
-            values[0] = database_version(redis, database, values[0])
-            version = version_of(*values)
+            version, (stored,) = versions(redis, database, version_keys[1:], key)
     except RedisError:
         return compute()
     kept = kept_under(stored, version + _WITH_DEADLINE)
