@@ -204,3 +204,44 @@ with app.app_context():
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "1"
+
+
+def _loaded_partner(app, actor):
+    """The actor's partner as a request of this thread loads it (the session check first, as on every route)."""
+    from flask_jwt_extended import verify_jwt_in_request
+
+    from pc_app.auth import current_partner
+
+    with app.test_request_context("/v1/auth/me", headers=actor.headers):
+        verify_jwt_in_request()
+        return current_partner()
+
+
+def test_a_thread_hands_out_the_document_it_built_until_it_is_changed_or_written(app, actors):
+    """Built once per thread from the same kept bytes, never handed out with a change a request did not save."""
+    from pc_app.core.models import Partner
+
+    owner = actors.partner_owner()
+    assert app.test_client().get("/v1/auth/me", headers=owner.headers).status_code == 200  # both kept
+    first = _loaded_partner(app, owner)
+    assert _loaded_partner(app, owner) is first  # the same bytes: not built again
+    # Another thread builds its own: a document is never shared by two requests at once.
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(_loaded_partner(app, owner)))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not first and elsewhere[0].name == first.name
+    # A request changed it and did not save (a failed validation, say): the next one gets it as stored.
+    first.name = "Changed, never saved"
+    first.icp.industries.append("Never saved")
+    again = _loaded_partner(app, owner)
+    assert again is not first
+    assert (again.name, "Never saved" in again.icp.industries) == (owner.partner.name, False)
+    assert _loaded_partner(app, owner) is again
+    # A change inside an embedded document alone is seen too.
+    again.icp.max_price = 12345
+    assert _loaded_partner(app, owner).icp.max_price != 12345
+    # A write changes the kept bytes: the written state is built.
+    with app.app_context():
+        Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Written Co"}})
+    assert _loaded_partner(app, owner).name == "Written Co"
