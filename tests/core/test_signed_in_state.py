@@ -241,7 +241,12 @@ def test_a_thread_hands_out_the_document_it_built_until_it_is_changed_or_written
     # A change inside an embedded document alone is seen too.
     again.icp.max_price = 12345
     assert _loaded_partner(app, owner).icp.max_price != 12345
-    # A write changes the kept bytes: the written state is built.
+    # A write changes the kept bytes: once another thread has read and kept the written state, this
+    # thread finds new bytes in Redis and builds them.
     with app.app_context():
         Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Written Co"}})
+    thread = threading.Thread(target=lambda: elsewhere.append(_loaded_partner(app, owner)))
+    thread.start()
+    thread.join()
+    assert elsewhere[1].name == "Written Co"
     assert _loaded_partner(app, owner).name == "Written Co"
