@@ -16,7 +16,7 @@ from flask_jwt_extended import current_user as _jwt_current_user
 
 from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
-from .core.auth import sessions, signed_in
+from .core.auth import lent_documents, sessions, signed_in
 from .core.auth.verified_tokens import RememberingJWTManager
 from .core.models import Partner, User
 from .db import is_object_id
@@ -39,6 +39,7 @@ def init_auth(app) -> None:
     )
     jwt.init_app(app)
     signed_in.count_writes_per_document()
+    lent_documents.install(app)
 
 
 def _unauthorized(message: str):

@@ -206,31 +206,46 @@ with app.app_context():
     assert done.stdout.split()[-1] == "1"
 
 
-def _loaded_partner(app, actor):
-    """The actor's partner as a request of this thread loads it (the session check first, as on every route)."""
+def _loaded_partner(app, actor, while_held=None):
+    """The actor's partner as a request loads it (the session check first, as on every route).
+
+    ``while_held`` runs before the request ends, while it still has the partner.
+    """
     from flask_jwt_extended import verify_jwt_in_request
 
     from pc_app.auth import current_partner
 
     with app.test_request_context("/v1/auth/me", headers=actor.headers):
         verify_jwt_in_request()
-        return current_partner()
+        partner = current_partner()
+        if while_held:
+            while_held()
+        return partner
 
 
-def test_a_thread_hands_out_the_document_it_built_until_it_is_changed_or_written(app, actors):
-    """Built once per thread from the same kept bytes, never handed out with a change a request did not save."""
+def _in_another_thread(function):
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(function()))
+    thread.start()
+    thread.join()
+    return answers[0]
+
+
+def test_a_worker_lends_the_document_it_built_to_one_request_at_a_time(app, actors):
+    """Built once per worker from the same kept bytes, lent to one request at a time, never with an unsaved change."""
+    from pc_app.core.auth import lent_documents
     from pc_app.core.models import Partner
 
     owner = actors.partner_owner()
     assert app.test_client().get("/v1/auth/me", headers=owner.headers).status_code == 200  # both kept
     first = _loaded_partner(app, owner)
     assert _loaded_partner(app, owner) is first  # the same bytes: not built again
-    # Another thread builds its own: a document is never shared by two requests at once.
-    elsewhere = []
-    thread = threading.Thread(target=lambda: elsewhere.append(_loaded_partner(app, owner)))
-    thread.start()
-    thread.join()
-    assert elsewhere[0] is not first and elsewhere[0].name == first.name
+    assert _in_another_thread(lambda: _loaded_partner(app, owner)) is first  # given back: any thread may borrow it
+    # While one request has it, another builds its own: a document is never shared by two requests.
+    concurrent = []
+    held_by_first = _loaded_partner(app, owner, while_held=lambda: concurrent.append(
+        _in_another_thread(lambda: _loaded_partner(app, owner))))
+    assert held_by_first is first and concurrent[0] is not first and concurrent[0].name == first.name
     # A request changed it and did not save (a failed validation, say): the next one gets it as stored.
     first.name = "Changed, never saved"
     first.icp.industries.append("Never saved")
@@ -238,15 +253,18 @@ def test_a_thread_hands_out_the_document_it_built_until_it_is_changed_or_written
     assert again is not first
     assert (again.name, "Never saved" in again.icp.industries) == (owner.partner.name, False)
     assert _loaded_partner(app, owner) is again
-    # A change inside an embedded document alone is seen too.
-    again.icp.max_price = 12345
+    again.icp.max_price = 12345  # a change inside an embedded document alone is seen too
     assert _loaded_partner(app, owner).icp.max_price != 12345
-    # A write changes the kept bytes: once another thread has read and kept the written state, this
-    # thread finds new bytes in Redis and builds them.
+    # A write changes the kept bytes: once another request has read and kept the written state,
+    # this one finds new bytes in Redis and builds them.
     with app.app_context():
         Partner._get_collection().update_one({"_id": owner.partner.id}, {"$set": {"name": "Written Co"}})
-    thread = threading.Thread(target=lambda: elsewhere.append(_loaded_partner(app, owner)))
-    thread.start()
-    thread.join()
-    assert elsewhere[1].name == "Written Co"
+    assert _in_another_thread(lambda: _loaded_partner(app, owner)).name == "Written Co"
     assert _loaded_partner(app, owner).name == "Written Co"
+    # Outside a request (a job, a shell) nothing is lent or held.
+    with app.app_context():
+        from pc_app.core.auth import signed_in
+
+        held = len(lent_documents.of_app(app))
+        assert signed_in.load(Partner, owner.partner_id) is not signed_in.load(Partner, owner.partner_id)
+        assert len(lent_documents.of_app(app)) == held

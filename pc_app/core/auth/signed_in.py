@@ -15,17 +15,13 @@ versions of what this process caches (``collection_versions.watched``), for the 
 neither document is kept, both are read in one round trip (an aggregation of the user with a
 ``$unionWith`` of the partner); a sign-in keeps both for the requests that follow it. The kept
 documents are the stored BSON, decoded with the collection's own codec options and built into
-models by mongoengine's ``_from_son``, exactly as a read from the database would be. Building
-them was the dearest part of a signed-in request left in process (110 µs of about 1.2 ms), so each
-thread holds on to the documents it built from kept bytes and hands the same one out again while
-Redis returns the very same bytes and the document holds no unsaved change (``_built_from_kept``). The
+models by mongoengine's ``_from_son``, exactly as a read from the database would be; a worker
+lends the document it built to the next request that finds the same bytes (``lent_documents``). The
 password hash is never put in Redis: a kept user carries ``PASSWORD_KEPT_OUT`` in its place,
 which says that a password is set and which no password verifies (services that check a
 password read the user by e-mail from the database).
 """
 from __future__ import annotations
-
-import threading
 
 import bson
 from flask import current_app, has_request_context, request
@@ -37,7 +33,7 @@ from ...collection_versions import (count_writes_by_document, database_key, data
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
-from . import sessions
+from . import lent_documents, sessions
 
 PREFIX = "pc:auth:kept:"
 # Stands for a stored password hash in a kept user: truthy (a password is set) but not a hash.
@@ -45,9 +41,6 @@ PASSWORD_KEPT_OUT = "kept-in-the-database"
 # (model, id) -> (version, kept bytes or None, document read or None): what the session check fetched,
 # for the request's first loads.
 _PREFETCHED = "pc.signed_in.prefetched"
-# Documents each thread built from kept bytes, at most this many per thread (the oldest go first).
-MAX_HELD_PER_THREAD = 256
-_held = threading.local()
 
 
 def count_writes_per_document() -> None:
@@ -187,27 +180,11 @@ def _keep(model, document_id: str, version: str, son: dict | None) -> None:
 
 
 def _built_from_kept(model, document_id: str, kept: bytes):
-    """The document these kept bytes hold: the one this thread built from the same bytes, if it holds no unsaved change.
-
-    Equal bytes are the same stored state, so the held document is what ``_from_son`` would build,
-    unless a request changed it and did not save it (a failed validation, say): mongoengine marks
-    every change to a field, a list or an embedded document (``_get_changed_fields``), and such a
-    document is built again. A saved change writes the document, which changes its version and so
-    the kept bytes. Held per thread, a document is never handed to two requests at once.
-    """
-    held = getattr(_held, "documents", None)
-    if held is None:
-        held = _held.documents = {}
-    key = (model, model._get_collection().database.name, document_id)
-    entry = held.get(key)
-    if entry is not None and entry[0] == kept and not entry[1]._get_changed_fields():
-        return entry[1]
-    document = model._from_son(bson.decode(kept, codec_options=model._get_collection().codec_options))
-    held.pop(key, None)
-    while len(held) >= MAX_HELD_PER_THREAD:
-        held.pop(next(iter(held)))
-    held[key] = (kept, document)
-    return document
+    """The document these kept bytes hold, built once per worker while the bytes stay the same (``lent_documents``)."""
+    collection = model._get_collection()
+    return lent_documents.borrow(
+        (model, collection.database.name, document_id), kept,
+        lambda: model._from_son(bson.decode(kept, codec_options=collection.codec_options)))
 
 
 def _without_secrets(son: dict) -> dict:
