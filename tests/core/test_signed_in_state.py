@@ -246,6 +246,7 @@ def test_a_worker_lends_the_document_it_built_to_one_request_at_a_time(app, acto
     held_by_first = _loaded_partner(app, owner, while_held=lambda: concurrent.append(
         _in_another_thread(lambda: _loaded_partner(app, owner))))
     assert held_by_first is first and concurrent[0] is not first and concurrent[0].name == first.name
+    assert _loaded_partner(app, owner) is first  # the one built meanwhile was that request's only
     # A request changed it and did not save (a failed validation, say): the next one gets it as stored.
     first.name = "Changed, never saved"
     first.icp.industries.append("Never saved")

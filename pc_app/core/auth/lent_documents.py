@@ -57,7 +57,7 @@ class LentDocuments:
         built = _Held(kept, document)
         with self._lock:
             current = self._held.get(key)
-            if current is None or current is held or not current.lent:
+            if current is None or not current.lent or (free and current is held):
                 self._held.pop(key, None)  # re-inserted last: the oldest go first
                 while len(self._held) >= self.size:
                     self._held.pop(next(iter(self._held)))
