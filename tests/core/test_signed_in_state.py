@@ -269,3 +269,33 @@ def test_a_worker_lends_the_document_it_built_to_one_request_at_a_time(app, acto
         held = len(lent_documents.of_app(app))
         assert signed_in.load(Partner, owner.partner_id) is not signed_in.load(Partner, owner.partner_id)
         assert len(lent_documents.of_app(app)) == held
+
+
+def test_a_held_document_whose_rebuild_failed_is_not_kept_from_later_requests(app):
+    """A request that took a changed document to build it again and failed must not leave it lent for ever."""
+    from pc_app.core.auth.lent_documents import LentDocuments
+
+    class Document:
+        def __init__(self, changed=()):
+            self.changed = list(changed)
+
+        def _get_changed_fields(self):
+            return self.changed
+
+    held = LentDocuments()
+    with app.test_request_context("/"):
+        first = held.borrow("key", b"bytes", Document)
+    first.changed.append("name")  # that request changed it and did not save
+
+    def failing():
+        raise ValueError("the build failed")
+
+    with app.test_request_context("/"):
+        try:
+            held.borrow("key", b"bytes", failing)
+        except ValueError:
+            pass
+    with app.test_request_context("/"):
+        rebuilt = held.borrow("key", b"bytes", Document)
+    with app.test_request_context("/"):
+        assert held.borrow("key", b"bytes", Document) is rebuilt

@@ -53,7 +53,12 @@ class LentDocuments:
         if free and not held.document._get_changed_fields():
             _lent_to_this_request().append(held)
             return held.document
-        document = build()
+        try:
+            document = build()
+        except BaseException:
+            if free:
+                self.give_back([held])  # taken only to be replaced: the next request may try again
+            raise
         built = _Held(kept, document)
         with self._lock:
             current = self._held.get(key)
