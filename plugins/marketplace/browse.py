@@ -465,15 +465,21 @@ class PatternKnowledge:
         pattern of every group up to the one that fills rows ``[0, skip+limit)``, exactly as
         ``_head`` would: a pattern known to be small whole from its cells, one known to be large
         (or without cells, taken to fill the page) newest first, each row tagged with its
-        pattern. The walk stops at a pattern whose size it cannot tell apart (not counted, or
-        counted only as far as the page needed): ``_head`` counts and reads that one, and what
-        does not fit one command, as before.
+        pattern. When the buyer's whole filter set is known to be small (its total counted
+        exactly, at most ``count_cap()``), any pattern with cells is read whole too, whatever is
+        known of it: together they hold no more rows than that total, so the page needs no count
+        of its own (at 1,000 listings a first visit counted and read such patterns one at a
+        time, up to 11 round trips). Otherwise the walk stops at a pattern whose size it cannot
+        tell apart (not counted, or counted only as far as the page needed): ``_head`` counts
+        and reads that one, and what does not fit one command, as before.
         """
         if not self.fresh or skip + limit > KEPT_ROWS:
             return
         small = _small(0, KEPT_ROWS + 1)
+        small_total = self.counted if self.counted is not None and self.counted <= count_cap() else None
         pipelines: list[list[dict]] = []
         wanted: list[str] = []
+        read_whole: set[str] = set()
         command = _OneCommand()
         rows_back, reached = 0, 0
         for g, m, match in self._patterns():
@@ -490,13 +496,19 @@ class PatternKnowledge:
                 found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
                           {"$limit": KEPT_ROWS + 1}, tag]]
                 expected = KEPT_ROWS + 1
+            elif small_total is not None:
+                found = [[{"$match": part}, {"$limit": small_total + 1}, tag] for part in parts]
+                expected = known[0] if known is not None else 0  # at least; at most small_total
+                read_whole.add(key)
             else:
                 break  # its size is not known well enough to choose the read
             if not command.take([pipeline[0]["$match"] for pipeline in found]):
                 break
             pipelines += found
             wanted.append(key)
-            rows_back, reached = rows_back + expected, reached + expected
+            rows_back += 0 if key in read_whole else expected
+            reached += expected
+        rows_back += small_total if read_whole else 0  # the patterns read whole hold at most that many together
         if len(wanted) < 2:
             return  # one read or none: ``_head`` costs the same round trip
         by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
@@ -505,6 +517,8 @@ class PatternKnowledge:
         for key, rows in by_pattern.items():
             g, m = (int(part) for part in key.split("."))
             self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
+            if key in read_whole:
+                self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
 
     def _patterns(self, only_unsized: bool = False):
         """``(group, pattern, match)`` best first (only those not sized yet, with ``only_unsized``)."""

@@ -275,6 +275,36 @@ def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_it
     assert db_commands.commands == []  # a repeat reads what the first visit kept
 
 
+@pytest.mark.parametrize("count_cap, trips", [(1000, 3), (10, 5)])
+def test_a_first_visit_reads_later_patterns_whole_when_the_buyers_total_is_known_small(
+        app, market, seller, buyer, actors, client, db_commands, count_cap, trips):
+    """A later group holds more than the page could use, so count_ahead counts it only that far and its
+    size stays unknown. When the buyer's whole total is counted exactly (at most LIST_COUNT_CAP), every
+    pattern is read whole with the others, in the same one command: no count and read of its own.
+    Past the cap the total tells nothing of the size, and that pattern is counted and read apart."""
+    from .conftest import FULL_ICP
+
+    app.config.update(LIST_PAGE_CACHE_SECONDS=0, LIST_COUNT_CAP=count_cap)  # what browse reads, not the kept answer
+    kinds = {100: dict(industry="saas", company_size="51-200", country="US", job_title="VP Sales"),
+             60: dict(industry="saas", company_size="51-200", country="GB", job_title="CTO"),
+             40: dict(industry="saas", company_size="1-10", country="DE", job_title="CTO"),
+             0: dict(industry="retail", company_size="1-10", country="DE", job_title="CTO")}
+    listed = {score: [market.listed(seller, email=f"s{score}-{i}@example.com", **kinds[score])["id"]
+                      for i in range(count)] for score, count in ((100, 2), (60, 8), (40, 4), (0, 4))}
+    market.browse(actors.partner_owner(icp=FULL_ICP), perPage=5)  # the listed titles, read once for every buyer
+    market.lead(buyer, email="owned@example.com")  # the buyer's own e-mails are read again
+    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200
+    with db_commands:
+        body = market.browse(buyer, perPage=5)
+    assert db_commands.commands == ["aggregate"] * trips  # e-mails, counts with the total, the heads
+    # Best score first, newest first within a score.
+    assert ids(body) == listed[100][::-1] + listed[60][::-1][:3]
+    assert body["total"] == min(18, count_cap) and body["totalCapped"] == (count_cap < 18)
+    with db_commands:
+        second = market.browse(buyer, perPage=5, page=2)
+    assert ids(second) == listed[60][::-1][3:8] and db_commands.commands == []  # from what the first visit read
+
+
 def test_a_repeated_browse_is_answered_from_its_kept_answer_until_what_it_shows_changes(
         app, market, seller, buyer, actors, db_commands, monkeypatch):
     """The whole JSON answer is kept per buyer and arguments; a listing, a lead the buyer owns or the ICP ends it."""
