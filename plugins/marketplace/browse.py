@@ -293,6 +293,9 @@ def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
 # capped counts in 3 ms at 20,000 listings and 48 in a second (past its planner's limit, it
 # reads every row); MongoDB has no such limit.
 MAX_UNION_PIPELINES = 32
+# A first visit reads the heads its page needs in at most this many commands (more than one only
+# while the buyer's total is known small, so what they read is bounded by it).
+MAX_READ_AHEAD_COMMANDS = 3
 
 
 class _OneCommand:
@@ -459,7 +462,7 @@ class PatternKnowledge:
         self._record_counts(wanted, counted)
 
     def read_ahead(self, skip: int, limit: int) -> None:
-        """Read, in one round trip, the heads a first visit's page within the kept heads would read one pattern at a time.
+        """Read, in one round trip or few, the heads a first visit's page within the kept heads would read one at a time.
 
         Walks the groups best first with what ``count_ahead`` learnt, and reads the head of each
         pattern of every group up to the one that fills rows ``[0, skip+limit)``, exactly as
@@ -468,20 +471,23 @@ class PatternKnowledge:
         pattern. When the buyer's whole filter set is known to be small (its total counted
         exactly, at most ``count_cap()``), any pattern with cells is read whole too, whatever is
         known of it: together they hold no more rows than that total, so the page needs no count
-        of its own (at 1,000 listings a first visit counted and read such patterns one at a
-        time, up to 11 round trips). Otherwise the walk stops at a pattern whose size it cannot
-        tell apart (not counted, or counted only as far as the page needed): ``_head`` counts
-        and reads that one, and what does not fit one command, as before.
+        of its own, and what does not fit one command goes in the next (at most
+        ``MAX_READ_AHEAD_COMMANDS``). At 1,000 listings a first visit had counted and read such
+        patterns one at a time, up to 11 round trips. Otherwise the walk stops at a pattern whose
+        size it cannot tell apart (not counted, or counted only as far as the page needed), or
+        that does not fit the command: ``_head`` counts and reads it, and the rest, as before.
         """
         if not self.fresh or skip + limit > KEPT_ROWS:
             return
         small = _small(0, KEPT_ROWS + 1)
         small_total = self.counted if self.counted is not None and self.counted <= count_cap() else None
-        pipelines: list[list[dict]] = []
-        wanted: list[str] = []
+        # Each command: its pipelines, the patterns they read, and the rows back from the patterns not
+        # read whole. Past one command the walk goes on in another only while the total is known
+        # small (the patterns read whole hold at most that many rows together).
+        commands: list[tuple[list[list[dict]], list[str], int]] = [([], [], 0)]
         read_whole: set[str] = set()
         command = _OneCommand()
-        rows_back, reached = 0, 0
+        reached = 0
         for g, m, match in self._patterns():
             if m == 0 and reached >= skip + limit:
                 break  # the groups walked so far fill the page
@@ -502,23 +508,30 @@ class PatternKnowledge:
                 read_whole.add(key)
             else:
                 break  # its size is not known well enough to choose the read
-            if not command.take([pipeline[0]["$match"] for pipeline in found]):
-                break
-            pipelines += found
-            wanted.append(key)
-            rows_back += 0 if key in read_whole else expected
+            matches = [pipeline[0]["$match"] for pipeline in found]
+            if not command.take(matches):
+                if small_total is None or len(commands) == MAX_READ_AHEAD_COMMANDS:
+                    read_whole.discard(key)
+                    break
+                commands.append(([], [], 0))
+                command = _OneCommand()
+                command.take(matches, always=True)
+            pipelines, wanted, rows_back = commands[-1]
+            commands[-1] = (pipelines + found, wanted + [key], rows_back + (0 if key in read_whole else expected))
             reached += expected
-        rows_back += small_total if read_whole else 0  # the patterns read whole hold at most that many together
-        if len(wanted) < 2:
+        if sum(len(wanted) for _pipelines, wanted, _rows in commands) < 2:
             return  # one read or none: ``_head`` costs the same round trip
-        by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
-        for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
-            by_pattern[row.pop("_p")].append(row)
-        for key, rows in by_pattern.items():
-            g, m = (int(part) for part in key.split("."))
-            self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
-            if key in read_whole:
-                self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
+        for pipelines, wanted, rows_back in commands:
+            if any(key in read_whole for key in wanted):
+                rows_back += small_total
+            by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
+            for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
+                by_pattern[row.pop("_p")].append(row)
+            for key, rows in by_pattern.items():
+                g, m = (int(part) for part in key.split("."))
+                self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
+                if key in read_whole:
+                    self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
 
     def _patterns(self, only_unsized: bool = False):
         """``(group, pattern, match)`` best first (only those not sized yet, with ``only_unsized``)."""

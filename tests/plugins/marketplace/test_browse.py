@@ -345,12 +345,38 @@ def test_a_deep_first_visit_sizes_later_groups_in_the_commands_it_sends_anyway(
     takes the next groups' counts along in its own command, instead of one command per group."""
     from plugins.marketplace import browse
 
-    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    # What browse reads, not the kept answer; and a total past the count cap, as in a large marketplace
+    # (a total known to be small lets the first visit read every pattern whole instead).
+    app.config.update(LIST_PAGE_CACHE_SECONDS=0, LIST_COUNT_CAP=10)
     monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 6)  # count_ahead holds only the first few patterns
     _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     with db_commands:
         body = market.browse(buyer, perPage=7, page=4)
     scores = [card["icpScore"] for card in body["items"]]
-    assert scores == sorted(scores, reverse=True) and body["total"] == 32 and len(scores) == 7
+    assert scores == sorted(scores, reverse=True) and (body["total"], body["totalCapped"]) == (10, True)
+    assert len(scores) == 7
     # 13 when each group counts only its own patterns, in its own command.
     assert db_commands.commands == ["aggregate"] * 9
+
+
+@pytest.mark.parametrize("read_ahead_commands, trips", [(3, 4), (1, 9)])
+def test_a_first_visit_with_a_small_total_reads_what_does_not_fit_one_command_in_the_next(
+        app, market, seller, buyer, actors, client, db_commands, monkeypatch, read_ahead_commands, trips):
+    """The buyer's total is known small, so the heads the page needs are read whole, in as many commands
+    as they take (up to MAX_READ_AHEAD_COMMANDS), not a count and a read per pattern."""
+    from plugins.marketplace import browse
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 6)  # a command holds only a few patterns' cells
+    monkeypatch.setattr(browse, "MAX_READ_AHEAD_COMMANDS", read_ahead_commands)
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    with db_commands:
+        body = market.browse(buyer, perPage=7, page=4)
+    assert db_commands.commands == ["aggregate"] * trips
+    # Rows 21-27 of 8 listings per score, best first: the three oldest of the third score, then the
+    # four newest of the last, as the whole list orders them.
+    whole = market.browse(buyer, perPage=32)
+    scores = [card["icpScore"] for card in whole["items"]]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 4
+    assert ids(body) == ids(whole)[21:28] and body["total"] == 32
+    assert [card["icpScore"] for card in body["items"]] == [scores[21]] * 3 + [scores[31]] * 4
