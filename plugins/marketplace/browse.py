@@ -738,7 +738,9 @@ def browse(partner: Partner, args: dict) -> dict:
             counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
             counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
-        if sort_by == "score":
+        if counted <= cap and skip >= counted:
+            rows = []  # past the end of a list counted exactly: nothing to size or read
+        elif sort_by == "score":
             known.read_ahead(skip, per_page)
             rows = known.page(skip, per_page)
         else:

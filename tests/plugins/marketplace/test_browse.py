@@ -359,6 +359,21 @@ def test_a_deep_first_visit_sizes_later_groups_in_the_commands_it_sends_anyway(
     assert db_commands.commands == ["aggregate"] * 9
 
 
+@pytest.mark.parametrize("sort, min_score", [("score", None), ("newest", 40)])
+def test_a_first_visit_past_the_end_of_an_exact_total_reads_no_pattern(
+        app, market, seller, buyer, actors, client, db_commands, sort, min_score):
+    """Past the end of a total counted exactly there is nothing to size or read: the buyer's e-mails and the counts."""
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    arguments = {"perPage": 5, "page": 10, "sort": sort} | ({"minScore": min_score} if min_score else {})
+    with db_commands:
+        body = market.browse(buyer, **arguments)
+    assert db_commands.commands == ["aggregate"] * 2
+    expected_total = market.browse(buyer, **(arguments | {"page": 1, "perPage": 100}))["total"]
+    assert (body["items"], body["total"], body["totalCapped"]) == ([], expected_total, False)
+    assert body["pages"] == (expected_total + 4) // 5 < 10
+
+
 @pytest.mark.parametrize("read_ahead_commands, trips", [(3, 4), (1, 9)])
 def test_a_first_visit_with_a_small_total_reads_what_does_not_fit_one_command_in_the_next(
         app, market, seller, buyer, actors, client, db_commands, monkeypatch, read_ahead_commands, trips):
