@@ -20,8 +20,8 @@ protocol: read the figures as this machine's stand-in, not as MongoDB's.
 After the sizes, at the largest size seeded, the app runs under gunicorn (2 workers on
 127.0.0.1, the deploy's threads per worker unless --gunicorn-threads says otherwise) and
 --concurrent buyers (threads, each with its own token and ICP) browse by score (pages 1-3)
-for a third of --seconds on kept-alive connections and a third with a connection per
-request, then /healthz is loaded the same two ways: p50/p95, requests/s, the ratios
+on kept-alive connections, then with a connection per request, then /healthz is loaded the
+same two ways, each phase for a third of --seconds: p50/p95, requests/s, the ratios
 browse/healthz of the same gunicorn in the same run (kept-alive to kept-alive, a connection each
 to a connection each), and the CPU each process (app, nx-27017, Redis, the load generator)
 spent per request. The load generator is one asyncio
@@ -153,16 +153,14 @@ def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds
         # Browsers keep their connection alive, which ties each to the worker that accepted it; a
         # proxy without upstream keep-alive opens one per request, which goes to whichever worker
         # accepts first. Both are measured: on 2 workers the first can leave one worker the busier.
-        results = {
-            "browse by score (pages 1-3)": measure(base, browse_pages, seconds / 3, concurrent, max_requests=None,
-                                                   processes=processes),
-            "  the same, a connection each": measure(base, browse_pages, seconds / 3, concurrent, max_requests=None,
-                                                     processes=processes, keep_alive=False),
-            "/healthz": measure(base, lambda i, n: ("/healthz", {}), seconds / 3, concurrent, max_requests=None,
-                                processes=processes),
-            "/healthz, a connection each": measure(base, lambda i, n: ("/healthz", {}), seconds / 3, concurrent,
-                                                max_requests=None, processes=processes, keep_alive=False),
-        }
+        def healthz(i, n):
+            return "/healthz", {}
+
+        phases = [("browse by score (pages 1-3)", browse_pages, True), ("  the same, a connection each", browse_pages, False),
+                  ("/healthz", healthz, True), ("/healthz, a connection each", healthz, False)]
+        results = {name: measure(base, request_for, seconds / 3, concurrent, max_requests=None, processes=processes,
+                                 keep_alive=keep_alive)
+                   for name, request_for, keep_alive in phases}
         print(f"\ngunicorn ({workers} gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
               f"{seconds / 3:.0f} s each:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")

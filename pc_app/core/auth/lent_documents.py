@@ -83,11 +83,8 @@ def _lent_to_this_request() -> list[_Held]:
 
 
 def of_app(app) -> LentDocuments:
-    """The app's held documents (created on first use)."""
-    held = app.extensions.get(_EXTENSION)
-    if held is None:
-        held = app.extensions[_EXTENSION] = LentDocuments()
-    return held
+    """The app's held documents (``install`` made them)."""
+    return app.extensions[_EXTENSION]
 
 
 def borrow(key: Hashable, kept: bytes, build: Callable):
@@ -98,9 +95,11 @@ def borrow(key: Hashable, kept: bytes, build: Callable):
 
 
 def install(app) -> None:
-    """Give back what each request borrowed when it ends, whatever its outcome."""
+    """Hold the app's documents, and give back what each request borrowed when it ends, whatever its outcome."""
+    held = app.extensions[_EXTENSION] = LentDocuments()
+
     @app.teardown_request
     def _give_back_lent_documents(_exc=None):
         lent = request.environ.pop(_LENT, None)
         if lent:
-            of_app(app).give_back(lent)
+            held.give_back(lent)

@@ -58,15 +58,16 @@ class VerifiedTokens:
 
 
 def of_app(app) -> VerifiedTokens:
-    """The app's kept tokens (created on first use)."""
-    kept = app.extensions.get(_EXTENSION)
-    if kept is None:
-        kept = app.extensions[_EXTENSION] = VerifiedTokens()
-    return kept
+    """The app's kept tokens (``RememberingJWTManager.init_app`` made them)."""
+    return app.extensions[_EXTENSION]
 
 
 class RememberingJWTManager(JWTManager):
     """flask-jwt-extended's manager, verifying a header token once per process (see the module)."""
+
+    def init_app(self, app, add_context_processor: bool = False) -> None:
+        super().init_app(app, add_context_processor)
+        app.extensions[_EXTENSION] = VerifiedTokens()
 
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
         if csrf_value is not None or allow_expired:
