@@ -45,6 +45,7 @@ _SORTS = {
 _NEWEST = _SORTS["newest"]
 _FIELD = {"industry": "industry", "companySize": "company_size", "country": "country",
           "jobTitleOrSeniority": "fit_terms"}
+_CRITERION_FIELDS = frozenset(_FIELD.values())
 
 
 def fit_terms(seniority: str | None, job_title_key: str | None) -> list[str]:
@@ -293,9 +294,27 @@ def _count(match: dict, cap: int, parts: list[dict] | None = None) -> int:
 # capped counts in 3 ms at 20,000 listings and 48 in a second (past its planner's limit, it
 # reads every row); MongoDB has no such limit.
 MAX_UNION_PIPELINES = 32
-# A first visit reads the heads its page needs in at most this many commands (more than one only
-# while the buyer's total is known small, so what they read is bounded by it).
-MAX_READ_AHEAD_COMMANDS = 3
+# A first visit whose page reaches more patterns than one command holds reads a bare filter set of
+# at most this many listings whole, in one command (nx-27017: 42-62 ms for 1,000 rows, where three
+# commands of cells took 97-108 ms).
+READ_WHOLE_AT_MOST = 1000
+
+
+def _meets(match: dict):
+    """A test of whether a row of the filter set meets a pattern's criteria: its ``$in``/``$nin`` on the
+    criterion fields, as the database reads them (an array meets ``$in`` by any element, a missing
+    field never)."""
+    conditions = [(field, set(condition["$in"]) if "$in" in condition else None, set(condition.get("$nin", ())))
+                  for field, condition in match.items() if field in _CRITERION_FIELDS and isinstance(condition, dict)]
+
+    def test(row: dict) -> bool:
+        for field, accepted, refused in conditions:
+            value = row.get(field)
+            values = value if isinstance(value, list) else () if value is None else (value,)
+            if (accepted is not None and accepted.isdisjoint(values)) or not refused.isdisjoint(values):
+                return False
+        return True
+    return test
 
 
 class _OneCommand:
@@ -461,8 +480,8 @@ class PatternKnowledge:
             self.counted, self.changed = counted.pop(0), True
         self._record_counts(wanted, counted)
 
-    def read_ahead(self, skip: int, limit: int) -> None:
-        """Read, in one round trip or few, the heads a first visit's page within the kept heads would read one at a time.
+    def read_ahead(self, skip: int, limit: int, base: dict) -> None:
+        """Read, in one round trip, the heads a first visit's page within the kept heads would read one at a time.
 
         Walks the groups best first with what ``count_ahead`` learnt, and reads the head of each
         pattern of every group up to the one that fills rows ``[0, skip+limit)``, exactly as
@@ -471,23 +490,23 @@ class PatternKnowledge:
         pattern. When the buyer's whole filter set is known to be small (its total counted
         exactly, at most ``count_cap()``), any pattern with cells is read whole too, whatever is
         known of it: together they hold no more rows than that total, so the page needs no count
-        of its own, and what does not fit one command goes in the next (at most
-        ``MAX_READ_AHEAD_COMMANDS``). At 1,000 listings a first visit had counted and read such
-        patterns one at a time, up to 11 round trips. Otherwise the walk stops at a pattern whose
-        size it cannot tell apart (not counted, or counted only as far as the page needed), or
-        that does not fit the command: ``_head`` counts and reads it, and the rest, as before.
+        of its own. Otherwise the walk stops at a pattern whose size it cannot tell apart (not
+        counted, or counted only as far as the page needed), or that does not fit the command:
+        ``_head`` counts and reads it, and the rest, as before.
+
+        When the patterns a small filter set's page reaches do not fit one command (a buyer whose
+        criteria split into many cells: 2 to 3 commands at 1,000 listings), the filter set is read
+        whole instead and each row given its pattern here (``_read_filter_set``).
         """
         if not self.fresh or skip + limit > KEPT_ROWS:
             return
         small = _small(0, KEPT_ROWS + 1)
         small_total = self.counted if self.counted is not None and self.counted <= count_cap() else None
-        # Each command: its pipelines, the patterns they read, and the rows back from the patterns not
-        # read whole. Past one command the walk goes on in another only while the total is known
-        # small (the patterns read whole hold at most that many rows together).
-        commands: list[tuple[list[list[dict]], list[str], int]] = [([], [], 0)]
+        pipelines: list[list[dict]] = []
+        wanted: list[str] = []
         read_whole: set[str] = set()
         command = _OneCommand()
-        reached = 0
+        reached = rows_back = 0
         for g, m, match in self._patterns():
             if m == 0 and reached >= skip + limit:
                 break  # the groups walked so far fill the page
@@ -508,30 +527,58 @@ class PatternKnowledge:
                 read_whole.add(key)
             else:
                 break  # its size is not known well enough to choose the read
-            matches = [pipeline[0]["$match"] for pipeline in found]
-            if not command.take(matches):
-                if small_total is None or len(commands) == MAX_READ_AHEAD_COMMANDS:
-                    read_whole.discard(key)
-                    break
-                commands.append(([], [], 0))
-                command = _OneCommand()
-                command.take(matches, always=True)
-            pipelines, wanted, rows_back = commands[-1]
-            commands[-1] = (pipelines + found, wanted + [key], rows_back + (0 if key in read_whole else expected))
+            if not command.take([pipeline[0]["$match"] for pipeline in found]):
+                if small_total is not None and self._read_filter_set(base, small_total):
+                    return
+                read_whole.discard(key)
+                break
+            pipelines += found
+            wanted.append(key)
+            rows_back += 0 if key in read_whole else expected
             reached += expected
-        if sum(len(wanted) for _pipelines, wanted, _rows in commands) < 2:
+        if len(wanted) < 2:
             return  # one read or none: ``_head`` costs the same round trip
-        for pipelines, wanted, rows_back in commands:
-            if any(key in read_whole for key in wanted):
-                rows_back += small_total
-            by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
-            for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
-                by_pattern[row.pop("_p")].append(row)
-            for key, rows in by_pattern.items():
-                g, m = (int(part) for part in key.split("."))
-                self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
-                if key in read_whole:
-                    self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
+        if read_whole:
+            rows_back += small_total
+        by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
+        for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
+            by_pattern[row.pop("_p")].append(row)
+        for key, rows in by_pattern.items():
+            g, m = (int(part) for part in key.split("."))
+            self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
+            if key in read_whole:
+                self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
+
+    def _read_filter_set(self, base: dict, total: int) -> bool:
+        """Read the buyer's whole filter set in one command and keep every pattern's head and exact
+        count, each row given the pattern it meets here; whether it was read.
+
+        Only for a bare filter set (listed, not the buyer's own, not an e-mail the buyer owns) of
+        at most ``READ_WHOLE_AT_MOST`` listings: the rows the database walks for it are the listed
+        ones along ``(status, -created_at)``, that total plus the buyer's own listings and
+        owned e-mails. A filter (price, seniority, a text) would make it walk listings the total
+        does not bound, so those keep reading pattern by pattern.
+        """
+        if total > READ_WHOLE_AT_MOST or set(base) - {"status", "seller", "email"}:
+            return False
+        projection = {field: 0 for field in _HIDDEN_FROM_BROWSE if field != "fit_terms"}
+        rows = list(Listing._get_collection().aggregate(
+            [{"$match": base}, {"$limit": READ_WHOLE_AT_MOST + 1}, {"$project": projection}],
+            batchSize=READ_WHOLE_AT_MOST + 1))
+        if len(rows) > READ_WHOLE_AT_MOST:
+            return False  # listed since it was counted: the page is read pattern by pattern
+        tests = [((g, m), _meets(match)) for g, m, match in self._patterns()]
+        by_pattern: dict[tuple[int, int], list[dict]] = {pattern: [] for pattern, _test in tests}
+        for row in rows:
+            found = next((pattern for pattern, test in tests if test(row)), None)
+            row.pop("fit_terms", None)
+            if found is not None:  # always: the patterns are disjoint and together make the filter set
+                by_pattern[found].append(row)
+        for (g, m), found in by_pattern.items():
+            found.sort(key=_sort_key(_NEWEST))
+            self.rows[f"{g}.{m}"], self.counts[g][m] = found[:KEPT_ROWS], [len(found), len(found) + 1]  # exact
+        self.changed = True
+        return True
 
     def _patterns(self, only_unsized: bool = False):
         """``(group, pattern, match)`` best first (only those not sized yet, with ``only_unsized``)."""
@@ -741,7 +788,7 @@ def browse(partner: Partner, args: dict) -> dict:
         if counted <= cap and skip >= counted:
             rows = []  # past the end of a list counted exactly: nothing to size or read
         elif sort_by == "score":
-            known.read_ahead(skip, per_page)
+            known.read_ahead(skip, per_page, base)
             rows = known.page(skip, per_page)
         else:
             matches = [m for ms in known.groups for m in ms]

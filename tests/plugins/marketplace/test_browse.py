@@ -374,24 +374,40 @@ def test_a_first_visit_past_the_end_of_an_exact_total_reads_no_pattern(
     assert body["pages"] == (expected_total + 4) // 5 < 10
 
 
-@pytest.mark.parametrize("read_ahead_commands, trips", [(3, 4), (1, 9)])
-def test_a_first_visit_with_a_small_total_reads_what_does_not_fit_one_command_in_the_next(
-        app, market, seller, buyer, actors, client, db_commands, monkeypatch, read_ahead_commands, trips):
-    """The buyer's total is known small, so the heads the page needs are read whole, in as many commands
-    as they take (up to MAX_READ_AHEAD_COMMANDS), not a count and a read per pattern."""
+@pytest.mark.parametrize("filters, read_whole_at_most, trips", [
+    ({}, 1000, 3),  # the bare filter set, read whole in one command
+    ({}, 31, 0),  # more listings than READ_WHOLE_AT_MOST: pattern by pattern
+    ({"maxPrice": 10**6}, 1000, 0),  # a filter: the database would walk listings the total does not bound
+])
+def test_a_first_visit_whose_page_does_not_fit_one_command_reads_a_small_filter_set_whole(
+        app, market, seller, buyer, actors, client, db_commands, monkeypatch, filters, read_whole_at_most, trips):
+    """The buyer's total is known small but the heads the page needs take more than one command: the
+    bare filter set is read whole in one, each row given its pattern in Python, and what it learnt
+    serves the next page."""
     from plugins.marketplace import browse
 
     app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
     monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 6)  # a command holds only a few patterns' cells
-    monkeypatch.setattr(browse, "MAX_READ_AHEAD_COMMANDS", read_ahead_commands)
+    monkeypatch.setattr(browse, "READ_WHOLE_AT_MOST", read_whole_at_most)
     _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     with db_commands:
-        body = market.browse(buyer, perPage=7, page=4)
-    assert db_commands.commands == ["aggregate"] * trips
+        body = market.browse(buyer, perPage=7, page=4, **filters)
+    whole_reads = [sent for sent in db_commands.sent if sent.get("aggregate") == "marketplace_listings"
+                   and sent["pipeline"][1:2] == [{"$limit": read_whole_at_most + 1}]]
+    if trips:
+        assert db_commands.commands == ["aggregate"] * trips and len(whole_reads) == 1
+    else:
+        assert len(db_commands.commands) > 3 and whole_reads == []
     # Rows 21-27 of 8 listings per score, best first: the three oldest of the third score, then the
     # four newest of the last, as the whole list orders them.
-    whole = market.browse(buyer, perPage=32)
+    whole = market.browse(buyer, perPage=32, **filters)
     scores = [card["icpScore"] for card in whole["items"]]
     assert scores == sorted(scores, reverse=True) and len(set(scores)) == 4
     assert ids(body) == ids(whole)[21:28] and body["total"] == 32
     assert [card["icpScore"] for card in body["items"]] == [scores[21]] * 3 + [scores[31]] * 4
+    # What the whole read learnt, every pattern exactly, serves the next page: nothing read.
+    with db_commands:
+        after = market.browse(buyer, perPage=7, page=3, **filters)
+    assert ids(after) == ids(whole)[14:21]
+    if trips:
+        assert db_commands.commands == []
