@@ -639,21 +639,22 @@ class PatternKnowledge:
         known = self.counts[g][m]
         return known is not None and known[0] < known[1]
 
-    def _read_pattern(self, g: int, m: int, skip: int, limit: int) -> list[dict]:
-        """Rows ``[skip, skip+limit)`` of one pattern, newest first: ``_read`` is told what is known
-        of the pattern's size, and what it has to count first is kept for the next request."""
-        match, known = self.groups[g][m], self.counts[g][m]
-        parts = cells(match)
-        small = _small(skip, limit)
-        if known is not None and (known[0] < known[1] or known[0] > small):
-            size = known[0]  # exact, or more than small
-        elif parts != [match]:
-            size = _count(match, small + 1, parts)
-            if known is None or known[0] < size:
-                self.counts[g][m], self.changed = [size, small + 1], True  # exact below small + 1
-        else:
-            size = None
-        return _read(match, _NEWEST, skip, limit, size, parts)
+    def _read_patterns(self, g: int, reads: list[tuple[int, int, int]]) -> list[list[dict]]:
+        """Rows ``[skip, skip+limit)`` of patterns ``(pattern, skip, limit)`` of group ``g``, newest first, in
+        one round trip (``_read_many``); before it, one more counts every pattern whose size must be
+        known to choose its read (``_read``), and what it counts is kept for the next request."""
+        small = {m: _small(skip, limit) for m, skip, limit in reads}
+        parts = {m: cells(self.groups[g][m]) for m, _skip, _limit in reads}
+        self._count_patterns([(g, m, small[m] + 1, parts[m]) for m, _skip, _limit in reads
+                              if parts[m] != [self.groups[g][m]] and not self._size_tells(g, m, small[m])])
+        return _read_many([(self.groups[g][m], _NEWEST, skip, limit,
+                            self.counts[g][m][0] if self._size_tells(g, m, small[m]) else None, parts[m])
+                           for m, skip, limit in reads])
+
+    def _size_tells(self, g: int, m: int, small: int) -> bool:
+        """Whether what is known of a pattern's size tells ``_read`` how to read it: exact, or more than ``small``."""
+        known = self.counts[g][m]
+        return known is not None and (known[0] < known[1] or known[0] > small)
 
     def _whole(self, g: int, m: int) -> bool:
         """Whether the kept head is the whole pattern."""
@@ -662,10 +663,14 @@ class PatternKnowledge:
 
     def _head(self, g: int, m: int) -> list[dict]:
         """The pattern's first ``KEPT_ROWS`` rows (all of them when fewer), read once and kept."""
-        key = f"{g}.{m}"
-        if key not in self.rows:
-            self._keep_head(g, m, self._read_pattern(g, m, 0, KEPT_ROWS + 1))
-        return self.rows[key]
+        self._heads(g, [m])
+        return self.rows[f"{g}.{m}"]
+
+    def _heads(self, g: int, patterns: list[int]) -> None:
+        """Read and keep the heads of those of group ``g``'s ``patterns`` not kept yet, together."""
+        missing = [m for m in patterns if f"{g}.{m}" not in self.rows]
+        for m, rows in zip(missing, self._read_patterns(g, [(m, 0, KEPT_ROWS + 1) for m in missing])):
+            self._keep_head(g, m, rows)
 
     def _keep_head(self, g: int, m: int, rows: list[dict]) -> None:
         """Keep a pattern's first ``KEPT_ROWS`` rows, from a newest-first read of up to ``KEPT_ROWS + 1``,
@@ -699,9 +704,7 @@ class PatternKnowledge:
             command.take([part for *_own, parts in wanted for part in parts], always=True)
             wanted += [(later, m, first_cap, parts) for later, m, parts in self._unsized_that_fit(command, after=g)]
         self._count_patterns(wanted)
-        for m in range(len(matches)):
-            if self.counts[g][m] is None:
-                self._head(g, m)
+        self._heads(g, [m for m in range(len(matches)) if self.counts[g][m] is None])
         self._count_patterns([(g, m, need, cells(matches[m])) for m in range(len(matches))
                               if self.counts[g][m][0] >= self.counts[g][m][1] and self.counts[g][m][1] < need])
         return sum(self.counts[g][m][0] for m in range(len(matches)))
@@ -733,26 +736,31 @@ class PatternKnowledge:
             self.counts[g][m] = [n, cap]
         self.changed = True
 
-    def _rows(self, g: int, m: int, end: int) -> list[dict]:
-        """The pattern's rows ``[0, end)`` (fewer at its end): from its head when it covers them."""
-        if end <= KEPT_ROWS or self._whole(g, m):
-            return self._head(g, m)[:end]
-        got = self._read_pattern(g, m, 0, end)
-        if len(got) < end and not self._exact(g, m):
-            self.counts[g][m], self.changed = [len(got), len(got) + 1], True  # read to its end
-        return got
-
     def read(self, g: int, skip: int, limit: int) -> list[dict]:
-        """Rows ``[skip, skip+limit)`` of group ``g``, newest first."""
+        """Rows ``[skip, skip+limit)`` of group ``g``, newest first: each pattern's rows ``[0, skip+limit)``
+        merged, from its head when that covers them (read now when not kept), every read together."""
         matches = self.groups[g]
-        if len(matches) == 1 and skip + limit > KEPT_ROWS and not self._whole(g, 0):
-            got = self._read_pattern(g, 0, skip, limit)  # past the head: read just the page
+        end = skip + limit
+        if len(matches) == 1 and end > KEPT_ROWS and not self._whole(g, 0):
+            got = self._read_patterns(g, [(0, skip, limit)])[0]  # past the head: read just the page
             if skip == 0 and len(got) < limit:
                 self.counts[g][0], self.changed = [len(got), len(got) + 1], True  # read to its end
             return got
-        parts = [self._rows(g, m, skip + limit) for m in range(len(matches))]
-        merged = sorted((row for part in parts for row in part), key=_sort_key(_NEWEST))
-        return merged[skip:skip + limit]
+        from_head = {m for m in range(len(matches)) if end <= KEPT_ROWS or self._whole(g, m)}
+        reads = [(m, 0, KEPT_ROWS + 1) if m in from_head else (m, 0, end) for m in range(len(matches))
+                 if m not in from_head or f"{g}.{m}" not in self.rows]
+        got = dict(zip((m for m, _skip, _limit in reads), self._read_patterns(g, reads)))
+        merged: list[dict] = []
+        for m in range(len(matches)):
+            if m in from_head:
+                if m in got:
+                    self._keep_head(g, m, got[m])
+                merged += self.rows[f"{g}.{m}"][:end]
+            else:
+                if len(got[m]) < end and not self._exact(g, m):
+                    self.counts[g][m], self.changed = [len(got[m]), len(got[m]) + 1], True  # read to its end
+                merged += got[m]
+        return sorted(merged, key=_sort_key(_NEWEST))[skip:end]
 
     def page(self, skip: int, limit: int) -> list[dict]:
         """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read."""
