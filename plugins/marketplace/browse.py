@@ -639,17 +639,17 @@ class PatternKnowledge:
         known = self.counts[g][m]
         return known is not None and known[0] < known[1]
 
-    def _read_patterns(self, g: int, reads: list[tuple[int, int, int]]) -> list[list[dict]]:
-        """Rows ``[skip, skip+limit)`` of patterns ``(pattern, skip, limit)`` of group ``g``, newest first, in
-        one round trip (``_read_many``); before it, one more counts every pattern whose size must be
+    def _read_patterns(self, reads: list[tuple[int, int, int, int]]) -> list[list[dict]]:
+        """Rows ``[skip, skip+limit)`` of patterns ``(group, pattern, skip, limit)``, newest first, in one
+        round trip (``_read_many``); before it, one more counts every pattern whose size must be
         known to choose its read (``_read``), and what it counts is kept for the next request."""
-        small = {m: _small(skip, limit) for m, skip, limit in reads}
-        parts = {m: cells(self.groups[g][m]) for m, _skip, _limit in reads}
-        self._count_patterns([(g, m, small[m] + 1, parts[m]) for m, _skip, _limit in reads
-                              if parts[m] != [self.groups[g][m]] and not self._size_tells(g, m, small[m])])
+        small = [_small(skip, limit) for _g, _m, skip, limit in reads]
+        parts = [cells(self.groups[g][m]) for g, m, _skip, _limit in reads]
+        self._count_patterns([(g, m, cap + 1, cells_of) for (g, m, _skip, _limit), cap, cells_of in zip(reads, small, parts)
+                              if cells_of != [self.groups[g][m]] and not self._size_tells(g, m, cap)])
         return _read_many([(self.groups[g][m], _NEWEST, skip, limit,
-                            self.counts[g][m][0] if self._size_tells(g, m, small[m]) else None, parts[m])
-                           for m, skip, limit in reads])
+                            self.counts[g][m][0] if self._size_tells(g, m, cap) else None, cells_of)
+                           for (g, m, skip, limit), cap, cells_of in zip(reads, small, parts)])
 
     def _size_tells(self, g: int, m: int, small: int) -> bool:
         """Whether what is known of a pattern's size tells ``_read`` how to read it: exact, or more than ``small``."""
@@ -669,7 +669,7 @@ class PatternKnowledge:
     def _heads(self, g: int, patterns: list[int]) -> None:
         """Read and keep the heads of those of group ``g``'s ``patterns`` not kept yet, together."""
         missing = [m for m in patterns if f"{g}.{m}" not in self.rows]
-        for m, rows in zip(missing, self._read_patterns(g, [(m, 0, KEPT_ROWS + 1) for m in missing])):
+        for m, rows in zip(missing, self._read_patterns([(g, m, 0, KEPT_ROWS + 1) for m in missing])):
             self._keep_head(g, m, rows)
 
     def _keep_head(self, g: int, m: int, rows: list[dict]) -> None:
@@ -736,47 +736,75 @@ class PatternKnowledge:
             self.counts[g][m] = [n, cap]
         self.changed = True
 
-    def read(self, g: int, skip: int, limit: int) -> list[dict]:
-        """Rows ``[skip, skip+limit)`` of group ``g``, newest first: each pattern's rows ``[0, skip+limit)``
-        merged, from its head when that covers them (read now when not kept), every read together."""
-        matches = self.groups[g]
-        end = skip + limit
-        if len(matches) == 1 and end > KEPT_ROWS and not self._whole(g, 0):
-            got = self._read_patterns(g, [(0, skip, limit)])[0]  # past the head: read just the page
-            if skip == 0 and len(got) < limit:
-                self.counts[g][0], self.changed = [len(got), len(got) + 1], True  # read to its end
-            return got
-        from_head = {m for m in range(len(matches)) if end <= KEPT_ROWS or self._whole(g, m)}
-        reads = [(m, 0, KEPT_ROWS + 1) if m in from_head else (m, 0, end) for m in range(len(matches))
-                 if m not in from_head or f"{g}.{m}" not in self.rows]
-        got = dict(zip((m for m, _skip, _limit in reads), self._read_patterns(g, reads)))
-        merged: list[dict] = []
-        for m in range(len(matches)):
-            if m in from_head:
-                if m in got:
-                    self._keep_head(g, m, got[m])
-                merged += self.rows[f"{g}.{m}"][:end]
-            else:
-                if len(got[m]) < end and not self._exact(g, m):
-                    self.counts[g][m], self.changed = [len(got[m]), len(got[m]) + 1], True  # read to its end
-                merged += got[m]
-        return sorted(merged, key=_sort_key(_NEWEST))[skip:end]
+    def read(self, spans: list[tuple[int, int, int]]) -> list[dict]:
+        """Rows ``[skip, skip+limit)`` of each group of ``spans`` ``(group, skip, limit)`` in turn, newest first
+        within a group: each pattern's rows ``[0, skip+limit)`` merged, from its head when that covers
+        them (read now when not kept), every read of every span together."""
+        reads: list[tuple[int, int, int, int]] = []
+        plans: list[tuple[int, int, int, set[int] | None]] = []  # (group, skip, limit, patterns from their head)
+        for g, skip, limit in spans:
+            matches = self.groups[g]
+            end = skip + limit
+            if len(matches) == 1 and end > KEPT_ROWS and not self._whole(g, 0):
+                reads.append((g, 0, skip, limit))  # past the head: read just the page
+                plans.append((g, skip, limit, None))
+                continue
+            from_head = {m for m in range(len(matches)) if end <= KEPT_ROWS or self._whole(g, m)}
+            reads += [(g, m, 0, KEPT_ROWS + 1) if m in from_head else (g, m, 0, end) for m in range(len(matches))
+                      if m not in from_head or f"{g}.{m}" not in self.rows]
+            plans.append((g, skip, limit, from_head))
+        got = dict(zip(((g, m) for g, m, _skip, _limit in reads), self._read_patterns(reads)))
+        rows: list[dict] = []
+        for g, skip, limit, from_head in plans:
+            if from_head is None:
+                if skip == 0 and len(got[(g, 0)]) < limit:
+                    self.counts[g][0], self.changed = [len(got[(g, 0)]), len(got[(g, 0)]) + 1], True  # read to its end
+                rows += got[(g, 0)]
+                continue
+            merged: list[dict] = []
+            for m in range(len(self.groups[g])):
+                if m in from_head:
+                    if (g, m) in got:
+                        self._keep_head(g, m, got[(g, m)])
+                    merged += self.rows[f"{g}.{m}"][:skip + limit]
+                else:
+                    if len(got[(g, m)]) < skip + limit and not self._exact(g, m):
+                        self.counts[g][m], self.changed = [len(got[(g, m)]), len(got[(g, m)]) + 1], True  # to its end
+                    merged += got[(g, m)]
+            rows += sorted(merged, key=_sort_key(_NEWEST))[skip:skip + limit]
+        return rows
+
+    def _exact_size(self, g: int) -> int | None:
+        """The group's listings when every pattern's count is exact, else None."""
+        return sum(self.counts[g][m][0] for m in range(len(self.groups[g]))) \
+            if all(self._exact(g, m) for m in range(len(self.groups[g]))) else None
 
     def page(self, skip: int, limit: int) -> list[dict]:
-        """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read."""
+        """The page ``[skip, skip+limit)`` in score order: groups before it are only sized, never read.
+
+        The groups the page spans are read together while the size of each but the last is known
+        exactly (so how many rows it gives is known); a group of unknown size is taken to fill the
+        page, and if it does not, the next groups are read after it.
+        """
         rows: list[dict] = []
-        for g in range(len(self.groups)):
-            if len(rows) >= limit:
-                break
-            if skip:
-                size = self.size(g, skip + 1)
-                if skip >= size:
-                    skip -= size
-                    continue
-            elif all(known is not None and known[0] == 0 for known in self.counts[g]):
-                continue  # known to be empty: no read
-            rows += self.read(g, skip, limit - len(rows))
-            skip = 0
+        g = 0
+        while g < len(self.groups) and len(rows) < limit:
+            spans: list[tuple[int, int, int]] = []
+            want = limit - len(rows)
+            while g < len(self.groups) and want > 0:
+                if skip:
+                    size = self.size(g, skip + 1)
+                    if skip >= size:
+                        skip, g = skip - size, g + 1
+                        continue
+                elif all(known is not None and known[0] == 0 for known in self.counts[g]):
+                    g += 1
+                    continue  # known to be empty: no read
+                spans.append((g, skip, want))
+                size = self._exact_size(g)
+                want = 0 if size is None else want - min(want, size - skip)
+                skip, g = 0, g + 1
+            rows += self.read(spans)
         return rows
 
 
