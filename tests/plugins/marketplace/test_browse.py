@@ -226,6 +226,25 @@ def test_browse_by_score_reads_only_the_patterns_its_page_overlaps(app, market, 
                                                                   reverse=True)
 
 
+def test_the_patterns_of_an_equal_score_are_read_in_one_command(app, market, seller, actors, db_commands, monkeypatch):
+    """Country and job title weigh the same, so "the country only" and "the title only" are two patterns
+    of one score: a page inside that score reads both together, merged newest first."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 0)  # no kept heads: every page is read
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    listed = [market.listed(seller, email=f"tie{i}@example.com", **(dict(country="US", job_title="CTO") if i % 2 else
+                                                                   dict(country="GB", job_title="Head of Sales")))["id"]
+              for i in range(12)]
+    buyer = actors.partner_owner(name="Tie Buyer", icp={"countries": ["US"], "job_titles": ["sales"]})
+    market.browse(buyer, perPage=4, page=2)  # learns the counts
+    with db_commands:
+        body = market.browse(buyer, perPage=4, page=2)
+    assert ids(body) == listed[::-1][4:8] and {card["icpScore"] for card in body["items"]} == {50}
+    assert db_commands.commands == ["aggregate"]  # both patterns, one command
+    assert sum("$unionWith" in stage for stage in db_commands.sent[0]["pipeline"]) == 1
+
+
 def test_a_listing_change_invalidates_the_cached_pattern_counts(market, seller, buyer):
     first = market.listed(seller, industry="retail")
     market.browse(buyer, perPage=1, page=2)  # counts cached
