@@ -793,7 +793,7 @@ class PatternKnowledge:
             want = limit - len(rows)
             while g < len(self.groups) and want > 0:
                 if skip:
-                    size = self.size(g, skip + 1)
+                    size = self.size(g, skip + want)  # also tells whether it fills the page
                     if skip >= size:
                         skip, g = skip - size, g + 1
                         continue
@@ -852,7 +852,7 @@ def browse(partner: Partner, args: dict) -> dict:
         if min_score is not None:
             known.count_ahead(cap + 1)
         else:
-            known.count_ahead(skip + 1, total=(base, cap + 1), page_end=skip + per_page)
+            known.count_ahead(skip + per_page, total=(base, cap + 1), page_end=skip + per_page)
         if min_score is None:
             counted = known.total(lambda: _count(base, cap + 1))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
