@@ -245,6 +245,34 @@ def test_the_patterns_of_an_equal_score_are_read_in_one_command(app, market, sel
     assert sum("$unionWith" in stage for stage in db_commands.sent[0]["pipeline"]) == 1
 
 
+def test_a_deep_page_that_its_first_group_does_not_fill_reads_both_groups_at_once(
+        app, market, seller, actors, client, db_commands, monkeypatch):
+    """The groups before a deep page are sized as far as the page's end, so whether the first group on
+    the page fills it is known before reading: here it does not, and both groups are read in one command."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 0)  # nothing kept: counts go only as far as asked
+    monkeypatch.setattr(browse, "SMALL_PATTERN", 0)
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    saas = [market.listed(seller, industry="saas", email=f"saas{i}@example.com")["id"] for i in range(25)]
+    retail = [market.listed(seller, industry="retail", email=f"retail{i}@example.com")["id"] for i in range(10)]
+    buyer = actors.partner_owner(name="Saas Buyer", icp={"industries": ["saas"]})  # scores 100 and 0
+    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200  # signed-in state kept
+    with db_commands:
+        body = market.browse(buyer, perPage=10, page=3)
+    # Rows 20-29: the five oldest saas listings (score 100), then the five newest retail ones.
+    assert ids(body) == saas[::-1][20:] + retail[::-1][:5]
+    assert db_commands.commands == ["aggregate"] * 3  # the e-mails, the counts, one read of both groups
+    # Later in a listings version, page 1 having counted the saas pattern only as far as its end (10):
+    # page 3 counts it further, to its own end, and again reads both groups in one command.
+    with app.app_context():
+        browse.listings_changed()
+    market.browse(buyer, perPage=10, page=1)
+    with db_commands:
+        again = market.browse(buyer, perPage=10, page=3)
+    assert ids(again) == ids(body) and db_commands.commands == ["aggregate"] * 2
+
+
 def test_a_listing_change_invalidates_the_cached_pattern_counts(market, seller, buyer):
     first = market.listed(seller, industry="retail")
     market.browse(buyer, perPage=1, page=2)  # counts cached
