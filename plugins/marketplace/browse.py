@@ -592,8 +592,8 @@ class PatternKnowledge:
         Only for a bare filter set (listed, not the buyer's own, not an e-mail the buyer owns) of
         at most ``READ_WHOLE_AT_MOST`` listings: the rows the database walks for it are the listed
         ones along ``(status, -created_at)``, that total plus the buyer's own listings and
-        owned e-mails. A filter (price, seniority, a text) would make it walk listings the total
-        does not bound, so those keep reading pattern by pattern.
+        owned e-mails. A filter (an industry, a price, a seniority, a text...) would make it walk
+        listings the total does not bound, so those keep reading pattern by pattern.
         """
         if total > READ_WHOLE_AT_MOST or set(base) - {"status", "seller", "email"}:
             return False
@@ -757,9 +757,10 @@ class PatternKnowledge:
         rows: list[dict] = []
         for g, skip, limit, from_head in plans:
             if from_head is None:
-                if skip == 0 and len(got[(g, 0)]) < limit:
-                    self.counts[g][0], self.changed = [len(got[(g, 0)]), len(got[(g, 0)]) + 1], True  # read to its end
-                rows += got[(g, 0)]
+                page = got[(g, 0)]
+                if skip == 0 and len(page) < limit:
+                    self.counts[g][0], self.changed = [len(page), len(page) + 1], True  # read to its end
+                rows += page
                 continue
             merged: list[dict] = []
             for m in range(len(self.groups[g])):
