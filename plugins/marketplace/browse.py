@@ -283,26 +283,17 @@ def _read_many(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]])
             narrow = parts[0] if len(parts) == 1 else match  # a single-valued $in as an equality: never worse
             planned.append((index, [[{"$match": narrow}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}]], limit))
     tagged = len(planned) > 1
-    batch: list[tuple[int, list[list[dict]], int]] = []
-    command = _OneCommand()
-    for item in planned:
-        if not command.take([pipeline[0]["$match"] for pipeline in item[1]]):
-            _read_batch(batch, tagged, found)
-            batch, command = [], _OneCommand()
-            command.take([pipeline[0]["$match"] for pipeline in item[1]], always=True)
-        batch.append(item)
-    _read_batch(batch, tagged, found)
+    for batch in _in_commands(planned, lambda item: [pipeline[0]["$match"] for pipeline in item[1]]):
+        _read_batch(batch, tagged, found)
     for index in read_whole:  # read whole and unsorted: ordered and cut here
         _match, sort, skip, limit, _size, _parts = reads[index]
-        found[index] = sorted(found[index], key=_sort_key(sort))[skip:skip + limit]
+        found[index] = _ordered(found[index], sort)[skip:skip + limit]
     return found
 
 
 def _read_batch(batch: list[tuple[int, list[list[dict]], int]], tagged: bool, found: list[list[dict]]) -> None:
     """One command of ``_read_many``: its reads' pipelines (tagged with their read when there are
     several), the rows put back with their reads."""
-    if not batch:
-        return
     pipelines = [pipeline + ([{"$addFields": {"_r": index}}] if tagged else [])
                  for index, read_pipelines, _rows in batch for pipeline in read_pipelines]
     rows_back = sum(rows for _index, _pipelines, rows in batch)
@@ -369,52 +360,55 @@ class _OneCommand:
 
 
 def _counts(queries: list[tuple[int, list[dict]]]) -> list[int]:
-    """Several capped counts (``(cap, cells)`` each) in one round trip: every cell's ``$count``, tagged with its query."""
-    pipelines = [[{"$match": part}, {"$limit": cap}, {"$count": "n"}, {"$addFields": {"q": index}}]
-                 for index, (cap, parts) in enumerate(queries) for part in parts]
+    """Several capped counts (``(cap, cells)`` each) in as few round trips as the command budget allows
+    (one, usually): every cell's ``$count``, tagged with its query."""
     found = [0] * len(queries)
-    for row in _union(pipelines, rows=len(pipelines)):
-        found[row["q"]] += int(row["n"])
+    for batch in _in_commands(list(enumerate(queries)), lambda query: query[1][1]):
+        pipelines = [[{"$match": part}, {"$limit": cap}, {"$count": "n"}, {"$addFields": {"q": index}}]
+                     for index, (cap, parts) in batch for part in parts]
+        for row in _union(pipelines, rows=len(pipelines)):
+            found[row["q"]] += int(row["n"])
     return [min(cap, n) for (cap, _parts), n in zip(queries, found)]
 
 
-def _sort_key(sort: dict):
-    """A Python key giving rows the order ``sort`` gives them in the database."""
-    def key(row):
-        return tuple(_Descending(row.get(f)) if d < 0 else _Ascending(row.get(f)) for f, d in sort.items())
-    return key
+def _in_commands(items: list, matches_of) -> list[list]:
+    """``items`` in order, split into as few commands as ``_OneCommand`` allows (``matches_of(item)``:
+    the matches of its pipelines); an item that fits no command alone gets one of its own."""
+    batches: list[list] = [[]]
+    command = _OneCommand()
+    for item in items:
+        matches = matches_of(item)
+        if not command.take(matches):
+            if batches[-1]:
+                batches.append([])
+            command = _OneCommand()
+            command.take(matches, always=True)
+        batches[-1].append(item)
+    return [batch for batch in batches if batch]
 
 
-class _Ascending:
-    __slots__ = ("value",)
+def _ordered(rows: list[dict], sort: dict) -> list[dict]:
+    """``rows`` in the order ``sort`` gives them in the database (null first ascending, as in MongoDB).
 
-    def __init__(self, value):
-        self.value = value
-
-    def __lt__(self, other):
-        return _compare(self.value, other.value) < 0
-
-    def __eq__(self, other):
-        return _compare(self.value, other.value) == 0
-
-
-class _Descending(_Ascending):
-    def __lt__(self, other):
-        return _compare(self.value, other.value) > 0
-
-
-def _compare(a, b) -> int:
-    if a is None or b is None:
-        return (a is not None) - (b is not None)  # null sorts first ascending, as in MongoDB
-    return (a > b) - (a < b)
+    One stable sort per field, the last field first, on plain tuples: ten times faster than a key
+    of comparison objects (0.5 against 6.6 ms for 1,000 rows).
+    """
+    ordered = list(rows)
+    for field, direction in reversed(list(sort.items())):
+        ordered.sort(key=lambda row, f=field: (row.get(f) is not None, row.get(f)), reverse=direction < 0)
+    return ordered
 
 
 def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list[dict]:
-    """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order."""
+    """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order: the first
+    ``skip+limit`` of each, counted together where a size must be known, then read together."""
     if len(matches) == 1:
         return _read(matches[0], sort, skip, limit)
-    rows = [row for match in matches for row in _read(match, sort, 0, skip + limit)]
-    return sorted(rows, key=_sort_key(sort))[skip:skip + limit]
+    parts = [cells(match) for match in matches]
+    sized = [i for i, match in enumerate(matches) if parts[i] != [match]]
+    sizes = dict(zip(sized, _counts([(_small(0, skip + limit) + 1, parts[i]) for i in sized])))
+    found = _read_many([(match, sort, 0, skip + limit, sizes.get(i), parts[i]) for i, match in enumerate(matches)])
+    return _ordered([row for rows in found for row in rows], sort)[skip:skip + limit]
 
 
 # Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
@@ -581,7 +575,7 @@ class PatternKnowledge:
             by_pattern[row.pop("_p")].append(row)
         for key, rows in by_pattern.items():
             g, m = (int(part) for part in key.split("."))
-            self._keep_head(g, m, sorted(rows, key=_sort_key(_NEWEST)))
+            self._keep_head(g, m, _ordered(rows, _NEWEST))
             if key in read_whole:
                 self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
 
@@ -605,13 +599,12 @@ class PatternKnowledge:
             return False  # listed since it was counted: the page is read pattern by pattern
         tests = [((g, m), _meets(match)) for g, m, match in self._patterns()]
         by_pattern: dict[tuple[int, int], list[dict]] = {pattern: [] for pattern, _test in tests}
-        for row in rows:
+        for row in _ordered(rows, _NEWEST):  # each pattern's rows come out newest first
             found = next((pattern for pattern, test in tests if test(row)), None)
             row.pop("fit_terms", None)
             if found is not None:  # always: the patterns are disjoint and together make the filter set
                 by_pattern[found].append(row)
         for (g, m), found in by_pattern.items():
-            found.sort(key=_sort_key(_NEWEST))
             self.rows[f"{g}.{m}"], self.counts[g][m] = found[:KEPT_ROWS], [len(found), len(found) + 1]  # exact
         self.changed = True
         return True
@@ -711,24 +704,12 @@ class PatternKnowledge:
 
     def _count_patterns(self, wanted: list[tuple[int, int, int, list[dict]]]) -> None:
         """Count patterns ``(group, pattern, cap, cells)`` in as few round trips as the command budget allows."""
-        batch: list[tuple[int, int, int, list[dict]]] = []
-        command = _OneCommand()
-        for pattern in wanted:
-            g, m, cap, parts = pattern
+        for g, m, cap, parts in wanted:
             if not parts:
                 self.counts[g][m], self.changed = [0, cap], True  # its cells match nothing
-                continue
-            if not command.take(parts):
-                self._count_batch(batch)
-                batch, command = [], _OneCommand()
-                command.take(parts, always=True)
-            batch.append(pattern)
-        self._count_batch(batch)
-
-    def _count_batch(self, batch: list[tuple[int, int, int, list[dict]]]) -> None:
-        """One command's capped counts of patterns ``(group, pattern, cap, cells)``, recorded."""
-        if batch:
-            self._record_counts(batch, _counts([(cap, parts) for _g, _m, cap, parts in batch]))
+        counted = [pattern for pattern in wanted if pattern[3]]
+        if counted:
+            self._record_counts(counted, _counts([(cap, parts) for _g, _m, cap, parts in counted]))
 
     def _record_counts(self, counted_patterns: list[tuple[int, int, int, list[dict]]], counted: list[int]) -> None:
         """What capped counts of patterns ``(group, pattern, cap, cells)`` found: exact below the cap, else at least it."""
@@ -772,7 +753,7 @@ class PatternKnowledge:
                     if len(got[(g, m)]) < skip + limit and not self._exact(g, m):
                         self.counts[g][m], self.changed = [len(got[(g, m)]), len(got[(g, m)]) + 1], True  # to its end
                     merged += got[(g, m)]
-            rows += sorted(merged, key=_sort_key(_NEWEST))[skip:skip + limit]
+            rows += _ordered(merged, _NEWEST)[skip:skip + limit]
         return rows
 
     def _exact_size(self, g: int) -> int | None:

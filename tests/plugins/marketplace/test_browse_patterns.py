@@ -164,6 +164,17 @@ def test_the_job_title_keyword_matches_inside_words_as_the_score_defines(market,
     assert "jobTitleOrSeniority" in page["items"][0]["matchedCriteria"]
 
 
+def test_rows_read_whole_are_ordered_here_as_the_database_orders_them():
+    """Null first ascending and last descending, as in MongoDB; later fields break ties, in their own direction."""
+    from plugins.marketplace.browse import _ordered
+
+    rows = [{"_id": "b", "price": 5}, {"_id": "a", "price": None}, {"_id": "c", "price": 5}, {"_id": "d", "price": 1},
+            {"_id": "e"}]
+    assert [r["_id"] for r in _ordered(rows, {"price": 1, "_id": 1})] == ["a", "e", "d", "b", "c"]
+    assert [r["_id"] for r in _ordered(rows, {"price": -1, "_id": -1})] == ["c", "b", "d", "e", "a"]
+    assert [r["_id"] for r in _ordered(rows, {"price": 1, "_id": -1})] == ["e", "a", "d", "c", "b"]
+
+
 def test_a_pattern_becomes_equality_cells_within_the_budget(monkeypatch):
     from plugins.marketplace import browse
 
