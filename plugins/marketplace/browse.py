@@ -399,14 +399,17 @@ def _ordered(rows: list[dict], sort: dict) -> list[dict]:
     return ordered
 
 
-def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int) -> list[dict]:
+def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int, known: list[list[int] | None]) -> list[dict]:
     """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order: the first
-    ``skip+limit`` of each, counted together where a size must be known, then read together."""
-    if len(matches) == 1:
-        return _read(matches[0], sort, skip, limit)
+    ``skip+limit`` of each, read together. ``known``: what is known of each match's size
+    (``[count, cap]``, as ``PatternKnowledge`` keeps it, or None); where that does not tell how to
+    read a match (exact, or more than ``_small``), it is counted first, all together."""
+    small = _small(0, skip + limit)
     parts = [cells(match) for match in matches]
-    sized = [i for i, match in enumerate(matches) if parts[i] != [match]]
-    sizes = dict(zip(sized, _counts([(_small(0, skip + limit) + 1, parts[i]) for i in sized])))
+    tells = [size is not None and (size[0] < size[1] or size[0] > small) for size in known]
+    unsized = [i for i, match in enumerate(matches) if parts[i] != [match] and not tells[i]]
+    sizes = dict(zip(unsized, _counts([(small + 1, parts[i]) for i in unsized])))
+    sizes.update((i, size[0]) for i, size in enumerate(known) if tells[i])
     found = _read_many([(match, sort, 0, skip + limit, sizes.get(i), parts[i]) for i, match in enumerate(matches)])
     return _ordered([row for rows in found for row in rows], sort)[skip:skip + limit]
 
@@ -846,7 +849,8 @@ def browse(partner: Partner, args: dict) -> dict:
             rows = known.page(skip, per_page)
         else:
             matches = [m for ms in known.groups for m in ms]
-            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page) if matches else []
+            sizes = [size for sizes in known.counts for size in sizes]
+            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page, sizes) if matches else []
         known.save()
     total = min(counted, cap)
     return {"items": [card_from_row(partner, row, criteria) for row in rows], "total": total, "totalCapped": counted > cap,

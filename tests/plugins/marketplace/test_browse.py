@@ -424,6 +424,23 @@ def test_a_first_visit_past_the_end_of_an_exact_total_reads_no_pattern(
     assert body["pages"] == (expected_total + 4) // 5 < 10
 
 
+@pytest.mark.parametrize("sort", ["price", "-price", "newest"])
+def test_a_score_filter_in_another_order_reads_every_pattern_in_one_command(
+        app, market, seller, buyer, actors, client, db_commands, sort):
+    """minScore with an order other than the score: the patterns' counts (made for the total) tell how to
+    read each, so one command reads the first rows of all of them, merged here in the order asked."""
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    with db_commands:
+        body = market.browse(buyer, perPage=5, page=2, sort=sort, minScore=40)
+    assert db_commands.commands == ["aggregate"] * 3  # the e-mails, the counts, one read of every pattern
+    whole = market.browse(buyer, perPage=100, sort="newest")["items"]
+    reached = [card for card in whole if card["icpScore"] >= 40]
+    key = {"price": lambda c: (c["price"], c["id"]), "-price": lambda c: (-c["price"], [-ord(x) for x in c["id"]]),
+           "newest": lambda c: 0}[sort]
+    assert ids(body) == [card["id"] for card in sorted(reached, key=key)][5:10] and body["total"] == 24
+
+
 @pytest.mark.parametrize("filters, read_whole_at_most, trips", [
     ({}, 1000, 3),  # the bare filter set, read whole in one command
     ({}, 31, 0),  # more listings than READ_WHOLE_AT_MOST: pattern by pattern
