@@ -1,7 +1,7 @@
 """Benchmark of the lead list on gunicorn: requests/s and p50/p95 of GET /v1/leads against /healthz.
 
 Usage: python benchmarks/leads_list.py [--leads 10000] [--seconds 20] [--threads 2] [--workers 2]
-                                       [--server-threads N]  (default: the deploy's threads, 48)
+                                       [--rounds 3] [--server-threads N]  (default: the deploy's threads, 48)
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack, seeds one
 partner with --leads leads (insert_many), runs the app under gunicorn (a subprocess on
@@ -10,7 +10,9 @@ same page again, answered from its kept JSON: pc_app.pages.page_answer), GET /v1
 floor of any signed-in route: the token, the session check, the user and the partner) and
 GET /healthz; then, on a second gunicorn with LIST_PAGE_CACHE_SECONDS=0, the lead list read
 and dumped on every request. Each endpoint gets a quarter of --seconds and at most 2,000
-requests from --threads clients. Database round trips per request are counted in process
+requests from --threads clients, the three kept ones that many times each: they take turns in
+--rounds rounds (so a drift of this machine falls on all of them alike), and the ratio to
+/healthz is printed for each round too. Database round trips per request are counted in process
 with a pymongo CommandListener (pc_app.testing.CommandCounter) on the same database.
 nx-27017 is SQLite behind the wire protocol: read the figures as this machine's stand-in, not
 as MongoDB's. Results are printed, not asserted.
@@ -238,13 +240,41 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
     asyncio.run(run())
     wall = time.perf_counter() - began
     done = max(len(latencies) + len(failures), 1)
-    return {"requests": len(latencies), "failed": len(failures), "rps": len(latencies) / wall,
+    return _summary(latencies, len(failures), wall, done, (time.process_time() - client_before) * 1000 / done,
+                    {name: (process_cpu_seconds(pid) - servers_before[name]) * 1000 / done
+                     for name, pid in (processes or {}).items()})
+
+
+def _summary(latencies: list[float], failed: int, wall: float, done: int, client_cpu_ms: float,
+             cpu_ms: dict[str, float]) -> dict:
+    return {"requests": len(latencies), "failed": failed, "rps": len(latencies) / wall,
             "p50": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
             "p95": percentile(latencies, 0.95) * 1000 if latencies else float("nan"),
             "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
-            "client_cpu_ms": (time.process_time() - client_before) * 1000 / done,
-            "cpu_ms": {name: (process_cpu_seconds(pid) - servers_before[name]) * 1000 / done
-                       for name, pid in (processes or {}).items()}}
+            "client_cpu_ms": client_cpu_ms, "cpu_ms": cpu_ms, "latencies": latencies, "wall": wall, "done": done}
+
+
+def in_rounds(phases: dict, rounds: int) -> tuple[dict[str, dict], list[dict[str, dict]]]:
+    """Each phase (name → a call of ``measure``) run ``rounds`` times, the phases taking turns, so that
+    this machine's drift (it moves by up to half between runs) falls on every phase alike; returns
+    each phase's rounds as one measurement (all its requests over all its time), and each round's."""
+    each = [{name: run() for name, run in phases.items()} for _round in range(rounds)]
+    combined = {}
+    for name in phases:
+        runs = [results[name] for results in each]
+        done = sum(r["done"] for r in runs)
+        combined[name] = _summary([x for r in runs for x in r["latencies"]], sum(r["failed"] for r in runs),
+                                  sum(r["wall"] for r in runs), done,
+                                  sum(r["client_cpu_ms"] * r["done"] for r in runs) / done,
+                                  {process: sum(r["cpu_ms"][process] * r["done"] for r in runs) / done
+                                   for process in runs[0]["cpu_ms"]})
+    return combined, each
+
+
+def ratios_by_round(each: list[dict[str, dict]], over: str, under: str) -> str:
+    """``over``'s throughput over ``under``'s in each round, and their median."""
+    found = [results[over]["rps"] / results[under]["rps"] for results in each]
+    return ", ".join(f"{ratio:.2f}" for ratio in found) + f" (median {statistics.median(found):.2f})"
 
 
 def cpu_line(result: dict) -> str:
@@ -269,6 +299,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time, split between endpoints")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the kept endpoints take turns this many times, each time with the whole budget")
     parser.add_argument("--server-threads", type=int, default=None,
                         help="gunicorn threads per worker (default: the deploy's, gunicorn.conf.py)")
     args = parser.parse_args()
@@ -300,9 +332,9 @@ def main() -> None:
         # Warm up, discarded: a fresh worker's first requests open its connections and fill its
         # copies, which no endpoint's figures should carry.
         measure(base, lambda i, n: (PATHS[n % len(PATHS)], headers), 1.0, args.threads, processes=processes)
-        results = {path: measure(base, lambda _i, _n, p=path, h=headers: (p, h), share, args.threads,
-                                 processes=processes)
-                   for path in PATHS}
+        results, each = in_rounds({path: lambda p=path: measure(base, lambda _i, _n: (p, headers), share, args.threads,
+                                                                 processes=processes)
+                                   for path in PATHS}, args.rounds)
         stop(gunicorn)
         gunicorn, base = start_gunicorn({**env, "LIST_PAGE_CACHE_SECONDS": "0"}, args.workers,
                                         workdir / "gunicorn.log", args.server_threads)
@@ -327,6 +359,8 @@ def main() -> None:
         health = results["/healthz"]["rps"]
         print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
                                                      for path in (LIST_PATH, ME_PATH, UNKEPT)))
+        for path in (LIST_PATH, ME_PATH):
+            print(f"  {path} / healthz in each of {args.rounds} rounds: {ratios_by_round(each, path, '/healthz')}")
         print("\nround trips (pymongo CommandListener, in process): "
               + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
     finally:

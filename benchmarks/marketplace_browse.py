@@ -21,7 +21,8 @@ After the sizes, at the largest size seeded, the app runs under gunicorn (2 work
 127.0.0.1, the deploy's threads per worker unless --gunicorn-threads says otherwise) and
 --concurrent buyers (threads, each with its own token and ICP) browse by score (pages 1-3)
 on kept-alive connections, then with a connection per request, then /healthz is loaded the
-same two ways, each phase for a third of --seconds: p50/p95, requests/s, the ratios
+same two ways, each phase for a third of --seconds, split in 3 turns taken in rotation (so a
+drift of this machine falls on every phase alike): p50/p95, requests/s, the ratios
 browse/healthz of the same gunicorn in the same run (kept-alive to kept-alive, a connection each
 to a connection each), and the CPU each process (app, nx-27017, Redis, the load generator)
 spent per request. The load generator is one asyncio
@@ -134,12 +135,12 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
 
 
 def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds: float,
-                     workdir: Path, threads: int = 1, workers: int = 2) -> None:
+                     workdir: Path, threads: int = 1, workers: int = 2, rounds: int = 3) -> None:
     """Browse by score from ``concurrent`` buyers at once on gunicorn, then /healthz, in one run, each kept-alive
     and with a connection per request."""
     import os
 
-    from leads_list import cpu_line, measure, start_gunicorn, stop
+    from leads_list import cpu_line, in_rounds, measure, ratios_by_round, start_gunicorn, stop
 
     # Each worker runs ``threads`` threads (the deploy's gthread has 48, for the event streams).
     env = {**os.environ, "PC_ENV": "development", "MONGODB_URL": mongo.url + "bench", "REDIS_URL": redis.url,
@@ -158,11 +159,11 @@ def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds
 
         phases = [("browse by score (pages 1-3)", browse_pages, True), ("  the same, a connection each", browse_pages, False),
                   ("/healthz", healthz, True), ("/healthz, a connection each", healthz, False)]
-        results = {name: measure(base, request_for, seconds / 3, concurrent, max_requests=None, processes=processes,
-                                 keep_alive=keep_alive)
-                   for name, request_for, keep_alive in phases}
+        results, each = in_rounds({name: lambda r=request_for, k=keep_alive: measure(
+            base, r, seconds / 3 / rounds, concurrent, max_requests=None, processes=processes, keep_alive=k)
+            for name, request_for, keep_alive in phases}, rounds)
         print(f"\ngunicorn ({workers} gthread workers, {threads} thread(s) each), {concurrent} concurrent clients, "
-              f"{seconds / 3:.0f} s each:")
+              f"{seconds / 3:.0f} s each in {rounds} turns:")
         print(f"{'endpoint':<34} {'reqs':>6} {'failed':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for name, r in results.items():
             print(f"{name:<34} {r['requests']:>6} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
@@ -172,6 +173,9 @@ def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds
         browse, browse_closing, health, health_closing = (results[name]["rps"] for name in results)
         print(f"browse / healthz throughput: {browse / health:.2f} kept-alive, {browse_closing / health_closing:.2f} "
               f"a connection each ({browse_closing / health:.2f} against /healthz kept-alive)")
+        names = [name for name, _request_for, _keep_alive in phases]
+        print(f"  in each of {rounds} rounds: kept-alive {ratios_by_round(each, names[0], names[2])}; "
+              f"a connection each {ratios_by_round(each, names[1], names[3])}")
     finally:
         stop(process)
 
