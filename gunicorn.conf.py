@@ -5,6 +5,7 @@ so one id ties a client's report, the access log and the app's error log togethe
 own messages are JSON lines too (``pc_app.structured_logs``), secrets redacted like the app's.
 """
 import datetime as dt
+import gc
 import json
 import os
 import shutil
@@ -137,6 +138,27 @@ def on_starting(server):
         _refusing_to_start(_check_settings)
     else:
         _refusing_to_start(server.app.wsgi)  # cached on the application object the workers are forked with
+        _freeze_what_the_workers_inherit()
+
+
+def _freeze_what_the_workers_inherit() -> None:
+    """Leave the built app out of every later garbage collection (``gc.freeze``), in the master and so
+    in every worker forked from it.
+
+    Why: a full collection walks every tracked object, and the built app (modules, schemas, the
+    OpenAPI document) is most of them: 78 ms per full collection, during which no thread of the
+    worker runs; frozen, the same collection takes well under a millisecond. The app's objects
+    live as long as the process anyway. Frozen objects are also never written by the collector,
+    so the workers keep sharing their pages with the master instead of copying them.
+    ``GUNICORN_GC_FREEZE=0`` leaves them in.
+    """
+    if os.environ.get("GUNICORN_GC_FREEZE", "1") != "0":
+        gc.collect()  # what is garbage already is freed, not frozen
+        gc.freeze()
+
+
+def post_fork(server, worker):
+    server.log.debug("worker %s forked with %s objects frozen", worker.pid, gc.get_freeze_count())
 
 
 def child_exit(server, worker):

@@ -93,6 +93,10 @@ def test_gunicorn_logs_json_only_and_serves_metrics_summed_over_its_workers(pc_s
     built = [line for line in lines if line.get("message", "").startswith("app built with plugins")]
     booted = [line for line in lines if line.get("message", "").startswith("Booting worker")]
     assert len(built) == 1 and len(booted) >= 3, (len(built), len(booted))
+    # ... with the app frozen out of garbage collection (gc.freeze): a full collection skips it.
+    frozen = [int(line["message"].split(" with ")[1].split()[0]) for line in lines
+              if " objects frozen" in line.get("message", "")]
+    assert len(frozen) == len(booted) and min(frozen) > 100_000, frozen
 
 
 def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_one_sentence(pc_services,
