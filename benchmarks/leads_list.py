@@ -188,6 +188,20 @@ async def _http_get(reader, writer, head: bytes) -> tuple[int, bool]:
     return status, closes
 
 
+# One event loop for every measurement, and each client's kept-alive connection kept from one
+# measurement to the next (per server and client): every kept-alive phase then runs on the same
+# connections, so however gunicorn's workers happened to accept them (on 2 workers, 8 connections
+# can split 4-4 or 7-1, which moved a ratio between 0.2 and 0.9), it is the same for every phase.
+_LOOP = asyncio.new_event_loop()
+_KEPT: dict[tuple[str, int], tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+
+
+def _forget_connections() -> None:
+    """Close the kept connections (a server is stopping)."""
+    while _KEPT:
+        _KEPT.popitem()[1][1].close()
+
+
 def measure(base: str, request_for, seconds: float, threads: int, max_requests: int | None = MAX_REQUESTS,
             processes: dict[str, int] | None = None, keep_alive: bool = True) -> dict:
     """A bounded loop: ``threads`` clients until ``seconds`` pass or ``max_requests`` are made.
@@ -208,7 +222,6 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
     deadline = time.monotonic() + seconds
 
     async def client(index: int):
-        connection = None
         n = 0
         while time.monotonic() < deadline:
             if max_requests is not None and len(latencies) + len(failures) >= max_requests:
@@ -220,16 +233,25 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
                     + ("" if keep_alive else "Connection: close\r\n")
                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
             began = time.perf_counter()
-            if connection is None:
+            connection = _KEPT.pop((base, index), None) if keep_alive else None
+            reused = connection is not None
+            connection = connection or await asyncio.open_connection(host, int(port))
+            try:
+                status, closes = await asyncio.wait_for(_http_get(*connection, head), 60)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                if not reused:
+                    raise
+                # A kept connection the server closed while idle (gunicorn's keepalive): a new one.
+                connection[1].close()
+                began = time.perf_counter()
                 connection = await asyncio.open_connection(host, int(port))
-            status, closes = await asyncio.wait_for(_http_get(*connection, head), 60)
+                status, closes = await asyncio.wait_for(_http_get(*connection, head), 60)
             elapsed = time.perf_counter() - began
             (latencies if status == 200 else failures).append(elapsed if status == 200 else status)
             if closes or not keep_alive:
                 connection[1].close()
-                connection = None
-        if connection is not None:
-            connection[1].close()
+            else:
+                _KEPT[(base, index)] = connection
 
     async def run():
         await asyncio.gather(*(client(i) for i in range(threads)))
@@ -237,7 +259,7 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
     servers_before = {name: process_cpu_seconds(pid) for name, pid in (processes or {}).items()}
     client_before = time.process_time()
     began = time.perf_counter()
-    asyncio.run(run())
+    _LOOP.run_until_complete(run())
     wall = time.perf_counter() - began
     done = max(len(latencies) + len(failures), 1)
     return _summary(latencies, len(failures), wall, done, (time.process_time() - client_before) * 1000 / done,
@@ -285,6 +307,7 @@ def cpu_line(result: dict) -> str:
 
 def stop(gunicorn: subprocess.Popen) -> None:
     """Stop a gunicorn started by ``start_gunicorn``: gracefully, then for good after 15 s."""
+    _forget_connections()
     if gunicorn.poll() is None:
         gunicorn.terminate()
         try:
