@@ -52,6 +52,7 @@ GUNICORN_SETTINGS = {
     "GUNICORN_GRACEFUL_TIMEOUT": ("25", "seconds running requests get to finish on SIGTERM"),
     "GUNICORN_MAX_REQUESTS": ("2000", "requests before a worker is recycled"),
     "GUNICORN_BUILD_APP_IN_MASTER": ("1", "build the app once in the master and fork workers with it (0: in each worker)"),
+    "GUNICORN_GC_FREEZE": ("1", "leave the app built in the master out of garbage collection (0: collect it too)"),
     "FORWARDED_ALLOW_IPS": ("127.0.0.1,::1", "addresses whose X-Forwarded-* headers gunicorn believes "
                                              "(default: TRUSTED_PROXY_ADDRESSES, else loopback)"),
     "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm"),
