@@ -269,6 +269,7 @@ def measure(base: str, request_for, seconds: float, threads: int, max_requests: 
 
 def _summary(latencies: list[float], failed: int, wall: float, done: int, client_cpu_ms: float,
              cpu_ms: dict[str, float]) -> dict:
+    """What a measurement prints (and what ``in_rounds`` adds up): its latencies in seconds, the rest in ms."""
     return {"requests": len(latencies), "failed": failed, "rps": len(latencies) / wall,
             "p50": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
             "p95": percentile(latencies, 0.95) * 1000 if latencies else float("nan"),
