@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import time
 import uuid
@@ -183,6 +184,10 @@ def wait_for_lease(lease: SchedulerLease, poll_seconds: float, beat_ttl: int) ->
     log.info("scheduler lease acquired (%s)", lease.token)
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE_TTL_SECONDS) -> None:
     """``pc-app scheduler``: take the lease, reconcile the enabled plugins' specs, then move due jobs to their queues."""
     from . import create_app
@@ -192,11 +197,15 @@ def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE
     # create_app sets up the JSON logs (LOG_LEVEL, secrets redacted) for this process too.
     app = create_app()
     beat_ttl = max(30, interval * 3)
+    # SIGTERM leaves through ``finally`` (the lease released) from the start: rq-scheduler installs its
+    # own handler only once it runs, and a standby never runs it. Without this, a SIGTERM while
+    # waiting, or between taking the lease and running, killed the process (-15) holding the lease.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with app.app_context():
         redis = get_redis(app)
         lease = SchedulerLease(redis, ttl=lease_ttl)
-        wait_for_lease(lease, poll_seconds=min(interval, max(1, lease_ttl / 3)), beat_ttl=beat_ttl)
         try:
+            wait_for_lease(lease, poll_seconds=min(interval, max(1, lease_ttl / 3)), beat_ttl=beat_ttl)
             scheduler = _leased_scheduler_class()(connection=redis, interval=interval, lease=lease,
                                                   beat_ttl=beat_ttl)
             report = reconcile_schedule(scheduler, registered_job_specs(app).values())

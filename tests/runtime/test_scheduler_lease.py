@@ -83,6 +83,17 @@ def test_second_scheduler_waits_while_the_first_runs_and_takes_over_when_it_stop
     assert get_redis(app).get(LEASE_KEY) is None
 
 
+def test_a_standby_stops_cleanly_on_sigterm_and_leaves_the_leaders_lease(app, scheduler_env, schedulers):
+    """A rollout SIGTERMs standbys too: they leave through the same way out as the leader (exit 0)."""
+    leader = schedulers(scheduler_env, "leader")
+    leader.wait_for("periodic jobs:")
+    standby = schedulers(scheduler_env, "standby")
+    standby.wait_for("waiting to take over")
+
+    assert standby.stop() == 0
+    assert lease_holder_pid(app) == leader.proc.pid
+
+
 def test_standby_takes_over_when_the_leader_dies_without_releasing(app, scheduler_env, schedulers):
     first = schedulers(scheduler_env, "first", "--lease-ttl", "3")
     first.wait_for("periodic jobs:")
