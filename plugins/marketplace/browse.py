@@ -273,15 +273,13 @@ def _read_many(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]])
     found: list[list[dict]] = [[] for _read in reads]
     planned: list[tuple[int, list[list[dict]], int]] = []  # (read, its pipelines, the rows back)
     read_whole: list[int] = []
-    for index, (match, sort, skip, limit, size, parts) in enumerate(reads):
-        if limit <= 0 or size == 0 or not parts:
-            continue  # nothing to read
-        if parts != [match] and size is not None and size <= _small(skip, limit):
-            planned.append((index, [[{"$match": part}, {"$limit": _small(skip, limit) + 1}] for part in parts], size + 1))
-            read_whole.append(index)
-        else:
-            narrow = parts[0] if len(parts) == 1 else match  # a single-valued $in as an equality: never worse
-            planned.append((index, [[{"$match": narrow}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}]], limit))
+    for index, read in enumerate(reads):
+        plan = _read_plan(*read)
+        if plan is not None:
+            pipelines, rows_back, whole = plan
+            planned.append((index, pipelines, rows_back))
+            if whole:
+                read_whole.append(index)
     tagged = len(planned) > 1
     for batch in _in_commands(planned, lambda item: [pipeline[0]["$match"] for pipeline in item[1]]):
         _read_batch(batch, tagged, found)
@@ -289,6 +287,24 @@ def _read_many(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]])
         _match, sort, skip, limit, _size, _parts = reads[index]
         found[index] = _ordered(found[index], sort)[skip:skip + limit]
     return found
+
+
+def _read_plan(match: dict, sort: dict, skip: int, limit: int, size: int | None,
+               parts: list[dict]) -> tuple[list[list[dict]], int, bool] | None:
+    """How ``_read_many`` reads one match: its pipelines, how many rows they send back at most, and
+    whether they read it whole (unsorted: ordered and cut afterwards); None when there is nothing to read."""
+    if limit <= 0 or size == 0 or not parts:
+        return None
+    if parts != [match] and size is not None and size <= _small(skip, limit):
+        return [[{"$match": part}, {"$limit": _small(skip, limit) + 1}] for part in parts], size + 1, True
+    narrow = parts[0] if len(parts) == 1 else match  # a single-valued $in as an equality: never worse
+    return [[{"$match": narrow}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}]], limit, False
+
+
+def _tells(known: list[int] | None, small: int) -> bool:
+    """Whether what is known of a match's size (``[count, cap]``: exact below the cap) tells ``_read``
+    how to read it: exact, or more than ``small``."""
+    return known is not None and (known[0] < known[1] or known[0] > small)
 
 
 def _read_batch(batch: list[tuple[int, list[list[dict]], int]], tagged: bool, found: list[list[dict]]) -> None:
@@ -406,7 +422,7 @@ def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int, known: 
     read a match (exact, or more than ``_small``), it is counted first, all together."""
     small = _small(0, skip + limit)
     parts = [cells(match) for match in matches]
-    tells = [size is not None and (size[0] < size[1] or size[0] > small) for size in known]
+    tells = [_tells(size, small) for size in known]
     unsized = [i for i, match in enumerate(matches) if parts[i] != [match] and not tells[i]]
     sizes = dict(zip(unsized, _counts([(small + 1, parts[i]) for i in unsized])))
     sizes.update((i, size[0]) for i, size in enumerate(known) if tells[i])
@@ -535,51 +551,43 @@ class PatternKnowledge:
             return
         small = _small(0, KEPT_ROWS + 1)
         small_total = self.counted if self.counted is not None and self.counted <= count_cap() else None
-        pipelines: list[list[dict]] = []
-        wanted: list[str] = []
-        read_whole: set[str] = set()
+        reads: list[tuple[int, int, tuple]] = []  # (group, pattern, what _read_many reads of it)
+        read_whole: set[tuple[int, int]] = set()
         command = _OneCommand()
-        reached = rows_back = 0
+        reached = 0
         for g, m, match in self._patterns():
             if m == 0 and reached >= skip + limit:
                 break  # the groups walked so far fill the page
-            known, key = self.counts[g][m], f"{g}.{m}"
+            known = self.counts[g][m]
             parts = cells(match)
-            if key in self.rows or not parts or (known is not None and known[0] == 0):
+            if f"{g}.{m}" in self.rows or not parts or (known is not None and known[0] == 0):
                 continue  # kept already, or empty (_head knows it without reading)
-            tag = {"$addFields": {"_p": key}}
-            if parts != [match] and known is not None and known[0] < known[1] and known[0] <= small:
-                found, expected = [[{"$match": part}, {"$limit": small + 1}, tag] for part in parts], known[0]
-            elif parts == [match] or (known is not None and known[0] > small):
-                found = [[{"$match": parts[0] if len(parts) == 1 else match}, {"$sort": _NEWEST},
-                          {"$limit": KEPT_ROWS + 1}, tag]]
-                expected = KEPT_ROWS + 1
+            if parts == [match] or _tells(known, small):
+                # As _head would: small whole from its cells, large (or without cells) newest first.
+                read = (match, _NEWEST, 0, KEPT_ROWS + 1, known[0] if parts != [match] else None, parts)
+                pipelines, _rows, whole = _read_plan(*read)
+                expected, counts_it = (known[0] if whole else KEPT_ROWS + 1), False
             elif small_total is not None:
-                found = [[{"$match": part}, {"$limit": small_total + 1}, tag] for part in parts]
+                # Whole, whatever its size: the filter set holds at most small_total rows.
+                read = (match, _NEWEST, 0, small_total + 1, small_total, parts)
+                pipelines = _read_plan(*read)[0]
                 expected = known[0] if known is not None else 0  # at least; at most small_total
-                read_whole.add(key)
+                counts_it = True
             else:
                 break  # its size is not known well enough to choose the read
-            if not command.take([pipeline[0]["$match"] for pipeline in found]):
+            if not command.take([pipeline[0]["$match"] for pipeline in pipelines]):
                 if small_total is not None and self._read_filter_set(base, small_total):
                     return
-                read_whole.discard(key)
                 break
-            pipelines += found
-            wanted.append(key)
-            rows_back += 0 if key in read_whole else expected
+            reads.append((g, m, read))
+            if counts_it:
+                read_whole.add((g, m))
             reached += expected
-        if len(wanted) < 2:
+        if len(reads) < 2:
             return  # one read or none: ``_head`` costs the same round trip
-        if read_whole:
-            rows_back += small_total
-        by_pattern: dict[str, list[dict]] = {key: [] for key in wanted}
-        for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
-            by_pattern[row.pop("_p")].append(row)
-        for key, rows in by_pattern.items():
-            g, m = (int(part) for part in key.split("."))
-            self._keep_head(g, m, _ordered(rows, _NEWEST))
-            if key in read_whole:
+        for (g, m, _read), rows in zip(reads, _read_many([read for _g, _m, read in reads])):
+            self._keep_head(g, m, rows)
+            if (g, m) in read_whole:
                 self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
 
     def _read_filter_set(self, base: dict, total: int) -> bool:
@@ -642,15 +650,10 @@ class PatternKnowledge:
         small = [_small(skip, limit) for _g, _m, skip, limit in reads]
         parts = [cells(self.groups[g][m]) for g, m, _skip, _limit in reads]
         self._count_patterns([(g, m, cap + 1, cells_of) for (g, m, _skip, _limit), cap, cells_of in zip(reads, small, parts)
-                              if cells_of != [self.groups[g][m]] and not self._size_tells(g, m, cap)])
+                              if cells_of != [self.groups[g][m]] and not _tells(self.counts[g][m], cap)])
         return _read_many([(self.groups[g][m], _NEWEST, skip, limit,
-                            self.counts[g][m][0] if self._size_tells(g, m, cap) else None, cells_of)
+                            self.counts[g][m][0] if _tells(self.counts[g][m], cap) else None, cells_of)
                            for (g, m, skip, limit), cap, cells_of in zip(reads, small, parts)])
-
-    def _size_tells(self, g: int, m: int, small: int) -> bool:
-        """Whether what is known of a pattern's size tells ``_read`` how to read it: exact, or more than ``small``."""
-        known = self.counts[g][m]
-        return known is not None and (known[0] < known[1] or known[0] > small)
 
     def _whole(self, g: int, m: int) -> bool:
         """Whether the kept head is the whole pattern."""
