@@ -10,14 +10,13 @@ import datetime as dt
 from functools import wraps
 
 from flask import current_app, has_request_context, request
-from flask_jwt_extended import (create_access_token, create_refresh_token, get_jwt,
-                                jwt_required, verify_jwt_in_request)
-from flask_jwt_extended import current_user as _jwt_current_user
+from flask_jwt_extended import (create_access_token, create_refresh_token, get_current_user, get_jwt,
+                                verify_jwt_in_request)
 
 from .api import BEARER, requires_security
 from .errors import Forbidden, NotFound, error_body
 from .core.auth import lent_documents, sessions, signed_in
-from .core.auth.verified_tokens import RememberingJWTManager
+from .core.auth.verified_tokens import RememberingJWTManager, verify_in_request
 from .core.models import Partner, User
 from .db import is_object_id
 
@@ -141,7 +140,9 @@ def session_tokens(user: User, session_id: str, refresh_jti: str, refresh_lifeti
 
 
 def current_user() -> User:
-    return _jwt_current_user
+    # The user itself, not flask-jwt-extended's ``current_user`` proxy: through the proxy every
+    # attribute read (a schema dumping the user reads dozens) looked the user up in ``g`` again.
+    return get_current_user()
 
 
 def current_actor():
@@ -162,21 +163,32 @@ def parse_object_id(value: str, what: str = "resource") -> str:
     return value
 
 
+def _token_required(refresh: bool = False):
+    """flask-jwt-extended's ``jwt_required``, through ``verify_in_request`` (a verified token is not parsed again)."""
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            verify_in_request(refresh=refresh)
+            return current_app.ensure_sync(fn)(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def login_required(fn):
     """A valid access token (documented as the ``bearerAuth`` requirement)."""
-    return requires_security(BEARER)(jwt_required()(fn))
+    return requires_security(BEARER)(_token_required()(fn))
 
 
 def refresh_token_required(fn):
     """A valid refresh token as the bearer (documented as the ``refreshToken`` requirement)."""
-    return requires_security([{"refreshToken": []}])(jwt_required(refresh=True)(fn))
+    return requires_security([{"refreshToken": []}])(_token_required(refresh=True)(fn))
 
 
 def platform_required(fn):
     """Owner or admin only; partner users get 403."""
     @requires_security(BEARER)
     @wraps(fn)
-    @jwt_required()
+    @_token_required()
     def wrapper(*args, **kwargs):
         if not current_user().is_platform:
             raise Forbidden("Only platform staff may do this.")
@@ -188,7 +200,7 @@ def owner_required(fn):
     """The platform owner only."""
     @requires_security(BEARER)
     @wraps(fn)
-    @jwt_required()
+    @_token_required()
     def wrapper(*args, **kwargs):
         if current_user().role != "owner":
             raise Forbidden("Only the platform owner may do this.")
@@ -255,7 +267,7 @@ def optional_user():
         verify_jwt_in_request(optional=True)
     except Exception:
         return None
-    return _jwt_current_user if get_jwt() else None
+    return get_current_user() if get_jwt() else None
 
 
 def cron_secret_matches(presented: str | None) -> bool:
