@@ -5,6 +5,8 @@ Every 4xx/5xx leaves as ``{"code", "status", "message", "errors"}`` whatever rai
 """
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import logging
 import os
 import re
@@ -25,6 +27,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from .bounded_memory import BoundedMemory
 from .errors import DEFAULT_MESSAGES as _DEFAULT_MESSAGES
 from .errors import error_body  # noqa: F401  (re-exported: the error shape's builder)
 from .stored_row import StoredRow
@@ -173,7 +176,29 @@ class ArgumentsParser(FlaskParser):
     limits; parsed once per request). A query string is text: each value is turned into its
     field's JSON type first (``Integer.from_text``, ``Boolean.from_text``), so the same strict
     fields serve bodies and queries, and a NUL in any value is a 422 naming the parameter.
+
+    A query string's arguments depend on nothing but its text and its schema, and a list is
+    asked with the same few query strings again and again (polling, paging back and forth, every
+    member of a partner): the arguments of a short one that parsed are remembered per schema
+    (``ParsedQueries``) and handed out as a copy. A refused one is parsed, and refused, every time.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parsed_queries = ParsedQueries()
+
+    def parse(self, argmap, req=None, *, location=None, validate=None, **kwargs):
+        if location != "query" or validate is not None or not isinstance(argmap, ma.Schema):
+            return super().parse(argmap, req, location=location, validate=validate, **kwargs)
+        req = req or self.get_default_request()
+        key = (id(argmap), kwargs.get("unknown"), req.query_string)
+        found = self.parsed_queries.get(key)
+        if found is not None:
+            return found
+        parsed = super().parse(argmap, req, location=location, **kwargs)
+        if len(req.query_string) <= ParsedQueries.LONGEST:
+            self.parsed_queries.keep(key, parsed)
+        return parsed
 
     def _raw_load_json(self, req):
         from .errors import UnsupportedMediaType
@@ -205,6 +230,34 @@ class ArgumentsParser(FlaskParser):
                 raise Invalid(key.replace("\x00", "\\u0000"), "Must not contain the NUL character.")
             data[key] = from_text(fields.get(key), value)
         return data
+
+
+class ParsedQueries(BoundedMemory):
+    """Arguments parsed from query strings, per schema: only plain ones (scalars and lists of them)."""
+
+    SIZE = 1024
+    LONGEST = 512  # bytes of query string: a longer one is parsed every time, so the memory stays small
+
+    def __init__(self):
+        super().__init__(self.SIZE)
+
+    def get(self, key):
+        """A copy of the arguments kept under ``key`` (a route may change the dict or its lists), or None."""
+        kept = self.entries.get(key)
+        return None if kept is None else {name: list(value) if isinstance(value, list) else value
+                                          for name, value in kept.items()}
+
+    def keep(self, key, parsed) -> None:
+        if isinstance(parsed, dict) and all(_plain(value) for value in parsed.values()):
+            self.put(key, {name: list(value) if isinstance(value, list) else value for name, value in parsed.items()})
+
+
+# Values a route cannot change in place (a list is copied for each request): what query fields load.
+_IMMUTABLE = (str, int, float, bool, type(None), dt.date, dt.datetime, decimal.Decimal)
+
+
+def _plain(value) -> bool:
+    return isinstance(value, _IMMUTABLE) or (isinstance(value, list) and all(isinstance(v, _IMMUTABLE) for v in value))
 
 
 # How the API documents who may call an operation; ``login_required`` and friends mark their views.

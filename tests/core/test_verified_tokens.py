@@ -22,10 +22,10 @@ def _token_expiring_in(app, user, seconds: float) -> str:
 def test_a_token_is_verified_once_and_asked_for_its_session_every_time(client, actors, signed_in, app):
     session = signed_in(actors.member(actors.partner()).user.email)
     kept = of_app(app)
-    assert session["accessToken"] not in kept._claims
+    assert session["accessToken"] not in kept.entries
     for _ in range(3):
         assert client.get("/v1/auth/me", headers=bearer(session["accessToken"])).status_code == 200
-    assert session["accessToken"] in kept._claims
+    assert session["accessToken"] in kept.entries
     # What a signature cannot tell is still checked: signing out refuses the kept token at once.
     assert client.post("/v1/auth/sign-out", headers=bearer(session["accessToken"])).status_code == 204
     assert_error_shape(client.get("/v1/auth/me", headers=bearer(session["accessToken"])), 401)
@@ -35,11 +35,11 @@ def test_a_kept_token_is_refused_once_it_expires(client, actors, app):
     member = actors.member(actors.partner())
     token = _token_expiring_in(app, member.user, 4)  # exp is whole seconds: at least 3 s to use it first
     assert client.get("/v1/auth/me", headers=bearer(token)).status_code == 200
-    assert token in of_app(app)._claims
-    time.sleep(max(0.0, of_app(app)._claims[token][0]["exp"] - time.time()) + 0.05)
+    assert token in of_app(app).entries
+    time.sleep(max(0.0, of_app(app).entries[token][0]["exp"] - time.time()) + 0.05)
     body = assert_error_shape(client.get("/v1/auth/me", headers=bearer(token)), 401)
     assert "expired" in body["message"]
-    assert token not in of_app(app)._claims
+    assert token not in of_app(app).entries
 
 
 def test_refused_tokens_are_not_kept(client, actors, app):
@@ -88,7 +88,7 @@ def test_a_kept_token_is_answered_as_the_library_answers_it(app_config, app, cli
     access, refresh = session["accessToken"], session["refreshToken"]
     kept = of_app(app)
     assert client.get("/v1/auth/me", headers=bearer(access)).status_code == 200
-    assert access in kept._claims
+    assert access in kept.entries
 
     def both(method: str, path: str, headers: dict) -> tuple:
         fresh = create_app(app_config).test_client()  # the same secret, nothing kept
@@ -101,7 +101,7 @@ def test_a_kept_token_is_answered_as_the_library_answers_it(app_config, app, cli
     # a refresh token where an access token is needed, and the other way round: refused alike
     for method, path, token in (("GET", "/v1/auth/me", refresh), ("POST", "/v1/auth/refresh", access)):
         client.open(path, method=method, headers=bearer(token))  # keep it (it verifies; its type is refused)
-        assert token in kept._claims
+        assert token in kept.entries
         whole, short = both(method, path, bearer(token))
         assert whole == short and short[0] >= 400, (path, short)
     # other ways of writing the header are parsed by the library, as before

@@ -14,10 +14,11 @@ Outside a request (a job, a shell) nothing is lent or held.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 
 from flask import current_app, has_request_context, request
+
+from ...bounded_memory import BoundedMemory
 
 # Documents held per app and process: a few KB each, one per recently signed-in user and partner.
 SIZE = 1024
@@ -32,21 +33,16 @@ class _Held:
         self.kept, self.document, self.lent = kept, document, True
 
 
-class LentDocuments:
+class LentDocuments(BoundedMemory):
     """The documents this process built from kept bytes, oldest first, at most ``size``."""
 
     def __init__(self, size: int = SIZE):
-        self.size = size
-        self._held: dict[Hashable, _Held] = {}
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._held)
+        super().__init__(size)
 
     def borrow(self, key: Hashable, kept: bytes, build: Callable):
         """The document ``kept`` holds, for this request only: the held one if free and unchanged, else ``build()``."""
-        with self._lock:
-            held = self._held.get(key)
+        with self.lock:
+            held = self.entries.get(key)
             free = held is not None and not held.lent and held.kept == kept
             if free:
                 held.lent = True
@@ -60,20 +56,17 @@ class LentDocuments:
                 self.give_back([held])  # taken only to be replaced: the next request may try again
             raise
         built = _Held(kept, document)
-        with self._lock:
-            current = self._held.get(key)
+        with self.lock:
+            current = self.entries.get(key)
             if current is None or not current.lent or (free and current is held):
-                self._held.pop(key, None)  # re-inserted last: the oldest go first
-                while len(self._held) >= self.size:
-                    self._held.pop(next(iter(self._held)))
-                self._held[key] = built
+                self.put_locked(key, built)  # re-inserted last: the oldest go first
             else:
                 return document  # another request has the held one: this one is only this request's
         _lent_to_this_request().append(built)
         return document
 
     def give_back(self, held: list[_Held]) -> None:
-        with self._lock:
+        with self.lock:
             for entry in held:
                 entry.lent = False
 

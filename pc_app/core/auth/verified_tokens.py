@@ -17,7 +17,6 @@ oldest go first.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 
 import jwt as pyjwt
@@ -27,40 +26,33 @@ from flask_jwt_extended.exceptions import UserLookupError
 from flask_jwt_extended.internal_utils import (custom_verification_for_token, user_lookup,
                                                verify_token_not_blocklisted, verify_token_type)
 
+from ...bounded_memory import BoundedMemory
+
 # Tokens kept per app and process: about 2 KB each, and one per signed-in client of this worker.
 SIZE = 4096
 _EXTENSION = "pc.verified_tokens"
 
 
-class VerifiedTokens:
-    """Claims of the tokens that passed every check, oldest first, at most ``size``."""
+class VerifiedTokens(BoundedMemory):
+    """The claims and header of each token that passed every check, oldest first, at most ``size``."""
 
     def __init__(self, size: int = SIZE):
-        self.size = size
-        self._claims: dict[str, tuple[dict, dict]] = {}
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._claims)
+        super().__init__(size)
 
     def get(self, token: str, leeway: float) -> tuple[dict, dict] | None:
         """The kept ``(claims, header)`` of ``token`` (copies: callers add to them), or None if unknown or expired."""
-        kept = self._claims.get(token)
+        kept = self.entries.get(token)
         if kept is None:
             return None
         claims, header = kept
         expires = claims.get("exp")
         if expires is not None and expires <= time.time() - leeway:
-            with self._lock:
-                self._claims.pop(token, None)
+            self.drop(token)
             return None  # the full decode refuses it, with the expired-token answer
         return dict(claims), dict(header)
 
     def keep(self, token: str, claims: dict, header: dict) -> None:
-        with self._lock:
-            while len(self._claims) >= self.size:
-                self._claims.pop(next(iter(self._claims)))
-            self._claims[token] = (dict(claims), dict(header))
+        self.put(token, (dict(claims), dict(header)))
 
 
 def of_app(app) -> VerifiedTokens:
