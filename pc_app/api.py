@@ -329,9 +329,14 @@ class Blueprint(_Blueprint):
 
         def decorate(func):
             documented = getattr(func, "_apidoc", {}).get("response", {}).get("responses", {})
+            described = func
             for code in codes:
                 if code not in documented:
-                    func = self.alt_response(code, response=SHARED_RESPONSES[code][0])(func)
+                    described = self.alt_response(code, response=SHARED_RESPONSES[code][0])(described)
+            # Only their description is kept: each ``alt_response`` also wraps the view in a call that
+            # does nothing but call it, which every request went through once per documented error.
+            if described is not func:
+                func._apidoc = described._apidoc
             return func
         return decorate
 
