@@ -191,7 +191,8 @@ class ArgumentsParser(FlaskParser):
         if location != "query" or validate is not None or not isinstance(argmap, ma.Schema):
             return super().parse(argmap, req, location=location, validate=validate, **kwargs)
         req = req or self.get_default_request()
-        key = (id(argmap), kwargs.get("unknown"), req.query_string)
+        # The schema itself, not its id: held here, it cannot be collected and its id reused by another.
+        key = (argmap, kwargs.get("unknown"), req.query_string)
         found = self.parsed_queries.get(key)
         if found is not None:
             return found
