@@ -121,12 +121,6 @@ def test_a_kept_token_is_answered_as_the_library_answers_it(app_config, app, cli
     assert whole == short and short[0] == 401 and "revoked" in short[1]["message"]
 
 
-def test_a_preflight_needs_no_token(client):
-    response = client.options("/v1/auth/me", headers={"Origin": "http://localhost:3000",
-                                                       "Access-Control-Request-Method": "GET"})
-    assert response.status_code in (200, 204)
-
-
 def test_a_kept_token_is_not_parsed_again(app, client, actors, signed_in):
     """The short path answers from the memory alone: bytes kept under claims they do not carry pass."""
     member = actors.member(actors.partner())

@@ -88,11 +88,12 @@ def _leeway() -> float:
 def _kept_from_header() -> tuple[dict, dict] | None:
     """The kept claims and header of the request's bearer token, if the header is exactly "<type> <kept token>".
 
-    Only a token flask-jwt-extended itself took from a header and verified is kept, and its parse
-    (strip, split on commas, take the typed part, split on whitespace) leaves neither a comma nor
-    a space in one. So whatever follows the type is looked up as it is: it is found only when it
-    is such a token alone, which the library's parse of this header would also give. Any other
-    header (another type, extra parts, other spacing) is not found and takes the library's path.
+    Only a token whose signature verified is kept, and such a token is JWT's compact form
+    (base64url segments joined by dots): no comma, no space. So whatever follows the type is looked
+    up as it is: it is found only when it is one kept token alone, which is also what the library's
+    parse of this header (strip, split on commas, take the typed part, split on whitespace) gives.
+    Any other header (another type, extra parts, other spacing) is not found and takes the
+    library's path.
     """
     config = current_app.config
     value = request.headers.get(config["JWT_HEADER_NAME"])
@@ -111,8 +112,8 @@ def verify_in_request(refresh: bool = False) -> None:
     Anything else (no header, another shape, an unknown or expired token) takes the library's
     whole path, which answers it and keeps a token that passes.
     """
-    if request.method == "OPTIONS":  # flask-jwt-extended's exempt methods
-        return
+    # No OPTIONS exemption here: Flask answers OPTIONS before any view, and one sent with a kept
+    # token to a view that handled OPTIONS would only have that token checked.
     found = _kept_from_header()
     if found is None:
         verify_jwt_in_request(refresh=refresh)
