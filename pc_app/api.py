@@ -236,21 +236,17 @@ class ArgumentsParser(FlaskParser):
 class ParsedQueries(BoundedMemory):
     """Arguments parsed from query strings, per schema: only plain ones (scalars and lists of them)."""
 
-    SIZE = 1024
+    SIZE = 1024  # per process: the parser serves every app
     LONGEST = 512  # bytes of query string: a longer one is parsed every time, so the memory stays small
-
-    def __init__(self):
-        super().__init__(self.SIZE)
 
     def get(self, key):
         """A copy of the arguments kept under ``key`` (a route may change the dict or its lists), or None."""
         kept = self.entries.get(key)
-        return None if kept is None else {name: list(value) if isinstance(value, list) else value
-                                          for name, value in kept.items()}
+        return None if kept is None else _copied(kept)
 
     def keep(self, key, parsed) -> None:
         if isinstance(parsed, dict) and all(_plain(value) for value in parsed.values()):
-            self.put(key, {name: list(value) if isinstance(value, list) else value for name, value in parsed.items()})
+            self.put(key, _copied(parsed))
 
 
 # Values a route cannot change in place (a list is copied for each request): what query fields load.
@@ -259,6 +255,11 @@ _IMMUTABLE = (str, int, float, bool, type(None), dt.date, dt.datetime, decimal.D
 
 def _plain(value) -> bool:
     return isinstance(value, _IMMUTABLE) or (isinstance(value, list) and all(isinstance(v, _IMMUTABLE) for v in value))
+
+
+def _copied(arguments: dict) -> dict:
+    """Plain arguments that share nothing a route could change with ``arguments``: a new dict, new lists."""
+    return {name: list(value) if isinstance(value, list) else value for name, value in arguments.items()}
 
 
 # How the API documents who may call an operation; ``login_required`` and friends mark their views.

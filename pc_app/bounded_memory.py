@@ -13,8 +13,10 @@ class BoundedMemory:
     go together (and then puts with ``put_locked``).
     """
 
-    def __init__(self, size: int):
-        self.size = size
+    SIZE = 1024  # entries, unless a subclass or the caller says otherwise
+
+    def __init__(self, size: int | None = None):
+        self.size = self.SIZE if size is None else size
         self.entries: dict = {}
         self.lock = threading.Lock()
 

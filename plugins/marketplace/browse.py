@@ -415,21 +415,6 @@ def _ordered(rows: list[dict], sort: dict) -> list[dict]:
     return ordered
 
 
-def _read_merged(matches: list[dict], sort: dict, skip: int, limit: int, known: list[list[int] | None]) -> list[dict]:
-    """Rows ``[skip, skip+limit)`` of the union of disjoint matches in ``sort`` order: the first
-    ``skip+limit`` of each, read together. ``known``: what is known of each match's size
-    (``[count, cap]``, as ``PatternKnowledge`` keeps it, or None); where that does not tell how to
-    read a match (exact, or more than ``_small``), it is counted first, all together."""
-    small = _small(0, skip + limit)
-    parts = [cells(match) for match in matches]
-    tells = [_tells(size, small) for size in known]
-    unsized = [i for i, match in enumerate(matches) if parts[i] != [match] and not tells[i]]
-    sizes = dict(zip(unsized, _counts([(small + 1, parts[i]) for i in unsized])))
-    sizes.update((i, size[0]) for i, size in enumerate(known) if tells[i])
-    found = _read_many([(match, sort, 0, skip + limit, sizes.get(i), parts[i]) for i, match in enumerate(matches)])
-    return _ordered([row for rows in found for row in rows], sort)[skip:skip + limit]
-
-
 # Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
@@ -643,15 +628,15 @@ class PatternKnowledge:
         known = self.counts[g][m]
         return known is not None and known[0] < known[1]
 
-    def _read_patterns(self, reads: list[tuple[int, int, int, int]]) -> list[list[dict]]:
-        """Rows ``[skip, skip+limit)`` of patterns ``(group, pattern, skip, limit)``, newest first, in one
+    def _read_patterns(self, reads: list[tuple[int, int, int, int]], sort: dict = _NEWEST) -> list[list[dict]]:
+        """Rows ``[skip, skip+limit)`` of patterns ``(group, pattern, skip, limit)`` in ``sort`` order, in one
         round trip (``_read_many``); before it, one more counts every pattern whose size must be
         known to choose its read (``_read``), and what it counts is kept for the next request."""
         small = [_small(skip, limit) for _g, _m, skip, limit in reads]
         parts = [cells(self.groups[g][m]) for g, m, _skip, _limit in reads]
         self._count_patterns([(g, m, cap + 1, cells_of) for (g, m, _skip, _limit), cap, cells_of in zip(reads, small, parts)
                               if cells_of != [self.groups[g][m]] and not _tells(self.counts[g][m], cap)])
-        return _read_many([(self.groups[g][m], _NEWEST, skip, limit,
+        return _read_many([(self.groups[g][m], sort, skip, limit,
                             self.counts[g][m][0] if _tells(self.counts[g][m], cap) else None, cells_of)
                            for (g, m, skip, limit), cap, cells_of in zip(reads, small, parts)])
 
@@ -762,6 +747,13 @@ class PatternKnowledge:
             rows += _ordered(merged, _NEWEST)[skip:skip + limit]
         return rows
 
+    def merged(self, skip: int, limit: int, sort: dict) -> list[dict]:
+        """Rows ``[skip, skip+limit)`` of all the patterns in ``sort`` order (not the score): the first
+        ``skip+limit`` of each, read together, merged here."""
+        found = self._read_patterns([(g, m, 0, skip + limit) for g, matches in enumerate(self.groups)
+                                     for m in range(len(matches))], sort)
+        return _ordered([row for rows in found for row in rows], sort)[skip:skip + limit]
+
     def _exact_size(self, g: int) -> int | None:
         """The group's listings when every pattern's count is exact, else None."""
         return sum(self.counts[g][m][0] for m in range(len(self.groups[g]))) \
@@ -851,9 +843,7 @@ def browse(partner: Partner, args: dict) -> dict:
             known.read_ahead(skip, per_page, base)
             rows = known.page(skip, per_page)
         else:
-            matches = [m for ms in known.groups for m in ms]
-            sizes = [size for sizes in known.counts for size in sizes]
-            rows = _read_merged(matches, _SORTS[sort_by], skip, per_page, sizes) if matches else []
+            rows = known.merged(skip, per_page, _SORTS[sort_by])
         known.save()
     total = min(counted, cap)
     return {"items": [card_from_row(partner, row, criteria) for row in rows], "total": total, "totalCapped": counted > cap,

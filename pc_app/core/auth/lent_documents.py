@@ -20,8 +20,6 @@ from flask import current_app, has_request_context, request
 
 from ...bounded_memory import BoundedMemory
 
-# Documents held per app and process: a few KB each, one per recently signed-in user and partner.
-SIZE = 1024
 _EXTENSION = "pc.lent_documents"
 _LENT = "pc.lent_documents.lent"
 
@@ -36,8 +34,7 @@ class _Held:
 class LentDocuments(BoundedMemory):
     """The documents this process built from kept bytes, oldest first, at most ``size``."""
 
-    def __init__(self, size: int = SIZE):
-        super().__init__(size)
+    SIZE = 1024  # per app and process: a few KB each, one per recently signed-in user and partner
 
     def borrow(self, key: Hashable, kept: bytes, build: Callable):
         """The document ``kept`` holds, for this request only: the held one if free and unchanged, else ``build()``."""

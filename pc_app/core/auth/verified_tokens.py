@@ -28,16 +28,13 @@ from flask_jwt_extended.internal_utils import (custom_verification_for_token, us
 
 from ...bounded_memory import BoundedMemory
 
-# Tokens kept per app and process: about 2 KB each, and one per signed-in client of this worker.
-SIZE = 4096
 _EXTENSION = "pc.verified_tokens"
 
 
 class VerifiedTokens(BoundedMemory):
     """The claims and header of each token that passed every check, oldest first, at most ``size``."""
 
-    def __init__(self, size: int = SIZE):
-        super().__init__(size)
+    SIZE = 4096  # per app and process: about 2 KB each, and one per signed-in client of this worker
 
     def get(self, token: str, leeway: float) -> tuple[dict, dict] | None:
         """The kept ``(claims, header)`` of ``token`` (copies: callers add to them), or None if unknown or expired."""
