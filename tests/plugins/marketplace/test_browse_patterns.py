@@ -203,3 +203,26 @@ def test_cells_stay_within_the_command_size_a_buyer_with_many_leads_would_pass(m
     assert len(browse.cells(pattern)) == 3  # the industries only: the countries stay $in
     monkeypatch.setattr(browse, "MAX_UNION_BYTES", 10)
     assert browse.cells(pattern) == [pattern]  # one match, as it was
+
+
+def test_kept_rows_are_decoded_only_when_a_page_reads_them_and_saved_as_they_came():
+    """What a rebuild from the knowledge costs follows the heads its page merges, not all that is kept."""
+    import bson
+
+    from plugins.marketplace.browse import KeptRows
+
+    codec = bson.CodecOptions(tz_aware=True, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.timezone.utc)
+    head = bson.encode({"rows": [{"_id": "a", "created_at": when, "price": 5000}]}, codec_options=codec)
+    unread = b"not BSON: decoding it would fail"
+    kept = KeptRows(codec, {"0.0": head, "0.1": unread})
+    assert "0.1" in kept and "1.0" not in kept and kept.get("1.0") is None
+    assert kept["0.0"] == [{"_id": "a", "created_at": when, "price": 5000}]  # the other entry never decoded
+    with pytest.raises(KeyError):
+        kept["1.0"]
+    kept["1.0"] = [{"_id": "b", "created_at": when}]
+    stored = kept.stored()
+    assert stored["0.0"] is head and stored["0.1"] is unread  # read or not, saved as the bytes they came as
+    assert KeptRows(codec, stored)["1.0"] == [{"_id": "b", "created_at": when}]
+    kept["0.0"] = []  # replaced: encoded again
+    assert KeptRows(codec, kept.stored())["0.0"] == []
