@@ -12,7 +12,8 @@ and 50. Requests go through the app in process (Flask test client: no HTTP serve
 figures are app + database); browse by score keeps what it learns in Redis per listings
 version (plugins/marketplace/README.md), which is why first visits and repeats differ. Round
 trips are counted per request, and apart those that read the signed-in user and partner (kept in
-Redis for AUTH_STATE_CACHE_SECONDS, so read on a buyer's first request of the run). Each
+Redis for AUTH_STATE_CACHE_SECONDS, so read on a buyer's first request of the run); "most own" is
+the largest number of browse's own round trips (the auth read left out) any one request made. Each
 measurement is bounded by time and by count; a size whose seeding or first request would not
 fit the budget is reported as skipped, never hung on. nx-27017 is SQLite behind the wire
 protocol: read the figures as this machine's stand-in, not as MongoDB's.
@@ -117,7 +118,7 @@ AUTH_COLLECTIONS = {"users", "partners"}
 
 
 def measure(client, headers: list[dict], page: int, counter: CommandCounter, sort: str = "score") -> dict:
-    timings, commands, auth = [], 0, 0
+    timings, commands, auth, most = [], 0, 0, 0
     deadline = time.monotonic() + MEASURE_SECONDS
     while len(timings) < MAX_REQUESTS and time.monotonic() < deadline:
         h = headers[len(timings) % len(headers)]
@@ -129,9 +130,12 @@ def measure(client, headers: list[dict], page: int, counter: CommandCounter, sor
         assert response.status_code == 200, response.get_json()
         commands += counter.count
         # A command's first field names it, and its value the collection it reads.
-        auth += sum(1 for sent in counter.sent if str(next(iter(sent.values()))) in AUTH_COLLECTIONS)
+        signed_in = sum(1 for sent in counter.sent if str(next(iter(sent.values()))) in AUTH_COLLECTIONS)
+        auth += signed_in
+        most = max(most, counter.count - signed_in)
     return {"n": len(timings), "rps": len(timings) / sum(timings), "p50": percentile(timings, 0.5) * 1000,
-            "p95": percentile(timings, 0.95) * 1000, "trips": commands / len(timings), "auth": auth / len(timings)}
+            "p95": percentile(timings, 0.95) * 1000, "trips": commands / len(timings), "auth": auth / len(timings),
+            "most": most}
 
 
 def concurrent_phase(mongo, redis, headers: list[dict], concurrent: int, seconds: float,
@@ -231,7 +235,7 @@ def main(argv: list[str]) -> int:
               f"{PER_PAGE} per page; nx-27017 + Redis on this machine, in-process client")
         print(f"each measurement: at most {MAX_REQUESTS} requests or {MEASURE_SECONDS:.0f} s")
         print(f"{'listings':>9} {'sort':>6} {'page':>4} {'visit':>6} {'reqs':>5} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'trips/req':>9} {'of them auth':>12}")
+              f"{'trips/req':>9} {'of them auth':>12} {'most own':>8}")
         client = app.test_client()
         seeded, insert_rate = 0, None
         start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -271,7 +275,7 @@ def main(argv: list[str]) -> int:
                     continue
                 note = "  (too few requests in the budget for a real p95)" if r["n"] < 5 else ""
                 print(f"{size:>9} {sort:>6} {page:>4} {visit:>6} {r['n']:>5} {r['rps']:>7.1f} {r['p50']:>8.1f} "
-                      f"{r['p95']:>8.1f} {r['trips']:>9.1f} {r['auth']:>12.1f}{note}")
+                      f"{r['p95']:>8.1f} {r['trips']:>9.1f} {r['auth']:>12.1f} {r['most']:>8}{note}")
             sys.stdout.flush()
         if insert_rate:
             print(f"seeding rate (insert_many, batches of {BATCH}): {insert_rate:.0f} listings/s")
