@@ -301,6 +301,12 @@ def _read_plan(match: dict, sort: dict, skip: int, limit: int, size: int | None,
     return [[{"$match": narrow}, {"$sort": sort}, {"$skip": skip}, {"$limit": limit}]], limit, False
 
 
+def _short(known: list[int] | None, n: int) -> bool:
+    """Whether what is known of a match's size (``[count, cap]``) leaves open whether it reaches ``n``:
+    not counted, or counted only to a cap below ``n``."""
+    return known is None or (known[0] >= known[1] and known[1] < n)
+
+
 def _tells(known: list[int] | None, small: int) -> bool:
     """Whether what is known of a match's size (``[count, cap]``: exact below the cap) tells ``_read``
     how to read it: exact, or more than ``small``."""
@@ -531,8 +537,9 @@ class PatternKnowledge:
         The not-yet-sized patterns with equality cells, best first, as many as fit one command
         (``MAX_UNION_PIPELINES``, ``MAX_UNION_BYTES``), and with them the filter set's capped
         ``total`` ``(match, cap)`` when it is not known yet. The best group's patterns are
-        counted as far as ``size`` (``need``) and a head read would count them; with
-        ``page_end``, the later groups only as far as the page could use them (``page_end`` + 1):
+        counted as far as ``size`` (``need``) and a head read would count them, and with
+        ``page_end`` as far as a read of that page from them must know; the later groups only as
+        far as the page could use them (``page_end`` + 1):
         counting a broad pattern the page never reaches to 501 cost the stand-in up to 100 ms,
         where counting it to 26 costs a fraction of a millisecond. A later pattern the page does
         reach and that holds more than that is counted again, further, when it is read. Only on
@@ -546,7 +553,10 @@ class PatternKnowledge:
             totals = [(total[1], cells(total[0]))]
             command.take(totals[0][1], always=True)
         full = max(need, _small(0, KEPT_ROWS + 1) + 1)
-        wanted = [(g, m, full if g == 0 or page_end is None else min(full, page_end + 1), parts)
+        # The best group, when a page ends at ``page_end``, as far as a read of the page from it must
+        # know (as ``size`` with ``reading``): a pattern longer than the page end puts the page there.
+        best = full if page_end is None else max(full, _small(0, page_end) + 1)
+        wanted = [(g, m, best if g == 0 else full if page_end is None else min(full, page_end + 1), parts)
                   for g, m, parts in self._unsized_that_fit(command)]
         if not totals and len(wanted) < 2:
             return  # nothing to gather: the lazy count costs the same one round trip
@@ -708,20 +718,31 @@ class PatternKnowledge:
             self.counts[g][m] = [len(rows), len(rows)]  # at least this many
         self.changed = True
 
-    def size(self, g: int, need: int) -> int:
+    def size(self, g: int, need: int, reading: bool = False) -> int:
         """The group's listings: exact, or at least ``need`` (each pattern counted no further than needed).
 
-        A pattern with equality cells is counted at once (index lookups, whatever its size). Any
-        other pattern's head is read first (cheap where it is dense; where it is rare that read
-        is what a count would cost, and the head is then the whole pattern). Only a pattern
-        longer than what is known and than ``need`` allows is counted, up to ``need``. The
-        group's counts go together, in as few commands as fit (``_count_patterns``).
+        A pattern with equality cells is counted at once (index lookups, whatever its size), and
+        so is one counted before only to less than ``need``. Any other pattern's head is read
+        first (cheap where it is dense; where it is rare that read is what a count would cost,
+        and the head is then the whole pattern), and counted up to ``need`` when its head does
+        not tell. The group's counts go together, in as few commands as fit (``_count_patterns``).
+
+        ``reading``: the page is read from this group when the group reaches ``need``. Past the
+        kept heads, such a read must know each pattern's size up to ``_small`` to choose how to
+        read it, so the patterns with cells are counted that far here. Counting past ``need`` costs more only
+        for a pattern longer than ``need``; such a pattern puts the page in this group, whose
+        read would count it that far anyway, a round trip later.
         """
         matches = self.groups[g]
         # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
         first_cap = max(need, _small(0, KEPT_ROWS + 1) + 1)
-        own = [(g, m, cells(match)) for m, match in enumerate(matches) if self.counts[g][m] is None]
-        wanted = [(g, m, first_cap, parts) for g, m, parts in own if parts != [matches[m]]]
+        # A page within the kept heads is read from them, whatever the sizes: only a deeper one needs them.
+        deep = reading and need > KEPT_ROWS
+        own_cap = max(first_cap, _small(0, need) + 1) if deep else first_cap
+        enough = own_cap if deep else need
+        wanted = [(g, m, own_cap if self.counts[g][m] is None else enough, parts)
+                  for m, match in enumerate(matches) for parts in [cells(match)]
+                  if parts != [match] and _short(self.counts[g][m], enough)]
         if wanted:
             # Later groups' unsized patterns ride along while they fit the same command: a deep page
             # sizes them next, and a count in a command that is sent anyway costs no round trip.
@@ -731,7 +752,7 @@ class PatternKnowledge:
         self._count_patterns(wanted)
         self._heads(g, [m for m in range(len(matches)) if self.counts[g][m] is None])
         self._count_patterns([(g, m, need, cells(matches[m])) for m in range(len(matches))
-                              if self.counts[g][m][0] >= self.counts[g][m][1] and self.counts[g][m][1] < need])
+                              if _short(self.counts[g][m], need)])
         return sum(self.counts[g][m][0] for m in range(len(matches)))
 
     def _count_patterns(self, wanted: list[tuple[int, int, int, list[dict]]]) -> None:
@@ -814,7 +835,7 @@ class PatternKnowledge:
             want = limit - len(rows)
             while g < len(self.groups) and want > 0:
                 if skip:
-                    size = self.size(g, skip + want)  # also tells whether it fills the page
+                    size = self.size(g, skip + want, reading=True)  # also tells whether it fills the page
                     if skip >= size:
                         skip, g = skip - size, g + 1
                         continue

@@ -479,3 +479,44 @@ def test_a_first_visit_whose_page_does_not_fit_one_command_reads_a_small_filter_
     assert ids(after) == ids(whole)[14:21]
     if trips:
         assert db_commands.commands == []
+
+
+def test_a_page_past_the_kept_heads_sizes_its_group_as_far_as_its_read_must_know(
+        app, market, seller, actors, db_commands, monkeypatch):
+    """Page 4 lands in the third group (retail in the US), which the first visit counted only as far as
+    page 1 could use it. Sizing that group for page 4 counts it as far as page 4's read needs to
+    choose how to read it (``_small``), so the read follows at once: 2 round trips, not a count to
+    the page end, a count to ``_small`` and then the read."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 4)  # page 4 (rows 15-20) lies past the kept heads
+    monkeypatch.setattr(browse, "SMALL_PATTERN", 5)
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what browse reads, not the kept answer
+    # Groups by score: saas in the US (100), saas elsewhere (64, none listed), the US only (36), neither.
+    buyer = actors.partner_owner(name="Saas Buyer", icp={"industries": ["saas"], "countries": ["US"]})
+    saas = [market.listed(seller, industry="saas", country="US", email=f"saas{i}@example.com")["id"] for i in range(3)]
+    rest = [market.listed(seller, industry="retail", country="US", email=f"retail{i}@example.com")["id"]
+            for i in range(20)]
+    assert ids(market.browse(buyer, perPage=5)) == saas[::-1] + rest[::-1][:2]  # the first visit
+    with db_commands:
+        body = market.browse(buyer, perPage=5, page=4)
+    assert db_commands.commands == ["aggregate"] * 2  # the group's counts, then the page
+    assert ids(body) == rest[::-1][12:17] and body["total"] == 23
+
+
+def test_a_deep_first_visit_counts_the_best_group_as_far_as_its_page_read_must_know(
+        app, market, seller, actors, db_commands, monkeypatch):
+    """A first visit straight to page 4, which the best group holds: counting ahead counts that group as
+    far as page 4's read must know, so the page is read next: 2 round trips, not 3."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 4)
+    monkeypatch.setattr(browse, "SMALL_PATTERN", 5)
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    buyer = actors.partner_owner(name="Saas Buyer", icp={"industries": ["saas"], "countries": ["US"]})
+    best = [market.listed(seller, industry="saas", country="US", email=f"saas{i}@example.com")["id"] for i in range(20)]
+    market.browse(buyer, sort="newest")  # the buyer's e-mails and sign-in state: read once, kept
+    with db_commands:
+        body = market.browse(buyer, perPage=5, page=4)
+    assert db_commands.commands == ["aggregate"] * 2  # every count with the total, then the page
+    assert ids(body) == best[::-1][15:20] and body["total"] == 20
