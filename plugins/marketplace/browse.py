@@ -729,9 +729,9 @@ class PatternKnowledge:
 
         ``reading``: the page is read from this group when the group reaches ``need``. Past the
         kept heads, such a read must know each pattern's size up to ``_small`` to choose how to
-        read it, so the patterns with cells are counted that far here. Counting past ``need`` costs more only
-        for a pattern longer than ``need``; such a pattern puts the page in this group, whose
-        read would count it that far anyway, a round trip later.
+        read it, so the patterns with cells are counted that far here. Counting past ``need``
+        costs more only for a pattern longer than ``need``; such a pattern puts the page in this
+        group, whose read would count it that far anyway, a round trip later.
         """
         matches = self.groups[g]
         # Counted past SMALL_PATTERN too, so a later read knows whether to read it whole.
