@@ -743,9 +743,11 @@ class PatternKnowledge:
         wanted = [(g, m, own_cap if self.counts[g][m] is None else enough, parts)
                   for m, match in enumerate(matches) for parts in [cells(match)]
                   if parts != [match] and _short(self.counts[g][m], enough)]
-        if wanted:
+        if any(self.counts[g][m] is None for _g, m, _cap, _parts in wanted):
             # Later groups' unsized patterns ride along while they fit the same command: a deep page
             # sizes them next, and a count in a command that is sent anyway costs no round trip.
+            # Not with a recount alone: a group first sized by the count ahead tends to hold the
+            # page, and counting the later groups then costs the stand-in up to 0.3 s for nothing.
             command = _OneCommand()
             command.take([part for *_own, parts in wanted for part in parts], always=True)
             wanted += [(later, m, first_cap, parts) for later, m, parts in self._unsized_that_fit(command, after=g)]
