@@ -520,3 +520,26 @@ def test_a_deep_first_visit_counts_the_best_group_as_far_as_its_page_read_must_k
         body = market.browse(buyer, perPage=5, page=4)
     assert db_commands.commands == ["aggregate"] * 2  # every count with the total, then the page
     assert ids(body) == best[::-1][15:20] and body["total"] == 20
+
+
+def test_a_recount_alone_does_not_count_the_later_groups_with_it(app, market, seller, actors, db_commands,
+                                                                 monkeypatch):
+    """Page 4 lands in the second group, which the first visit counted only as far as page 1 needed, while
+    the third group did not fit the first visit's one command. Sizing the second group for page 4 is a
+    recount alone: the group that holds the page, so the third group is not counted with it."""
+    from plugins.marketplace import browse
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", 4)
+    monkeypatch.setattr(browse, "SMALL_PATTERN", 5)
+    monkeypatch.setattr(browse, "MAX_UNION_PIPELINES", 3)  # the first visit counts the total and two groups
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    buyer = actors.partner_owner(name="Saas Buyer", icp={"industries": ["saas"], "countries": ["US"]})
+    us = [market.listed(seller, industry="saas", country="US", email=f"us{i}@example.com")["id"] for i in range(3)]
+    abroad = [market.listed(seller, industry="saas", country="DE", email=f"de{i}@example.com")["id"] for i in range(20)]
+    market.listed(seller, industry="retail", country="US", email="retail@example.com")
+    assert ids(market.browse(buyer, perPage=5)) == us[::-1] + abroad[::-1][:2]
+    with db_commands:
+        body = market.browse(buyer, perPage=5, page=4)
+    assert ids(body) == abroad[::-1][12:17] and body["total"] == 24
+    count, _read = db_commands.sent
+    assert not any("$unionWith" in stage for stage in count["pipeline"])  # the second group's one cell alone
