@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_required, paginate,
+from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_required, page_answer,
                            require_trading_partner)
 
 from . import services
@@ -95,5 +95,7 @@ class MyListings(MethodView):
     def get(self, args):
         """Your listings, newest first, with views, the reservation and the sale."""
         partner = current_partner()
-        # Dumped each time, not kept (page_answer): a row shows its reservation and sale, which payments holds.
-        return paginate(services.my_listings(partner.id, args.get("status")), args["page"], args["perPage"])
+        # Kept until the next write to the listings: a row is its listing alone (views, reservation and sale
+        # are written on it), apart from leadAgeDays, which may lag by the TTL as on a browse card.
+        return page_answer(services.my_listings(partner.id, args.get("status")), args["page"], args["perPage"],
+                           MyListingPageSchema)

@@ -159,6 +159,27 @@ def test_my_listings_shows_when_a_reservation_expires_and_its_extension(market, 
     assert market.my_listings(seller)["items"][0]["reservation"]["expiresAt"] == "2030-01-09T03:04:05.000+00:00"
 
 
+def test_my_listings_is_kept_until_a_listing_changes(market, seller, buyer, app, db_commands):
+    """A repeat costs no database round trip; a view, a reservation and a sale each show on the next request."""
+    listing = market.listed(seller)
+    first = market.my_listings(seller)
+    with db_commands:
+        assert market.my_listings(seller) == first
+    assert db_commands.commands == []
+    assert market.open(buyer, listing["leadId"]).status_code == 200  # a view is a write to the listing
+    row = market.my_listings(seller)["items"][0]
+    assert (row["viewCount"], row["uniqueViewers"], row["reservation"]) == (1, 1, None)
+    with app.app_context():
+        services.mark_reserved(listing["id"], buyer.partner_id)
+    row = market.my_listings(seller)["items"][0]
+    assert row["status"] == "reserved" and row["reservation"]["buyerPartnerId"] == buyer.partner_id
+    with app.app_context():
+        services.mark_sold(listing["id"], buyer.partner_id)
+    row = market.my_listings(seller)["items"][0]
+    assert row["status"] == "sold" and row["reservation"] is None and row["sale"]["price"] == 5000
+    assert market.my_listings(seller, status="listed")["total"] == 0
+
+
 def test_my_listings_rejects_an_unknown_status(client, seller):
     response = client.get("/v1/marketplace/my-listings", query_string={"status": "lost"}, headers=seller.headers)
     assert response.status_code == 422 and "status" in response.get_json()["errors"]
