@@ -10,7 +10,7 @@ process (Flask test client: app + database, no HTTP server), --requests times ea
 database commands with a pymongo CommandListener. Each list is measured twice: ``read``, with
 ``LIST_PAGE_CACHE_SECONDS=0`` (the page read and dumped on every request: what the design costs
 per page), and ``kept``, as deployed (the same page asked again is answered from its kept JSON,
-``pc_app.pages.page_answer``; reservations are never kept: their ``secondsLeft`` follows the clock). A
+``pc_app.pages.page_answer``; a kept page of reservations has its ``secondsLeft`` worked out each time). A
 size whose seeding would not fit the budget is reported as skipped. nx-27017 is SQLite behind the wire protocol: read the figures
 as this machine's stand-in, not as MongoDB's. In particular it counts the whole collection
 before every aggregation (``SELECT COUNT(1)``, to estimate the result's size), so each size

@@ -16,14 +16,18 @@ A list whose items say nothing but what its own collection holds answers with ``
 the JSON of a page, dumped once and kept the same way as a count (``LIST_PAGE_CACHE_SECONDS``),
 so asking for an unchanged page again costs one Redis ``MGET``, neither a database read nor a
 dump: page 2 of 50 leads takes 1.5 ms in process, what ``/v1/auth/me`` takes, against 6-8 ms
-read and dumped. It is sent gzipped, as it was kept, to a client that accepts gzip. A list that
-shows anything else (another collection's records, the clock) returns ``paginate`` and is dumped each time.
+read and dumped. It is sent gzipped, as it was kept, to a client that accepts gzip. A list whose
+items also show the clock (a reservation's countdown) is kept with what those fields are worked
+out from (``ClockFields``) and has them worked out each time it is served. A list that shows
+another collection's records returns ``paginate`` and is dumped each time.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import zlib
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import marshmallow as ma
 from bson import json_util
@@ -156,31 +160,51 @@ def _instance(schema: ma.Schema | type[ma.Schema]) -> ma.Schema:
     return _schemas[schema]
 
 
+@dataclass(frozen=True)
+class ClockFields:
+    """The fields of a list's items that follow the clock, worked out when a kept page is served.
+
+    ``inputs(row)``: what of a row they are worked out from (JSON values), kept with the page;
+    ``fill(items, inputs)``: sets them on the page's dumped items, one ``inputs`` per item.
+    """
+    inputs: Callable[[Any], list]
+    fill: Callable[[list[dict], list[list]], None]
+
+
 def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.Schema],
-                counters: tuple[str, ...] = ()) -> Response:
+                counters: tuple[str, ...] = (), clock: ClockFields | None = None) -> Response:
     """``build()`` dumped by ``schema`` as the JSON answer, kept until the next write to ``collection``.
 
     ``key_parts`` must name everything the answer depends on besides ``collection`` (and
     ``counters``, see ``cached_payload``); kept at most ``LIST_PAGE_CACHE_SECONDS``, so a
     change made outside the app shows within that time, and ``0`` builds every answer, as
-    does ``collection=None``.
+    does ``collection=None``. With ``clock``, ``build()`` is a page whose items' clock fields
+    are worked out at every answer, from what was kept with it.
     The route keeps ``@blp.response(200, schema)`` for the API description.
     """
     schema = _instance(schema)
 
     def answer() -> bytes:
-        return current_app.json.response(schema.dump(build())).get_data()
+        built = build()
+        body = schema.dump(built)
+        if clock is not None:
+            body = [body, [clock.inputs(row) for row in built["items"]]]
+        return current_app.json.response(body).get_data()
 
     ttl = int(current_app.config["LIST_PAGE_CACHE_SECONDS"])
     if ttl <= 0 or collection is None:
-        return current_app.response_class(answer(), mimetype=current_app.json.mimetype)
-    digest = _digest([type(schema).__module__, type(schema).__qualname__, count_cap(), *key_parts])
+        data = answer()
+        return _on_the_clock(data, clock) if clock else \
+            current_app.response_class(data, mimetype=current_app.json.mimetype)
+    digest = _digest([type(schema).__module__, type(schema).__qualname__, count_cap(), clock is not None, *key_parts])
     key = f"pc:page:{collection.database.name}.{collection.name}:{digest}"
     # Kept gzipped: Redis holds one answer per distinct page asked within the TTL, so its
     # size is what many distinct queries cost in memory (50 leads: 30 KB of JSON, 3.5 KB kept,
     # 0.07 ms to compress and 0.03 ms to expand). A client that accepts gzip (browsers, Node's
     # fetch, requests) is sent those bytes as they are: nothing to expand, a ninth to send.
     packed = cached_payload(get_redis(), collection, key, lambda: _gzipped(answer()), ttl, counters)
+    if clock is not None:
+        return _on_the_clock(zlib.decompress(packed, _GZIP), clock)
     gzipped = request.accept_encodings["gzip"] > 0
     response = current_app.response_class(packed if gzipped else zlib.decompress(packed, _GZIP),
                                           mimetype=current_app.json.mimetype)
@@ -188,6 +212,13 @@ def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response
+
+
+def _on_the_clock(kept: bytes, clock: ClockFields) -> Response:
+    """A kept page with its clock fields worked out now (sent as JSON: its bytes differ every time)."""
+    body, inputs = current_app.json.loads(kept)
+    clock.fill(body["items"], inputs)
+    return current_app.json.response(body)
 
 
 # zlib's window bits for the gzip container (RFC 1952), which HTTP's ``Content-Encoding: gzip`` names.
@@ -200,8 +231,10 @@ def _gzipped(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-def page_answer(queryset, page: int, per_page: int, schema: ma.Schema | type[ma.Schema], item=None) -> Response:
-    """``paginate``'s page as a ``kept_answer``, for a list whose items say nothing but its collection's documents.
+def page_answer(queryset, page: int, per_page: int, schema: ma.Schema | type[ma.Schema], item=None,
+                clock: ClockFields | None = None) -> Response:
+    """``paginate``'s page as a ``kept_answer``, for a list whose items say nothing but its collection's
+    documents (and the clock: ``clock``).
 
     The key is the query itself (filter, order, page, projection), not who asks: the filter
     already holds the asker's scope, so two members of a partner share a page. ``item`` turns
@@ -212,7 +245,7 @@ def page_answer(queryset, page: int, per_page: int, schema: ma.Schema | type[ma.
         return {**answer, "items": [item(row) for row in answer["items"]]} if item else answer
 
     if not _pushed_down(queryset):
-        return kept_answer(None, [], build, schema)  # a text search: no plain query to key it by
+        return kept_answer(None, [], build, schema, clock=clock)  # a text search: no plain query to key it by
     projection = queryset._loaded_fields.as_dict() if queryset._loaded_fields else {}
     query = [queryset._query, list(queryset._ordering or ()), page, per_page, projection]
-    return kept_answer(queryset._collection, query, build, schema)
+    return kept_answer(queryset._collection, query, build, schema, clock=clock)

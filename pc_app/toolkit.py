@@ -44,8 +44,8 @@ from .jobs import JobSpec, cancel_job, enqueue, get_queue
 from .mail import send_mail
 from .metrics import count_upstream_call, count_webhook_delivery, upstream_outcome
 from .onboarding import OnboardingStep
-from .pages import (PageArgsSchema, count_cap, count_capped, count_matching, count_upto, kept_answer, page_answer,
-                    page_of, page_schema, paginate)
+from .pages import (ClockFields, PageArgsSchema, count_cap, count_capped, count_matching, count_upto, kept_answer,
+                    page_answer, page_of, page_schema, paginate)
 from .progress import Progress
 from .ratelimit import limit_per_address_and_email, limiter, setting
 from .redis_client import get_redis
@@ -56,8 +56,8 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
-    "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer", "page_answer",
-    "page_of", "page_schema", "paginate",
+    "ClockFields", "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
+    "page_answer", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",

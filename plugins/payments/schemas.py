@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from pc_app.toolkit import PageArgsSchema, ResponseSchema, Schema, UtcDateTime, page_schema
+from pc_app.toolkit import ClockFields, PageArgsSchema, ResponseSchema, Schema, UtcDateTime, page_schema
 from pc_app.toolkit import vocabulary as v
 
 from .models import INVOICE_TYPES, PURCHASE_STATUSES, RESERVATION_STATUSES
@@ -42,13 +42,35 @@ class ReservationSchema(ResponseSchema):
         return iso(obj.expires_ms)
 
     def _seconds_left(self, obj):
-        if obj.status != "active":
-            return 0
-        return max((obj.expires_ms - now_ms()) // 1000, 0)
+        return seconds_left(obj.status, obj.expires_ms, now_ms())
 
     def _paying(self, obj):
-        return obj.status == "active" and (obj.paying_until_ms or 0) > now_ms()
+        return paying(obj.status, obj.paying_until_ms, now_ms())
 
+
+def seconds_left(status: str, expires_ms: int, now: int) -> int:
+    """A reservation's countdown: whole seconds to ``expires_ms``, 0 once over or closed."""
+    return max((expires_ms - now) // 1000, 0) if status == "active" else 0
+
+
+def paying(status: str, paying_until_ms: int | None, now: int) -> bool:
+    """Whether a card payment for an active reservation is being processed (its hold runs to ``paying_until_ms``)."""
+    return status == "active" and (paying_until_ms or 0) > now
+
+
+def _clock_inputs(row) -> list:
+    return [row.status, row.expires_ms, row.paying_until_ms or 0]
+
+
+def _fill_clock(items: list[dict], inputs: list[list]) -> None:
+    now = now_ms()
+    for item, (status, expires_ms, paying_until_ms) in zip(items, inputs):
+        item["secondsLeft"] = seconds_left(status, expires_ms, now)
+        item["paymentInProgress"] = paying(status, paying_until_ms, now)
+
+
+# A kept page of reservations has its countdown and payment flag worked out at every answer.
+RESERVATION_CLOCK = ClockFields(_clock_inputs, _fill_clock)
 
 ReservationPageSchema = page_schema(ReservationSchema, "ReservationPageSchema")
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, paginate,
+from pc_app.toolkit import (Blueprint, current_actor, current_user, login_required, page_answer,
                             require_trading_partner)
 
 from .. import scheduling
-from ..schemas import RESERVATION_EXAMPLE, ReservationArgsSchema, ReservationPageSchema, ReservationSchema
+from ..schemas import (RESERVATION_CLOCK, RESERVATION_EXAMPLE, ReservationArgsSchema, ReservationPageSchema,
+                       ReservationSchema)
 from ..services import reservations
 
 blp = Blueprint("payments_reservations", __name__, url_prefix="/v1/marketplace",
@@ -41,8 +42,9 @@ class ReservationList(MethodView):
     def get(self, args):
         """Your partner's reservations, newest first, with ``expiresAt`` and ``secondsLeft``."""
         buyer = require_trading_partner()
-        # Dumped each time, not kept (page_answer): secondsLeft follows the clock.
-        return paginate(reservations.reservations_of(buyer.id, args.get("status")), args["page"], args["perPage"])
+        # Kept until the next write to the reservations; the countdown is worked out at every answer.
+        return page_answer(reservations.reservations_of(buyer.id, args.get("status")), args["page"], args["perPage"],
+                           ReservationPageSchema, clock=RESERVATION_CLOCK)
 
 
 @blp.route("/reservations/<objectid:reservation_id>")

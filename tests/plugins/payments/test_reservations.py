@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -123,6 +124,36 @@ def test_another_partners_reservation_is_404(shop, seller, buyer, client):
                                   headers=stranger.headers)):
         assert response.status_code == 404 and set(response.get_json()) == ERROR_KEYS
     assert client.get("/v1/marketplace/reservations", headers=stranger.headers).get_json()["total"] == 0
+
+
+def test_the_reservations_page_is_kept_and_its_countdown_still_runs(shop, seller, buyer, client, db_commands, app):
+    """A repeat costs no database round trip yet counts down; an extension and a cancel show on the next request."""
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    url = f"/v1/marketplace/reservations/{reservation['id']}"
+
+    def page() -> dict:
+        response = client.get("/v1/marketplace/reservations", headers=buyer.headers)
+        assert response.status_code == 200 and "Content-Encoding" not in response.headers
+        return response.get_json()
+
+    first = page()
+    time.sleep(1.05)
+    with db_commands:
+        again = page()
+    assert db_commands.commands == []
+    [before], [after] = first["items"], again["items"]
+    assert after["secondsLeft"] <= before["secondsLeft"] - 1 and after["paymentInProgress"] is False
+    assert {**after, "secondsLeft": None} == {**before, "secondsLeft": None}
+    assert {k: v for k, v in again.items() if k != "items"} == {k: v for k, v in first.items() if k != "items"}
+
+    assert client.patch(f"{url}/extend", headers=buyer.headers).status_code == 200
+    [extended] = page()["items"]
+    assert extended["extensionsUsed"] == 1 and extended["secondsLeft"] > after["secondsLeft"] + 160 * 3600
+    assert client.delete(url, headers=buyer.headers).status_code == 200
+    [cancelled] = page()["items"]
+    assert (cancelled["status"], cancelled["secondsLeft"]) == ("cancelled", 0)
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # nothing kept: the same answer, built each time
+    assert page()["items"] == [cancelled]
 
 
 def test_reservation_list_rejects_an_unknown_status(client, buyer):
