@@ -234,10 +234,10 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
     else with the value in one ``MGET``. Redis failing means computing it.
     """
     database = collection.database.name
-    version_keys = [database_key(database), collection_key(database, collection.name), *counters]
+    version_keys = _version_keys(collection, counters)
     known = request_versions()
     try:
-        if known is not None and all(name in known for name in version_keys):
+        if _all_known(known, version_keys):
             version = version_of(*(known[name] for name in version_keys))
             held = LOCAL.get(key, version)
             if held is not None:
@@ -294,6 +294,21 @@ def remember_request_versions(values: dict) -> None:
 
 def request_versions() -> dict | None:
     return request.environ.get(_REQUEST_VERSIONS) if has_request_context() else None
+
+
+def _version_keys(collection, counters: tuple[str, ...] = ()) -> list[str]:
+    database = collection.database.name
+    return [database_key(database), collection_key(database, collection.name), *counters]
+
+
+def _all_known(known: dict | None, version_keys: list[str]) -> bool:
+    return known is not None and all(name in known for name in version_keys)
+
+
+def versions_read_first(collection, counters: tuple[str, ...] = ()) -> bool:
+    """Whether this request read ``collection``'s version with its session check, before anything else it read:
+    then ``cached_payload`` files a value this request read under that version, which any write since ends."""
+    return _all_known(request_versions(), _version_keys(collection, counters))
 
 
 def forget_request_versions() -> None:

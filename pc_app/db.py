@@ -46,15 +46,15 @@ def read_matching(collection, match: dict, limit: int, fields: dict | None = Non
     return list(collection.aggregate(pipeline))
 
 
-def distinct_values(collection, field: str, match: dict | None = None) -> list:
-    """The distinct values of ``field`` among the documents matching ``match``, as a ``$match`` + ``$group``.
+def distinct_pipeline(field: str, match: dict | None = None) -> list[dict]:
+    """The distinct values of ``field`` among the documents matching ``match``: ``$match`` + ``$group``,
+    one row ``{_id: value}`` per value.
 
     Not the ``distinct`` command with a filter: our local stand-in answers that by reading the
     whole collection (167 ms for a buyer's 20 leads among 100,000), where a grouped match is
     read through the index (3.7 ms). MongoDB serves both from the index.
     """
-    pipeline = ([{"$match": match}] if match else []) + [{"$group": {"_id": f"${field}"}}]
-    return [row["_id"] for row in collection.aggregate(pipeline)]
+    return ([{"$match": match}] if match else []) + [{"$group": {"_id": f"${field}"}}]
 
 
 def ensure_indexes(models) -> None:

@@ -14,6 +14,7 @@ from .auth import (current_actor, current_claims, current_partner, current_partn
                    optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
                    platform_required, require_trading_partner, session_is_live)
 from .collection_versions import cached
+from .core.auth.signed_in import read_along, reads_along
 from .config import ConfigError, Setting
 from .core import vocabulary
 from .core.fields import (Boolean, CountryCode, Integer, LowerEmail, Name, NewPassword, PhoneNumber, UniqueList,
@@ -32,9 +33,9 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
-from .db import (BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_values, is_object_id, iso_utc,
-                 iso_utc_ms, new_id, parse_stored_datetime, partner_filter, read_matching, text_contains,
-                 undone_on_failure, utcnow)
+from .db import (BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_pipeline,
+                 is_object_id, iso_utc, iso_utc_ms, new_id, parse_stored_datetime, partner_filter,
+                 read_matching, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -62,7 +63,7 @@ __all__ = [
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
     "optional_user", "owner_required", "parse_object_id", "partner_for_request", "partner_scope",
-    "platform_required", "require_trading_partner", "session_is_live",
+    "platform_required", "require_trading_partner", "session_is_live", "read_along", "reads_along",
     # settings
     "ConfigError", "Setting", "config",
     # models and fields
@@ -70,7 +71,7 @@ __all__ = [
     # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
     "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "ValueListField", "as_utc", "database", "distinct_values",
+    "BaseDocument", "DateTimeField", "RefField", "ValueListField", "as_utc", "database", "distinct_pipeline",
     "is_object_id", "iso_utc", "iso_utc_ms", "new_id",
     "parse_stored_datetime", "partner_filter", "read_matching", "text_contains", "undone_on_failure", "utcnow",
     # errors

@@ -29,8 +29,8 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.toolkit import (Lead, Partner, cached, count_cap, count_upto, distinct_values, get_redis, kept_answer,
-                            text_contains)
+from pc_app.toolkit import (Lead, Partner, cached, count_cap, count_upto, distinct_pipeline, get_redis, kept_answer,
+                            read_along, text_contains)
 
 from . import scoring
 from .models import Listing
@@ -117,6 +117,15 @@ def score_groups(icp) -> list[tuple[int, list[dict]]]:
     return sorted(groups.items(), key=lambda item: -item[0])
 
 
+def _owned_emails_pipeline(partner_id: str) -> list[dict]:
+    return distinct_pipeline("email", {"partner": partner_id, "is_deleted": False})
+
+
+# For ``reads_along`` on the browse route: a buyer's owned e-mails go in the round trip that reads
+# the signed-in user and partner, when the request makes one (its first in AUTH_STATE_CACHE_SECONDS).
+OWNED_EMAILS_ALONG = {"owned_emails": (Lead._meta["collection"], _owned_emails_pipeline)}
+
+
 def owned_emails(partner: Partner) -> list[str]:
     """The e-mails of the buyer's live leads (index on the lead's partner: cost follows the buyer's leads).
 
@@ -124,12 +133,16 @@ def owned_emails(partner: Partner) -> list[str]:
     rows the page query reads anyway, so hiding owned leads never scans the marketplace and
     page boundaries stay those of the full definition. They are kept in Redis until the next
     write to the leads collection (``collection_versions``): a buyer's next pages skip the read.
+    When the request read the signed-in user or partner, they were read in that round trip
+    (``OWNED_EMAILS_ALONG``).
     """
     leads = Lead._get_collection()
 
     def read() -> list[str]:
-        emails = distinct_values(leads, "email", {"partner": partner.id, "is_deleted": False})
-        return sorted({e.lower() for e in emails if isinstance(e, str) and e})
+        rows = read_along("owned_emails", partner.id)
+        if rows is None:
+            rows = leads.aggregate(_owned_emails_pipeline(partner.id))
+        return sorted({row["_id"].lower() for row in rows if isinstance(row["_id"], str) and row["_id"]})
 
     # Kept until the next write to the leads (any partner's: the version is per collection).
     return cached(get_redis(), leads, f"pc:marketplace:owned-emails:{partner.id}", read, COUNTS_TTL_SECONDS)

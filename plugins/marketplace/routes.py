@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_required, page_answer,
+from pc_app.toolkit import (Blueprint, current_actor, current_partner, login_required, page_answer, reads_along,
                            require_trading_partner)
 
 from . import services
+from .browse import OWNED_EMAILS_ALONG
 from .schemas import (LISTING_CARD_PAGE_EXAMPLE, BrowseArgsSchema, ListingCardPageSchema, ListingDetailSchema,
                       MyListingPageSchema, MyListingSchema, MyListingsArgsSchema, PriceSchema)
 
@@ -16,6 +17,7 @@ blp = Blueprint("marketplace", __name__, url_prefix="/v1/marketplace",
 
 @blp.route("/leads")
 class Browse(MethodView):
+    @reads_along(**OWNED_EMAILS_ALONG)
     @login_required
     @blp.arguments(BrowseArgsSchema, location="query")
     @blp.response(200, ListingCardPageSchema, example=LISTING_CARD_PAGE_EXAMPLE)

@@ -20,8 +20,16 @@ lends the document it built to the next request that finds the same bytes (``len
 password hash is never put in Redis: a kept user carries ``PASSWORD_KEPT_OUT`` in its place,
 which says that a password is set and which no password verifies (services that check a
 password read the user by e-mail from the database).
+
+A route that reads something of the signed-in partner's on every request (browse: the e-mails
+its partner owns) can have that read go in the same round trip, when the request must read the
+user or partner from the database anyway: ``reads_along`` names the reads, ``read_along`` hands
+the route their rows.
 """
 from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
 
 import bson
 from flask import current_app, has_request_context, request
@@ -29,7 +37,7 @@ from redis.exceptions import RedisError
 
 from ...collection_versions import (count_writes_by_document, database_key, database_version, document_version_keys,
                                    keep, kept_under, remember_request_versions, request_versions, version_of,
-                                   versions, watched)
+                                   versions, versions_read_first, watched)
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
@@ -41,6 +49,14 @@ PASSWORD_KEPT_OUT = "kept-in-the-database"
 # (model, id) -> (version, kept bytes or None, document read or None): what the session check fetched,
 # for the request's first loads.
 _PREFETCHED = "pc.signed_in.prefetched"
+# The token's partner id, as the session check saw it.
+_PARTNER_ID = "pc.signed_in.partner_id"
+# name -> (collection name, pipeline of a partner id): the reads to go with the signed-in documents' read.
+_ALONG = "pc.signed_in.along"
+# name -> (partner id, rows): what went with it.
+_ALONG_ROWS = "pc.signed_in.along_rows"
+# Tags the rows of a read along (no user or partner document has this field).
+_ALONG_TAG = "pcReadAlong"
 
 
 def count_writes_per_document() -> None:
@@ -106,7 +122,61 @@ def _fetch_kept(user_id, partner_id, *more_keys: str) -> list:
         version = version_of(version_values[0], *version_values[1 + 2 * index:3 + 2 * index])
         prefetched[(model, document_id)] = (version, kept_under(stored, version), None)
     request.environ[_PREFETCHED] = prefetched
+    request.environ[_PARTNER_ID] = str(partner_id)
     return more
+
+
+def reads_along(**reads: tuple[str, Callable[[str], list[dict]]]):
+    """A route decorator, above ``login_required``: when this request reads its signed-in user or partner
+    from the database, each read (name -> ``(collection name, pipeline_of(partner id))``) goes in that
+    same round trip; ``read_along(name, partner_id)`` gives its rows. A route whose user and partner are
+    kept makes its reads as usual."""
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            request.environ[_ALONG] = reads
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def read_along(name: str, partner_id) -> list[dict] | None:
+    """The rows of ``reads_along``'s read ``name`` for ``partner_id``, or None when this request did not make it."""
+    if not has_request_context():
+        return None
+    found = request.environ.get(_ALONG_ROWS, {}).get(name)
+    return found[1] if found is not None and found[0] == str(partner_id) else None
+
+
+def _along_stages() -> list[tuple[str, dict]]:
+    """``(name, $unionWith stage)`` of each read along still to make (each is made once per request)."""
+    reads = request.environ.pop(_ALONG, None) if has_request_context() else None
+    partner_id = request.environ.get(_PARTNER_ID) if reads else None
+    if not reads or not is_object_id(partner_id):
+        return []
+    database = User._get_collection().database
+    # Only a read whose collection's version the session check read (before this read): what the
+    # route keeps of it (``cached``) is then filed under a version that any write since has ended.
+    return [(name, {"$unionWith": {"coll": collection, "pipeline": [
+        *pipeline_of(partner_id), {"$addFields": {_ALONG_TAG: name}}]}})
+        for name, (collection, pipeline_of) in reads.items() if versions_read_first(database[collection])]
+
+
+def _keep_along(along: list[tuple[str, dict]], rows: list[dict]) -> list[dict]:
+    """``rows`` without those of the reads ``along``, which are filed for ``read_along`` (once all came back)."""
+    if not along:
+        return rows
+    partner_id = request.environ[_PARTNER_ID]
+    found: dict[str, tuple[str, list]] = {name: (partner_id, []) for name, _stage in along}
+    mine = []
+    for row in rows:
+        name = row.pop(_ALONG_TAG, None)
+        if name is None:
+            mine.append(row)
+        elif name in found:
+            found[name][1].append(row)
+    request.environ[_ALONG_ROWS] = found
+    return mine
 
 
 def load(model, document_id):
@@ -158,17 +228,22 @@ def _read_and_keep(model, document_id: str, version: str):
     other = next(((other_model, other_id, other_version)
                   for (other_model, other_id), (other_version, kept, son) in prefetched.items()
                   if other_model is not model and kept is None and son is None and is_object_id(other_id)), None)
-    if other is None:
+    along = _along_stages()
+    if other is None and not along:
         son = collection.find_one({"_id": document_id})
     else:
-        other_model, other_id, other_version = other
-        found = {document["_id"]: document for document in collection.aggregate([
-            {"$match": {"_id": document_id}},
-            {"$unionWith": {"coll": other_model._get_collection_name(), "pipeline": [{"$match": {"_id": other_id}}]}},
-        ])}
-        son, other_son = found.get(document_id), found.get(other_id)
-        _keep(other_model, other_id, other_version, other_son)
-        prefetched[(other_model, other_id)] = (other_version, None, other_son)
+        stages = [{"$match": {"_id": document_id}}]
+        if other is not None:
+            other_model, other_id, other_version = other
+            stages.append({"$unionWith": {"coll": other_model._get_collection_name(),
+                                          "pipeline": [{"$match": {"_id": other_id}}]}})
+        stages += [stage for _name, stage in along]
+        found = {document["_id"]: document for document in _keep_along(along, list(collection.aggregate(stages)))}
+        son = found.get(document_id)
+        if other is not None:
+            other_son = found.get(other_id)
+            _keep(other_model, other_id, other_version, other_son)
+            prefetched[(other_model, other_id)] = (other_version, None, other_son)
     _keep(model, document_id, version, son)
     return son
 

@@ -164,8 +164,8 @@ def test_browse_newest_costs_a_fixed_number_of_database_round_trips(market, sell
     market.lead(buyer, email="owned@example.com")
     with db_commands:
         market.browse(buyer, perPage=per_page, page=page, q="acme", sort="newest")
-    # user with partner (auth, one round trip), the buyer's own e-mails, the capped count, the page.
-    assert db_commands.commands == ["aggregate", "aggregate", "aggregate", "aggregate"]
+    # the user, the partner and the buyer's own e-mails (one round trip), the capped count, the page.
+    assert db_commands.commands == ["aggregate", "aggregate", "aggregate"]
 
 
 def test_a_lead_the_buyer_gets_hides_its_listing_from_the_next_browse(market, seller, buyer):
@@ -322,6 +322,77 @@ def test_a_first_visit_by_score_costs_three_round_trips_however_many_patterns_it
     with db_commands:
         assert market.browse(buyer, perPage=25) == body
     assert db_commands.commands == []  # a repeat reads what the first visit kept
+
+
+def test_a_first_visit_that_reads_the_signed_in_user_and_partner_reads_the_owned_emails_with_them(
+        app, market, seller, buyer, actors, client, db_commands):
+    """A buyer's first request once their signed-in state is no longer kept: the user, the partner and the
+    buyer's own e-mails in one round trip, then the counts and the heads. Three in all, and the
+    listing of an e-mail the buyer owns is still hidden."""
+    from pc_app.core.models import Lead
+    from pc_app.redis_client import get_redis
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    hidden = market.listed(seller, email="owned@example.com", industry="saas", company_size="51-200", country="US",
+                           job_title="VP Sales")
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    redis = get_redis(app)
+    redis.delete(*redis.keys("pc:auth:kept:*"))  # as AUTH_STATE_CACHE_SECONDS after the buyer's last request
+    with db_commands:
+        body = market.browse(buyer, perPage=25)
+    assert db_commands.commands == ["aggregate"] * 3
+    first = db_commands.sent[0]["pipeline"]
+    assert {stage["$unionWith"]["coll"] for stage in first if "$unionWith" in stage} >= {Lead._meta["collection"]}
+    assert body["total"] == 32 and hidden["id"] not in ids(body)
+    assert redis.keys("pc:auth:kept:*")  # the user and partner read with them are kept as ever
+    assert client.get("/v1/auth/me", headers=buyer.headers).get_json()["partner"]["id"] == buyer.partner_id
+
+
+def test_the_owned_emails_go_along_only_when_the_leads_version_was_read_before_them(
+        app, market, seller, buyer, actors, client, db_commands, monkeypatch):
+    """A process that has not yet kept anything under the leads' version does not read it with the
+    session: e-mails read along would then be filed under a version read after them, which a write
+    in between would not have ended. So they are read on their own, after it."""
+    from pc_app import collection_versions
+    from pc_app.core.models import Lead
+    from pc_app.redis_client import get_redis
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    hidden = market.listed(seller, email="owned@example.com")
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    redis = get_redis(app)
+    redis.delete(*redis.keys("pc:auth:kept:*"))
+    monkeypatch.setattr(collection_versions, "_watched", {})  # as in a worker that has just started
+    with db_commands:
+        body = market.browse(buyer, perPage=25)
+    read = [(command["aggregate"], [stage["$unionWith"]["coll"] for stage in command["pipeline"] if "$unionWith" in stage])
+            for command in db_commands.sent]
+    assert read[0] == ("users", ["partners"]) and read[1] == (Lead._meta["collection"], [])
+    assert body["total"] == 32 and hidden["id"] not in ids(body)
+
+
+def test_a_buyer_who_owns_no_lead_reads_nothing_more_on_a_first_visit(app, market, seller, actors, db_commands):
+    """The e-mails read along are none at all: browse takes that as read, not as missing."""
+    from pc_app.core.models import Lead
+    from pc_app.redis_client import get_redis
+    from plugins.marketplace.models import Listing
+
+    from .conftest import FULL_ICP
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    market.listed(seller)
+    newcomer = actors.partner_owner(icp=FULL_ICP)
+    market.browse(actors.partner_owner(icp=FULL_ICP))  # the listed titles, read once per listings version
+    market.lead(seller)  # a write to the leads: the owned e-mails are read again
+    redis = get_redis(app)
+    redis.delete(*redis.keys("pc:auth:kept:*"))
+    with db_commands:
+        body = market.browse(newcomer)
+    assert body["total"] == 1
+    read = [(command["aggregate"], [stage["$unionWith"]["coll"] for stage in command["pipeline"] if "$unionWith" in stage])
+            for command in db_commands.sent]
+    assert read[0] == ("users", ["partners", Lead._meta["collection"]])
+    assert all(name == Listing._meta["collection"] for name, _unions in read[1:])  # the e-mails were not read again
 
 
 @pytest.mark.parametrize("count_cap, trips", [(1000, 3), (10, 4)])
