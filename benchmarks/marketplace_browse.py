@@ -12,7 +12,8 @@ and 50. Requests go through the app in process (Flask test client: no HTTP serve
 figures are app + database); browse by score keeps what it learns in Redis per listings
 version (plugins/marketplace/README.md), which is why first visits and repeats differ. Round
 trips are counted per request, and apart those that read the signed-in user and partner (kept in
-Redis for AUTH_STATE_CACHE_SECONDS, so read on a buyer's first request of the run); "most own" is
+Redis for AUTH_STATE_CACHE_SECONDS, so read on a buyer's first request of the run; browse reads
+the buyer's owned e-mails in that same round trip, ``reads_along``); "most own" is
 the largest number of browse's own round trips (the auth read left out) any one request made. Each
 measurement is bounded by time and by count; a size whose seeding or first request would not
 fit the budget is reported as skipped, never hung on. nx-27017 is SQLite behind the wire

@@ -305,6 +305,11 @@ def _all_known(known: dict | None, version_keys: list[str]) -> bool:
     return known is not None and all(name in known for name in version_keys)
 
 
+def watch_collection(collection, counters: tuple[str, ...] = ()) -> None:
+    """``watch`` ``collection``'s version keys (and ``counters``): the next session checks read them."""
+    watch(collection.database.name, _version_keys(collection, counters))
+
+
 def versions_read_first(collection, counters: tuple[str, ...] = ()) -> bool:
     """Whether this request read ``collection``'s version with its session check, before anything else it read:
     then ``cached_payload`` files a value this request read under that version, which any write since ends."""

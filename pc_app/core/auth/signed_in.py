@@ -37,7 +37,7 @@ from redis.exceptions import RedisError
 
 from ...collection_versions import (count_writes_by_document, database_key, database_version, document_version_keys,
                                    keep, kept_under, remember_request_versions, request_versions, version_of,
-                                   versions, versions_read_first, watched)
+                                   versions, versions_read_first, watch_collection, watched)
 from ...db import is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
@@ -135,6 +135,11 @@ def reads_along(**reads: tuple[str, Callable[[str], list[dict]]]):
         @wraps(fn)
         def wrapper(*args, **kwargs):
             request.environ[_ALONG] = reads
+            # Before the session check: it then reads their collections' versions, even in a
+            # process that has kept nothing under them yet (see ``_along_stages``).
+            database = User._get_collection().database
+            for collection, _pipeline_of in reads.values():
+                watch_collection(database[collection])
             return fn(*args, **kwargs)
         return wrapper
     return decorate

@@ -350,9 +350,10 @@ def test_a_first_visit_that_reads_the_signed_in_user_and_partner_reads_the_owned
 
 def test_the_owned_emails_go_along_only_when_the_leads_version_was_read_before_them(
         app, market, seller, buyer, actors, client, db_commands, monkeypatch):
-    """A process that has not yet kept anything under the leads' version does not read it with the
-    session: e-mails read along would then be filed under a version read after them, which a write
-    in between would not have ended. So they are read on their own, after it."""
+    """A session check that did not read the leads' version (the browse route has it read, so only a
+    Redis that failed there, or a route that forgot, would do this): e-mails read along would then be
+    filed under a version read after them, which a write in between would not have ended. So they
+    are read on their own, after it."""
     from pc_app import collection_versions
     from pc_app.core.models import Lead
     from pc_app.redis_client import get_redis
@@ -362,13 +363,34 @@ def test_the_owned_emails_go_along_only_when_the_leads_version_was_read_before_t
     _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     redis = get_redis(app)
     redis.delete(*redis.keys("pc:auth:kept:*"))
-    monkeypatch.setattr(collection_versions, "_watched", {})  # as in a worker that has just started
+    monkeypatch.setattr(collection_versions, "_watched", {})  # nothing kept under the leads' version yet
+    monkeypatch.setattr(collection_versions, "watch", lambda database, keys: None)  # and it is not read with the session
     with db_commands:
         body = market.browse(buyer, perPage=25)
     read = [(command["aggregate"], [stage["$unionWith"]["coll"] for stage in command["pipeline"] if "$unionWith" in stage])
             for command in db_commands.sent]
     assert read[0] == ("users", ["partners"]) and read[1] == (Lead._meta["collection"], [])
     assert body["total"] == 32 and hidden["id"] not in ids(body)
+
+
+def test_a_worker_that_has_kept_nothing_yet_still_reads_the_owned_emails_along(
+        app, market, seller, buyer, actors, client, db_commands, monkeypatch):
+    """The browse route has the leads' version read with the session check from a worker's first request."""
+    from pc_app import collection_versions
+    from pc_app.core.models import Lead
+    from pc_app.redis_client import get_redis
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
+    redis = get_redis(app)
+    redis.delete(*redis.keys("pc:auth:kept:*"))
+    monkeypatch.setattr(collection_versions, "_watched", {})  # as in a worker that has just started
+    with db_commands:
+        market.browse(buyer, perPage=25)
+    first = db_commands.sent[0]
+    assert first["aggregate"] == "users" and db_commands.commands == ["aggregate"] * 3
+    assert [stage["$unionWith"]["coll"] for stage in first["pipeline"] if "$unionWith" in stage] == [
+        "partners", Lead._meta["collection"]]
 
 
 def test_a_buyer_who_owns_no_lead_reads_nothing_more_on_a_first_visit(app, market, seller, actors, db_commands):
