@@ -76,10 +76,15 @@ def _criterion_values(criterion: scoring.Criterion) -> list[str]:
 
 
 def listed_titles() -> list[str]:
-    """The distinct title keys of the listings, read once per listings version (kept in Redis)."""
+    """The distinct title keys of the listings, read once per titles version (kept in Redis).
+
+    Every listing counts, whatever its status, so only a listing made or re-snapshotted can bring
+    a title key the kept list lacks (``listings_changed(titles=True)``); a reservation, a sale, a
+    reprice or a delisting leaves it as it was, and the next first visit does not read it again.
+    """
     try:
         redis = get_redis()
-        key = f"pc:marketplace:titles:{(redis.get(VERSION_KEY) or b'0').decode()}"
+        key = f"pc:marketplace:listed-titles:{(redis.get(TITLES_VERSION_KEY) or b'0').decode()}"
         kept = redis.get(key)
         if kept is not None:
             return json.loads(kept)
@@ -441,10 +446,25 @@ COUNTS_TTL_SECONDS = 60
 KEPT_ROWS = 100
 
 
-def listings_changed() -> None:
-    """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted)."""
+# Bumped with VERSION_KEY when a listing may bring a title key not listed before (``listed_titles``).
+TITLES_VERSION_KEY = "pc:marketplace:titles-version"
+
+
+def listings_changed(titles: bool = True) -> None:
+    """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted).
+
+    ``titles=False``: no listing got a job title it did not have (a reprice, a reservation, a sale,
+    a delisting), so the listed titles stay as they were read.
+    """
     try:
-        get_redis().incr(VERSION_KEY)
+        redis = get_redis()
+        if titles:
+            bumps = redis.pipeline(transaction=False)  # one round trip for both
+            bumps.incr(VERSION_KEY)
+            bumps.incr(TITLES_VERSION_KEY)
+            bumps.execute()
+        else:
+            redis.incr(VERSION_KEY)
     except RedisError:
         pass  # counts then live out their short TTL; browse never fails because Redis did
 

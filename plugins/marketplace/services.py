@@ -127,7 +127,7 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> L
         set__price=price, set__updated_at=utcnow())
     if before is None:
         _refuse_change(lead.id, "repriced")
-    listings_changed()
+    listings_changed(titles=False)
     listing = Listing.objects(id=before.id).first()
     emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
@@ -151,7 +151,7 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     closed = Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
                                              set__delisted_at=utcnow(), set__updated_at=utcnow())
     if closed is not None:
-        listings_changed()
+        listings_changed(titles=False)
     return closed
 
 
@@ -329,9 +329,10 @@ def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None
 
 
 def _changed(listing: Listing | None) -> Listing | None:
-    """Pass a conditional update's answer through, noting a change for browse's cached counts."""
+    """Pass a conditional update's answer through, noting a change for browse's cached counts (a
+    reservation, its release or a sale: the snapshot, and so the title, stays as it was)."""
     if listing is not None:
-        listings_changed()
+        listings_changed(titles=False)
     return listing
 
 

@@ -168,6 +168,31 @@ def test_browse_newest_costs_a_fixed_number_of_database_round_trips(market, sell
     assert db_commands.commands == ["aggregate", "aggregate", "aggregate"]
 
 
+def test_the_listed_titles_are_read_again_only_when_a_listing_may_bring_a_new_title(
+        app, market, seller, buyer, client, db_commands):
+    """A reservation, a reprice or a delisting keeps the listed titles as read; a new listing has them
+    read again, and its title meets the buyer's keyword at once (``minScore`` reads by pattern)."""
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    director = {"seniority": "director"}  # FULL_ICP: job titles ["sales"], seniorities ["vp"]
+    reserved = market.listed(seller, job_title="CTO", **director)
+    repriced = market.listed(seller, job_title="CFO", **director)
+    delisted = market.listed(seller, job_title="COO", **director)
+    market.browse(buyer)
+    with app.app_context():
+        services.mark_reserved(reserved["id"], buyer.partner_id)
+    url = "/v1/marketplace/leads/{}/list"
+    assert client.patch(url.format(repriced["leadId"]), json={"price": 6000}, headers=seller.headers).status_code == 200
+    assert client.delete(url.format(delisted["leadId"]), headers=seller.headers).status_code == 200
+    with db_commands:
+        market.browse(buyer)
+    assert "distinct" not in db_commands.commands
+    fresh = market.listed(seller, job_title="Head of Sales Operations", **director)
+    with db_commands:
+        best = market.browse(buyer, minScore=100)
+    assert db_commands.commands.count("distinct") == 1
+    assert ids(best) == [fresh["id"]] and best["items"][0]["icpScore"] == 100
+
+
 def test_a_lead_the_buyer_gets_hides_its_listing_from_the_next_browse(market, seller, buyer):
     """The buyer's owned e-mails are kept between browses, until the next write to the leads."""
     listing = market.listed(seller, email="shared@example.com")
@@ -291,7 +316,7 @@ def test_a_misspelled_browse_filter_is_422_naming_it(market, seller, buyer, clie
 def _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client):
     """32 listings in four score groups for FULL_ICP, and a buyer whose next browse is a first visit.
 
-    The listed titles are read once per listings version for every buyer: here by another one.
+    The listed titles are read once per titles version for every buyer: here by another one.
     A lead the buyer gets is a write to the leads, so the owned e-mails are read again; the
     buyer's signed-in state is kept.
     """
@@ -404,7 +429,7 @@ def test_a_buyer_who_owns_no_lead_reads_nothing_more_on_a_first_visit(app, marke
     app.config["LIST_PAGE_CACHE_SECONDS"] = 0
     market.listed(seller)
     newcomer = actors.partner_owner(icp=FULL_ICP)
-    market.browse(actors.partner_owner(icp=FULL_ICP))  # the listed titles, read once per listings version
+    market.browse(actors.partner_owner(icp=FULL_ICP))  # the listed titles, read once per titles version
     market.lead(seller)  # a write to the leads: the owned e-mails are read again
     redis = get_redis(app)
     redis.delete(*redis.keys("pc:auth:kept:*"))
