@@ -33,7 +33,7 @@ from .core.tokens import TokenRejected, issue_token, revoke_tokens
 from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
-from .db import (BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_pipeline,
+from .db import (WHOLE_BATCH, BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_pipeline,
                  is_object_id, iso_utc, iso_utc_ms, new_id, parse_stored_datetime, partner_filter,
                  read_matching, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
@@ -71,7 +71,8 @@ __all__ = [
     # input fields: exactly what their OpenAPI schema says (bounded integers, strict booleans, names, URLs)
     "Boolean", "Integer", "Name", "NewPassword", "UniqueList", "Website", "beyond_schema",
     "ICP", "Lead", "Note", "Partner", "TimestampedDocument", "User",
-    "BaseDocument", "DateTimeField", "RefField", "ValueListField", "as_utc", "database", "distinct_pipeline",
+    "WHOLE_BATCH", "BaseDocument", "DateTimeField", "RefField", "ValueListField", "as_utc", "database",
+    "distinct_pipeline",
     "is_object_id", "iso_utc", "iso_utc_ms", "new_id",
     "parse_stored_datetime", "partner_filter", "read_matching", "text_contains", "undone_on_failure", "utcnow",
     # errors

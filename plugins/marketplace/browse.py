@@ -29,8 +29,8 @@ import bson
 
 from redis.exceptions import RedisError
 
-from pc_app.toolkit import (Lead, Partner, cached, count_cap, count_upto, distinct_pipeline, get_redis, kept_answer,
-                            read_along, text_contains)
+from pc_app.toolkit import (WHOLE_BATCH, Lead, Partner, cached, count_cap, count_upto, distinct_pipeline, get_redis,
+                            kept_answer, read_along, text_contains)
 
 from . import scoring
 from .models import Listing
@@ -146,7 +146,7 @@ def owned_emails(partner: Partner) -> list[str]:
     def read() -> list[str]:
         rows = read_along("owned_emails", partner.id)
         if rows is None:
-            rows = leads.aggregate(_owned_emails_pipeline(partner.id))
+            rows = leads.aggregate(_owned_emails_pipeline(partner.id), batchSize=WHOLE_BATCH)
         return sorted({row["_id"].lower() for row in rows if isinstance(row["_id"], str) and row["_id"]})
 
     # Kept until the next write to the leads (any partner's: the version is per collection).

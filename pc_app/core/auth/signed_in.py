@@ -38,7 +38,7 @@ from redis.exceptions import RedisError
 from ...collection_versions import (count_writes_by_document, database_key, database_version, document_version_keys,
                                    keep, kept_under, remember_request_versions, request_versions, version_of,
                                    versions, versions_read_first, watch_collection, watched)
-from ...db import is_object_id
+from ...db import WHOLE_BATCH, is_object_id
 from ...redis_client import get_redis
 from ..models import Partner, User
 from . import lent_documents, sessions
@@ -243,7 +243,9 @@ def _read_and_keep(model, document_id: str, version: str):
             stages.append({"$unionWith": {"coll": other_model._get_collection_name(),
                                           "pipeline": [{"$match": {"_id": other_id}}]}})
         stages += [stage for _name, stage in along]
-        found = {document["_id"]: document for document in _keep_along(along, list(collection.aggregate(stages)))}
+        # In one batch: what goes along may be more than a cursor's first 101 rows (a buyer's e-mails).
+        read = list(collection.aggregate(stages, batchSize=WHOLE_BATCH))
+        found = {document["_id"]: document for document in _keep_along(along, read)}
         son = found.get(document_id)
         if other is not None:
             other_son = found.get(other_id)

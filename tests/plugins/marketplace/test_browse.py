@@ -418,6 +418,29 @@ def test_a_worker_that_has_kept_nothing_yet_still_reads_the_owned_emails_along(
         "partners", Lead._meta["collection"]]
 
 
+@pytest.mark.parametrize("auth_kept", [False, True])
+def test_a_buyer_with_many_leads_gets_their_emails_in_one_batch(app, market, seller, buyer, client, db_commands,
+                                                                auth_kept):
+    """More e-mails than a cursor's default first batch (101) come back in the command's first batch:
+    no ``getMore`` round trip, read along with the user and partner or on their own."""
+    from pc_app.redis_client import get_redis
+
+    listing = market.listed(seller, email="owned-150@example.com")
+    for i in range(151):
+        market.lead(buyer, email=f"owned-{i}@example.com")
+    redis = get_redis(app)
+    if auth_kept:
+        assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200  # keeps the user and partner
+    else:
+        redis.delete(*redis.keys("pc:auth:kept:*"))
+    with db_commands:
+        body = market.browse(buyer, sort="newest")
+    assert db_commands.sent[0]["aggregate"] == ("leads" if auth_kept else "users")
+    # the e-mails (with the user and partner, or alone), then the page: one listing, so its own count
+    assert db_commands.commands == ["aggregate", "aggregate"]
+    assert listing["id"] not in ids(body)
+
+
 def test_a_buyer_who_owns_no_lead_reads_nothing_more_on_a_first_visit(app, market, seller, actors, db_commands):
     """The e-mails read along are none at all: browse takes that as read, not as missing."""
     from pc_app.core.models import Lead
