@@ -234,7 +234,7 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
     else with the value in one ``MGET``. Redis failing means computing it.
     """
     database = collection.database.name
-    version_keys = _version_keys(collection, counters)
+    version_keys = _version_keys(database, collection.name, counters)
     known = request_versions()
     try:
         if _all_known(known, version_keys):
@@ -296,24 +296,23 @@ def request_versions() -> dict | None:
     return request.environ.get(_REQUEST_VERSIONS) if has_request_context() else None
 
 
-def _version_keys(collection, counters: tuple[str, ...] = ()) -> list[str]:
-    database = collection.database.name
-    return [database_key(database), collection_key(database, collection.name), *counters]
+def _version_keys(database: str, collection: str, counters: tuple[str, ...] = ()) -> list[str]:
+    return [database_key(database), collection_key(database, collection), *counters]
 
 
 def _all_known(known: dict | None, version_keys: list[str]) -> bool:
     return known is not None and all(name in known for name in version_keys)
 
 
-def watch_collection(collection, counters: tuple[str, ...] = ()) -> None:
-    """``watch`` ``collection``'s version keys (and ``counters``): the next session checks read them."""
-    watch(collection.database.name, _version_keys(collection, counters))
+def watch_collection(database: str, collection: str) -> None:
+    """``watch`` the version keys of ``database``'s ``collection``: the next session checks read them."""
+    watch(database, _version_keys(database, collection))
 
 
-def versions_read_first(collection, counters: tuple[str, ...] = ()) -> bool:
-    """Whether this request read ``collection``'s version with its session check, before anything else it read:
-    then ``cached_payload`` files a value this request read under that version, which any write since ends."""
-    return _all_known(request_versions(), _version_keys(collection, counters))
+def versions_read_first(database: str, collection: str) -> bool:
+    """Whether this request read the collection's version with its session check, before anything else it
+    read: then ``cached_payload`` files a value this request read under that version, which any write since ends."""
+    return _all_known(request_versions(), _version_keys(database, collection))
 
 
 def forget_request_versions() -> None:

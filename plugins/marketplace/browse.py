@@ -128,7 +128,8 @@ def _owned_emails_pipeline(partner_id: str) -> list[dict]:
 
 # For ``reads_along`` on the browse route: a buyer's owned e-mails go in the round trip that reads
 # the signed-in user and partner, when the request makes one (its first in AUTH_STATE_CACHE_SECONDS).
-OWNED_EMAILS_ALONG = {"owned_emails": (Lead._meta["collection"], _owned_emails_pipeline)}
+_OWNED_EMAILS = "owned_emails"
+OWNED_EMAILS_ALONG = {_OWNED_EMAILS: (Lead._meta["collection"], _owned_emails_pipeline)}
 
 
 def owned_emails(partner: Partner) -> list[str]:
@@ -144,7 +145,7 @@ def owned_emails(partner: Partner) -> list[str]:
     leads = Lead._get_collection()
 
     def read() -> list[str]:
-        rows = read_along("owned_emails", partner.id)
+        rows = read_along(_OWNED_EMAILS, partner.id)
         if rows is None:
             rows = leads.aggregate(_owned_emails_pipeline(partner.id), batchSize=WHOLE_BATCH)
         return sorted({row["_id"].lower() for row in rows if isinstance(row["_id"], str) and row["_id"]})

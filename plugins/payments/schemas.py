@@ -59,7 +59,7 @@ def paying(status: str, paying_until_ms: int | None, now: int) -> bool:
 
 
 def _clock_inputs(row) -> list:
-    return [row.status, row.expires_ms, row.paying_until_ms or 0]
+    return [row.status, row.expires_ms, row.paying_until_ms]
 
 
 def _fill_clock(items: list[dict], inputs: list[list]) -> None:

@@ -137,9 +137,9 @@ def reads_along(**reads: tuple[str, Callable[[str], list[dict]]]):
             request.environ[_ALONG] = reads
             # Before the session check: it then reads their collections' versions, even in a
             # process that has kept nothing under them yet (see ``_along_stages``).
-            database = User._get_collection().database
+            database = User._get_collection().database.name
             for collection, _pipeline_of in reads.values():
-                watch_collection(database[collection])
+                watch_collection(database, collection)
             return fn(*args, **kwargs)
         return wrapper
     return decorate
@@ -159,12 +159,12 @@ def _along_stages() -> list[tuple[str, dict]]:
     partner_id = request.environ.get(_PARTNER_ID) if reads else None
     if not reads or not is_object_id(partner_id):
         return []
-    database = User._get_collection().database
+    database = User._get_collection().database.name
     # Only a read whose collection's version the session check read (before this read): what the
     # route keeps of it (``cached``) is then filed under a version that any write since has ended.
     return [(name, {"$unionWith": {"coll": collection, "pipeline": [
         *pipeline_of(partner_id), {"$addFields": {_ALONG_TAG: name}}]}})
-        for name, (collection, pipeline_of) in reads.items() if versions_read_first(database[collection])]
+        for name, (collection, pipeline_of) in reads.items() if versions_read_first(database, collection)]
 
 
 def _keep_along(along: list[tuple[str, dict]], rows: list[dict]) -> list[dict]:
