@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterable
 
 import bson
 
@@ -76,28 +77,38 @@ def _criterion_values(criterion: scoring.Criterion) -> list[str]:
 
 
 def listed_titles() -> list[str]:
-    """The distinct title keys of the listings, read once per titles version (kept in Redis).
+    """The distinct title keys of the listings, read from the database only when none are kept.
 
-    Every listing counts, whatever its status, so only a listing made or re-snapshotted can bring
-    a title key the kept list lacks (``listings_changed(titles=True)``); a reservation, a sale, a
-    reprice or a delisting leaves it as it was, and the next first visit does not read it again.
+    Every listing counts, whatever its status, so the kept titles change only when a listing is
+    made or re-snapshotted, and those add their title to them (``listings_changed(titles=[...])``):
+    a new listing costs the next buyer no read. The kept set may hold a title no listing has any
+    more (a seller edited it); such a title matches nothing, so the score is unchanged.
+    Kept as long as buyers browse (each read renews the TTL); filled only if no listing brought
+    a title since the read began (``_FILL_TITLES``).
     """
     try:
         redis = get_redis()
-        key = f"pc:marketplace:listed-titles:{(redis.get(TITLES_VERSION_KEY) or b'0').decode()}"
-        kept = redis.get(key)
-        if kept is not None:
-            return json.loads(kept)
-    except (RedisError, ValueError):
+        reads = redis.pipeline(transaction=False)  # one round trip: the titles, their TTL, the generation
+        reads.smembers(TITLES_KEY).expire(TITLES_KEY, TITLES_TTL_SECONDS).get(TITLES_GENERATION_KEY)
+        kept, _renewed, generation = reads.execute()
+        if kept:
+            return sorted(title.decode() for title in kept if title)  # b"": the mark of a set read empty
+    except RedisError:
         redis = None
-    # Unfiltered, ``distinct`` is read from the index on every server (7 ms at 100,000 listings).
-    titles = [t for t in Listing._get_collection().distinct("job_title_key") if isinstance(t, str)]
+    titles = read_listed_titles()
     if redis is not None:
         try:
-            redis.set(key, json.dumps(titles), ex=COUNTS_TTL_SECONDS)
+            redis.register_script(_FILL_TITLES)(keys=[TITLES_KEY, TITLES_GENERATION_KEY],
+                                                args=[generation or b"0", TITLES_TTL_SECONDS, "", *titles])
         except RedisError:
             pass
     return titles
+
+
+def read_listed_titles() -> list[str]:
+    """The distinct title keys of every listing, from the database (unfiltered, ``distinct`` is read
+    from the index on every server: 7 ms at 100,000 listings)."""
+    return sorted(t for t in Listing._get_collection().distinct("job_title_key") if isinstance(t, str) and t)
 
 
 def score_groups(icp) -> list[tuple[int, list[dict]]]:
@@ -447,25 +458,53 @@ COUNTS_TTL_SECONDS = 60
 KEPT_ROWS = 100
 
 
-# Bumped with VERSION_KEY when a listing may bring a title key not listed before (``listed_titles``).
-TITLES_VERSION_KEY = "pc:marketplace:titles-version"
+# The listed titles (``listed_titles``): a Redis set, with the empty string in it so that a set read
+# with no title at all is kept too. A read renews its TTL: it lives as long as buyers browse.
+TITLES_KEY = "pc:marketplace:listed-titles"
+TITLES_TTL_SECONDS = 24 * 3600
+# Bumped when a listing brought a title while no titles were kept, or when what changed is not
+# known: a read of the titles that began before it does not keep what it read.
+TITLES_GENERATION_KEY = "pc:marketplace:titles-generation"
+
+# KEYS: the titles, their generation. ARGV: the generation the reader saw, the TTL, the titles.
+# Fills the set only when it is still missing and no listing brought a title since the reader
+# looked (that title may be missing from what it read). In chunks: Lua's unpack has a stack limit.
+_FILL_TITLES = """
+if redis.call('exists', KEYS[1]) == 1 or (redis.call('get', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+for i = 3, #ARGV, 1000 do redis.call('sadd', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+redis.call('expire', KEYS[1], ARGV[2])
+return 1
+"""
+# KEYS: the listings version, the titles, their generation. ARGV: "known" or "unknown", then the
+# titles listings got. Kept titles get the new ones; while none are kept, a reader may be filling
+# them from a read made before the listing, so the generation turns it away. Titles not known:
+# the kept ones are dropped and read again.
+_NOTE_CHANGE = """
+redis.call('incr', KEYS[1])
+if ARGV[1] == 'unknown' then
+  redis.call('del', KEYS[2])
+  redis.call('incr', KEYS[3])
+elseif #ARGV > 1 then
+  if redis.call('exists', KEYS[2]) == 1 then
+    for i = 2, #ARGV, 1000 do redis.call('sadd', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  else
+    redis.call('incr', KEYS[3])
+  end
+end
+return 1
+"""
 
 
-def listings_changed(titles: bool = True) -> None:
+def listings_changed(titles: Iterable[str | None] | None = None) -> None:
     """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted).
 
-    ``titles=False``: no listing got a job title it did not have (a reprice, a reservation, a sale,
-    a delisting), so the listed titles stay as they were read.
+    ``titles``: the title keys of the listings made or re-snapshotted (None among them: no title),
+    added to the kept titles; ``()`` when no listing got a title (a reprice, a reservation, a sale,
+    a delisting). Left out (None), the titles are not known, and are read again from the database.
     """
+    args = ["unknown"] if titles is None else ["known", *sorted({t for t in titles if t})]
     try:
-        redis = get_redis()
-        if titles:
-            bumps = redis.pipeline(transaction=False)  # one round trip for both
-            bumps.incr(VERSION_KEY)
-            bumps.incr(TITLES_VERSION_KEY)
-            bumps.execute()
-        else:
-            redis.incr(VERSION_KEY)
+        get_redis().register_script(_NOTE_CHANGE)(keys=[VERSION_KEY, TITLES_KEY, TITLES_GENERATION_KEY], args=args)
     except RedisError:
         pass  # counts then live out their short TTL; browse never fails because Redis did
 

@@ -89,7 +89,7 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing
         listing.save(force_insert=True)
     except NotUniqueError:
         raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
-    listings_changed()
+    listings_changed(titles=[listing.job_title_key])
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
         "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
@@ -127,7 +127,7 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> L
         set__price=price, set__updated_at=utcnow())
     if before is None:
         _refuse_change(lead.id, "repriced")
-    listings_changed(titles=False)
+    listings_changed(titles=())
     listing = Listing.objects(id=before.id).first()
     emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
@@ -151,7 +151,7 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     closed = Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
                                              set__delisted_at=utcnow(), set__updated_at=utcnow())
     if closed is not None:
-        listings_changed(titles=False)
+        listings_changed(titles=())
     return closed
 
 
@@ -173,9 +173,10 @@ def refresh_snapshot(lead_id: str) -> None:
     """Keep a listed lead's browse attributes in step with the lead after the seller edits it."""
     lead = Lead.objects(id=lead_id, is_deleted=False).first()
     if lead is not None:
+        snapshot = snapshot_of(lead)
         Listing.objects(open_key=lead_id, status="listed").update_one(
-            **{f"set__{key}": value for key, value in snapshot_of(lead).items()}, set__updated_at=utcnow())
-        listings_changed()
+            **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow())
+        listings_changed(titles=[snapshot["job_title_key"]])
 
 
 # --- browse ------------------------------------------------------------------------------
@@ -332,7 +333,7 @@ def _changed(listing: Listing | None) -> Listing | None:
     """Pass a conditional update's answer through, noting a change for browse's cached counts (a
     reservation, its release or a sale: the snapshot, and so the title, stays as it was)."""
     if listing is not None:
-        listings_changed(titles=False)
+        listings_changed(titles=())
     return listing
 
 

@@ -168,29 +168,87 @@ def test_browse_newest_costs_a_fixed_number_of_database_round_trips(market, sell
     assert db_commands.commands == ["aggregate", "aggregate", "aggregate"]
 
 
-def test_the_listed_titles_are_read_again_only_when_a_listing_may_bring_a_new_title(
+def test_the_listed_titles_are_read_once_and_a_new_title_joins_them_without_a_read(
         app, market, seller, buyer, client, db_commands):
-    """A reservation, a reprice or a delisting keeps the listed titles as read; a new listing has them
-    read again, and its title meets the buyer's keyword at once (``minScore`` reads by pattern)."""
+    """A reservation, a reprice or a delisting leaves the kept titles as they are; a new listing and a
+    seller's edit add their title to them, so it meets the buyer's keyword at once (``minScore``
+    reads by pattern) and no buyer reads the titles again; a change whose titles are not known
+    has them read again."""
+    from plugins.marketplace import browse
+
     app.config["LIST_PAGE_CACHE_SECONDS"] = 0
     director = {"seniority": "director"}  # FULL_ICP: job titles ["sales"], seniorities ["vp"]
     reserved = market.listed(seller, job_title="CTO", **director)
     repriced = market.listed(seller, job_title="CFO", **director)
     delisted = market.listed(seller, job_title="COO", **director)
-    market.browse(buyer)
+    with db_commands:
+        market.browse(buyer)
+    assert db_commands.commands.count("distinct") == 1
     with app.app_context():
         services.mark_reserved(reserved["id"], buyer.partner_id)
     url = "/v1/marketplace/leads/{}/list"
     assert client.patch(url.format(repriced["leadId"]), json={"price": 6000}, headers=seller.headers).status_code == 200
     assert client.delete(url.format(delisted["leadId"]), headers=seller.headers).status_code == 200
-    with db_commands:
-        market.browse(buyer)
-    assert "distinct" not in db_commands.commands
     fresh = market.listed(seller, job_title="Head of Sales Operations", **director)
     with db_commands:
         best = market.browse(buyer, minScore=100)
-    assert db_commands.commands.count("distinct") == 1
+    assert "distinct" not in db_commands.commands
     assert ids(best) == [fresh["id"]] and best["items"][0]["icpScore"] == 100
+    # The seller renames the CFO lead: its listing's snapshot follows, and so do the kept titles.
+    edited = client.patch(f"/v1/leads/{repriced['leadId']}", json={"jobTitle": "Chief Sales Officer"},
+                          headers=seller.headers)
+    assert edited.status_code == 200, edited.get_json()
+    with db_commands:
+        best = market.browse(buyer, minScore=100)
+    assert "distinct" not in db_commands.commands
+    assert sorted(ids(best)) == sorted([fresh["id"], repriced["id"]])
+    with app.app_context():
+        assert browse.listed_titles() == ["cfo", "chief sales officer", "coo", "cto", "head of sales operations"]
+        browse.listings_changed()  # what changed is not known (listings written behind the services' back)
+    with db_commands:
+        market.browse(buyer, minScore=100)
+    assert db_commands.commands.count("distinct") == 1
+
+
+def test_a_titles_read_that_began_before_a_new_listing_does_not_keep_titles_without_it(
+        app, market, seller, buyer, monkeypatch):
+    """Nothing kept yet: a buyer reads the titles from the database, a listing with a new title is made,
+    and only then would the buyer keep what it read. It must not: the next buyer would never see the
+    new title meet their keyword (nothing else reads the titles again while buyers browse)."""
+    import threading
+
+    from plugins.marketplace import browse
+
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0
+    market.listed(seller, job_title="CTO", seniority="director")
+    read, listed = threading.Event(), threading.Event()
+    real_read = browse.read_listed_titles
+
+    def read_then_wait():
+        titles = real_read()
+        read.set()
+        assert listed.wait(10)  # the listing is made between the read and the keeping
+        return titles
+
+    monkeypatch.setattr(browse, "read_listed_titles", read_then_wait)
+    seen = []
+
+    def first_buyer():
+        with app.app_context():
+            seen.append(browse.listed_titles())
+
+    reader = threading.Thread(target=first_buyer)
+    reader.start()
+    assert read.wait(10)
+    fresh = market.listed(seller, job_title="VP Sales EMEA", seniority="director")
+    listed.set()
+    reader.join(10)
+    monkeypatch.setattr(browse, "read_listed_titles", real_read)
+    assert seen == [["cto"]]  # read before the listing was made
+    with app.app_context():
+        assert browse.listed_titles() == ["cto", "vp sales emea"]
+    best = market.browse(buyer, minScore=100)
+    assert ids(best) == [fresh["id"]]
 
 
 def test_a_lead_the_buyer_gets_hides_its_listing_from_the_next_browse(market, seller, buyer):
