@@ -20,6 +20,14 @@ The signed-in user and partner are cached one by one, so their collections are a
 document (``count_writes_by_document``): a write that names its documents by ``_id`` (a save, a
 sign-in's timestamp) bumps only theirs; any other write bumps the collection's any-document counter.
 
+Collections a partner owns documents of (the leads) are also counted per owner
+(``count_writes_by_owner``): a write whose filter, or inserted document, names one owner by
+equality bumps that owner's counter, any other write (or one that may move a document to another
+owner) the collection's any-owner counter. A value made only of one owner's documents (a partner's
+lead list, its total, a buyer's owned e-mails) is cached under those two counters instead of the
+collection's: a sync writing another partner's leads does not end it. Every query that names one
+owner is such a value, so ``pages`` finds the owner in the query itself (``owner_of``).
+
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.
 
@@ -39,8 +47,10 @@ import struct
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import redis as redis_py
+from bson import ObjectId
 from flask import has_request_context, request
 from pymongo import monitoring
 from redis.exceptions import RedisError
@@ -129,6 +139,86 @@ def _written_document_keys(database: str, name: str, command) -> list[str]:
     return [_document_key(database, collection, document_id) for document_id in dict.fromkeys(map(str, ids))]
 
 
+# Collections whose writes are also counted per owner: collection -> the field naming a document's owner.
+_BY_OWNER: dict[str, str] = {}
+
+
+def count_writes_by_owner(collection: str, field: str) -> None:
+    """Also count writes to ``collection`` per owner, the value of ``field`` (``owner_version_keys``)."""
+    _BY_OWNER[collection] = field
+
+
+def _any_owner_key(database: str, collection: str) -> str:
+    return f"{PREFIX}{database}.{collection}@*"
+
+
+def _owner_key(database: str, collection: str, owner: str) -> str:
+    return f"{PREFIX}{database}.{collection}@{owner}"
+
+
+def owner_version_keys(database: str, collection: str, owner) -> list[str]:
+    """The counters a value made of one owner's documents of a ``count_writes_by_owner`` collection is cached
+    under, after the database's."""
+    return [_any_owner_key(database, collection), _owner_key(database, collection, str(owner))]
+
+
+def _owner_value(value) -> str | None:
+    """One owner as the counters name it (a string id, or an ObjectId's hex), else None."""
+    return value if isinstance(value, str) else str(value) if isinstance(value, ObjectId) else None
+
+
+def owner_of(collection: str, query) -> str | None:
+    """The one owner ``query`` limits ``collection``'s documents to (a top-level equality on its owner field),
+    or None (not counted by owner, or not one owner)."""
+    field = _BY_OWNER.get(collection)
+    if field is None or not isinstance(query, Mapping) or field not in query:
+        return None
+    value = query[field]
+    if isinstance(value, Mapping):
+        value = value["$eq"] if set(value) == {"$eq"} else None
+    return _owner_value(value)
+
+
+def _owner_after_update(collection: str, query, update) -> str | None:
+    """The one owner of every document an update may write (before and after it), or None."""
+    owner = owner_of(collection, query)
+    field = _BY_OWNER[collection]
+    if owner is None or not isinstance(update, Mapping):
+        return None  # not one owner, or an aggregation pipeline (it may set any field)
+    if not any(str(op).startswith("$") for op in update):
+        return owner if _owner_value(update.get(field)) == owner else None  # a replacement keeps it?
+    for op, fields in update.items():
+        if not isinstance(fields, Mapping):
+            return None
+        moved = [str(name) for name in fields] + ([str(name) for name in fields.values()] if op == "$rename" else [])
+        if any(name == field or name.startswith(field + ".") for name in moved):
+            return None  # it may give the document another owner: both owners' values change
+    return owner
+
+
+def _written_owner_keys(database: str, name: str, command) -> list[str]:
+    """The per-owner counters a write to a ``count_writes_by_owner`` collection bumps."""
+    collection = str(command.get(name))
+    field = _BY_OWNER[collection]
+    if name == "insert":
+        owners = [_owner_value(document.get(field)) if isinstance(document, Mapping) else None
+                  for document in command.get("documents") or ()]
+    elif name == "update":
+        owners = [_owner_after_update(collection, statement.get("q"), statement.get("u"))
+                  for statement in command.get("updates") or ()]
+    elif name == "delete":
+        owners = [owner_of(collection, statement.get("q")) for statement in command.get("deletes") or ()]
+    elif name == "findAndModify":
+        owners = [owner_of(collection, command.get("query")) if command.get("remove")
+                  else _owner_after_update(collection, command.get("query"), command.get("update"))]
+    else:
+        owners = [None]  # drop, create, rename: every owner
+    named = list(dict.fromkeys(owners))
+    if not named or None in named or len(named) > MAX_NAMED_DOCUMENTS:
+        return [_any_owner_key(database, collection)]
+    return [_owner_key(database, collection, owner) for owner in named]
+
+
 class WriteVersions(monitoring.CommandListener):
     """Bumps a collection's version in Redis once the server has answered a write to it."""
 
@@ -155,6 +245,8 @@ class WriteVersions(monitoring.CommandListener):
             keys = [collection_key(event.database_name, collection)]
             if collection in _BY_DOCUMENT:
                 keys += _written_document_keys(event.database_name, name, event.command)
+            if collection in _BY_OWNER:
+                keys += _written_owner_keys(event.database_name, name, event.command)
         elif name in DATABASE_WRITES:
             keys = [database_key(event.database_name)]
         else:
@@ -224,17 +316,20 @@ _WITH_DEADLINE = "+d"
 _DEADLINE = struct.Struct(">d")
 
 
-def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tuple[str, ...] = ()) -> bytes:
+def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tuple[str, ...] = (),
+                   owner=None) -> bytes:
     """``compute()`` (bytes) for ``collection``'s current version, kept under ``key`` for at most ``ttl`` seconds.
 
     ``counters`` are more Redis counters the value depends on (a narrower version a plugin bumps
-    itself); each is part of the version. The version is read before ``compute`` reads the
+    itself); each is part of the version. ``owner``: the value is made only of this owner's
+    documents of ``collection``, so, when the collection is counted by owner, only writes that may
+    reach that owner's documents end it. The version is read before ``compute`` reads the
     database, so what a write ends is filed under the version that write bumps: from the request's
     versions when the request read them all (then this process's copy may answer without Redis),
     else with the value in one ``MGET``. Redis failing means computing it.
     """
     database = collection.database.name
-    version_keys = _version_keys(database, collection.name, counters)
+    version_keys = _version_keys(database, collection.name, counters, owner)
     known = request_versions()
     try:
         if _all_known(known, version_keys):
@@ -244,7 +339,7 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
                 return held
             stored = redis.get(key)
         else:
-            watch(database, version_keys)
+            _watch_keys(database, collection.name, counters, owned=owner is not None)
             version, (stored,) = versions(redis, database, version_keys[1:], key)
     except RedisError:
         return compute()
@@ -260,9 +355,10 @@ def cached_payload(redis, collection, key: str, compute, ttl: int, counters: tup
     return payload
 
 
-def cached(redis, collection, key: str, compute, ttl: int):
+def cached(redis, collection, key: str, compute, ttl: int, owner=None):
     """``cached_payload`` for anything JSON holds (list totals, a buyer's e-mails)."""
-    return json.loads(cached_payload(redis, collection, key, lambda: json.dumps(compute()).encode(), ttl))
+    return json.loads(cached_payload(redis, collection, key, lambda: json.dumps(compute()).encode(), ttl,
+                                     owner=owner))
 
 
 # --- this process's copies and the request's versions --------------------------------------
@@ -271,6 +367,9 @@ def cached(redis, collection, key: str, compute, ttl: int):
 _REQUEST_VERSIONS = "pc.collection_versions"
 # Version keys this process has cached values under, per database (insertion-ordered sets).
 _watched: dict[str, dict[str, None]] = {}
+# Collections counted by owner this process has cached an owner's values of, per database: the
+# session check reads their counters for its own partner (one key per owner would grow with them).
+_watched_owned: dict[str, dict[str, None]] = {}
 
 
 def watch(database: str, version_keys: list[str]) -> None:
@@ -281,9 +380,25 @@ def watch(database: str, version_keys: list[str]) -> None:
         _watched[database] = {**known, **dict.fromkeys(version_keys)}
 
 
-def watched(database: str) -> list[str]:
-    """The version keys of ``database`` this process has cached values under."""
-    return list(_watched.get(database, ()))
+def watched(database: str, owner=None) -> list[str]:
+    """The version keys of ``database`` this process has cached values under: of an owner's values, ``owner``'s."""
+    found = list(_watched.get(database, ()))
+    if owner is not None:
+        for collection in _watched_owned.get(database, ()):
+            found += owner_version_keys(database, collection, owner)
+    return found
+
+
+def _watch_keys(database: str, collection: str, counters: tuple[str, ...] = (), owned: bool = False) -> None:
+    """``watch`` what ``_version_keys`` names (``owned``: for an owner's values, whose counters each session
+    check reads for its own partner)."""
+    if not owned or collection not in _BY_OWNER:
+        watch(database, _version_keys(database, collection, counters))
+        return
+    watch(database, [database_key(database), *counters])
+    known = _watched_owned.get(database, {})
+    if collection not in known:
+        _watched_owned[database] = {**known, collection: None}
 
 
 def remember_request_versions(values: dict) -> None:
@@ -296,23 +411,28 @@ def request_versions() -> dict | None:
     return request.environ.get(_REQUEST_VERSIONS) if has_request_context() else None
 
 
-def _version_keys(database: str, collection: str, counters: tuple[str, ...] = ()) -> list[str]:
-    return [database_key(database), collection_key(database, collection), *counters]
+def _version_keys(database: str, collection: str, counters: tuple[str, ...] = (), owner=None) -> list[str]:
+    """The counters a value of ``collection`` (made of ``owner``'s documents only, when given) is cached under."""
+    scope = owner_version_keys(database, collection, owner) if owner is not None and collection in _BY_OWNER \
+        else [collection_key(database, collection)]
+    return [database_key(database), *scope, *counters]
 
 
 def _all_known(known: dict | None, version_keys: list[str]) -> bool:
     return known is not None and all(name in known for name in version_keys)
 
 
-def watch_collection(database: str, collection: str) -> None:
-    """``watch`` the version keys of ``database``'s ``collection``: the next session checks read them."""
-    watch(database, _version_keys(database, collection))
+def watch_collection(database: str, collection: str, owned: bool = False) -> None:
+    """``watch`` the version keys of ``database``'s ``collection`` (``owned``: of its signed-in partner's
+    documents): the next session checks read them."""
+    _watch_keys(database, collection, owned=owned)
 
 
-def versions_read_first(database: str, collection: str) -> bool:
-    """Whether this request read the collection's version with its session check, before anything else it
-    read: then ``cached_payload`` files a value this request read under that version, which any write since ends."""
-    return _all_known(request_versions(), _version_keys(database, collection))
+def versions_read_first(database: str, collection: str, owner=None) -> bool:
+    """Whether this request read the collection's version (of ``owner``'s documents, when given) with its session
+    check, before anything else it read: then ``cached_payload`` files a value this request read under that
+    version, which any write since ends."""
+    return _all_known(request_versions(), _version_keys(database, collection, owner=owner))
 
 
 def forget_request_versions() -> None:

@@ -34,7 +34,7 @@ from bson import json_util
 from flask import Response, current_app, has_app_context, request
 
 from .api import Schema
-from .collection_versions import cached, cached_payload
+from .collection_versions import cached, cached_payload, owner_of
 from .core.fields import Integer
 from .redis_client import get_redis
 from .stored_row import StoredRow
@@ -100,7 +100,9 @@ def count_capped(collection, match: dict, cap: int | None = None) -> int:
     # Key order is kept, not sorted: the same filter set always builds the same dict, and
     # sorting could merge two sub-document equalities that MongoDB tells apart.
     key = f"pc:count:{collection.database.name}.{collection.name}:{_digest([cap, match])}"
-    return cached(get_redis(), collection, key, count, int(current_app.config["LIST_COUNT_CACHE_SECONDS"]))
+    # A count of one partner's leads ends with a write to that partner's leads only (``owner_of``).
+    return cached(get_redis(), collection, key, count, int(current_app.config["LIST_COUNT_CACHE_SECONDS"]),
+                  owner=owner_of(collection.name, match))
 
 
 def count_matching(queryset, cap: int | None = None) -> int:
@@ -172,14 +174,15 @@ class ClockFields:
 
 
 def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.Schema],
-                counters: tuple[str, ...] = (), clock: ClockFields | None = None) -> Response:
+                counters: tuple[str, ...] = (), clock: ClockFields | None = None, owner=None) -> Response:
     """``build()`` dumped by ``schema`` as the JSON answer, kept until the next write to ``collection``.
 
     ``key_parts`` must name everything the answer depends on besides ``collection`` (and
     ``counters``, see ``cached_payload``); kept at most ``LIST_PAGE_CACHE_SECONDS``, so a
     change made outside the app shows within that time, and ``0`` builds every answer, as
     does ``collection=None``. With ``clock``, ``build()`` is a page whose items' clock fields
-    are worked out at every answer, from what was kept with it.
+    are worked out at every answer, from what was kept with it. ``owner``: the answer reads
+    only that owner's documents of ``collection`` (``cached_payload``).
     The route keeps ``@blp.response(200, schema)`` for the API description.
     """
     schema = _instance(schema)
@@ -202,7 +205,7 @@ def kept_answer(collection, key_parts: list, build, schema: ma.Schema | type[ma.
     # size is what many distinct queries cost in memory (50 leads: 30 KB of JSON, 3.5 KB kept,
     # 0.07 ms to compress and 0.03 ms to expand). A client that accepts gzip (browsers, Node's
     # fetch, requests) is sent those bytes as they are: nothing to expand, a ninth to send.
-    packed = cached_payload(get_redis(), collection, key, lambda: _gzipped(answer()), ttl, counters)
+    packed = cached_payload(get_redis(), collection, key, lambda: _gzipped(answer()), ttl, counters, owner)
     if clock is not None:
         return _on_the_clock(zlib.decompress(packed, _GZIP), clock)
     gzipped = request.accept_encodings["gzip"] > 0
@@ -248,4 +251,5 @@ def page_answer(queryset, page: int, per_page: int, schema: ma.Schema | type[ma.
         return kept_answer(None, [], build, schema, clock=clock)  # a text search: no plain query to key it by
     projection = queryset._loaded_fields.as_dict() if queryset._loaded_fields else {}
     query = [queryset._query, list(queryset._ordering or ()), page, per_page, projection]
-    return kept_answer(queryset._collection, query, build, schema, clock=clock)
+    return kept_answer(queryset._collection, query, build, schema, clock=clock,
+                       owner=owner_of(queryset._collection.name, queryset._query))

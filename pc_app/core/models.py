@@ -4,6 +4,7 @@ from __future__ import annotations
 from mongoengine import (BooleanField, DictField, EmailField, EmbeddedDocument, EmbeddedDocumentField, IntField,
                          ListField, StringField)
 
+from ..collection_versions import count_writes_by_owner
 from ..db import BaseDocument, DateTimeField, RefField, ValueListField, as_utc, utcnow  # noqa: F401  (time helpers live in db)
 from . import vocabulary as v
 
@@ -84,7 +85,10 @@ class Note(EmbeddedDocument):
 
 
 class Lead(TimestampedDocument):
-    meta = {"collection": "leads", "indexes": [
+    # "shard_key": mongoengine names the partner in the filter of every save, delete and reload, as
+    # a cluster sharded by partner needs; with it, a write to one partner's lead is counted as that
+    # partner's (``count_writes_by_owner`` below), and a partner's lead may never change hands.
+    meta = {"collection": "leads", "shard_key": ("partner",), "indexes": [
         # Unique only while the lead is alive: email_key is unset on soft delete (a sparse
         # unique index works on every MongoDB, unlike partial indexes on every stand-in).
         {"fields": ["email_key"], "unique": True, "sparse": True},
@@ -127,6 +131,11 @@ class Lead(TimestampedDocument):
     @staticmethod
     def make_email_key(partner_id, email: str) -> str:
         return f"{partner_id}:{email.lower()}"
+
+
+# What is cached of one partner's leads (their list, its total, a buyer's owned e-mails) ends only
+# with a write that may reach that partner's leads: a sync writing other partners' leads leaves it.
+count_writes_by_owner(Lead._meta["collection"], "partner")
 
 
 class UserToken(BaseDocument):

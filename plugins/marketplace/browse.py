@@ -149,7 +149,8 @@ def owned_emails(partner: Partner) -> list[str]:
     They go into every page query as ``email $nin [...]``: still a plain match, checked on the
     rows the page query reads anyway, so hiding owned leads never scans the marketplace and
     page boundaries stay those of the full definition. They are kept in Redis until the next
-    write to the leads collection (``collection_versions``): a buyer's next pages skip the read.
+    write that may reach the buyer's own leads (``collection_versions.count_writes_by_owner``):
+    a buyer's next pages skip the read, whatever other partners write.
     When the request read the signed-in user or partner, they were read in that round trip
     (``OWNED_EMAILS_ALONG``).
     """
@@ -161,8 +162,9 @@ def owned_emails(partner: Partner) -> list[str]:
             rows = leads.aggregate(_owned_emails_pipeline(partner.id), batchSize=WHOLE_BATCH)
         return sorted({row["_id"].lower() for row in rows if isinstance(row["_id"], str) and row["_id"]})
 
-    # Kept until the next write to the leads (any partner's: the version is per collection).
-    return cached(get_redis(), leads, f"pc:marketplace:owned-emails:{partner.id}", read, COUNTS_TTL_SECONDS)
+    # Kept until the next write that may reach this buyer's leads (``owner``: others' writes leave it).
+    return cached(get_redis(), leads, f"pc:marketplace:owned-emails:{partner.id}", read, COUNTS_TTL_SECONDS,
+                  owner=partner.id)
 
 
 def base_match(partner: Partner, args: dict) -> dict:
@@ -998,17 +1000,17 @@ def criteria_key(criteria: list) -> list[tuple]:
 
 
 def browse_answer(partner: Partner, args: dict, schema):
-    """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or any leads change.
+    """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or the buyer's own leads change.
 
     A card says nothing but the listing's snapshot and the buyer's score: the answer depends on
     the listings (``VERSION_KEY``, bumped by ``listings_changed``), the buyer's owned e-mails
-    (the leads collection's write version), the buyer's criteria and the arguments. Two
+    (the write version of the buyer's own leads), the buyer's criteria and the arguments. Two
     things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
     30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
     """
     criteria = criteria_key(scoring.criteria_for(partner.icp))
     return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
-                       lambda: browse(partner, args), schema, counters=(VERSION_KEY,))
+                       lambda: browse(partner, args), schema, counters=(VERSION_KEY,), owner=partner.id)
 
 
 def card_from_row(partner: Partner, row: dict, criteria: list | None = None) -> dict:

@@ -172,10 +172,12 @@ def delist_for_lead(lead_id: str, reason: str, actor: Actor = SYSTEM) -> Listing
 def refresh_snapshot(lead_id: str) -> None:
     """Keep a listed lead's browse attributes in step with the lead after the seller edits it."""
     lead = Lead.objects(id=lead_id, is_deleted=False).first()
-    if lead is not None:
-        snapshot = snapshot_of(lead)
-        Listing.objects(open_key=lead_id, status="listed").update_one(
-            **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow())
+    if lead is None:
+        return
+    snapshot = snapshot_of(lead)
+    if Listing.objects(open_key=lead_id, status="listed").update_one(
+            **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow()):
+        # Only then: an edit of a lead that is not listed must not throw away what browse learnt.
         listings_changed(titles=[snapshot["job_title_key"]])
 
 

@@ -109,7 +109,7 @@ def _fetch_kept(user_id, partner_id, *more_keys: str) -> list:
         version_keys += document_version_keys(database, model._get_collection_name(), document_id)
     # And the versions this process caches values under (list pages, totals): read before the
     # route reads anything, they let ``cached_payload`` answer from this process's copy.
-    version_keys += [name for name in watched(database) if name not in version_keys]
+    version_keys += [name for name in watched(database, owner=partner_id) if name not in version_keys]
     kept_keys = [_kept_key(database, model._get_collection_name(), document_id) for model, document_id in documents]
     redis = get_redis()
     values = redis.mget([*more_keys, *kept_keys, *version_keys])
@@ -130,7 +130,8 @@ def reads_along(**reads: tuple[str, Callable[[str], list[dict]]]):
     """A route decorator, above ``login_required``: when this request reads its signed-in user or partner
     from the database, each read (name -> ``(collection name, pipeline_of(partner id))``) goes in that
     same round trip; ``read_along(name, partner_id)`` gives its rows. A route whose user and partner are
-    kept makes its reads as usual."""
+    kept makes its reads as usual. Each read is of the partner's own documents: what the route keeps of
+    it is cached with ``owner=`` the partner (``collection_versions.owner_version_keys``)."""
     def decorate(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
@@ -139,7 +140,7 @@ def reads_along(**reads: tuple[str, Callable[[str], list[dict]]]):
             # process that has kept nothing under them yet (see ``_along_stages``).
             database = User._get_collection().database.name
             for collection, _pipeline_of in reads.values():
-                watch_collection(database, collection)
+                watch_collection(database, collection, owned=True)
             return fn(*args, **kwargs)
         return wrapper
     return decorate
@@ -164,7 +165,7 @@ def _along_stages() -> list[tuple[str, dict]]:
     # route keeps of it (``cached``) is then filed under a version that any write since has ended.
     return [(name, {"$unionWith": {"coll": collection, "pipeline": [
         *pipeline_of(partner_id), {"$addFields": {_ALONG_TAG: name}}]}})
-        for name, (collection, pipeline_of) in reads.items() if versions_read_first(database, collection)]
+        for name, (collection, pipeline_of) in reads.items() if versions_read_first(database, collection, partner_id)]
 
 
 def _keep_along(along: list[tuple[str, dict]], rows: list[dict]) -> list[dict]:

@@ -141,7 +141,7 @@ def update_lead(lead: Lead, changes: dict, actor: Actor) -> Lead:
 def delete_lead(lead: Lead, actor: Actor) -> None:
     """Soft delete: the lead disappears from lists and its e-mail may be used again."""
     refuse_read_only(lead)
-    Lead.objects(id=lead.id, is_deleted=False).update(set__is_deleted=True, set__deleted_at=utcnow(),
+    Lead.objects(id=lead.id, partner=lead.partner, is_deleted=False).update(set__is_deleted=True, set__deleted_at=utcnow(),
                                                       unset__email_key=True, set__updated_by=actor,
                                                       set__updated_at=utcnow())
     emit("core.lead_deleted", partner_ids=[lead.partner], actor=actor, payload={"leadId": str(lead.id)})
@@ -157,7 +157,7 @@ def add_note(lead: Lead, text: str, author: str) -> Lead:
     for _attempt in range(10):
         current = list(lead.notes)
         new_notes = current + [Note(text=text, author=author, at=utcnow())]
-        written = Lead.objects(id=lead.id, __raw__={"notes": {"$size": len(current)}}).update_one(
+        written = Lead.objects(id=lead.id, partner=lead.partner, __raw__={"notes": {"$size": len(current)}}).update_one(
             set__notes=new_notes, set__updated_at=utcnow(), set__updated_by=author)
         lead.reload()
         if written:

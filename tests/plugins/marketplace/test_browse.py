@@ -252,12 +252,44 @@ def test_a_titles_read_that_began_before_a_new_listing_does_not_keep_titles_with
 
 
 def test_a_lead_the_buyer_gets_hides_its_listing_from_the_next_browse(market, seller, buyer):
-    """The buyer's owned e-mails are kept between browses, until the next write to the leads."""
+    """The buyer's owned e-mails are kept between browses, until the next write to the buyer's leads."""
     listing = market.listed(seller, email="shared@example.com")
     assert [card["id"] for card in market.browse(buyer)["items"]] == [listing["id"]]
     market.lead(buyer, email="Shared@Example.com")  # e.g. imported, or synced from the buyer's CRM
     body = market.browse(buyer)
     assert (body["items"], body["total"]) == ([], 0)
+
+
+def test_other_partners_lead_writes_leave_a_buyers_kept_browse(app, market, seller, buyer, actors, client,
+                                                                db_commands):
+    """A browse answer and the buyer's owned e-mails depend on the buyer's own leads only: another
+    partner's (or the seller's) leads created, edited or deleted leave them kept."""
+    listing = market.listed(seller, email="shared@example.com")
+    first = market.browse(buyer)
+    other = actors.partner_owner(name="Other Co")
+    created = client.post("/v1/leads", json={"firstName": "O", "email": "shared@example.com"}, headers=other.headers)
+    assert created.status_code == 201
+    lead_url = f"/v1/leads/{created.get_json()['id']}"
+    assert client.patch(lead_url, json={"company": "Elsewhere"}, headers=other.headers).status_code == 200
+    assert client.delete(lead_url, headers=other.headers).status_code == 204
+    from pc_app.redis_client import get_redis
+    from pc_app.testing import RedisCommands
+
+    with RedisCommands(get_redis(app)) as redis_seen, db_commands:
+        assert market.browse(buyer) == first
+    assert db_commands.commands == [] and "set" not in redis_seen.calls  # the kept answer, not built again
+    app.config["LIST_PAGE_CACHE_SECONDS"] = 0  # what it is built from: the owned e-mails, what browse learnt
+    with db_commands:
+        assert market.browse(buyer) == first
+    assert db_commands.commands == []
+    assert client.patch(f"/v1/leads/{listing['leadId']}", json={"lastName": "Seller-side"},
+                        headers=seller.headers).status_code == 200  # also re-snapshots the listing
+    with db_commands:
+        again = market.browse(buyer)
+    assert ids(again) == ids(first) == [listing["id"]]
+    # The seller's edit changed the listings version (what browse learnt is read again), but no
+    # command reads the buyer's e-mails.
+    assert all("leads" not in str(command) for command in db_commands.sent)
 
 
 @pytest.mark.parametrize("sort", ["newest", "price", "-price"])
@@ -446,8 +478,10 @@ def test_the_owned_emails_go_along_only_when_the_leads_version_was_read_before_t
     _four_scores_listed_and_buyer_ready(market, seller, buyer, actors, client)
     redis = get_redis(app)
     redis.delete(*redis.keys("pc:auth:kept:*"))
-    monkeypatch.setattr(collection_versions, "_watched", {})  # nothing kept under the leads' version yet
-    monkeypatch.setattr(collection_versions, "watch", lambda database, keys: None)  # and it is not read with the session
+    # Nothing kept under the leads' versions yet, and they are not read with the session.
+    monkeypatch.setattr(collection_versions, "_watched", {})
+    monkeypatch.setattr(collection_versions, "_watched_owned", {})
+    monkeypatch.setattr(collection_versions, "_watch_keys", lambda *args, **kwargs: None)
     with db_commands:
         body = market.browse(buyer, perPage=25)
     read = [(command["aggregate"], [stage["$unionWith"]["coll"] for stage in command["pipeline"] if "$unionWith" in stage])
@@ -468,6 +502,7 @@ def test_a_worker_that_has_kept_nothing_yet_still_reads_the_owned_emails_along(
     redis = get_redis(app)
     redis.delete(*redis.keys("pc:auth:kept:*"))
     monkeypatch.setattr(collection_versions, "_watched", {})  # as in a worker that has just started
+    monkeypatch.setattr(collection_versions, "_watched_owned", {})
     with db_commands:
         market.browse(buyer, perPage=25)
     first = db_commands.sent[0]

@@ -1,0 +1,197 @@
+"""Benchmark of kept answers while other partners write leads: round trips and latency of one partner's lists.
+
+Usage: python benchmarks/kept_under_writes.py [--leads 1000] [--listings 1000] [--rates 0,5,50]
+       [--seconds 10]
+
+Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and seeds three
+partners: a buyer with an ICP and --leads leads, a seller with --listings listings, and an
+"other" partner with --leads leads. For each write rate, a writer thread edits the other
+partner's leads through the core service (``update_lead``: a mongoengine save, as a PATCH or a
+CRM sync does), that many times a second, while the buyer asks, every 50 ms and for --seconds,
+for page 2 of its lead list (50 per page) and page 1 of browse by ICP score (25 per page),
+in turn. Requests go through the app in process (Flask test client). Printed per list and
+rate: the database round trips of the buyer's requests (the writer's own are not counted), the
+share answered without any, p50 and p95. Kept answers end with a write that may reach what
+they show: the figures say how much of the cache another partner's writes take away.
+nx-27017 is SQLite behind the wire protocol: read the times as this machine's stand-in.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pc_app import create_app, devstack  # noqa: E402
+from pc_app.db import new_id  # noqa: E402
+
+INTERVAL_SECONDS = 0.05
+LISTS = {"lead list": "/v1/leads?page=2&perPage=50", "browse": "/v1/marketplace/leads?page=1&perPage=25"}
+JWT_SECRET = "benchmark-secret-" + "x" * 32
+
+
+class ThreadCommands(monitoring.CommandListener):
+    """Counts the database commands sent by one thread (pymongo tells a listener in the sending thread)."""
+
+    IGNORED = {"ismaster", "isMaster", "hello", "ping", "endSessions"}
+
+    def __init__(self):
+        self.thread = None
+        self.count = 0
+
+    def started(self, event):
+        if threading.get_ident() == self.thread and event.command_name not in self.IGNORED:
+            self.count += 1
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def lead_docs(partner: str, prefix: str, count: int) -> list[dict]:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    return [{"_id": new_id(), "partner": partner, "first_name": f"{prefix}{i}", "last_name": "", "is_deleted": False,
+             "email": f"{prefix}{i}@bench.test", "email_key": f"{partner}:{prefix}{i}@bench.test", "deal_amount": 0,
+             "currency": "usd", "deal_status": "new", "notes": [], "source": "manual", "updated_by": "system",
+             "industry": "saas", "country": "US", "created_at": start + dt.timedelta(seconds=i),
+             "updated_at": start + dt.timedelta(seconds=i)} for i in range(count)]
+
+
+def listing_docs(seller: str, count: int, rng: random.Random) -> list[dict]:
+    from plugins.marketplace.browse import fit_terms
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    docs = []
+    for i in range(count):
+        title = rng.choice(["VP of Sales", "CTO", "Head of Marketing", "Operations Lead"])
+        seniority = rng.choice(["vp", "director", "manager"])
+        when = start + dt.timedelta(minutes=i)
+        docs.append({"_id": new_id(), "lead": new_id(), "seller": seller, "price": 5000 + i % 100, "currency": "usd",
+                     "status": "listed", "industry": rng.choice(["saas", "fintech", "retail"]),
+                     "company_size": rng.choice(["11-50", "51-200"]), "country": rng.choice(["US", "GB", "DE"]),
+                     "job_title": title, "job_title_key": title.lower(), "seniority": seniority,
+                     "fit_terms": fit_terms(seniority, title.lower()), "company": f"Co {i}", "first_name": "L",
+                     "masked_email": "l***@bench.test", "email": f"listed{i}@bench.test", "view_count": 0,
+                     "unique_viewers": [], "lead_created_at": when, "listed_at": when, "created_at": when,
+                     "updated_at": when})
+    return docs
+
+
+def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str], rate: float, seconds: float) -> dict:
+    """The buyer's requests while a writer edits the other partner's leads ``rate`` times a second."""
+    from pc_app.core.leads.services import update_lead
+    from pc_app.core.models import Lead
+
+    stop = threading.Event()
+    written = [0]
+
+    def writer():
+        with app.app_context():
+            n = 0
+            while rate > 0 and not stop.wait(1 / rate):
+                lead = Lead.objects(id=other_leads[n % len(other_leads)]).first()
+                update_lead(lead, {"company": f"Edited {n}"}, "system")
+                n += 1
+            written[0] = n
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    client = app.test_client()
+    counter.thread = threading.get_ident()
+    found = {name: {"trips": [], "ms": []} for name in LISTS}
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            for name, path in LISTS.items():
+                counter.count = 0
+                started = time.perf_counter()
+                response = client.get(path, headers=headers)
+                found[name]["ms"].append((time.perf_counter() - started) * 1000)
+                found[name]["trips"].append(counter.count)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code} {response.get_data(as_text=True)[:200]}")
+            time.sleep(INTERVAL_SECONDS)
+    finally:
+        stop.set()
+        thread.join()
+        counter.thread = None
+    return {"written": written[0], "lists": found}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1000)
+    parser.add_argument("--listings", type=int, default=1000)
+    parser.add_argument("--rates", default="0,5,50", help="the other partner's lead writes per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    options = parser.parse_args()
+    rates = [float(rate) for rate in options.rates.split(",")]
+
+    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-writes-"))
+    mongo = devstack.start_mongo(workdir)
+    redis = devstack.start_redis(workdir)
+    counter = ThreadCommands()
+    try:
+        app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_writes", "REDIS_URL": redis.url,
+                          "JWT_SECRET": JWT_SECRET, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
+                          "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
+        with app.app_context():
+            from pc_app.auth import issue_tokens
+            from pc_app.core.models import Lead, User
+            from pc_app.core.partners.services import create_partner
+            from pc_app.db import ensure_indexes
+            from plugins.marketplace.browse import listings_changed
+            from plugins.marketplace.models import Listing
+
+            ensure_indexes(app.extensions["pc_models"])
+            icp = {"industries": ["saas"], "countries": ["US", "GB"], "job_titles": ["sales"], "seniorities": ["vp"]}
+            buyer = str(create_partner("Bench Buyer", status="active", icp=icp).id)
+            seller = str(create_partner("Bench Seller", status="active").id)
+            other = str(create_partner("Bench Other", status="active").id)
+            user = User(email="owner@writes.bench", name="Owner", partner=buyer, is_partner_owner=True).save()
+            headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
+            leads = Lead._get_collection()
+            for partner, prefix in ((buyer, "mine"), (other, "theirs")):
+                for start in range(0, options.leads, 1000):
+                    leads.insert_many(lead_docs(partner, prefix, options.leads)[start:start + 1000], ordered=False)
+            rows = listing_docs(seller, options.listings, random.Random(7))
+            for start in range(0, len(rows), 1000):
+                Listing._get_collection().insert_many(rows[start:start + 1000], ordered=False)
+            listings_changed()
+            other_leads = [str(row["_id"]) for row in leads.find({"partner": other}, {"_id": 1}).limit(200)]
+        print(f"the buyer's lists while another partner's leads are edited; {options.leads} leads each, "
+              f"{options.listings} listings; a request every {INTERVAL_SECONDS * 1000:.0f} ms per list for "
+              f"{options.seconds:.0f} s; in process; nx-27017 + Redis on this machine")
+        print(f"{'writes/s':>8} {'written':>7} {'list':<10} {'requests':>8} {'trips/req':>9} {'none':>6} "
+              f"{'p50 ms':>7} {'p95 ms':>7}")
+        for rate in rates:
+            result = measure(app, headers, counter, other_leads, rate, options.seconds)
+            for name, found in result["lists"].items():
+                trips, ms = found["trips"], found["ms"]
+                print(f"{rate:>8.0f} {result['written']:>7} {name:<10} {len(trips):>8} "
+                      f"{sum(trips) / len(trips):>9.2f} {sum(1 for t in trips if t == 0) / len(trips):>6.0%} "
+                      f"{percentile(ms, 0.5):>7.1f} {percentile(ms, 0.95):>7.1f}")
+        return 0
+    finally:
+        redis.stop()
+        mongo.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""What is kept of one partner's leads ends with a write that may reach them, and only with such a write."""
+import pytest
+from bson import ObjectId
+
+from pc_app.collection_versions import MAX_NAMED_DOCUMENTS, _written_owner_keys
+from pc_app.core import models  # noqa: F401  (counts the leads' writes by partner)
+
+from .test_round_trips import _commands_for, _seed_leads, _signed_in_and_kept
+
+P, Q = "6b0b5344195d341506b38cac", "6b0b5344195d341506b38cad"
+OF_P, OF_Q, ANY = f"pc:version:db.leads@{P}", f"pc:version:db.leads@{Q}", "pc:version:db.leads@*"
+
+
+def bumped(name, **command):
+    return _written_owner_keys("db", name, {name: "leads", **command})
+
+
+def test_a_write_that_names_one_owner_bumps_that_owner_only():
+    assert bumped("insert", documents=[{"partner": P}, {"partner": Q}, {"partner": P}]) == [OF_P, OF_Q]
+    assert bumped("insert", documents=[{"partner": ObjectId(P)}]) == [OF_P]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": P}, "u": {"$set": {"email": "a@b.c"}}}]) == [OF_P]
+    assert bumped("update", updates=[{"q": {"partner": {"$eq": P}}, "u": {"$set": {"deal_status": "won"}},
+                                      "multi": True, "upsert": True}]) == [OF_P]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": P}, "u": {"partner": P, "email": "a@b.c"}}]) == [OF_P]
+    assert bumped("delete", deletes=[{"q": {"partner": P}, "limit": 0}, {"q": {"partner": Q}, "limit": 1}]) == [
+        OF_P, OF_Q]
+    assert bumped("findAndModify", query={"_id": "x", "partner": Q}, update={"$inc": {"deal_amount": 1}}) == [OF_Q]
+    assert bumped("findAndModify", query={"_id": "x", "partner": Q}, remove=True) == [OF_Q]
+
+
+@pytest.mark.parametrize("name, command", [
+    ("insert", {"documents": [{"partner": P}, {"email": "no-owner@b.c"}]}),
+    ("insert", {"documents": [{"partner": {"$oid": P}}]}),
+    ("update", {"updates": [{"q": {"_id": "x"}, "u": {"$set": {"email": "a@b.c"}}}]}),
+    ("update", {"updates": [{"q": {"partner": {"$in": [P]}}, "u": {"$set": {"email": "a@b.c"}}}]}),
+    ("update", {"updates": [{"q": {"$and": [{"partner": P}]}, "u": {"$set": {"email": "a@b.c"}}}]}),
+    # It may give a lead to another partner: that partner's leads change too.
+    ("update", {"updates": [{"q": {"partner": P}, "u": {"$set": {"partner": Q}}}]}),
+    ("update", {"updates": [{"q": {"partner": P}, "u": {"$unset": {"partner.x": ""}}}]}),
+    ("update", {"updates": [{"q": {"partner": P}, "u": {"$rename": {"buyer": "partner"}}}]}),
+    ("update", {"updates": [{"q": {"partner": P}, "u": {"partner": Q, "email": "a@b.c"}}]}),
+    ("update", {"updates": [{"q": {"partner": P}, "u": [{"$set": {"email": "a@b.c"}}]}]}),
+    ("update", {"updates": [{"q": {"partner": P}, "u": {"$set": {"email": "a@b.c"}}}, {"q": {}, "u": {"$set": {}}}]}),
+    ("delete", {"deletes": [{"q": {"email": "a@b.c"}, "limit": 0}]}),
+    ("findAndModify", {"query": {"_id": "x"}, "remove": True}),
+    ("findAndModify", {"query": {"partner": P}, "update": {"$set": {"partner": Q}}}),
+    ("drop", {}),
+])
+def test_a_write_that_may_reach_more_than_the_owners_it_names_bumps_every_owner(name, command):
+    assert bumped(name, **command) == [ANY]
+
+
+def test_a_write_naming_too_many_owners_bumps_every_owner():
+    owners = [f"{i:024x}" for i in range(MAX_NAMED_DOCUMENTS + 1)]
+    assert bumped("insert", documents=[{"partner": owner} for owner in owners]) == [ANY]
+
+
+def test_another_partners_lead_writes_leave_a_partners_kept_lead_list(app, client, actors, db_commands):
+    """Kept: another partner creates, edits, notes, deletes and syncs leads. Ended: a write to the
+    partner's own leads, and a write that names no partner."""
+    from pc_app.core.models import Lead
+
+    mine = _signed_in_and_kept(client, actors)
+    theirs = _signed_in_and_kept(client, actors)
+    _seed_leads(app, mine.partner_id, 3)
+    url = "/v1/leads?perPage=2&page=2"  # a page and a total to keep
+    first = client.get(url, headers=mine.headers).get_json()
+    assert first["total"] == 3
+    created = client.post("/v1/leads", json={"firstName": "Their", "email": "their@example.com"},
+                          headers=theirs.headers)
+    assert created.status_code == 201, created.get_json()
+    lead_url = f"/v1/leads/{created.get_json()['id']}"
+    assert client.patch(lead_url, json={"jobTitle": "CTO", "email": "theirs@example.com"},
+                        headers=theirs.headers).status_code == 200
+    assert client.post(f"{lead_url}/notes", json={"text": "called"}, headers=theirs.headers).status_code == 201
+    with app.app_context():  # a CRM sync's conditional write names the partner, as plugins/sync does
+        Lead._get_collection().update_many({"partner": theirs.partner_id, "deal_status": "new"},
+                                           {"$set": {"deal_status": "won"}})
+    assert client.delete(lead_url, headers=theirs.headers).status_code == 204
+    commands, body = _commands_for(client, db_commands, url, mine.headers)
+    assert commands == [] and body == first
+    # A write to the partner's own lead shows at once ...
+    with app.app_context():
+        lead = Lead.objects(partner=mine.partner_id).order_by("created_at").first()
+    assert client.patch(f"/v1/leads/{lead.id}", json={"lastName": "Renamed"}, headers=mine.headers).status_code == 200
+    commands, body = _commands_for(client, db_commands, "/v1/leads?perPage=3", mine.headers)
+    assert commands != [] and "Renamed" in [item["lastName"] for item in body["items"]]
+    kept = client.get("/v1/leads?perPage=3", headers=mine.headers).get_json()
+    # ... and so does one that names no partner (a maintenance script, a migration).
+    with app.app_context():
+        Lead._get_collection().update_many({"email": {"$regex": "^lead"}}, {"$set": {"company": "Migrated"}})
+    commands, body = _commands_for(client, db_commands, "/v1/leads?perPage=3", mine.headers)
+    assert commands != [] and body != kept
+    assert {item["company"] for item in body["items"] if item["email"].startswith("lead")} == {"Migrated"}
