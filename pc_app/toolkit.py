@@ -13,7 +13,7 @@ from .api import Blueprint, MessageSchema, ObjectIdString, ResponseSchema, Schem
 from .auth import (current_actor, current_claims, current_partner, current_partner_id, current_user, login_required,
                    optional_user, owner_required, parse_object_id, partner_for_request, partner_scope,
                    platform_required, require_trading_partner, session_is_live)
-from .collection_versions import cached
+from .collection_versions import cached, count_writes_by_owner
 from .core.auth.signed_in import read_along, reads_along
 from .config import ConfigError, Setting
 from .core import vocabulary
@@ -57,7 +57,7 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
-    "ClockFields", "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
+    "ClockFields", "PageArgsSchema", "cached", "count_writes_by_owner", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
     "page_answer", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access

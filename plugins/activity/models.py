@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine import BooleanField, DictField, IntField, ListField, StringField
 
-from pc_app.toolkit import BaseDocument, DateTimeField, RefField, ValueListField, utcnow
+from pc_app.toolkit import BaseDocument, DateTimeField, RefField, ValueListField, count_writes_by_owner, utcnow
 
 class Activity(BaseDocument):
     """One event as one partner sees it: type, sentence, actor, subjects, payload and who has read it.
@@ -35,6 +35,11 @@ class Activity(BaseDocument):
     created_at = DateTimeField(default=utcnow, required=True)
     created_ms = IntField(required=True)
     read_by = ValueListField(StringField(), default=list)
+
+
+# A partner's unread count is kept until a write that may reach that partner's activities: every
+# event stores activities for the partners it concerns, and must not end everyone else's count.
+count_writes_by_owner(Activity._meta["collection"], "partner")
 
 
 class ActivityPreferences(BaseDocument):

@@ -173,6 +173,29 @@ def test_an_event_without_a_description_reads_as_its_catalog_sentence(activities
     assert {"type": "reservation", "id": reserved["data"]["reservationId"]} in reserved["subjects"]
 
 
+def test_another_partners_activities_leave_a_users_kept_unread_count(client, activities, seller, buyer, db_commands):
+    """The unread count is counted once, then kept until the user's own partner's activities change."""
+    def counts(sent) -> int:
+        return sum(1 for command in sent if any("$count" in stage for stage in command.get("pipeline", ())))
+
+    activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+    activities.fan_out()
+    assert activities.unread(seller) == 1
+    activities.emit("core.lead_created", [buyer.partner_id], {"leadId": new_id()})
+    activities.emit("core.lead_created", [buyer.partner_id], {"leadId": new_id()})
+    activities.fan_out()
+    first = activities.feed(buyer, limit=1)["items"][0]["id"]
+    assert client.patch("/v1/activities/mark-read", json={"ids": [first]}, headers=buyer.headers).status_code == 200
+    with db_commands:
+        assert activities.unread(seller) == 1
+    assert counts(db_commands.sent) == 0 and db_commands.commands == ["aggregate"]  # the page alone
+    activities.emit("core.lead_created", [seller.partner_id, buyer.partner_id], {"leadId": new_id()})
+    activities.fan_out()
+    with db_commands:
+        assert activities.unread(seller) == 2
+    assert counts(db_commands.sent) == 1
+
+
 def test_the_unread_count_stops_at_its_cap_and_says_so(app, client, activities, seller):
     # A partner that never reads its feed: the badge counts to the cap ("99+"), not the whole history.
     app.config["ACTIVITY_UNREAD_COUNT_CAP"] = 3
