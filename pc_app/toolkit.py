@@ -57,8 +57,8 @@ __all__ = [
     "HUBSPOT", "STRIPE", "SYSTEM", "Actor",
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
-    "ClockFields", "PageArgsSchema", "cached", "count_writes_by_owner", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
-    "page_answer", "page_of", "page_schema", "paginate",
+    "ClockFields", "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
+    "count_writes_by_owner", "page_answer", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",
