@@ -92,3 +92,26 @@ def test_another_partners_lead_writes_leave_a_partners_kept_lead_list(app, clien
     commands, body = _commands_for(client, db_commands, "/v1/leads?perPage=3", mine.headers)
     assert commands != [] and body != kept
     assert {item["company"] for item in body["items"] if item["email"].startswith("lead")} == {"Migrated"}
+
+
+def test_a_lead_made_read_only_by_its_partner_bumps_that_partners_counter_only(app, actors):
+    """A sale makes the seller's lead read-only: a write naming the seller, which leaves other partners' lists."""
+    from pc_app.core.leads.services import clear_lead_read_only, set_lead_read_only
+    from pc_app.db import database
+    from pc_app.redis_client import get_redis
+
+    seller = actors.partner_owner()
+    _seed_leads(app, seller.partner_id, 1)
+    with app.app_context():
+        from pc_app.core.models import Lead
+
+        lead_id = str(Lead.objects(partner=seller.partner_id).first().id)
+        name = database().name
+        redis = get_redis()
+        keys = [f"pc:version:{name}.leads@*", f"pc:version:{name}.leads@{seller.partner_id}"]
+        before = [int(value or 0) for value in redis.mget(keys)]
+        assert set_lead_read_only(lead_id, "sold", seller.partner_id)
+        assert clear_lead_read_only(lead_id, "sold", seller.partner_id)
+        assert not set_lead_read_only(lead_id, "sold", "6b0b5344195d341506b38cac")  # not that partner's lead
+        after = [int(value or 0) for value in redis.mget(keys)]
+    assert after == [before[0], before[1] + 2]

@@ -106,15 +106,21 @@ def refuse_read_only(lead: Lead) -> None:
         raise LeadReadOnly(lead.read_only_reason)
 
 
-def set_lead_read_only(lead_id: str, reason: str) -> bool:
+def _of_partner(partner_id: str | None) -> dict:
+    """The lead's partner in a write's filter, when the caller knows it: the write then ends what is kept
+    of that partner's leads only (``collection_versions.count_writes_by_owner``), not every partner's."""
+    return {"partner": str(partner_id)} if partner_id else {}
+
+
+def set_lead_read_only(lead_id: str, reason: str, partner_id: str | None = None) -> bool:
     """Make a live lead read-only for ``reason`` (idempotent); True when this call changed it."""
-    return bool(Lead.objects(id=lead_id, read_only_reason=None).update_one(
+    return bool(Lead.objects(id=lead_id, read_only_reason=None, **_of_partner(partner_id)).update_one(
         set__read_only_reason=reason, set__read_only_since=utcnow(), set__updated_at=utcnow()))
 
 
-def clear_lead_read_only(lead_id: str, reason: str) -> bool:
+def clear_lead_read_only(lead_id: str, reason: str, partner_id: str | None = None) -> bool:
     """Give a lead made read-only for ``reason`` back to its partner (idempotent); True when it changed."""
-    return bool(Lead.objects(id=lead_id, read_only_reason=reason).update_one(
+    return bool(Lead.objects(id=lead_id, read_only_reason=reason, **_of_partner(partner_id)).update_one(
         unset__read_only_reason=True, unset__read_only_since=True, set__updated_at=utcnow()))
 
 

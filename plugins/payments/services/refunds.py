@@ -87,7 +87,7 @@ def undo_sale(purchase_doc: Purchase, actor: Actor) -> None:
         if copy is not None:
             delete_lead(copy, str(actor))
     if "sellerLead" in steps:
-        clear_lead_read_only(purchase_doc.lead, "sold")
+        clear_lead_read_only(purchase_doc.lead, "sold", purchase_doc.seller)
     if "invoices" in steps:
         from .invoices import issue_for_refund
 

@@ -57,7 +57,7 @@ def complete(purchase_id: str) -> Purchase:
         _copy_lead(purchase_doc)
         _done(purchase_doc, "buyerLead")
     if "sellerLead" not in steps:
-        set_lead_read_only(purchase_doc.lead, "sold")
+        set_lead_read_only(purchase_doc.lead, "sold", purchase_doc.seller)
         _done(purchase_doc, "sellerLead")
     if "invoices" not in steps:
         from .invoices import issue_for_sale
