@@ -43,14 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app, devstack  # noqa: E402
+from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
 
 DB = "pc_bench_activity"
 BIN = Path(sys.executable).parent
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def service_env(mongo_url: str, redis_url: str, **extra) -> dict:

@@ -30,6 +30,7 @@ from pc_app import create_app, devstack  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.events import Event  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
+from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
 
 PARTNERS = 40
 PER_DAY = 1_000 / 30          # purchases a day, steady: history grows with the number of purchases
@@ -111,11 +112,6 @@ def write_folded(events: list[Event]) -> tuple[int, int]:
     for i in range(0, len(fresh), BATCH):
         collection.insert_many(fresh[i:i + BATCH], ordered=False)
     return len(facts), len(rollups)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def measure(client, url: str, headers: dict, params: dict, counter: CommandCounter) -> dict:

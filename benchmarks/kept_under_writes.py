@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import random
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,8 +30,9 @@ from pymongo import monitoring
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 INTERVAL_SECONDS = 0.05
 LISTS = {"lead list": "/v1/leads?page=2&perPage=50", "browse": "/v1/marketplace/leads?page=1&perPage=25"}
@@ -57,11 +57,6 @@ class ThreadCommands(monitoring.CommandListener):
 
     def failed(self, event):
         pass
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def lead_docs(partner: str, prefix: str, count: int) -> list[dict]:
@@ -143,11 +138,8 @@ def main() -> int:
     options = parser.parse_args()
     rates = [float(rate) for rate in options.rates.split(",")]
 
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-writes-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     counter = ThreadCommands()
-    try:
+    with local_services("writes") as (mongo, redis):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_writes", "REDIS_URL": redis.url,
                           "JWT_SECRET": JWT_SECRET, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
@@ -168,8 +160,9 @@ def main() -> int:
             headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
             leads = Lead._get_collection()
             for partner, prefix in ((buyer, "mine"), (other, "theirs")):
-                for start in range(0, options.leads, 1000):
-                    leads.insert_many(lead_docs(partner, prefix, options.leads)[start:start + 1000], ordered=False)
+                rows = lead_docs(partner, prefix, options.leads)
+                for start in range(0, len(rows), 1000):
+                    leads.insert_many(rows[start:start + 1000], ordered=False)
             rows = listing_docs(seller, options.listings, random.Random(7))
             for start in range(0, len(rows), 1000):
                 Listing._get_collection().insert_many(rows[start:start + 1000], ordered=False)
@@ -188,9 +181,6 @@ def main() -> int:
                       f"{sum(trips) / len(trips):>9.2f} {sum(1 for t in trips if t == 0) / len(trips):>6.0%} "
                       f"{percentile(ms, 0.5):>7.1f} {percentile(ms, 0.95):>7.1f}")
         return 0
-    finally:
-        redis.stop()
-        mongo.stop()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from pc_app import create_app, devstack  # noqa: E402
 from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
+from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
 
 JWT_SECRET = "benchmark-secret-" + "x" * 32
 LIST_PATH = "/v1/leads?page=2&perPage=50"
@@ -49,11 +50,6 @@ PATHS = (LIST_PATH, ME_PATH, "/healthz")
 UNKEPT = LIST_PATH + " (not kept)"
 MAX_REQUESTS = 2000
 BATCH = 1000
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def seed(app, count: int) -> tuple[str, dict]:

@@ -22,16 +22,16 @@ import argparse
 import datetime as dt
 import itertools
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 BATCH = 1000
 SEED_BUDGET_SECONDS = 600
@@ -46,11 +46,6 @@ LISTS = {
     "sync tasks": "/v1/sync/tasks?page=2&perPage=50",
     "sync conflicts": "/v1/sync/conflicts?page=2&perPage=50",
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def documents(kind: str, partner: str, other: str, start: int, count: int) -> list[dict]:
@@ -129,11 +124,8 @@ def main() -> int:
     options = parser.parse_args()
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
 
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-lists-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     counter = CommandCounter()
-    try:
+    with local_services("lists") as (mongo, redis):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_lists", "REDIS_URL": redis.url,
                           "PC_PLUGINS": ["marketplace", "payments", "hubspot", "sync"], "MAIL_BACKEND": "outbox",
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
@@ -197,9 +189,6 @@ def main() -> int:
                     f"{kind} {p50s[kind, mode][largest] / p50s[kind, mode][smallest]:.2f}" for kind in LISTS))
             print(f"the stand-in's floor per aggregate grew {floors[largest] / floors[smallest]:.1f}x by itself "
                   f"({floors[smallest]:.2f} -> {floors[largest]:.2f} ms); each list makes 1-2 aggregates")
-    finally:
-        redis.stop()
-        mongo.stop()
     return 0
 
 

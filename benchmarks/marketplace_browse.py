@@ -46,6 +46,7 @@ from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
 from plugins.marketplace.browse import listings_changed  # noqa: E402
+from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
 
 BUYERS = 50
 SELLERS = 20
@@ -107,11 +108,6 @@ def seller_lead_docs(listings: list[dict]) -> list[dict]:
              "deal_amount": 0, "currency": "usd", "deal_status": "new", "notes": [], "source": "benchmark",
              "updated_by": "system", "created_at": row["created_at"], "updated_at": row["created_at"]}
             for row in listings]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 # Collections a signed-in request reads to learn who is asking (kept in Redis for AUTH_STATE_CACHE_SECONDS).

@@ -33,16 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app, devstack  # noqa: E402
 from pc_app.testing import CommandCounter, bearer  # noqa: E402
+from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
 
 EXPIRY_RESERVATIONS = 30
 EXPIRY_HOURS = 3 / 3600            # each hold lasts 3 s
 EXPIRY_SPACING_SECONDS = 0.25      # one reservation every quarter second
 EXPIRY_WAIT_SECONDS = 30           # give up on a job that never ran after this long
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def make_app(mongo_url: str, redis_url: str, counter: CommandCounter, **settings):
