@@ -826,7 +826,10 @@ class PatternKnowledge:
             # (2.40 against 2.42) and cost 37 % more time (11.7 against 8.5 s in all). Nor with a deep
             # walk's second counting command, counting every later group still short as far as this one
             # (at most 3 round trips for all but one buyer, 2.28 on average): p50 156 -> 188 ms, p95
-            # 399 -> 567 ms, 8.6 -> 11.7 s in all, the buyers whose page was in that group paying most.
+            # 399 -> 567 ms, 8.6 -> 11.7 s in all, the buyers whose page was in that group paying most. Nor
+            # with a deep recount taking the next group alone, as far as the page could need it past what
+            # is known of this one: 2.42 -> 2.10 round trips (one buyer at 4), but 9.0-9.5 -> 11.0 s in all
+            # and p50 172-178 -> 209-213 ms (runs taken in turn, 2026-11-30).
             command = _OneCommand()
             command.take([part for *_own, parts in wanted for part in parts], always=True)
             wanted += [(later, m, first_cap, parts) for later, m, parts in self._unsized_that_fit(command, after=g)]
