@@ -20,7 +20,7 @@ The signed-in user and partner are cached one by one, so their collections are a
 document (``count_writes_by_document``): a write that names its documents by ``_id`` (a save, a
 sign-in's timestamp) bumps only theirs; any other write bumps the collection's any-document counter.
 
-Collections a partner owns documents of (the leads) are also counted per owner
+Collections a partner owns documents of (the leads, the activities) are also counted per owner
 (``count_writes_by_owner``): a write whose filter, or inserted document, names one owner by
 equality bumps that owner's counter, any other write (or one that may move a document to another
 owner) the collection's any-owner counter. A value made only of one owner's documents (a partner's
