@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
+from measuring import local_services  # noqa: E402  (benchmarks/measuring.py)
 
 UNLIMITED = "1000000 per minute"
 SIGN_UP = {"companyName": "Timing Co", "name": "Tim Ing", "website": "https://timing.example"}
@@ -67,10 +67,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-timing-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
-    try:
+    with local_services("timing") as (mongo, redis, workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "pc_bench", "REDIS_URL": redis.url,
                           "LOG_LEVEL": "WARNING", "RATELIMIT_PUBLIC": UNLIMITED,
                           "REGISTRATION_RATELIMIT": UNLIMITED})
@@ -92,9 +89,6 @@ def main() -> None:
                   f"{medians['known'] - medians['unknown']:>+11.2f} "
                   f"{spread['known'][0]:>7.2f}-{spread['known'][-1]:<7.2f} "
                   f"{spread['unknown'][0]:>8.2f}-{spread['unknown'][-1]:<7.2f}")
-    finally:
-        redis.stop()
-        mongo.stop()
 
 
 if __name__ == "__main__":

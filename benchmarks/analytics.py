@@ -19,18 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.events import Event  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
-from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 PARTNERS = 40
 PER_DAY = 1_000 / 30          # purchases a day, steady: history grows with the number of purchases
@@ -157,11 +156,8 @@ def delivered_rate(app, events: list[Event]) -> float:
 def main(argv: list[str]) -> int:
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in argv) or [1_000, 100_000]
     small, large = sizes[0], sizes[-1]
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     counter = CommandCounter()
-    try:
+    with local_services("analytics") as (mongo, redis, workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url, "MONGODB_DB": "bench",
                           "REDIS_URL": redis.url, "PC_PLUGINS": ["analytics"], "MAIL_BACKEND": "outbox",
                           "MONGODB_EVENT_LISTENERS": [counter], "CORS_ORIGINS": ["http://localhost:3001"]})
@@ -218,9 +214,6 @@ def main(argv: list[str]) -> int:
         delivered = purchase_events(rng, DELIVERED_EVENTS // 5, partners, today, end)[:DELIVERED_EVENTS]
         print(f"through the durable path (store the event, delivery job, fold): "
               f"{delivered_rate(app, delivered):,.0f} events/s")
-    finally:
-        redis.stop()
-        mongo.stop()
     return 0
 
 

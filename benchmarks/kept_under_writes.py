@@ -139,7 +139,7 @@ def main() -> int:
     rates = [float(rate) for rate in options.rates.split(",")]
 
     counter = ThreadCommands()
-    with local_services("writes") as (mongo, redis):
+    with local_services("writes") as (mongo, redis, _workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_writes", "REDIS_URL": redis.url,
                           "JWT_SECRET": JWT_SECRET, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})

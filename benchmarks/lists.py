@@ -125,7 +125,7 @@ def main() -> int:
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
 
     counter = CommandCounter()
-    with local_services("lists") as (mongo, redis):
+    with local_services("lists") as (mongo, redis, _workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_lists", "REDIS_URL": redis.url,
                           "PC_PLUGINS": ["marketplace", "payments", "hubspot", "sync"], "MAIL_BACKEND": "outbox",
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})

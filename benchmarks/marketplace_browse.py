@@ -34,19 +34,18 @@ from __future__ import annotations
 
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
 from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
 from plugins.marketplace.browse import listings_changed  # noqa: E402
-from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 BUYERS = 50
 SELLERS = 20
@@ -198,11 +197,8 @@ def main(argv: list[str]) -> int:
 
         options.gunicorn_threads = deploy_threads()
     sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     counter = CommandCounter()
-    try:
+    with local_services("browse") as (mongo, redis, workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench", "JWT_SECRET": JWT_SECRET,
                           "REDIS_URL": redis.url, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
                           "MONGODB_EVENT_LISTENERS": [counter], "CORS_ORIGINS": ["http://localhost:3001"]})
@@ -280,9 +276,6 @@ def main(argv: list[str]) -> int:
             print(f"(concurrent phase at {seeded:,} listings)")
             concurrent_phase(mongo, redis, headers, options.concurrent, options.seconds, workdir,
                              options.gunicorn_threads, options.gunicorn_workers)
-    finally:
-        redis.stop()
-        mongo.stop()
     return 0
 
 

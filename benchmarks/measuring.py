@@ -10,14 +10,14 @@ from pc_app import devstack
 
 @contextmanager
 def local_services(name: str):
-    """``(mongo, redis)``: a MongoDB wire server (nx-27017) and a Redis of the benchmark's own, in a fresh
-    directory, on 127.0.0.1; both stopped when the block ends, however it ends."""
+    """``(mongo, redis, workdir)``: a MongoDB wire server (nx-27017) and a Redis of the benchmark's own, on
+    127.0.0.1, in a fresh directory (for the run's logs too); both stopped when the block ends, however it ends."""
     workdir = Path(tempfile.mkdtemp(prefix=f"pc-bench-{name}-"))
     mongo = devstack.start_mongo(workdir)
     try:
         redis = devstack.start_redis(workdir)
         try:
-            yield mongo, redis
+            yield mongo, redis, workdir
         finally:
             redis.stop()
     finally:

@@ -23,7 +23,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pc_app import create_app, devstack  # noqa: E402
+from pc_app import create_app  # noqa: E402
 from pc_app.testing import CommandCounter, bearer  # noqa: E402
-from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 EXPIRY_RESERVATIONS = 30
 EXPIRY_HOURS = 3 / 3600            # each hold lasts 3 s
@@ -170,20 +169,14 @@ def expiry_lag(mongo_url: str, redis_url: str, counter: CommandCounter, workdir:
 def main(argv: list[str]) -> None:
     listings = int(argv[0]) if argv else 200
     buyers = int(argv[1]) if len(argv) > 1 else 20
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-reservations-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     counter = CommandCounter()
-    try:
+    with local_services("reservations") as (mongo, redis, workdir):
         # Every buyer may hold as many as there are listings: only the listing decides who wins.
         app = make_app(mongo.url, redis.url, counter, PAYMENTS_MAX_ACTIVE_RESERVATIONS=listings)
         seller, buyer_headers = people(app, buyers)
         contention(app, seller, buyer_headers, listings)
         round_trips(app, seller, buyer_headers[0], counter)
         expiry_lag(mongo.url, redis.url, counter, workdir)
-    finally:
-        redis.stop()
-        mongo.stop()
 
 
 if __name__ == "__main__":
