@@ -27,7 +27,6 @@ import runpy
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from pc_app import create_app, devstack  # noqa: E402
 from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
-from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 JWT_SECRET = "benchmark-secret-" + "x" * 32
 LIST_PATH = "/v1/leads?page=2&perPage=50"
@@ -326,68 +325,64 @@ def main() -> None:
     args = parser.parse_args()
     args.server_threads = args.server_threads or deploy_threads()
 
-    workdir = Path(tempfile.mkdtemp(prefix="pc-bench-leads-"))
-    mongo = devstack.start_mongo(workdir)
-    redis = devstack.start_redis(workdir)
     gunicorn = None
-    try:
-        settings = {"PC_ENV": "development", "MONGODB_URL": mongo.url + "pc_bench", "REDIS_URL": redis.url,
-                    "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING"}
-        counter = CommandCounter()
-        app = create_app({**settings, "MONGODB_EVENT_LISTENERS": [counter]})
-        began = time.perf_counter()
-        _partner_id, headers = seed(app, args.leads)
-        seeded_in = time.perf_counter() - began
-        trips = round_trips(app, headers)
+    with local_services("leads") as (mongo, redis, workdir):
+        try:
+            settings = {"PC_ENV": "development", "MONGODB_URL": mongo.url + "pc_bench", "REDIS_URL": redis.url,
+                        "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING"}
+            counter = CommandCounter()
+            app = create_app({**settings, "MONGODB_EVENT_LISTENERS": [counter]})
+            began = time.perf_counter()
+            _partner_id, headers = seed(app, args.leads)
+            seeded_in = time.perf_counter() - began
+            trips = round_trips(app, headers)
 
-        env = {**os.environ, **settings, "WEB_CONCURRENCY": str(args.workers)}
-        gunicorn, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log", args.server_threads)
-        check = requests.get(base + LIST_PATH, headers=headers, timeout=30).json()
-        # totals are counted up to LIST_COUNT_CAP (pc_app.pages); past it the answer says totalCapped
-        expected = (min(args.leads, 1000), args.leads > 1000)
-        assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
-            {key: value for key, value in check.items() if key != "items"}
-        processes = {"app": gunicorn.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
-        share = args.seconds / (len(PATHS) + 1)
-        # Warm up, discarded: a fresh worker's first requests open its connections and fill its
-        # copies, which no endpoint's figures should carry.
-        measure(base, lambda i, n: (PATHS[n % len(PATHS)], headers), 1.0, args.threads, processes=processes)
-        results, each = in_rounds({path: lambda p=path: measure(base, lambda _i, _n: (p, headers), share, args.threads,
-                                                                 processes=processes)
-                                   for path in PATHS}, args.rounds)
-        stop(gunicorn)
-        gunicorn, base = start_gunicorn({**env, "LIST_PAGE_CACHE_SECONDS": "0"}, args.workers,
-                                        workdir / "gunicorn.log", args.server_threads)
-        processes["app"] = gunicorn.pid
-        results[UNKEPT] = measure(base, lambda _i, _n: (LIST_PATH, headers), share, args.threads, processes=processes)
-
-        print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
-              f"gunicorn {args.workers} gthread workers of {args.server_threads} threads, {args.threads} client threads, "
-              f"{share:.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
-              f"({os.cpu_count()} CPUs)\n")
-        header = f"{'endpoint':<43} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
-                 f"{'db round trips':>15}"
-        print(header)
-        print("-" * len(header))
-        for path, r in results.items():
-            commands = trips[path]
-            print(f"{'GET ' + path:<43} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
-                  f"{r['p95']:>7.1f} {len(commands):>15}")
-        print()
-        for path, r in results.items():
-            print(f"{'GET ' + path:<43} {cpu_line(r)}")
-        health = results["/healthz"]["rps"]
-        print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
-                                                     for path in (LIST_PATH, ME_PATH, UNKEPT)))
-        for path in (LIST_PATH, ME_PATH):
-            print(f"  {path} / healthz in each of {args.rounds} rounds: {ratios_by_round(each, path, '/healthz')}")
-        print("\nround trips (pymongo CommandListener, in process): "
-              + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
-    finally:
-        if gunicorn is not None:
+            env = {**os.environ, **settings, "WEB_CONCURRENCY": str(args.workers)}
+            gunicorn, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log", args.server_threads)
+            check = requests.get(base + LIST_PATH, headers=headers, timeout=30).json()
+            # totals are counted up to LIST_COUNT_CAP (pc_app.pages); past it the answer says totalCapped
+            expected = (min(args.leads, 1000), args.leads > 1000)
+            assert (check["total"], check["totalCapped"]) == expected and len(check["items"]) == 50, \
+                {key: value for key, value in check.items() if key != "items"}
+            processes = {"app": gunicorn.pid, "nx-27017": mongo.process.pid, "Redis": redis.process.pid}
+            share = args.seconds / (len(PATHS) + 1)
+            # Warm up, discarded: a fresh worker's first requests open its connections and fill its
+            # copies, which no endpoint's figures should carry.
+            measure(base, lambda i, n: (PATHS[n % len(PATHS)], headers), 1.0, args.threads, processes=processes)
+            results, each = in_rounds({path: lambda p=path: measure(base, lambda _i, _n: (p, headers), share, args.threads,
+                                                                     processes=processes)
+                                       for path in PATHS}, args.rounds)
             stop(gunicorn)
-        redis.stop()
-        mongo.stop()
+            gunicorn, base = start_gunicorn({**env, "LIST_PAGE_CACHE_SECONDS": "0"}, args.workers,
+                                            workdir / "gunicorn.log", args.server_threads)
+            processes["app"] = gunicorn.pid
+            results[UNKEPT] = measure(base, lambda _i, _n: (LIST_PATH, headers), share, args.threads, processes=processes)
+
+            print(f"\nGET /v1/leads benchmark: {args.leads:,} leads of one partner (seeded in {seeded_in:.1f} s), "
+                  f"gunicorn {args.workers} gthread workers of {args.server_threads} threads, {args.threads} client threads, "
+                  f"{share:.0f} s or {MAX_REQUESTS} requests per endpoint, nx-27017 + Redis on this machine "
+                  f"({os.cpu_count()} CPUs)\n")
+            header = f"{'endpoint':<43} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
+                     f"{'db round trips':>15}"
+            print(header)
+            print("-" * len(header))
+            for path, r in results.items():
+                commands = trips[path]
+                print(f"{'GET ' + path:<43} {r['requests']:>8} {r['failed']:>6} {r['rps']:>7.1f} {r['p50']:>7.1f} "
+                      f"{r['p95']:>7.1f} {len(commands):>15}")
+            print()
+            for path, r in results.items():
+                print(f"{'GET ' + path:<43} {cpu_line(r)}")
+            health = results["/healthz"]["rps"]
+            print("\nthroughput / healthz: " + "; ".join(f"{path}: {results[path]['rps'] / health:.2f}"
+                                                         for path in (LIST_PATH, ME_PATH, UNKEPT)))
+            for path in (LIST_PATH, ME_PATH):
+                print(f"  {path} / healthz in each of {args.rounds} rounds: {ratios_by_round(each, path, '/healthz')}")
+            print("\nround trips (pymongo CommandListener, in process): "
+                  + "; ".join(f"{path}: {', '.join(c) or 'none'}" for path, c in trips.items()))
+        finally:
+            if gunicorn is not None:
+                stop(gunicorn)
 
 
 if __name__ == "__main__":
