@@ -186,7 +186,8 @@ def _owner_after_update(collection: str, query, update) -> str | None:
     if owner is None or not isinstance(update, Mapping):
         return None  # not one owner, or an aggregation pipeline (it may set any field)
     if not any(str(op).startswith("$") for op in update):
-        return owner if _owner_value(update.get(field)) == owner else None  # a replacement keeps it?
+        # A replacement document: the same owner only when it names that owner again.
+        return owner if _owner_value(update.get(field)) == owner else None
     for op, fields in update.items():
         if not isinstance(fields, Mapping):
             return None
