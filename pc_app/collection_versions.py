@@ -117,19 +117,25 @@ def _named_ids(query) -> list | None:
     return named if all(not isinstance(item, (dict, list)) for item in named) else None
 
 
+def _write_statements(name: str, command) -> list[tuple] | None:
+    """``(filter, update)`` of each statement of an update, a delete or a findAndModify (update None for a
+    removal), or None for a write that reaches every document (drop, create, rename)."""
+    if name == "update":
+        return [(statement.get("q"), statement.get("u")) for statement in command.get("updates") or ()]
+    if name == "delete":
+        return [(statement.get("q"), None) for statement in command.get("deletes") or ()]
+    if name == "findAndModify":
+        return [(command.get("query"), None if command.get("remove") else command.get("update"))]
+    return None
+
+
 def _written_document_keys(database: str, name: str, command) -> list[str]:
     """The per-document counters a write to a ``count_writes_by_document`` collection bumps."""
     collection = str(command.get(name))
     if name == "insert":
         return []  # a new document is in no cached copy (an insert with an existing _id is refused)
-    if name == "update":
-        queries = [statement.get("q") for statement in command.get("updates") or ()]
-    elif name == "delete":
-        queries = [statement.get("q") for statement in command.get("deletes") or ()]
-    elif name == "findAndModify":
-        queries = [command.get("query")]
-    else:
-        queries = [None]  # drop, create, rename: every document
+    statements = _write_statements(name, command)
+    queries = [None] if statements is None else [query for query, _update in statements]
     ids: list = []
     for query in queries:
         named = _named_ids(query)
@@ -179,12 +185,14 @@ def owner_of(collection: str, query) -> str | None:
     return _owner_value(value)
 
 
-def _owner_after_update(collection: str, query, update) -> str | None:
-    """The one owner of every document an update may write (before and after it), or None."""
+def _owner_written(collection: str, query, update) -> str | None:
+    """The one owner of every document a statement may write (before and after it), or None."""
     owner = owner_of(collection, query)
     field = _BY_OWNER[collection]
-    if owner is None or not isinstance(update, Mapping):
-        return None  # not one owner, or an aggregation pipeline (it may set any field)
+    if owner is None or update is None:
+        return owner  # not one owner, or a removal of that owner's documents
+    if not isinstance(update, Mapping):
+        return None  # an aggregation pipeline: it may set any field
     if not any(str(op).startswith("$") for op in update):
         # A replacement document: the same owner only when it names that owner again.
         return owner if _owner_value(update.get(field)) == owner else None
@@ -204,16 +212,10 @@ def _written_owner_keys(database: str, name: str, command) -> list[str]:
     if name == "insert":
         owners = [_owner_value(document.get(field)) if isinstance(document, Mapping) else None
                   for document in command.get("documents") or ()]
-    elif name == "update":
-        owners = [_owner_after_update(collection, statement.get("q"), statement.get("u"))
-                  for statement in command.get("updates") or ()]
-    elif name == "delete":
-        owners = [owner_of(collection, statement.get("q")) for statement in command.get("deletes") or ()]
-    elif name == "findAndModify":
-        owners = [owner_of(collection, command.get("query")) if command.get("remove")
-                  else _owner_after_update(collection, command.get("query"), command.get("update"))]
     else:
-        owners = [None]  # drop, create, rename: every owner
+        statements = _write_statements(name, command)
+        owners = [None] if statements is None else [_owner_written(collection, query, update)
+                                                    for query, update in statements]
     named = list(dict.fromkeys(owners))
     if not named or None in named or len(named) > MAX_NAMED_DOCUMENTS:
         return [_any_owner_key(database, collection)]
