@@ -25,13 +25,12 @@ import threading
 import time
 from pathlib import Path
 
-from pymongo import monitoring
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app  # noqa: E402
-from pc_app.db import new_id  # noqa: E402
+from pc_app.testing import CommandCounter  # noqa: E402
+from marketplace_browse import listing_docs, seller_lead_docs  # noqa: E402
 from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 INTERVAL_SECONDS = 0.05
@@ -39,53 +38,17 @@ LISTS = {"lead list": "/v1/leads?page=2&perPage=50", "browse": "/v1/marketplace/
 JWT_SECRET = "benchmark-secret-" + "x" * 32
 
 
-class ThreadCommands(monitoring.CommandListener):
-    """Counts the database commands sent by one thread (pymongo tells a listener in the sending thread)."""
-
-    IGNORED = {"ismaster", "isMaster", "hello", "ping", "endSessions"}
+class ThreadCommands(CommandCounter):
+    """``CommandCounter`` of one thread's commands (pymongo tells a listener in the sending thread): the
+    buyer's, not the writer's."""
 
     def __init__(self):
+        super().__init__()
         self.thread = None
-        self.count = 0
 
     def started(self, event):
-        if threading.get_ident() == self.thread and event.command_name not in self.IGNORED:
-            self.count += 1
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-def lead_docs(partner: str, prefix: str, count: int) -> list[dict]:
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    return [{"_id": new_id(), "partner": partner, "first_name": f"{prefix}{i}", "last_name": "", "is_deleted": False,
-             "email": f"{prefix}{i}@bench.test", "email_key": f"{partner}:{prefix}{i}@bench.test", "deal_amount": 0,
-             "currency": "usd", "deal_status": "new", "notes": [], "source": "manual", "updated_by": "system",
-             "industry": "saas", "country": "US", "created_at": start + dt.timedelta(seconds=i),
-             "updated_at": start + dt.timedelta(seconds=i)} for i in range(count)]
-
-
-def listing_docs(seller: str, count: int, rng: random.Random) -> list[dict]:
-    from plugins.marketplace.browse import fit_terms
-
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    docs = []
-    for i in range(count):
-        title = rng.choice(["VP of Sales", "CTO", "Head of Marketing", "Operations Lead"])
-        seniority = rng.choice(["vp", "director", "manager"])
-        when = start + dt.timedelta(minutes=i)
-        docs.append({"_id": new_id(), "lead": new_id(), "seller": seller, "price": 5000 + i % 100, "currency": "usd",
-                     "status": "listed", "industry": rng.choice(["saas", "fintech", "retail"]),
-                     "company_size": rng.choice(["11-50", "51-200"]), "country": rng.choice(["US", "GB", "DE"]),
-                     "job_title": title, "job_title_key": title.lower(), "seniority": seniority,
-                     "fit_terms": fit_terms(seniority, title.lower()), "company": f"Co {i}", "first_name": "L",
-                     "masked_email": "l***@bench.test", "email": f"listed{i}@bench.test", "view_count": 0,
-                     "unique_viewers": [], "lead_created_at": when, "listed_at": when, "created_at": when,
-                     "updated_at": when})
-    return docs
+        if threading.get_ident() == self.thread:
+            super().started(event)
 
 
 def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str], rate: float, seconds: float) -> dict:
@@ -109,12 +72,13 @@ def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str],
     thread.start()
     client = app.test_client()
     counter.thread = threading.get_ident()
+    counter.recording = True
     found = {name: {"trips": [], "ms": []} for name in LISTS}
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
             for name, path in LISTS.items():
-                counter.count = 0
+                counter.commands = []
                 started = time.perf_counter()
                 response = client.get(path, headers=headers)
                 found[name]["ms"].append((time.perf_counter() - started) * 1000)
@@ -125,7 +89,7 @@ def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str],
     finally:
         stop.set()
         thread.join()
-        counter.thread = None
+        counter.thread, counter.recording = None, False
     return {"written": written[0], "lists": found}
 
 
@@ -159,13 +123,16 @@ def main() -> int:
             user = User(email="owner@writes.bench", name="Owner", partner=buyer, is_partner_owner=True).save()
             headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
             leads = Lead._get_collection()
-            for partner, prefix in ((buyer, "mine"), (other, "theirs")):
-                rows = lead_docs(partner, prefix, options.leads)
-                for start in range(0, len(rows), 1000):
-                    leads.insert_many(rows[start:start + 1000], ordered=False)
-            rows = listing_docs(seller, options.listings, random.Random(7))
-            for start in range(0, len(rows), 1000):
-                Listing._get_collection().insert_many(rows[start:start + 1000], ordered=False)
+            # The browse benchmark's documents: listings, and a partner's leads as the leads behind listings.
+            start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+            rng = random.Random(7)
+            for partner in (buyer, other):
+                rows = seller_lead_docs(listing_docs(rng, options.leads, [partner], start))
+                for at in range(0, len(rows), 1000):
+                    leads.insert_many(rows[at:at + 1000], ordered=False)
+            rows = listing_docs(rng, options.listings, [seller], start)
+            for at in range(0, len(rows), 1000):
+                Listing._get_collection().insert_many(rows[at:at + 1000], ordered=False)
             listings_changed()
             other_leads = [str(row["_id"]) for row in leads.find({"partner": other}, {"_id": 1}).limit(200)]
         print(f"the buyer's lists while another partner's leads are edited; {options.leads} leads each, "
