@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 3000
+# Test processes (pytest-xdist): each starts its own services, so they never share a database.
+# Two fits the 2-core machines we build on; TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: install dev test lint bench k8s-check constraints clean
 
@@ -20,7 +23,7 @@ dev: $(STAMP)
 	$(BIN)/pc-app dev --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pc_app plugins tests benchmarks

@@ -1,8 +1,9 @@
 """Pytest plugin for the core and every plugin: real services, a clean database, actors.
 
-Services start once per session on free ports (the MongoDB wire server and Redis); each test
-gets a fresh app on an emptied database and Redis. Set ``PC_TEST_MONGODB_URL`` /
-``PC_TEST_REDIS_URL`` to run the suite against servers you already have.
+Services start once per session on free ports (the MongoDB wire server and Redis), in each test
+process under pytest-xdist; each test gets a fresh app on an emptied database and Redis. Set
+``PC_TEST_MONGODB_URL`` / ``PC_TEST_REDIS_URL`` to run the suite (with ``-n 0``) against servers you
+already have.
 """
 from __future__ import annotations
 
@@ -191,6 +192,19 @@ class Services:
     mongodb_url: str
     redis_url: str
     workdir: Path
+
+
+def pytest_configure(config):
+    """Refuse test processes (``-n``) that would share servers given by ``PC_TEST_*_URL``.
+
+    Each pytest-xdist worker starts its own services, so workers never see each other's data;
+    servers already running are one for all of them, and a test of one worker would empty the
+    database under a test of another.
+    """
+    shared = sorted(name for name in os.environ if name.startswith("PC_TEST_") and name.endswith("_URL"))
+    if shared and (config.getoption("numprocesses", None) or 0):
+        raise pytest.UsageError(f"{', '.join(shared)}: servers every test process would share; "
+                                "run with -n 0 (make test TEST_WORKERS=0).")
 
 
 @pytest.fixture(scope="session")

@@ -304,3 +304,40 @@ def test_swagger_ui_answers_with_and_without_the_slash(client, url):
     assert page.status_code == 200
     assert b"swagger-ui" in page.data and b"/openapi.json" in page.data
     assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_document_is_written_once_on_first_read_and_a_racing_first_reader_gets_all_of_it(app, client):
+    """Building the app leaves the paths unwritten; the reader who finds them half-written waits for them."""
+    import threading
+
+    api = app.extensions["pc_api"]
+    assert api._spec.to_dict()["paths"] == {}   # nothing written while the app was built
+    expected_paths = {rule.rule for rule in app.url_map.iter_rules()
+                      if rule.endpoint.split(".")[0] in {name for _blp, name, _p in api._undocumented}}
+    first_blp, *_ = api._undocumented[0]
+    writing, proceed = threading.Event(), threading.Event()
+    original = first_blp.register_views_in_doc
+
+    def held(*args, **kwargs):   # the first reader stops half-way, inside the first blueprint
+        writing.set()
+        assert proceed.wait(10)
+        return original(*args, **kwargs)
+
+    first_blp.register_views_in_doc = held
+    try:
+        first = threading.Thread(target=lambda: api.spec)
+        first.start()
+        assert writing.wait(10)
+        answers = []
+        second = threading.Thread(target=lambda: answers.append(app.test_client().get("/openapi.json")))
+        second.start()
+        second.join(2)   # it waits for the first reader: the document is not complete yet
+        proceed.set()
+        first.join(10)
+        second.join(10)
+    finally:
+        del first_blp.register_views_in_doc
+    assert answers[0].status_code == 200
+    written = {re.sub(r"\{(\w+)\}", r"<\1>", path) for path in answers[0].get_json()["paths"]}
+    assert {re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", path) for path in expected_paths} <= written
+    assert client.get("/openapi.json").get_json() == answers[0].get_json()   # written once, not twice
