@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 USED_WITHOUT_IMPORT = {
     "nx-27017": "the MongoDB wire server of `make dev` and the tests, started as a program",
     "pytest-flask": "pytest plugin: pushes a request context for tests that use the app fixture",
+    "pytest-xdist": "pytest plugin: `make test` runs the suite in two test processes (-n)",
     "ruff": "make lint",
     "rq-dashboard": "the RQ dashboard an operator runs in a worker pod (docs/operations.md)",
 }
