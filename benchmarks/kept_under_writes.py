@@ -1,13 +1,15 @@
-"""Benchmark of kept answers while other partners write leads: round trips and latency of one partner's lists.
+"""Benchmark of kept answers while other partners write: round trips and latency of one partner's lists.
 
 Usage: python benchmarks/kept_under_writes.py [--leads 1000] [--listings 1000] [--rates 0,5,50]
-       [--seconds 10]
+       [--seconds 10] [--writes leads|reservations]
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and seeds three
 partners: a buyer with an ICP and --leads leads, a seller with --listings listings, and an
 "other" partner with --leads leads. For each write rate, a writer thread edits the other
 partner's leads through the core service (``update_lead``: a mongoengine save, as a PATCH or a
-CRM sync does), that many times a second, while the buyer asks, every 50 ms and for --seconds,
+CRM sync does), or with ``--writes reservations`` has the other partner reserve the seller's
+listings (``mark_reserved``, as a reservation or a checkout does; a random listing each time),
+that many times a second, while the buyer asks, every 50 ms and for --seconds,
 for page 2 of its lead list (50 per page) and page 1 of browse by ICP score (25 per page),
 in turn. Requests go through the app in process (Flask test client). Printed per list and
 rate: the database round trips of the buyer's requests (the writer's own are not counted), the
@@ -51,11 +53,8 @@ class ThreadCommands(CommandCounter):
             super().started(event)
 
 
-def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str], rate: float, seconds: float) -> dict:
-    """The buyer's requests while a writer edits the other partner's leads ``rate`` times a second."""
-    from pc_app.core.leads.services import update_lead
-    from pc_app.core.models import Lead
-
+def measure(app, headers: dict, counter: ThreadCommands, write, rate: float, seconds: float) -> dict:
+    """The buyer's requests while ``write(n)`` runs ``rate`` times a second in another thread."""
     stop = threading.Event()
     written = [0]
 
@@ -63,8 +62,7 @@ def measure(app, headers: dict, counter: ThreadCommands, other_leads: list[str],
         with app.app_context():
             n = 0
             while rate > 0 and not stop.wait(1 / rate):
-                lead = Lead.objects(id=other_leads[n % len(other_leads)]).first()
-                update_lead(lead, {"company": f"Edited {n}"}, "system")
+                write(n)
                 n += 1
             written[0] = n
 
@@ -99,6 +97,8 @@ def main() -> int:
     parser.add_argument("--listings", type=int, default=1000)
     parser.add_argument("--rates", default="0,5,50", help="the other partner's lead writes per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--writes", choices=("leads", "reservations"), default="leads",
+                        help="what the other partner writes: its own leads, or reservations of the seller's listings")
     options = parser.parse_args()
     rates = [float(rate) for rate in options.rates.split(",")]
 
@@ -135,13 +135,28 @@ def main() -> int:
                 Listing._get_collection().insert_many(rows[at:at + 1000], ordered=False)
             listings_changed()
             other_leads = [str(row["_id"]) for row in leads.find({"partner": other}, {"_id": 1}).limit(200)]
-        print(f"the buyer's lists while another partner's leads are edited; {options.leads} leads each, "
+            listing_ids = [str(row["_id"]) for row in rows]
+        rng.shuffle(listing_ids)
+
+        def edit_lead(n: int) -> None:
+            from pc_app.core.leads.services import update_lead
+
+            update_lead(Lead.objects(id=other_leads[n % len(other_leads)]).first(), {"company": f"Edited {n}"}, "system")
+
+        def reserve(n: int) -> None:
+            from plugins.marketplace.services import mark_reserved
+
+            mark_reserved(listing_ids.pop(), other)
+
+        write = reserve if options.writes == "reservations" else edit_lead
+        what = "reserves the seller's listings" if options.writes == "reservations" else "edits its leads"
+        print(f"the buyer's lists while another partner {what}; {options.leads} leads each, "
               f"{options.listings} listings; a request every {INTERVAL_SECONDS * 1000:.0f} ms per list for "
               f"{options.seconds:.0f} s; in process; nx-27017 + Redis on this machine")
         print(f"{'writes/s':>8} {'written':>7} {'list':<10} {'requests':>8} {'trips/req':>9} {'none':>6} "
               f"{'p50 ms':>7} {'p95 ms':>7}")
         for rate in rates:
-            result = measure(app, headers, counter, other_leads, rate, options.seconds)
+            result = measure(app, headers, counter, write, rate, options.seconds)
             for name, found in result["lists"].items():
                 trips, ms = found["trips"], found["ms"]
                 print(f"{rate:>8.0f} {result['written']:>7} {name:<10} {len(trips):>8} "

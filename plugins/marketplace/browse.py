@@ -17,7 +17,8 @@ evaluated in Python over the distinct titles, so the score stays exactly as defi
 Patterns of equal score (only country vs job title, both weighing 20) are merged newest
 first in Python. Leads the buyer already owns are left out in the same plain match
 (``email $nin``, see ``owned_emails``), so page boundaries are those of the full definition.
-Per-pattern counts are capped and cached in Redis per listings version (``listings_changed``).
+Per-pattern counts are capped and cached in Redis per listings version (``listings_changed``); a
+listing that leaves browse (reserved, delisted) is taken out of them instead (``leaving``).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from redis.exceptions import RedisError
 from pc_app.toolkit import (WHOLE_BATCH, Lead, Partner, cached, count_cap, count_upto, distinct_pipeline, get_redis,
                             kept_answer, read_along, text_contains)
 
-from . import scoring
+from . import leaving, scoring
 from .models import Listing
 
 _HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0, "fit_terms": 0}
@@ -453,11 +454,35 @@ def _ordered(rows: list[dict], sort: dict) -> list[dict]:
     return ordered
 
 
-# Any change to a listing bumps this, so cached pattern counts never outlive the data they counted.
+def _one_less(known: list | None) -> list | None:
+    """A pattern's count ``[count, cap]`` with one listing less: exact stays exact; "at least n" becomes
+    "at least n - 1", unknown when that says nothing."""
+    if known is None:
+        return None
+    count, cap = known
+    if count < 1:
+        raise leaving.Unknown("a count below zero")
+    if count < cap:
+        return [count - 1, cap]
+    return [count - 1, count - 1] if count > 1 else None
+
+
+# A listing made, relisted, repriced or re-snapshotted bumps this, so cached pattern counts never
+# outlive the data they counted (one leaving browse is taken out of them: ``leaving``).
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
 # The first rows of each pattern a request read are kept with its count (a rare pattern whole).
 KEPT_ROWS = 100
+# The filter set's total is counted this far past the cap, so that as many listings can leave
+# before a total past the cap must be counted again to tell whether it still is.
+LEAVES_ABSORBED = 100
+# KEYS: the leaves announced, the knowledge. ARGV: the number seen at load, the knowledge, its TTL.
+# Saved only when no leave was announced since: one may have changed what the database answered.
+_SAVE_IF_NONE_LEFT = """
+if (redis.call('get', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 
 
 # The listed titles (``listed_titles``): a Redis set, with the empty string in it so that a set read
@@ -498,11 +523,12 @@ return 1
 
 
 def listings_changed(titles: Iterable[str | None] | None = None) -> None:
-    """Note that listings changed (listed, repriced, delisted, reserved, relisted, sold, re-snapshotted).
+    """Note that listings changed (listed, repriced, relisted, re-snapshotted; a write that could not tell
+    ``leaving`` that a listing left).
 
     ``titles``: the title keys of the listings made or re-snapshotted (None among them: no title),
-    added to the kept titles; ``()`` when no listing got a title (a reprice, a reservation, a sale,
-    a delisting). Left out (None), the titles are not known, and are read again from the database.
+    added to the kept titles; ``()`` when no listing got a title (a reprice, a relisting). Left out
+    (None), the titles are not known, and are read again from the database.
     """
     args = ["unknown"] if titles is None else ["known", *sorted({t for t in titles if t})]
     try:
@@ -545,6 +571,10 @@ class KeptRows:
         self._rows[key] = rows
         self._stored.pop(key, None)  # encoded again when saved
 
+    def __delitem__(self, key: str) -> None:
+        self._rows.pop(key, None)
+        self._stored.pop(key, None)
+
     def stored(self) -> dict[str, bytes]:
         """Every entry as the bytes to store."""
         return {**self._stored, **{key: bson.encode({"rows": rows}, codec_options=self.codec_options)
@@ -562,19 +592,28 @@ class PatternKnowledge:
     once per listings version.
     """
 
-    def __init__(self, key_parts: list, build_groups):
-        """Load what is known under ``key_parts`` (listings version added); ``build_groups()``
-        gives the patterns (their ``$match`` per group) when nothing is known yet."""
+    def __init__(self, key_parts: list, build_groups, base: dict):
+        """Load what is known under ``key_parts`` (listings version added), with the listings that left
+        since taken out; ``build_groups()`` gives the patterns (their ``$match`` per group) when nothing
+        is known yet. ``base``: the buyer's filter set (``base_match``), which the total counts."""
         self.codec = Listing._get_collection().codec_options
         self.key = None
         self.changed = False
+        self.base = base
+        self.from_database = False  # something was learnt from the database by this request
+        self.seq, self.in_flight, self.waiting = 0, set(), []
         cached = None
         try:
             redis = get_redis()
-            version = redis.get(VERSION_KEY) or b"0"
-            digest = hashlib.sha256(json.dumps([version.decode(), key_parts], sort_keys=True, default=str).encode())
-            # "2": the kept rows are nested BSON (``KeptRows``); a key of the earlier layout is never read.
-            self.key = f"pc:marketplace:browse-patterns:2:{digest.hexdigest()}"
+            pipeline = redis.pipeline(transaction=False)
+            pipeline.get(VERSION_KEY)
+            leaving.state_commands(pipeline)
+            version, *left = pipeline.execute()
+            self.seq, self.in_flight = leaving.state(*left)
+            digest = hashlib.sha256(json.dumps([(version or b"0").decode(), key_parts], sort_keys=True,
+                                               default=str).encode())
+            # "3": saved with the leaves it has taken out (``l``, ``u``); a key of an earlier layout is never read.
+            self.key = f"pc:marketplace:browse-patterns:3:{digest.hexdigest()}"
             raw = redis.get(self.key)
             cached = bson.decode(raw, codec_options=self.codec) if raw else None
         except (RedisError, bson.errors.BSONError):
@@ -584,26 +623,87 @@ class PatternKnowledge:
             # visit that finds everything it needs here costs no database read at all.
             self.groups = json.loads(cached["g"])
             self.counts, self.rows, self.counted = cached["c"], KeptRows(self.codec, cached["r"]), cached.get("t")
-        else:
+            try:
+                self._take_out_what_left(cached["l"], cached["u"])
+            except leaving.Unknown:
+                cached = None  # what left cannot be told: learnt again
+        if not cached:
             self.groups = build_groups()
             self.counts = [[None] * len(matches) for matches in self.groups]
             self.rows, self.counted = KeptRows(self.codec), None
+            self.waiting = sorted(self.in_flight)
             self.changed = True
         self.fresh = not cached  # nothing known yet: a first visit in this listings version
 
+    def _take_out_what_left(self, seen: int, waiting: list[int]) -> None:
+        """Take out the listings that left browse since this knowledge was saved, when it had seen
+        ``seen`` leaves and was still waiting for those of ``waiting`` to settle.
+
+        :raises leaving.Unknown: one of them cannot be told, or does not fit what is kept.
+        """
+        if self.seq < seen:
+            raise leaving.Unknown("fewer leaves than the knowledge saw")  # Redis was emptied
+        rows, self.waiting = leaving.left_since(sorted({*waiting, *range(seen + 1, self.seq + 1)}),
+                                                self.in_flight, self.codec)
+        for row in rows:
+            self._take_out(row)
+
+    def _take_out(self, row: dict) -> None:
+        """Take one listing that left browse out of the total, its pattern's count and the kept rows."""
+        if not leaving.meets(self.base, row):
+            return  # never in this buyer's filter set
+        self.changed = True
+        cap = count_cap()
+        if self.counted is not None:
+            # Exact below the cap; past it a lower bound, which may no longer say "past the cap".
+            self.counted = self.counted - 1 if self.counted <= cap or self.counted - 1 > cap else None
+            if self.counted is not None and self.counted < 0:
+                raise leaving.Unknown("a total below zero")
+        for g, m, match in self._patterns():
+            if leaving.meets(match, row):
+                self._take_out_of_head(f"{g}.{m}", row, _NEWEST, self._whole(g, m))
+                self.counts[g][m] = _one_less(self.counts[g][m])
+        for order, sort in _SORTS.items():
+            head = self.rows.get(f"order:{order}")
+            if head is not None:  # an order's first KEPT_ROWS rows: fewer are all of them
+                self._take_out_of_head(f"order:{order}", row, sort, len(head) < KEPT_ROWS)
+
+    def _take_out_of_head(self, key: str, row: dict, sort: dict, whole: bool) -> None:
+        """Take ``row`` out of the kept rows under ``key`` (the first rows in ``sort`` order, or all of
+        them when ``whole``): still all of them without it, else dropped (one row short, read again)."""
+        head = self.rows.get(key)
+        if head is None:
+            return
+        at = next((i for i, kept in enumerate(head) if kept["_id"] == row["_id"]), None)
+        if at is None:
+            if whole or (head and _ordered([head[-1], row], sort)[0] is row):
+                raise leaving.Unknown("a row that left was not where the kept rows say it was")
+            return  # past the kept rows
+        if whole:
+            self.rows[key] = head[:at] + head[at + 1:]
+        else:
+            del self.rows[key]
+
     def save(self) -> None:
-        if self.changed and self.key is not None:
-            try:
-                get_redis().set(self.key, bson.encode(
-                    {"g": json.dumps(self.groups), "c": self.counts, "r": self.rows.stored(), "t": self.counted},
-                    codec_options=self.codec), ex=COUNTS_TTL_SECONDS)
-            except RedisError:
-                pass
+        """Keep what is known for the next request; what came from the database only when no listing
+        may have left while it was read (``leaving``)."""
+        if not self.changed or self.key is None or (self.from_database and self.in_flight):
+            return
+        value = bson.encode({"g": json.dumps(self.groups), "c": self.counts, "r": self.rows.stored(),
+                             "t": self.counted, "l": self.seq, "u": self.waiting}, codec_options=self.codec)
+        try:
+            if self.from_database:
+                get_redis().register_script(_SAVE_IF_NONE_LEFT)(keys=[leaving.SEQ_KEY, self.key],
+                                                                args=[self.seq, value, COUNTS_TTL_SECONDS])
+            else:
+                get_redis().set(self.key, value, ex=COUNTS_TTL_SECONDS)
+        except RedisError:
+            pass
 
     def total(self, count) -> int:
         """The filter set's capped total: ``count()`` once per listings version."""
         if self.counted is None:
-            self.counted, self.changed = count(), True
+            self.counted, self.changed, self.from_database = count(), True, True
         return self.counted
 
     def count_ahead(self, need: int, total: tuple[dict, int] | None = None, page_end: int | None = None) -> None:
@@ -636,6 +736,7 @@ class PatternKnowledge:
         if not totals and len(wanted) < 2:
             return  # nothing to gather: the lazy count costs the same one round trip
         counted = _counts(totals + [(cap, parts) for _g, _m, cap, parts in wanted])
+        self.from_database = True
         if totals:
             self.counted, self.changed = counted.pop(0), True
         self._record_counts(wanted, counted)
@@ -696,6 +797,7 @@ class PatternKnowledge:
             reached += expected
         if len(reads) < 2:
             return  # one read or none: ``_head`` costs the same round trip
+        self.from_database = True
         for (g, m, _read), rows in zip(reads, _read_many([read for _g, _m, read in reads])):
             self._keep_head(g, m, rows)
             if (g, m) in read_whole:
@@ -714,6 +816,7 @@ class PatternKnowledge:
         if total > READ_WHOLE_AT_MOST or set(base) - {"status", "seller", "email"}:
             return False
         projection = {field: 0 for field in _HIDDEN_FROM_BROWSE if field != "fit_terms"}
+        self.from_database = True
         rows = list(Listing._get_collection().aggregate(
             [{"$match": base}, {"$limit": READ_WHOLE_AT_MOST + 1}, {"$project": projection}],
             batchSize=READ_WHOLE_AT_MOST + 1))
@@ -762,6 +865,7 @@ class PatternKnowledge:
         parts = [cells(self.groups[g][m]) for g, m, _skip, _limit in reads]
         self._count_patterns([(g, m, cap + 1, cells_of) for (g, m, _skip, _limit), cap, cells_of in zip(reads, small, parts)
                               if cells_of != [self.groups[g][m]] and not _tells(self.counts[g][m], cap)])
+        self.from_database = True
         return _read_many([(self.groups[g][m], sort, skip, limit,
                             self.counts[g][m][0] if _tells(self.counts[g][m], cap) else None, cells_of)
                            for (g, m, skip, limit), cap, cells_of in zip(reads, small, parts)])
@@ -846,6 +950,7 @@ class PatternKnowledge:
                 self.counts[g][m], self.changed = [0, cap], True  # its cells match nothing
         counted = [pattern for pattern in wanted if pattern[3]]
         if counted:
+            self.from_database = True
             self._record_counts(counted, _counts([(cap, parts) for _g, _m, cap, parts in counted]))
 
     def _record_counts(self, counted_patterns: list[tuple[int, int, int, list[dict]]], counted: list[int]) -> None:
@@ -955,8 +1060,8 @@ def browse(partner: Partner, args: dict) -> dict:
     elif min_score is None and (sort_by != "score" or not criteria):
         # No score in the filter or the order (without an ICP every score is null: newest first).
         # The capped total is kept per listings version; it also tells _read the match's size.
-        known = PatternKnowledge([base, "total"], list)
-        counted = known.total(lambda: _count(base, cap + 1))
+        known = PatternKnowledge([base, "total"], list, base)
+        counted = known.total(lambda: _count(base, cap + 1 + LEAVES_ABSORBED))
         order = sort_by if sort_by in _SORTS else "newest"
         if skip + per_page <= KEPT_ROWS:
             # The first KEPT_ROWS rows of this order are kept with the total, as a pattern's head
@@ -964,7 +1069,7 @@ def browse(partner: Partner, args: dict) -> dict:
             head = known.rows.get(f"order:{order}")
             if head is None:
                 head = _read(base, _SORTS[order], 0, KEPT_ROWS, _known_size(counted, cap, 0, KEPT_ROWS))
-                known.rows[f"order:{order}"], known.changed = head, True
+                known.rows[f"order:{order}"], known.changed, known.from_database = head, True, True
             rows = head[skip:skip + per_page]
         else:
             rows = _read(base, _SORTS[order], skip, per_page, _known_size(counted, cap, skip, per_page))
@@ -972,15 +1077,16 @@ def browse(partner: Partner, args: dict) -> dict:
     else:
         known = PatternKnowledge([base, criteria_key(criteria), min_score],
                                  lambda: [[_and(base, p) for p in patterns] for score, patterns
-                                          in score_groups(partner.icp) if min_score is None or score >= min_score])
+                                          in score_groups(partner.icp) if min_score is None or score >= min_score],
+                                 base)
         # A first visit's counts in one round trip: with minScore every pattern is sized to the cap
         # (their sum is the total); by score, the total and the patterns as far as the page needs.
         if min_score is not None:
             known.count_ahead(cap + 1)
         else:
-            known.count_ahead(skip + per_page, total=(base, cap + 1), page_end=skip + per_page)
+            known.count_ahead(skip + per_page, total=(base, cap + 1 + LEAVES_ABSORBED), page_end=skip + per_page)
         if min_score is None:
-            counted = known.total(lambda: _count(base, cap + 1))
+            counted = known.total(lambda: _count(base, cap + 1 + LEAVES_ABSORBED))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
             counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
         if counted <= cap and skip >= counted:
@@ -1006,14 +1112,16 @@ def browse_answer(partner: Partner, args: dict, schema):
     """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or the buyer's own leads change.
 
     A card says nothing but the listing's snapshot and the buyer's score: the answer depends on
-    the listings (``VERSION_KEY``, bumped by ``listings_changed``), the buyer's owned e-mails
+    the listings (``VERSION_KEY``, bumped by ``listings_changed``, and ``leaving.DONE_KEY``, by a
+    listing that left browse), the buyer's owned e-mails
     (the write version of the buyer's own leads), the buyer's criteria and the arguments. Two
     things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
     30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
     """
     criteria = criteria_key(scoring.criteria_for(partner.icp))
     return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
-                       lambda: browse(partner, args), schema, counters=(VERSION_KEY,), owner=partner.id)
+                       lambda: browse(partner, args), schema,
+                       counters=(VERSION_KEY, leaving.DONE_KEY), owner=partner.id)
 
 
 def card_from_row(partner: Partner, row: dict, criteria: list | None = None) -> dict:

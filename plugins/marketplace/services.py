@@ -14,6 +14,7 @@ from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Pa
 from . import scoring, unmask_quota
 from .browse import browse_answer
 from .browse import fit_terms, listings_changed
+from .leaving import leaving
 from .masking import mask_email, mask_phone
 from .models import Listing
 from .unmask_quota import UnmaskLimitReached
@@ -148,11 +149,23 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     query = {"open_key": lead_id, "status": "listed"}
     if seller is not None:
         query["seller"] = seller
-    closed = Listing.objects(**query).modify(new=True, set__status="delisted", unset__open_key=True,
-                                             set__delisted_at=utcnow(), set__updated_at=utcnow())
-    if closed is not None:
+    return _leaves_browse(lambda: Listing.objects(**query).modify(
+        new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(), set__updated_at=utcnow()))
+
+
+def _leaves_browse(write) -> Listing | None:
+    """Run a conditional write that takes a ``listed`` listing out of browse (a reservation, a delisting),
+    told to browse as it happens (``leaving``); the version is bumped only when browse could not be told."""
+    listing, told = leaving(write, _as_listed)
+    if listing is not None and not told:
         listings_changed(titles=())
-    return closed
+    return listing
+
+
+def _as_listed(listing: Listing) -> dict:
+    """The listing's document as browse read it while it was listed (without its viewers: a
+    popular listing's could be long, and no browse condition reads them)."""
+    return {**listing.to_mongo().to_dict(), "status": "listed", "unique_viewers": []}
 
 
 def _emit_delisted(listing: Listing, actor: Actor, reason: str) -> None:
@@ -325,18 +338,10 @@ def _epoch_ms(moment) -> int | None:
 
 
 def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
-    return _changed(Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
+    return _leaves_browse(lambda: Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
         set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
         set__hold_id=hold_id, set__updated_at=utcnow()))
-
-
-def _changed(listing: Listing | None) -> Listing | None:
-    """Pass a conditional update's answer through, noting a change for browse's cached counts (a
-    reservation, its release or a sale: the snapshot, and so the title, stays as it was)."""
-    if listing is not None:
-        listings_changed(titles=())
-    return listing
 
 
 def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
@@ -399,10 +404,13 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         query["reserved_by"] = buyer_partner_id
     if hold_id is not None:
         query["hold_id"] = hold_id
-    return _changed(Listing.objects(**query).modify(
+    listing = Listing.objects(**query).modify(
         new=True, set__status="listed", unset__reserved_by=True, unset__reserved_at=True,
         unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
-        set__updated_at=utcnow()))
+        set__updated_at=utcnow())
+    if listing is not None:
+        listings_changed(titles=())  # back in browse (its snapshot, and so its title, as it was)
+    return listing
 
 
 def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:
@@ -426,7 +434,8 @@ def mark_sold(listing_id: str, buyer_partner_id: str, price: int | None = None, 
     listing = Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).first()
     if listing is None:
         return None
-    return _changed(Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
+    # Reserved to sold: browse showed it as neither, so nothing it learnt changes.
+    return Listing.objects(id=listing_id, status="reserved", reserved_by=buyer_partner_id).modify(
         new=True, set__status="sold", set__buyer=buyer_partner_id, set__sold_at=utcnow(),
         set__sold_price=listing.price if price is None else price, set__sale_ref=sale_ref, unset__open_key=True,
-        unset__hold_id=True, set__updated_at=utcnow()))
+        unset__hold_id=True, set__updated_at=utcnow())

@@ -62,7 +62,8 @@ def mixed(app, market, seller, buyer):
         seniority = rng.choice(SENIORITIES)
         key = title.lower() if title else None
         created = start + dt.timedelta(seconds=i // 3)  # ties on created_at: _id decides
-        docs.append({"_id": new_id(), "lead": new_id(), "seller": seller.partner_id, "status": "listed",
+        lead = new_id()
+        docs.append({"_id": new_id(), "lead": lead, "open_key": lead, "seller": seller.partner_id, "status": "listed",
                      "price": rng.choice([500, 900, 1500]), "currency": "usd", "industry": rng.choice(INDUSTRIES),
                      "company_size": rng.choice(SIZES), "country": rng.choice(COUNTRIES), "job_title": title,
                      "job_title_key": key, "seniority": seniority, "fit_terms": fit_terms(seniority, key),
@@ -135,6 +136,55 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
             if not expected:
                 break
             page += 1
+
+
+@pytest.mark.parametrize("icp", [ICPS[0], ICPS[1], ICPS[4]])
+@pytest.mark.parametrize("kept_rows", [10, 100])   # heads a leave leaves short (dropped: a page of 7 reads them), or whole
+def test_every_page_still_matches_the_definition_after_listings_leave(app, client, actors, mixed, monkeypatch, icp,
+                                                                       kept_rows):
+    """Reservations and delistings are taken out of what was learnt (no new listings version), page for page."""
+    from pc_app.core.models import Partner
+    from pc_app.redis_client import get_redis
+    from plugins.marketplace import browse, services
+
+    monkeypatch.setattr(browse, "KEPT_ROWS", kept_rows)
+    taken = []
+    take_out = browse.PatternKnowledge._take_out
+    monkeypatch.setattr(browse.PatternKnowledge, "_take_out", lambda self, row: (taken.append(row["_id"]),
+                                                                                 take_out(self, row)))
+    buyer, reserver = actors.partner_owner(name="Leaves Buyer", icp=icp), actors.partner_owner(name="Reserver")
+    with app.app_context():
+        buyer_icp = Partner.objects(id=buyer.partner_id).first().icp
+    variants = [{"sort": "score"}, {"sort": "newest"}, {"sort": "price"}, {"sort": "score", "minScore": 40},
+                {"industry": ["saas", "retail"]}, {"maxPrice": 900, "minScore": 20}]
+
+    def walk():
+        for variant in variants:
+            ordered = _reference(app, buyer.partner_id, buyer_icp, variant)
+            for page in itertools.count(1):
+                body = client.get("/v1/marketplace/leads", query_string={**variant, "page": page, "perPage": 7},
+                                  headers=buyer.headers).get_json()
+                expected = ordered[(page - 1) * 7:page * 7]
+                assert ([c["id"] for c in body["items"]], body["total"]) == (expected, len(ordered)), (variant, page)
+                if not expected:
+                    break
+
+    walk()
+    with app.app_context():
+        version = get_redis().get(browse.VERSION_KEY)
+    rng = random.Random(kept_rows)
+    listed = list(mixed)
+    for _round in range(2):
+        rng.shuffle(listed)
+        with app.app_context():
+            for doc in listed[:2]:
+                assert services.mark_reserved(doc["_id"], reserver.partner_id) is not None
+            assert services.delist_for_lead(listed[2]["lead"], "test") is not None
+        listed = listed[3:]
+        walk()
+    with app.app_context():
+        assert get_redis().get(browse.VERSION_KEY) == version
+    assert taken   # what was learnt was kept, and the rows that left were taken out of it
 
 
 def test_hook_pc_db_init(app, market, seller, buyer):

@@ -1,0 +1,155 @@
+"""Listings that leave browse (reserved, delisted) are taken out of what buyers learnt, once, whatever the timing."""
+import threading
+
+import pytest
+
+from plugins.marketplace import browse, leaving, services
+
+
+def ids(page):
+    return [card["id"] for card in page["items"]]
+
+
+def version(app):
+    from pc_app.toolkit import get_redis
+
+    with app.app_context():
+        return get_redis().get(browse.VERSION_KEY)
+
+
+@pytest.fixture
+def stocked(market, seller, buyer, actors):
+    """Ten listings of one seller; a buyer with an ICP that ranks them in two groups; another buyer."""
+    buyer_icp = actors.partner_owner(name="Scored Buyer", icp={"industries": ["saas"]})
+    listings = [market.listed(seller, industry="saas" if n % 2 else "retail", price=1000 + n) for n in range(10)]
+    return buyer_icp, listings, actors.partner_owner(name="Other Buyer")
+
+
+def test_a_reservation_leaves_what_a_buyer_learnt_and_the_next_browse_reads_nothing(app, market, stocked, db_commands):
+    buyer, listings, other = stocked
+    first = market.browse(buyer)
+    assert first["total"] == 10
+    before = version(app)
+    reserved = listings[3]["id"]   # on the page the buyer saw
+    with app.app_context():
+        assert services.mark_reserved(reserved, other.partner_id) is not None
+    assert version(app) == before   # not a new listings version: every buyer keeps what they learnt
+    with db_commands:
+        again = market.browse(buyer)
+    assert db_commands.commands == []   # taken out of the kept counts and rows, in Redis only
+    assert again["total"] == 9 and ids(again) == [i for i in ids(first) if i != reserved]
+
+
+def test_a_sale_changes_nothing_browse_learnt(app, market, stocked, db_commands):
+    buyer, listings, other = stocked
+    with app.app_context():
+        services.mark_reserved(listings[0]["id"], other.partner_id)
+    page = market.browse(buyer)
+    before = version(app)
+    with app.app_context():
+        assert services.mark_sold(listings[0]["id"], other.partner_id) is not None
+    assert version(app) == before
+    with db_commands:
+        assert market.browse(buyer) == page   # the kept answer itself: reserved to sold is not a change to browse
+    assert db_commands.commands == []
+
+
+def test_a_delisting_and_a_relisting_show_at_once(app, client, market, seller, stocked):
+    buyer, listings, other = stocked
+    market.browse(buyer)
+    gone = listings[5]
+    assert client.delete(f"/v1/marketplace/leads/{gone['leadId']}/list", headers=seller.headers).status_code == 200
+    assert gone["id"] not in ids(market.browse(buyer)) and market.browse(buyer)["total"] == 9
+    with app.app_context():
+        services.mark_reserved(listings[6]["id"], other.partner_id)
+    assert market.browse(buyer)["total"] == 8
+    with app.app_context():
+        assert services.relist(listings[6]["id"], other.partner_id) is not None   # back: a new version
+    page = market.browse(buyer)
+    assert page["total"] == 9 and listings[6]["id"] in ids(page)
+
+
+def test_a_listing_that_leaves_while_a_first_visit_reads_is_not_taken_out_twice(app, market, stocked, monkeypatch):
+    """The reservation lands after the visit loaded what was known and before it read the database."""
+    buyer, listings, other = stocked
+    # Two rows kept per pattern: the reserved listing (the oldest of its pattern) is past them, where
+    # no kept row can tell whether a count included it.
+    monkeypatch.setattr(browse, "KEPT_ROWS", 2)
+    real_counts = browse._counts
+    reserved = []
+
+    def reserve_then_count(queries):
+        if not reserved:
+            with app.app_context():
+                reserved.append(services.mark_reserved(listings[1]["id"], other.partner_id))
+        return real_counts(queries)
+
+    monkeypatch.setattr(browse, "_counts", reserve_then_count)
+    assert market.browse(buyer)["total"] == 9   # it read the database after the reservation
+    assert reserved and reserved[0] is not None
+    monkeypatch.setattr(browse, "_counts", real_counts)
+    page = market.browse(buyer, perPage=5, page=2)   # not the kept answer: what was learnt, if it was kept
+    assert page["total"] == 9 and len(ids(market.browse(buyer, perPage=50))) == 9
+
+
+def test_a_visit_while_a_leave_is_in_flight_keeps_nothing_it_read(app, market, stocked, monkeypatch):
+    """The write has landed, its leave is not settled yet: what the visit read already lacks the row."""
+    from plugins.marketplace.models import Listing
+
+    buyer, listings, other = stocked
+    monkeypatch.setattr(browse, "KEPT_ROWS", 2)   # the target is past its pattern's kept rows
+    target = listings[2]["id"]
+    seen = []
+
+    def write_then_browse():
+        listing = Listing.objects(id=target, status="listed").modify(new=True, set__status="reserved",
+                                                                       set__reserved_by=other.partner_id)
+        visit = threading.Thread(target=lambda: seen.append(app.test_client().get(
+            "/v1/marketplace/leads", query_string={"perPage": 50}, headers=buyer.headers).get_json()))
+        visit.start()   # another request, as another buyer's would be, while this one is between write and settle
+        visit.join(30)
+        return listing
+
+    with app.app_context():
+        listing, told = leaving.leaving(write_then_browse, services._as_listed)
+    assert told and listing is not None
+    assert seen[0]["total"] == 9
+    assert market.browse(buyer, perPage=5, page=2)["total"] == 9
+    assert len(ids(market.browse(buyer, perPage=50))) == 9
+
+
+def test_a_text_search_learns_again_rather_than_guess_how_the_database_reads_a_regex(app, market, seller, stocked):
+    buyer, listings, other = stocked
+    assert market.browse(buyer, q="Initech")["total"] == 0
+    named = market.listed(seller, company="Initech", industry="saas")
+    found = market.browse(buyer, q="initech")
+    assert ids(found) == [named["id"]]
+    with app.app_context():
+        services.mark_reserved(named["id"], other.partner_id)
+    assert market.browse(buyer, q="initech")["total"] == 0
+
+
+@pytest.mark.parametrize("row, match, expected", [
+    ({"industry": "saas"}, {"industry": "saas"}, True),
+    ({"industry": "saas"}, {"industry": {"$in": ["retail", "saas"]}}, True),
+    ({"industry": None}, {"industry": {"$in": ["saas"]}}, False),
+    ({}, {"industry": {"$nin": ["saas"]}}, True),          # a missing field is in no list
+    ({"fit_terms": ["s:vp", "t:cto"]}, {"fit_terms": {"$in": ["t:cto"]}}, True),   # an array: any element
+    ({"fit_terms": ["s:vp", "t:cto"]}, {"fit_terms": {"$nin": ["t:cto"]}}, False),
+    ({"seller": "a"}, {"seller": {"$ne": "b"}}, True),
+    ({}, {"seller": {"$ne": "b"}}, True),
+    ({"price": 900}, {"price": {"$gte": 500, "$lte": 900}}, True),
+    ({"price": 901}, {"price": {"$gte": 500, "$lte": 900}}, False),
+    ({}, {"price": {"$lte": 900}}, False),                  # a missing field is never in a range
+    ({"price": 5, "status": "listed"}, {"$and": [{"status": "listed"}, {"price": {"$lte": 4}}]}, False),
+    ({"a": 1}, {"$or": [{"a": 2}, {"a": 1}]}, True),
+])
+def test_a_row_meets_a_match_as_the_database_says(row, match, expected):
+    assert leaving.meets(match, row) is expected
+
+
+@pytest.mark.parametrize("match", [{"company": {"$regex": "x", "$options": "i"}}, {"a": {"$exists": True}},
+                                   {"$nor": [{"a": 1}]}])
+def test_a_condition_it_does_not_evaluate_is_unknown(match):
+    with pytest.raises(leaving.Unknown):
+        leaving.meets(match, {"a": 1, "company": "x"})
