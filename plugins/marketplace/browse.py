@@ -18,7 +18,7 @@ Patterns of equal score (only country vs job title, both weighing 20) are merged
 first in Python. Leads the buyer already owns are left out in the same plain match
 (``email $nin``, see ``owned_emails``), so page boundaries are those of the full definition.
 Per-pattern counts are capped and cached in Redis per listings version (``listings_changed``); a
-listing that leaves browse (reserved, delisted) is taken out of them instead (``leaving``).
+listing reserved, delisted, relisted or repriced is moved in them instead (``listing_changes``).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 from pc_app.toolkit import (WHOLE_BATCH, Lead, Partner, cached, count_cap, count_upto, distinct_pipeline, get_redis,
                             kept_answer, read_along, text_contains)
 
-from . import leaving, scoring
+from . import listing_changes, scoring
 from .models import Listing
 
 _HIDDEN_FROM_BROWSE = {"email": 0, "unique_viewers": 0, "fit_terms": 0}
@@ -461,23 +461,32 @@ def _one_less(known: list | None) -> list | None:
         return None
     count, cap = known
     if count < 1:
-        raise leaving.Unknown("a count below zero")
+        raise listing_changes.Unknown("a count below zero")
     if count < cap:
         return [count - 1, cap]
     return [count - 1, count - 1] if count > 1 else None
 
 
-# A listing made, relisted, repriced or re-snapshotted bumps this, so cached pattern counts never
-# outlive the data they counted (one leaving browse is taken out of them: ``leaving``).
+def _one_more(known: list | None) -> list | None:
+    """A pattern's count ``[count, cap]`` with one listing more: exact stays exact (its cap moved past
+    it), "at least n" becomes "at least n + 1"."""
+    if known is None:
+        return None
+    count, cap = known
+    return [count + 1, max(cap, count + 2)] if count < cap else [count + 1, count + 1]
+
+
+# A listing made or re-snapshotted bumps this, so cached pattern counts never outlive the data they
+# counted (a listing reserved, delisted, relisted or repriced is moved in them: ``listing_changes``).
 VERSION_KEY = "pc:marketplace:listings-version"
 COUNTS_TTL_SECONDS = 60
 # The first rows of each pattern a request read are kept with its count (a rare pattern whole).
 KEPT_ROWS = 100
 # The filter set's total is counted this far past the cap, so that as many listings can leave
-# before a total past the cap must be counted again to tell whether it still is.
+# browse before a total past the cap must be counted again to tell whether it still is.
 LEAVES_ABSORBED = 100
 # KEYS: the leaves announced, the knowledge. ARGV: the number seen at load, the knowledge, its TTL.
-# Saved only when no leave was announced since: one may have changed what the database answered.
+# Saved only when no change was announced since: one may have changed what the database answered.
 _SAVE_IF_NONE_LEFT = """
 if (redis.call('get', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
 redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
@@ -523,12 +532,12 @@ return 1
 
 
 def listings_changed(titles: Iterable[str | None] | None = None) -> None:
-    """Note that listings changed (listed, repriced, relisted, re-snapshotted; a write that could not tell
-    ``leaving`` that a listing left).
+    """Note that listings changed (listed, re-snapshotted; a write that could not tell ``listing_changes``
+    what it moved).
 
     ``titles``: the title keys of the listings made or re-snapshotted (None among them: no title),
-    added to the kept titles; ``()`` when no listing got a title (a reprice, a relisting). Left out
-    (None), the titles are not known, and are read again from the database.
+    added to the kept titles; ``()`` when no listing got a title. Left out (None), the titles are
+    not known, and are read again from the database.
     """
     args = ["unknown"] if titles is None else ["known", *sorted({t for t in titles if t})]
     try:
@@ -593,8 +602,8 @@ class PatternKnowledge:
     """
 
     def __init__(self, key_parts: list, build_groups, base: dict):
-        """Load what is known under ``key_parts`` (listings version added), with the listings that left
-        since taken out; ``build_groups()`` gives the patterns (their ``$match`` per group) when nothing
+        """Load what is known under ``key_parts`` (listings version added), with the listings changed
+        since moved in it; ``build_groups()`` gives the patterns (their ``$match`` per group) when nothing
         is known yet. ``base``: the buyer's filter set (``base_match``), which the total counts."""
         self.codec = Listing._get_collection().codec_options
         self.key = None
@@ -607,12 +616,12 @@ class PatternKnowledge:
             redis = get_redis()
             pipeline = redis.pipeline(transaction=False)
             pipeline.get(VERSION_KEY)
-            leaving.state_commands(pipeline)
+            listing_changes.state_commands(pipeline)
             version, *left = pipeline.execute()
-            self.seq, self.in_flight = leaving.state(*left)
+            self.seq, self.in_flight = listing_changes.state(*left)
             digest = hashlib.sha256(json.dumps([(version or b"0").decode(), key_parts], sort_keys=True,
                                                default=str).encode())
-            # "3": saved with the leaves it has taken out (``l``, ``u``); a key of an earlier layout is never read.
+            # "3": saved with the changes it has applied (``l``, ``u``); a key of an earlier layout is never read.
             self.key = f"pc:marketplace:browse-patterns:3:{digest.hexdigest()}"
             raw = redis.get(self.key)
             cached = bson.decode(raw, codec_options=self.codec) if raw else None
@@ -624,9 +633,9 @@ class PatternKnowledge:
             self.groups = json.loads(cached["g"])
             self.counts, self.rows, self.counted = cached["c"], KeptRows(self.codec, cached["r"]), cached.get("t")
             try:
-                self._take_out_what_left(cached["l"], cached["u"])
-            except leaving.Unknown:
-                cached = None  # what left cannot be told: learnt again
+                self._apply_changes(cached["l"], cached["u"])
+            except listing_changes.Unknown:
+                cached = None  # what changed cannot be told: learnt again
         if not cached:
             self.groups = build_groups()
             self.counts = [[None] * len(matches) for matches in self.groups]
@@ -635,22 +644,25 @@ class PatternKnowledge:
             self.changed = True
         self.fresh = not cached  # nothing known yet: a first visit in this listings version
 
-    def _take_out_what_left(self, seen: int, waiting: list[int]) -> None:
-        """Take out the listings that left browse since this knowledge was saved, when it had seen
-        ``seen`` leaves and was still waiting for those of ``waiting`` to settle.
+    def _apply_changes(self, seen: int, waiting: list[int]) -> None:
+        """Apply the changes to listings made since this knowledge was saved, when it had seen ``seen``
+        of them and was still waiting for those of ``waiting`` to settle.
 
-        :raises leaving.Unknown: one of them cannot be told, or does not fit what is kept.
+        :raises listing_changes.Unknown: one of them cannot be told, or does not fit what is kept.
         """
         if self.seq < seen:
-            raise leaving.Unknown("fewer leaves than the knowledge saw")  # Redis was emptied
-        rows, self.waiting = leaving.left_since(sorted({*waiting, *range(seen + 1, self.seq + 1)}),
-                                                self.in_flight, self.codec)
-        for row in rows:
-            self._take_out(row)
+            raise listing_changes.Unknown("fewer changes than the knowledge saw")  # Redis was emptied
+        changes, self.waiting = listing_changes.changes_since(
+            sorted({*waiting, *range(seen + 1, self.seq + 1)}), self.in_flight, self.codec)
+        for before, after in changes:
+            if before is not None:
+                self._take_out(before)
+            if after is not None:
+                self._put_in(after)
 
     def _take_out(self, row: dict) -> None:
-        """Take one listing that left browse out of the total, its pattern's count and the kept rows."""
-        if not leaving.meets(self.base, row):
+        """Take one listing that left browse (or was changed) out of the total, its pattern's count and the kept rows."""
+        if not listing_changes.meets(self.base, row):
             return  # never in this buyer's filter set
         self.changed = True
         cap = count_cap()
@@ -658,9 +670,9 @@ class PatternKnowledge:
             # Exact below the cap; past it a lower bound, which may no longer say "past the cap".
             self.counted = self.counted - 1 if self.counted <= cap or self.counted - 1 > cap else None
             if self.counted is not None and self.counted < 0:
-                raise leaving.Unknown("a total below zero")
+                raise listing_changes.Unknown("a total below zero")
         for g, m, match in self._patterns():
-            if leaving.meets(match, row):
+            if listing_changes.meets(match, row):
                 self._take_out_of_head(f"{g}.{m}", row, _NEWEST, self._whole(g, m))
                 self.counts[g][m] = _one_less(self.counts[g][m])
         for order, sort in _SORTS.items():
@@ -677,23 +689,52 @@ class PatternKnowledge:
         at = next((i for i, kept in enumerate(head) if kept["_id"] == row["_id"]), None)
         if at is None:
             if whole or (head and _ordered([head[-1], row], sort)[0] is row):
-                raise leaving.Unknown("a row that left was not where the kept rows say it was")
+                raise listing_changes.Unknown("a row that left was not where the kept rows say it was")
             return  # past the kept rows
         if whole:
             self.rows[key] = head[:at] + head[at + 1:]
         else:
             del self.rows[key]
 
+    def _put_in(self, row: dict) -> None:
+        """Put one listing that came (back) into browse into the total, its pattern's count and the kept rows."""
+        if not listing_changes.meets(self.base, row):
+            return  # not in this buyer's filter set
+        self.changed = True
+        if self.counted is not None:
+            self.counted += 1  # exact stays exact; past the cap stays past it
+        # Kept as the database's rows are read: without the fields browse never shows.
+        kept = {field: value for field, value in row.items() if field not in _HIDDEN_FROM_BROWSE}
+        for g, m, match in self._patterns():
+            if listing_changes.meets(match, row):
+                self._put_in_head(f"{g}.{m}", kept, _NEWEST, self._whole(g, m))
+                self.counts[g][m] = _one_more(self.counts[g][m])
+        for order, sort in _SORTS.items():
+            head = self.rows.get(f"order:{order}")
+            if head is not None:
+                self._put_in_head(f"order:{order}", kept, sort, len(head) < KEPT_ROWS)
+
+    def _put_in_head(self, key: str, row: dict, sort: dict, whole: bool) -> None:
+        """Put ``row`` in the kept rows under ``key`` where ``sort`` places it, when it falls among them
+        (always when they are ``whole``), keeping at most ``KEPT_ROWS``."""
+        head = self.rows.get(key)
+        if head is None:
+            return
+        if any(kept["_id"] == row["_id"] for kept in head):
+            raise listing_changes.Unknown("a row that came was kept already")
+        if whole or (head and _ordered([head[-1], row], sort)[0] is row):
+            self.rows[key] = _ordered([*head, row], sort)[:KEPT_ROWS]
+
     def save(self) -> None:
         """Keep what is known for the next request; what came from the database only when no listing
-        may have left while it was read (``leaving``)."""
+        may have changed while it was read (``listing_changes``)."""
         if not self.changed or self.key is None or (self.from_database and self.in_flight):
             return
         value = bson.encode({"g": json.dumps(self.groups), "c": self.counts, "r": self.rows.stored(),
                              "t": self.counted, "l": self.seq, "u": self.waiting}, codec_options=self.codec)
         try:
             if self.from_database:
-                get_redis().register_script(_SAVE_IF_NONE_LEFT)(keys=[leaving.SEQ_KEY, self.key],
+                get_redis().register_script(_SAVE_IF_NONE_LEFT)(keys=[listing_changes.SEQ_KEY, self.key],
                                                                 args=[self.seq, value, COUNTS_TTL_SECONDS])
             else:
                 get_redis().set(self.key, value, ex=COUNTS_TTL_SECONDS)
@@ -1112,16 +1153,16 @@ def browse_answer(partner: Partner, args: dict, schema):
     """``browse`` as the JSON answer dumped by ``schema``, kept until the listings or the buyer's own leads change.
 
     A card says nothing but the listing's snapshot and the buyer's score: the answer depends on
-    the listings (``VERSION_KEY``, bumped by ``listings_changed``, and ``leaving.DONE_KEY``, by a
-    listing that left browse), the buyer's owned e-mails
-    (the write version of the buyer's own leads), the buyer's criteria and the arguments. Two
+    the listings (``VERSION_KEY``, bumped by ``listings_changed``, and ``listing_changes.DONE_KEY``,
+    by a listing reserved, delisted, relisted or repriced), the buyer's owned e-mails (the write
+    version of the buyer's own leads), the buyer's criteria and the arguments. Two
     things move without a bump and are as late as the kept answer (``LIST_PAGE_CACHE_SECONDS``,
     30 s): a view counter (as in the kept pattern heads) and a lead's age in days.
     """
     criteria = criteria_key(scoring.criteria_for(partner.icp))
     return kept_answer(Lead._get_collection(), ["browse", str(partner.id), criteria, args],
                        lambda: browse(partner, args), schema,
-                       counters=(VERSION_KEY, leaving.DONE_KEY), owner=partner.id)
+                       counters=(VERSION_KEY, listing_changes.DONE_KEY), owner=partner.id)
 
 
 def card_from_row(partner: Partner, row: dict, criteria: list | None = None) -> dict:

@@ -14,7 +14,7 @@ from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Pa
 from . import scoring, unmask_quota
 from .browse import browse_answer
 from .browse import fit_terms, listings_changed
-from .leaving import leaving
+from .listing_changes import changing
 from .masking import mask_email, mask_phone
 from .models import Listing
 from .unmask_quota import UnmaskLimitReached
@@ -124,11 +124,12 @@ def _refuse_change(lead_id: str, verb: str) -> None:
 def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing:
     """Change the price while the listing is ``listed`` (a reserved buyer keeps the price they saw)."""
     check_price(price)
-    before = Listing.objects(open_key=lead.id, seller=partner.id, status="listed").modify(
-        set__price=price, set__updated_at=utcnow())
+    before = _changes_browse(
+        lambda: Listing.objects(open_key=lead.id, seller=partner.id, status="listed").modify(
+            set__price=price, set__updated_at=utcnow()),
+        lambda before: (_as_browsed(before), {**_as_browsed(before), "price": price}))
     if before is None:
         _refuse_change(lead.id, "repriced")
-    listings_changed(titles=())
     listing = Listing.objects(id=before.id).first()
     emit("marketplace.listing_repriced", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "oldPrice": before.price, "price": price,
@@ -149,23 +150,36 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
     query = {"open_key": lead_id, "status": "listed"}
     if seller is not None:
         query["seller"] = seller
-    return _leaves_browse(lambda: Listing.objects(**query).modify(
-        new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(), set__updated_at=utcnow()))
+    return _changes_browse(lambda: Listing.objects(**query).modify(
+        new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(), set__updated_at=utcnow()),
+        _leaves)
 
 
-def _leaves_browse(write) -> Listing | None:
-    """Run a conditional write that takes a ``listed`` listing out of browse (a reservation, a delisting),
-    told to browse as it happens (``leaving``); the version is bumped only when browse could not be told."""
-    listing, told = leaving(write, _as_listed)
+def _changes_browse(write, rows_of) -> Listing | None:
+    """Run a conditional write that moves one listing out of browse, into it, or both (a reservation, a
+    delisting, a relisting, a reprice), told to browse as it happens (``listing_changes``: what buyers
+    learnt is kept); the listings version is bumped only when browse could not be told. ``rows_of``:
+    see ``listing_changes.changing``."""
+    listing, told = changing(write, rows_of)
     if listing is not None and not told:
         listings_changed(titles=())
     return listing
 
 
-def _as_listed(listing: Listing) -> dict:
-    """The listing's document as browse read it while it was listed (without its viewers: a
-    popular listing's could be long, and no browse condition reads them)."""
+def _as_browsed(listing: Listing) -> dict:
+    """The listing's document as browse reads it while it is listed (without its viewers: a popular
+    listing's could be long, and no browse condition reads them)."""
     return {**listing.to_mongo().to_dict(), "status": "listed", "unique_viewers": []}
+
+
+def _leaves(listing: Listing) -> tuple[dict, None]:
+    """A listing that was listed and is not any more: out of browse."""
+    return _as_browsed(listing), None
+
+
+def _comes_back(listing: Listing) -> tuple[None, dict]:
+    """A listing listed again: back in browse."""
+    return None, _as_browsed(listing)
 
 
 def _emit_delisted(listing: Listing, actor: Actor, reason: str) -> None:
@@ -338,10 +352,10 @@ def _epoch_ms(moment) -> int | None:
 
 
 def _reserve(query: dict, buyer_partner_id: str, expires_at, hold_id: str | None) -> Listing | None:
-    return _leaves_browse(lambda: Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
+    return _changes_browse(lambda: Listing.objects(**query, status="listed", seller__ne=buyer_partner_id).modify(
         new=True, set__status="reserved", set__reserved_by=buyer_partner_id, set__reserved_at=utcnow(),
         set__reservation_expires_at=expires_at, set__reservation_expires_ms=_epoch_ms(expires_at),
-        set__hold_id=hold_id, set__updated_at=utcnow()))
+        set__hold_id=hold_id, set__updated_at=utcnow()), _leaves)
 
 
 def mark_reserved(listing_id: str, buyer_partner_id: str, expires_at=None, hold_id: str | None = None
@@ -404,13 +418,11 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         query["reserved_by"] = buyer_partner_id
     if hold_id is not None:
         query["hold_id"] = hold_id
-    listing = Listing.objects(**query).modify(
+    # Back in browse with its snapshot, and so its title, as it was.
+    return _changes_browse(lambda: Listing.objects(**query).modify(
         new=True, set__status="listed", unset__reserved_by=True, unset__reserved_at=True,
         unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
-        set__updated_at=utcnow())
-    if listing is not None:
-        listings_changed(titles=())  # back in browse (its snapshot, and so its title, as it was)
-    return listing
+        set__updated_at=utcnow()), _comes_back)
 
 
 def reservations_lapsed_before(epoch_ms: int, limit: int = 500) -> list[tuple[str, str, str | None]]:

@@ -2,6 +2,7 @@
 import datetime as dt
 import itertools
 import random
+from types import SimpleNamespace
 
 import pytest
 
@@ -142,16 +143,21 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
 @pytest.mark.parametrize("kept_rows", [10, 100])   # heads a leave leaves short (dropped: a page of 7 reads them), or whole
 def test_every_page_still_matches_the_definition_after_listings_leave(app, client, actors, mixed, monkeypatch, icp,
                                                                        kept_rows):
-    """Reservations and delistings are taken out of what was learnt (no new listings version), page for page."""
+    """Reservations, delistings, relistings and reprices are moved in what was learnt (no new listings
+    version), page for page."""
     from pc_app.core.models import Partner
     from pc_app.redis_client import get_redis
+    from pc_app.toolkit import SYSTEM
     from plugins.marketplace import browse, services
 
     monkeypatch.setattr(browse, "KEPT_ROWS", kept_rows)
     taken = []
     take_out = browse.PatternKnowledge._take_out
+    put_in = browse.PatternKnowledge._put_in
     monkeypatch.setattr(browse.PatternKnowledge, "_take_out", lambda self, row: (taken.append(row["_id"]),
                                                                                  take_out(self, row)))
+    monkeypatch.setattr(browse.PatternKnowledge, "_put_in", lambda self, row: (taken.append(row["_id"]),
+                                                                               put_in(self, row)))
     buyer, reserver = actors.partner_owner(name="Leaves Buyer", icp=icp), actors.partner_owner(name="Reserver")
     with app.app_context():
         buyer_icp = Partner.objects(id=buyer.partner_id).first().icp
@@ -173,18 +179,27 @@ def test_every_page_still_matches_the_definition_after_listings_leave(app, clien
     with app.app_context():
         version = get_redis().get(browse.VERSION_KEY)
     rng = random.Random(kept_rows)
-    listed = list(mixed)
-    for _round in range(2):
+    listed, reserved = list(mixed), []
+    seller = SimpleNamespace(id=mixed[0]["seller"])
+    for _round in range(3):
         rng.shuffle(listed)
         with app.app_context():
             for doc in listed[:2]:
                 assert services.mark_reserved(doc["_id"], reserver.partner_id) is not None
             assert services.delist_for_lead(listed[2]["lead"], "test") is not None
+            if reserved:
+                back = reserved.pop()
+                assert services.relist(back["_id"], reserver.partner_id) is not None
+                listed.append(back)
+            reserved += listed[:2]
+            for doc in listed[3:5]:
+                services.reprice_listing(seller, SimpleNamespace(id=doc["lead"]), rng.choice([500, 700, 900, 1500]),
+                                         SYSTEM)
         listed = listed[3:]
         walk()
     with app.app_context():
         assert get_redis().get(browse.VERSION_KEY) == version
-    assert taken   # what was learnt was kept, and the rows that left were taken out of it
+    assert taken   # what was learnt was kept, and the rows that changed were moved in it
 
 
 def test_hook_pc_db_init(app, market, seller, buyer):

@@ -1,9 +1,9 @@
-"""Listings that leave browse (reserved, delisted) are taken out of what buyers learnt, once, whatever the timing."""
+"""Listings reserved, delisted, relisted or repriced are moved in what buyers learnt, once, whatever the timing."""
 import threading
 
 import pytest
 
-from plugins.marketplace import browse, leaving, services
+from plugins.marketplace import browse, listing_changes, services
 
 
 def ids(page):
@@ -54,9 +54,12 @@ def test_a_sale_changes_nothing_browse_learnt(app, market, stocked, db_commands)
     assert db_commands.commands == []
 
 
-def test_a_delisting_and_a_relisting_show_at_once(app, client, market, seller, stocked):
+def test_a_delisting_a_relisting_and_a_reprice_show_at_once_in_what_was_learnt(app, client, market, seller, stocked,
+                                                                               db_commands):
     buyer, listings, other = stocked
     market.browse(buyer)
+    market.browse(buyer, sort="price")
+    before = version(app)
     gone = listings[5]
     assert client.delete(f"/v1/marketplace/leads/{gone['leadId']}/list", headers=seller.headers).status_code == 200
     assert gone["id"] not in ids(market.browse(buyer)) and market.browse(buyer)["total"] == 9
@@ -64,9 +67,17 @@ def test_a_delisting_and_a_relisting_show_at_once(app, client, market, seller, s
         services.mark_reserved(listings[6]["id"], other.partner_id)
     assert market.browse(buyer)["total"] == 8
     with app.app_context():
-        assert services.relist(listings[6]["id"], other.partner_id) is not None   # back: a new version
-    page = market.browse(buyer)
-    assert page["total"] == 9 and listings[6]["id"] in ids(page)
+        assert services.relist(listings[6]["id"], other.partner_id) is not None   # back, where it was
+    with db_commands:
+        page = market.browse(buyer)
+    assert page["total"] == 9 and listings[6]["id"] in ids(page) and db_commands.commands == []
+    assert client.patch(f"/v1/marketplace/leads/{listings[8]['leadId']}/list", json={"price": 500},
+                        headers=seller.headers).status_code == 200   # the dearest becomes the cheapest
+    with db_commands:
+        by_price = market.browse(buyer, sort="price")
+    assert db_commands.commands == []
+    assert ids(by_price)[0] == listings[8]["id"] and by_price["items"][0]["price"] == 500
+    assert version(app) == before   # every change moved rows in what was learnt: no new listings version
 
 
 def test_a_listing_that_leaves_while_a_first_visit_reads_is_not_taken_out_twice(app, market, stocked, monkeypatch):
@@ -111,7 +122,7 @@ def test_a_visit_while_a_leave_is_in_flight_keeps_nothing_it_read(app, market, s
         return listing
 
     with app.app_context():
-        listing, told = leaving.leaving(write_then_browse, services._as_listed)
+        listing, told = listing_changes.changing(write_then_browse, services._leaves)
     assert told and listing is not None
     assert seen[0]["total"] == 9
     assert market.browse(buyer, perPage=5, page=2)["total"] == 9
@@ -145,11 +156,29 @@ def test_a_text_search_learns_again_rather_than_guess_how_the_database_reads_a_r
     ({"a": 1}, {"$or": [{"a": 2}, {"a": 1}]}, True),
 ])
 def test_a_row_meets_a_match_as_the_database_says(row, match, expected):
-    assert leaving.meets(match, row) is expected
+    assert listing_changes.meets(match, row) is expected
 
 
 @pytest.mark.parametrize("match", [{"company": {"$regex": "x", "$options": "i"}}, {"a": {"$exists": True}},
                                    {"$nor": [{"a": 1}]}])
 def test_a_condition_it_does_not_evaluate_is_unknown(match):
-    with pytest.raises(leaving.Unknown):
-        leaving.meets(match, {"a": 1, "company": "x"})
+    with pytest.raises(listing_changes.Unknown):
+        listing_changes.meets(match, {"a": 1, "company": "x"})
+
+
+def test_a_write_that_raised_after_the_database_applied_it_has_buyers_learn_again(app, market, stocked):
+    """A connection lost after the server wrote: the leave may have happened, so nothing kept from before it is used."""
+    from plugins.marketplace.models import Listing
+
+    buyer, listings, other = stocked
+    assert market.browse(buyer, perPage=50)["total"] == 10
+
+    def write_then_lose_the_answer():
+        Listing.objects(id=listings[4]["id"], status="listed").modify(new=True, set__status="reserved",
+                                                                       set__reserved_by=other.partner_id)
+        raise ConnectionError("connection closed before the answer came")
+
+    with app.app_context(), pytest.raises(ConnectionError):
+        listing_changes.changing(write_then_lose_the_answer, services._leaves)
+    page = market.browse(buyer, perPage=50)
+    assert page["total"] == 9 and listings[4]["id"] not in ids(page)
