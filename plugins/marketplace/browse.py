@@ -614,11 +614,9 @@ class PatternKnowledge:
         cached = None
         try:
             redis = get_redis()
-            pipeline = redis.pipeline(transaction=False)
-            pipeline.get(VERSION_KEY)
-            listing_changes.state_commands(pipeline)
-            version, *left = pipeline.execute()
-            self.seq, self.in_flight = listing_changes.state(*left)
+            version, seq, settled = redis.mget(VERSION_KEY, *listing_changes.STATE_KEYS)
+            self.seq = int(seq or 0)
+            self.in_flight = listing_changes.in_flight(redis, self.seq, int(settled or 0))
             digest = hashlib.sha256(json.dumps([(version or b"0").decode(), key_parts], sort_keys=True,
                                                default=str).encode())
             # "3": saved with the changes it has applied (``l``, ``u``); a key of an earlier layout is never read.

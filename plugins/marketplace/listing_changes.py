@@ -16,11 +16,14 @@ The protocol, so that a row is moved exactly once whatever the interleaving:
   read it before, as it reads it after, either missing when it is not in browse then; an empty
   value when the write changed nothing: a lost race, a lead deleted that was not listed;
   ``MAYBE`` when the write raised, so whether it changed anything is not known), out of the
-  pending set, and, unless nothing changed, ``DONE_KEY`` bumped.
+  pending set, ``SETTLED_KEY`` bumped and, unless nothing changed, ``DONE_KEY``. A change in
+  flight for longer than ``IN_FLIGHT_MS`` (its process died, or stalled) is settled as
+  ``MAYBE`` by the next settle; if it settles after all, the listings version is bumped.
 - Knowledge saved at number ``l`` (with the numbers then in flight, ``u``) applies, when it is
   next loaded, the changes of ``u`` and of ``(l, seq]`` (``changes_since``). A number neither
-  settled nor in flight (its process died, or it is older than the ``KEPT_CHANGES`` last), or a
-  ``MAYBE``, cannot be told: the knowledge is dropped and learnt again.
+  settled nor in flight (older than the ``KEPT_CHANGES`` last), or a ``MAYBE``, cannot be told:
+  the knowledge is dropped and learnt again. Which are in flight is read only when fewer changes
+  settled than were announced (``in_flight``): a load costs one ``MGET``, as the version alone did.
 - What a request learnt *from the database* is saved only when no change was in flight when it
   loaded and none was announced since (``SEQ_KEY`` unchanged): a write that may have overlapped
   the reads was announced before they ended, so the reads never hold a change that a later load
@@ -40,6 +43,7 @@ from pc_app.toolkit import get_redis
 
 SEQ_KEY = "pc:marketplace:changes-seq"
 DONE_KEY = "pc:marketplace:changes-done"
+SETTLED_KEY = "pc:marketplace:changes-settled"
 ROWS_KEY = "pc:marketplace:changes-rows"
 PENDING_KEY = "pc:marketplace:changes-pending"
 # The rows of the last this many changes are kept (a buyer's knowledge lives 60 s between saves).
@@ -59,13 +63,21 @@ local seq = redis.call('incr', KEYS[1])
 redis.call('zadd', KEYS[2], ARGV[1], seq)
 return seq
 """
-# KEYS: rows, pending, done. ARGV: the number, the rows (or ""), changes kept, rows TTL, now - in flight ms.
+# KEYS: rows, pending, done, settled. ARGV: the number, the rows (or ""), changes kept, rows TTL,
+# now - in flight ms, MAYBE. First the changes in flight too long are settled as MAYBE; then this
+# one, unless it was among them (0: the caller bumps the listings version).
 _SETTLE = """
+for _, stale in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', '(' .. ARGV[5])) do
+  redis.call('zrem', KEYS[2], stale)
+  redis.call('hset', KEYS[1], stale, ARGV[6])
+  redis.call('incr', KEYS[4])
+  redis.call('incr', KEYS[3])
+end
+if redis.call('zrem', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
 redis.call('hdel', KEYS[1], tostring(tonumber(ARGV[1]) - tonumber(ARGV[3])))
 redis.call('expire', KEYS[1], ARGV[4])
-redis.call('zrem', KEYS[2], ARGV[1])
-redis.call('zremrangebyscore', KEYS[2], '-inf', '(' .. ARGV[5])
+redis.call('incr', KEYS[4])
 if ARGV[2] ~= '' then redis.call('incr', KEYS[3]) end
 return 1
 """
@@ -95,11 +107,11 @@ def changing(write: Callable[[], object], rows_of: Callable[[object], tuple[dict
         rows = b"" if answer is None else _encoded(*rows_of(answer))
     finally:
         try:
-            redis.register_script(_SETTLE)(keys=[ROWS_KEY, PENDING_KEY, DONE_KEY],
-                                           args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS])
-            told = True
+            told = bool(redis.register_script(_SETTLE)(
+                keys=[ROWS_KEY, PENDING_KEY, DONE_KEY, SETTLED_KEY],
+                args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS, MAYBE]))
         except RedisError:
-            told = False  # in flight until IN_FLIGHT_MS: then knowledge that needs it is learnt again
+            told = False  # in flight until IN_FLIGHT_MS: then the next settle makes it a MAYBE
     return answer, told
 
 
@@ -107,15 +119,15 @@ def _encoded(before: dict | None, after: dict | None) -> bytes:
     return bson.encode({**({"o": before} if before is not None else {}), **({"n": after} if after is not None else {})})
 
 
-def state_commands(pipeline) -> None:
-    """Queue on ``pipeline`` what ``state`` reads: the number of changes announced, and those in flight."""
-    pipeline.get(SEQ_KEY)
-    pipeline.zrangebyscore(PENDING_KEY, _now_ms() - IN_FLIGHT_MS, "+inf")
+# Read with the listings version: the changes announced, and those settled.
+STATE_KEYS = (SEQ_KEY, SETTLED_KEY)
 
 
-def state(seq, in_flight) -> tuple[int, set[int]]:
-    """``(changes announced, numbers in flight)`` from the answers of ``state_commands``."""
-    return int(seq or 0), {int(n) for n in in_flight}
+def in_flight(redis, seq: int, settled: int) -> set[int]:
+    """The numbers of the changes in flight, when fewer settled (``settled``) than were announced (``seq``)."""
+    if settled >= seq:
+        return set()
+    return {int(n) for n in redis.zrangebyscore(PENDING_KEY, _now_ms() - IN_FLIGHT_MS, "+inf")}
 
 
 class Unknown(Exception):

@@ -182,3 +182,30 @@ def test_a_write_that_raised_after_the_database_applied_it_has_buyers_learn_agai
         listing_changes.changing(write_then_lose_the_answer, services._leaves)
     page = market.browse(buyer, perPage=50)
     assert page["total"] == 9 and listings[4]["id"] not in ids(page)
+
+
+def test_a_change_in_flight_too_long_is_settled_as_maybe_and_its_own_late_settle_bumps_the_version(
+        app, market, stocked, monkeypatch):
+    """A process that stalled between its write and its settle: the next settle gives up on it, and it,
+    settling after all, starts a new listings version rather than tell a change nobody waits for."""
+    from plugins.marketplace.models import Listing
+
+    buyer, listings, other = stocked
+    assert market.browse(buyer, perPage=50)["total"] == 10
+    before = version(app)
+    real_now = listing_changes._now_ms
+
+    def stalled_write():
+        listing = Listing.objects(id=listings[0]["id"], status="listed").modify(
+            new=True, set__status="reserved", set__reserved_by=other.partner_id)
+        monkeypatch.setattr(listing_changes, "_now_ms", lambda: real_now() + listing_changes.IN_FLIGHT_MS + 1000)
+        assert services.mark_reserved(listings[1]["id"], other.partner_id) is not None   # settles the stalled one as MAYBE
+        return listing
+
+    with app.app_context():
+        assert services._changes_browse(stalled_write, services._leaves) is not None
+        from pc_app.toolkit import get_redis
+        assert get_redis().hgetall(listing_changes.ROWS_KEY)[b"1"] == listing_changes.MAYBE
+    assert version(app) != before   # its late settle was refused: a new listings version
+    page = market.browse(buyer, perPage=50)
+    assert page["total"] == 8 and {listings[0]["id"], listings[1]["id"]}.isdisjoint(ids(page))
