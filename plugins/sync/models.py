@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine import BooleanField, DictField, IntField, ListField, StringField
 
-from pc_app.toolkit import BaseDocument, DateTimeField, RefField, TimestampedDocument, utcnow
+from pc_app.toolkit import BaseDocument, DateTimeField, RefField, TimestampedDocument, count_writes_by_owner, utcnow
 
 LINK_STATUSES = ("pending", "linked", "paused", "unlinked")
 TASK_STATUSES = ("queued", "running", "completed", "failed")
@@ -64,6 +64,8 @@ class SyncTask(TimestampedDocument):
     ``running_key`` holds the partner id while the task is queued or running (sparse unique): one
     running task per partner. The worker running it is ``owner`` until ``lease_until_ms``; each
     checkpoint extends the lease, and a task whose lease ran out is taken over by the next run.
+    Every write but the claim names the partner (``services.tasks``), so a sync's progress ends
+    only its own partner's kept task list (``count_writes_by_owner`` below).
     """
     meta = {"collection": "sync_tasks", "indexes": [
         {"fields": ["running_key"], "unique": True, "sparse": True},
@@ -140,3 +142,7 @@ class PartnerSyncState(BaseDocument):
 
 
 SYNC_MODELS = [DealLink, SyncTask, SyncConflict, PartnerSyncState]
+
+
+# A partner's task list is kept until a write that may reach that partner's tasks (pc_app.pages).
+count_writes_by_owner(SyncTask._meta["collection"], "partner")

@@ -88,7 +88,7 @@ class SyncRun:
         lease = int(config("SYNC_LEASE_SECONDS"))
         if time.monotonic() - self._beat_at < min(5.0, lease / 3):
             return
-        if not tasks.extend_lease(self.task_id, self.owner):
+        if not tasks.extend_lease(self.task_id, self.partner_id, self.owner):
             raise TaskSuperseded(self.task_id)
         self._beat_at = time.monotonic()
 

@@ -47,7 +47,7 @@ def open_task(partner_id: str, trigger: str, actor: Actor) -> tuple[SyncTask, bo
         running = SyncTask.objects(running_key=partner_id).first()
         if running is not None:
             if full and not running.full:
-                running = SyncTask.objects(id=running.id).modify(new=True, set__full=True) or running
+                running = SyncTask.objects(id=running.id, partner=partner_id).modify(new=True, set__full=True) or running
             return running, _is_stale(running)
         resume = _resumable_checkpoint(partner_id)
         task = SyncTask(partner=partner_id, portal=status["hubId"], trigger=trigger, full=full, requested_by=actor,
@@ -83,14 +83,18 @@ def owner_token() -> str:
 
 
 def claim(task_id: str, owner: str) -> SyncTask | None:
-    """Take the task for this worker unless another holds a live lease (None then, or when it is done)."""
+    """Take the task for this worker unless another holds a live lease (None then, or when it is done).
+
+    The one write to a task that does not name its partner (the worker knows only the task's id yet):
+    it ends every partner's kept task list, once per task run.
+    """
     lease_ms = int(config("SYNC_LEASE_SECONDS")) * 1000
     now = now_ms()
     task = SyncTask.objects(id=task_id, status__in=("queued", "running"), lease_until_ms__lt=now).modify(
         new=True, set__status="running", set__owner=owner, set__lease_until_ms=now + lease_ms,
         set__updated_at=utcnow())
     if task is not None and task.started_at is None:
-        SyncTask.objects(id=task.id, owner=owner).update_one(set__started_at=utcnow())
+        SyncTask.objects(id=task.id, partner=task.partner, owner=owner).update_one(set__started_at=utcnow())
     return task
 
 
@@ -104,22 +108,22 @@ def save_progress(task: SyncTask, owner: str, *, checkpoint: dict, counts: dict,
                   errors: list, unlinked: list) -> bool:
     """Write the checkpoint and counts and extend the lease; False when another worker took the task over."""
     lease_ms = int(config("SYNC_LEASE_SECONDS")) * 1000
-    return bool(SyncTask.objects(id=task.id, owner=owner, status="running").update_one(
+    return bool(SyncTask.objects(id=task.id, partner=task.partner, owner=owner, status="running").update_one(
         set__checkpoint=checkpoint, set__counts=counts, set__synced=synced, set__total=total,
         set__errors=errors[:KEPT_ITEMS], set__unlinked_leads=unlinked[:KEPT_ITEMS],
         set__lease_until_ms=now_ms() + lease_ms, set__updated_at=utcnow()))
 
 
-def extend_lease(task_id: str, owner: str) -> bool:
+def extend_lease(task_id: str, partner_id: str, owner: str) -> bool:
     """Keep the task while a long batch runs; False when another worker took it over."""
     lease_ms = int(config("SYNC_LEASE_SECONDS")) * 1000
-    return bool(SyncTask.objects(id=task_id, owner=owner, status="running").update_one(
+    return bool(SyncTask.objects(id=task_id, partner=partner_id, owner=owner, status="running").update_one(
         set__lease_until_ms=now_ms() + lease_ms))
 
 
 def finish(task: SyncTask, owner: str, counts: dict) -> SyncTask | None:
     """running → completed (once): the running key is freed, the event goes out, HubSpot's status learns it."""
-    done = SyncTask.objects(id=task.id, owner=owner, status="running").modify(
+    done = SyncTask.objects(id=task.id, partner=task.partner, owner=owner, status="running").modify(
         new=True, set__status="completed", unset__running_key=True, set__finished_at=utcnow(),
         set__lease_until_ms=0, set__updated_at=utcnow())
     if done is None:
@@ -137,7 +141,7 @@ def finish(task: SyncTask, owner: str, counts: dict) -> SyncTask | None:
 
 def fail(task: SyncTask, owner: str | None, reason: str) -> SyncTask | None:
     """queued/running → failed (once), keeping the checkpoint for the partner's next task."""
-    query = {"id": task.id, "status__in": ("queued", "running")}
+    query = {"id": task.id, "partner": task.partner, "status__in": ("queued", "running")}
     if owner is not None:
         query["owner"] = owner
     failed = SyncTask.objects(**query).modify(new=True, set__status="failed", unset__running_key=True,

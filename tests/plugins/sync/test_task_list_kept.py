@@ -1,0 +1,26 @@
+"""A partner's kept task list is not ended by another partner's sync: every write but the claim names its partner."""
+from plugins.sync.services import tasks
+
+
+def test_another_partners_sync_progress_leaves_a_partners_kept_task_list(app, client, world, db_commands):
+    mine, _portal = world.connect()
+    theirs, _their_portal = world.connect()
+    world.run_jobs()   # each first sync, to its end
+    first = client.get("/v1/sync/tasks", headers=mine.headers).get_json()
+    assert first["total"] == 1
+    owner = "worker-host:1:ab12cd34"
+    with app.app_context():
+        task, _queue = tasks.open_task(theirs.partner_id, "webhook", "system")   # an insert naming them
+        claimed = tasks.claim(task.id, owner)   # names the task only: ends every partner's kept list, once
+    assert client.get("/v1/sync/tasks", headers=mine.headers).get_json() == first
+    with app.app_context():   # what a worker writes while it syncs their portal, and when it is done
+        assert tasks.save_progress(claimed, owner, checkpoint={"page": 1}, counts={}, synced=5, total=9, errors=[],
+                                   unlinked=[])
+        assert tasks.extend_lease(claimed.id, theirs.partner_id, owner)
+        assert tasks.open_task(theirs.partner_id, "manual", "system")[0].id == claimed.id   # widened to full
+        assert tasks.finish(claimed, owner, {}) is not None
+    with db_commands:
+        again = client.get("/v1/sync/tasks", headers=mine.headers).get_json()
+    assert db_commands.commands == [] and again == first   # kept: none of those writes could reach my tasks
+    assert world.trigger(mine).status_code == 202   # my own new task shows at once
+    assert client.get("/v1/sync/tasks", headers=mine.headers).get_json()["total"] == 2
