@@ -654,29 +654,40 @@ class PatternKnowledge:
             sorted({*waiting, *range(seen + 1, self.seq + 1)}), self.in_flight, self.codec)
         for before, after in changes:
             if before is not None:
-                self._take_out(before)
+                self._move(before, into=False)
             if after is not None:
-                self._put_in(after)
+                self._move(after, into=True)
 
-    def _take_out(self, row: dict) -> None:
-        """Take one listing that left browse (or was changed) out of the total, its pattern's count and the kept rows."""
+    def _move(self, row: dict, into: bool) -> None:
+        """Move one listing out of browse (``into`` False: reserved, delisted, or as it was before a
+        change) or into it (relisted, or as it is after a change): the total, its pattern's count and
+        the kept rows it is among."""
         if not listing_changes.meets(self.base, row):
-            return  # never in this buyer's filter set
+            return  # not in this buyer's filter set
         self.changed = True
-        cap = count_cap()
         if self.counted is not None:
-            # Exact below the cap; past it a lower bound, which may no longer say "past the cap".
-            self.counted = self.counted - 1 if self.counted <= cap or self.counted - 1 > cap else None
-            if self.counted is not None and self.counted < 0:
-                raise listing_changes.Unknown("a total below zero")
+            self.counted = self._total_moved(into)
+        # Kept as the database's rows are read: without the fields browse never shows.
+        kept = {field: value for field, value in row.items() if field not in _HIDDEN_FROM_BROWSE} if into else row
+        move_in_head, one_more_or_less = (self._put_in_head, _one_more) if into else (self._take_out_of_head, _one_less)
         for g, m, match in self._patterns():
             if listing_changes.meets(match, row):
-                self._take_out_of_head(f"{g}.{m}", row, _NEWEST, self._whole(g, m))
-                self.counts[g][m] = _one_less(self.counts[g][m])
+                move_in_head(f"{g}.{m}", kept, _NEWEST, self._whole(g, m))
+                self.counts[g][m] = one_more_or_less(self.counts[g][m])
         for order, sort in _SORTS.items():
             head = self.rows.get(f"order:{order}")
             if head is not None:  # an order's first KEPT_ROWS rows: fewer are all of them
-                self._take_out_of_head(f"order:{order}", row, sort, len(head) < KEPT_ROWS)
+                move_in_head(f"order:{order}", kept, sort, len(head) < KEPT_ROWS)
+
+    def _total_moved(self, into: bool) -> int | None:
+        """The capped total with one listing more or less: exact below the cap; past it a lower bound,
+        which one less may no longer say is past the cap (unknown then)."""
+        if into:
+            return self.counted + 1
+        cap = count_cap()
+        if self.counted < 1:
+            raise listing_changes.Unknown("a total below zero")
+        return self.counted - 1 if self.counted <= cap or self.counted - 1 > cap else None
 
     def _take_out_of_head(self, key: str, row: dict, sort: dict, whole: bool) -> None:
         """Take ``row`` out of the kept rows under ``key`` (the first rows in ``sort`` order, or all of
@@ -693,24 +704,6 @@ class PatternKnowledge:
             self.rows[key] = head[:at] + head[at + 1:]
         else:
             del self.rows[key]
-
-    def _put_in(self, row: dict) -> None:
-        """Put one listing that came (back) into browse into the total, its pattern's count and the kept rows."""
-        if not listing_changes.meets(self.base, row):
-            return  # not in this buyer's filter set
-        self.changed = True
-        if self.counted is not None:
-            self.counted += 1  # exact stays exact; past the cap stays past it
-        # Kept as the database's rows are read: without the fields browse never shows.
-        kept = {field: value for field, value in row.items() if field not in _HIDDEN_FROM_BROWSE}
-        for g, m, match in self._patterns():
-            if listing_changes.meets(match, row):
-                self._put_in_head(f"{g}.{m}", kept, _NEWEST, self._whole(g, m))
-                self.counts[g][m] = _one_more(self.counts[g][m])
-        for order, sort in _SORTS.items():
-            head = self.rows.get(f"order:{order}")
-            if head is not None:
-                self._put_in_head(f"order:{order}", kept, sort, len(head) < KEPT_ROWS)
 
     def _put_in_head(self, key: str, row: dict, sort: dict, whole: bool) -> None:
         """Put ``row`` in the kept rows under ``key`` where ``sort`` places it, when it falls among them

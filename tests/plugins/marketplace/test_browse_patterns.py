@@ -151,13 +151,10 @@ def test_every_page_still_matches_the_definition_after_listings_leave(app, clien
     from plugins.marketplace import browse, services
 
     monkeypatch.setattr(browse, "KEPT_ROWS", kept_rows)
-    taken = []
-    take_out = browse.PatternKnowledge._take_out
-    put_in = browse.PatternKnowledge._put_in
-    monkeypatch.setattr(browse.PatternKnowledge, "_take_out", lambda self, row: (taken.append(row["_id"]),
-                                                                                 take_out(self, row)))
-    monkeypatch.setattr(browse.PatternKnowledge, "_put_in", lambda self, row: (taken.append(row["_id"]),
-                                                                               put_in(self, row)))
+    moved = []
+    move = browse.PatternKnowledge._move
+    monkeypatch.setattr(browse.PatternKnowledge, "_move", lambda self, row, into: (moved.append(row["_id"]),
+                                                                                   move(self, row, into)))
     buyer, reserver = actors.partner_owner(name="Leaves Buyer", icp=icp), actors.partner_owner(name="Reserver")
     with app.app_context():
         buyer_icp = Partner.objects(id=buyer.partner_id).first().icp
@@ -199,7 +196,7 @@ def test_every_page_still_matches_the_definition_after_listings_leave(app, clien
         walk()
     with app.app_context():
         assert get_redis().get(browse.VERSION_KEY) == version
-    assert taken   # what was learnt was kept, and the rows that changed were moved in it
+    assert moved   # what was learnt was kept, and the rows that changed were moved in it
 
 
 def test_hook_pc_db_init(app, market, seller, buyer):
