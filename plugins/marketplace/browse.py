@@ -99,11 +99,23 @@ def listed_titles() -> list[str]:
     titles = read_listed_titles()
     if redis is not None:
         try:
-            redis.register_script(_FILL_TITLES)(keys=[TITLES_KEY, TITLES_GENERATION_KEY],
+            redis.register_script(_FILL_TITLES)(keys=[TITLES_KEY, TITLES_GENERATION_KEY, *listing_changes.STATE_KEYS],
                                                 args=[generation or b"0", TITLES_TTL_SECONDS, "", *titles])
         except RedisError:
             pass
     return titles
+
+
+def keep_titles() -> None:
+    """Have the listed titles kept before a listing that may bring a title is made (read from the database
+    when none are kept: at most once a day while listings are made), so that when it settles
+    ``listing_changes`` can tell whether its title is one browse knew."""
+    try:
+        if get_redis().exists(TITLES_KEY):
+            return
+    except RedisError:
+        return
+    listed_titles()
 
 
 def read_listed_titles() -> list[str]:
@@ -502,11 +514,15 @@ TITLES_TTL_SECONDS = 24 * 3600
 # known: a read of the titles that began before it does not keep what it read.
 TITLES_GENERATION_KEY = "pc:marketplace:titles-generation"
 
-# KEYS: the titles, their generation. ARGV: the generation the reader saw, the TTL, the titles.
-# Fills the set only when it is still missing and no listing brought a title since the reader
-# looked (that title may be missing from what it read). In chunks: Lua's unpack has a stack limit.
+# KEYS: the titles, their generation, the listing changes announced and settled. ARGV: the
+# generation the reader saw, the TTL, the titles. Fills the set only when it is still missing, no
+# listing brought a title since the reader looked (that title may be missing from what it read),
+# and no listing change is in flight (a listing made while the reader read may be in what it read:
+# its settle must not find its title and take it for one browse knew, ``listing_changes``).
+# In chunks: Lua's unpack has a stack limit.
 _FILL_TITLES = """
 if redis.call('exists', KEYS[1]) == 1 or (redis.call('get', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+if (redis.call('get', KEYS[3]) or '0') ~= (redis.call('get', KEYS[4]) or '0') then return 0 end
 for i = 3, #ARGV, 1000 do redis.call('sadd', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
 redis.call('expire', KEYS[1], ARGV[2])
 return 1

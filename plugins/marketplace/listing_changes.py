@@ -1,12 +1,13 @@
-"""Changes to what buyers can browse (a listing reserved, delisted, relisted, repriced), applied to what they learnt.
+"""Changes to what buyers can browse (a listing made, reserved, delisted, relisted, repriced, edited), moved in what they learnt.
 
 Browse keeps what each buyer's visit learnt (``browse.PatternKnowledge``: counts and first rows of
 each score pattern) per listings version. A reservation or a delisting used to bump that version,
 so after each one every buyer's next browse was a first visit again: three round trips at 100,000
-listings, and, in a marketplace where leads are reserved every second, nearly every visit. Such a
-change moves one known row out of browse, into it, or both (a reprice), without a title browse has
-not seen: what was learnt stays true once that row is moved. This module tells the knowledge
-which rows moved since it was saved.
+listings, and, in a marketplace where leads are listed and reserved every second, nearly every
+visit. Such a change moves one row out of browse, into it, or both (a reprice, an edit): as long
+as it brings no job title browse has not seen (the patterns are built from the listed titles), what
+was learnt stays true once that row is moved. This module tells the knowledge which rows moved
+since it was saved.
 
 The protocol, so that a row is moved exactly once whatever the interleaving:
 
@@ -16,7 +17,9 @@ The protocol, so that a row is moved exactly once whatever the interleaving:
   read it before, as it reads it after, either missing when it is not in browse then; an empty
   value when the write changed nothing: a lost race, a lead deleted that was not listed;
   ``MAYBE`` when the write raised, so whether it changed anything is not known), out of the
-  pending set, ``SETTLED_KEY`` bumped and, unless nothing changed, ``DONE_KEY``. A change in
+  pending set, ``SETTLED_KEY`` bumped and, unless nothing changed, ``DONE_KEY``. A change that
+  needs a member of a set (``needs``: a title among the listed titles) and finds it missing is
+  settled as ``MAYBE``, and its caller bumps the listings version instead. A change in
   flight for longer than ``IN_FLIGHT_MS`` (its process died, or stalled) is settled as
   ``MAYBE`` by the next settle; if it settles after all, the listings version is bumped.
 - Knowledge saved at number ``l`` (with the numbers then in flight, ``u``) applies, when it is
@@ -63,9 +66,10 @@ local seq = redis.call('incr', KEYS[1])
 redis.call('zadd', KEYS[2], ARGV[1], seq)
 return seq
 """
-# KEYS: rows, pending, done, settled. ARGV: the number, the rows (or ""), changes kept, rows TTL,
-# now - in flight ms, MAYBE. First the changes in flight too long are settled as MAYBE; then this
-# one, unless it was among them (0: the caller bumps the listings version).
+# KEYS: rows, pending, done, settled, the set of ``needs`` (or any key). ARGV: the number, the rows
+# (or ""), changes kept, rows TTL, now - in flight ms, MAYBE, the member it needs (or ""). First the
+# changes in flight too long are settled as MAYBE; then this one, unless it was among them, and as
+# MAYBE when the member it needs is missing (0: the caller bumps the listings version).
 _SETTLE = """
 for _, stale in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', '(' .. ARGV[5])) do
   redis.call('zrem', KEYS[2], stale)
@@ -74,6 +78,12 @@ for _, stale in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', '(' .. ARGV[
   redis.call('incr', KEYS[3])
 end
 if redis.call('zrem', KEYS[2], ARGV[1]) == 0 then return 0 end
+if ARGV[7] ~= '' and ARGV[2] ~= '' and redis.call('sismember', KEYS[5], ARGV[7]) == 0 then
+  redis.call('hset', KEYS[1], ARGV[1], ARGV[6])
+  redis.call('incr', KEYS[4])
+  redis.call('incr', KEYS[3])
+  return 0
+end
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
 redis.call('hdel', KEYS[1], tostring(tonumber(ARGV[1]) - tonumber(ARGV[3])))
 redis.call('expire', KEYS[1], ARGV[4])
@@ -87,15 +97,18 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def changing(write: Callable[[], object], rows_of: Callable[[object], tuple[dict | None, dict | None]]
-             ) -> tuple[object, bool]:
+def changing(write: Callable[[], object], rows_of: Callable[[object], tuple[dict | None, dict | None]],
+             needs: tuple[str, str | None] | None = None) -> tuple[object, bool]:
     """Run ``write`` (a conditional update of one listing; its answer, None when it changed nothing),
     announced before and settled after; ``(its answer, whether browse was told)``.
 
     ``rows_of(answer)``: the listing's document as browse read it before the write and as it reads
-    it after, None for either when it was not, or is not, in browse (not ``listed``). Not told
-    (Redis failing), the caller bumps the listings version instead.
+    it after, None for either when it was not, or is not, in browse (not ``listed``). ``needs``:
+    ``(set key, member)``, the change is told only while that member is in that set (a listing's
+    title among the titles browse knows; a member None needs nothing). Not told (Redis failing, the
+    member missing), the caller bumps the listings version instead.
     """
+    needed_set, needed_member = needs if needs is not None and needs[1] else (ROWS_KEY, "")
     redis = get_redis()
     try:
         seq = int(redis.register_script(_ANNOUNCE)(keys=[SEQ_KEY, PENDING_KEY], args=[_now_ms()]))
@@ -108,8 +121,8 @@ def changing(write: Callable[[], object], rows_of: Callable[[object], tuple[dict
     finally:
         try:
             told = bool(redis.register_script(_SETTLE)(
-                keys=[ROWS_KEY, PENDING_KEY, DONE_KEY, SETTLED_KEY],
-                args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS, MAYBE]))
+                keys=[ROWS_KEY, PENDING_KEY, DONE_KEY, SETTLED_KEY, needed_set],
+                args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS, MAYBE, needed_member]))
         except RedisError:
             told = False  # in flight until IN_FLIGHT_MS: then the next settle makes it a MAYBE
     return answer, told

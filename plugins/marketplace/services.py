@@ -13,7 +13,7 @@ from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, Lead, NotFound, Pa
 
 from . import scoring, unmask_quota
 from .browse import browse_answer
-from .browse import fit_terms, listings_changed
+from .browse import TITLES_KEY, fit_terms, keep_titles, listings_changed
 from .listing_changes import changing
 from .masking import mask_email, mask_phone
 from .models import Listing
@@ -86,11 +86,16 @@ def list_lead(partner: Partner, lead: Lead, price: int, actor: Actor) -> Listing
         raise ListingRefused(vetoes[0][0], f"This lead cannot be listed: {sentences}", errors=errors)
     listing = Listing(lead=lead.id, seller=partner.id, open_key=lead.id, price=price,
                       currency=lead.currency or "usd", status="listed", **snapshot_of(lead))
-    try:
-        listing.save(force_insert=True)
-    except NotUniqueError:
-        raise ListingRefused("alreadyListed", "This lead is already on the marketplace.") from None
-    listings_changed(titles=[listing.job_title_key])
+
+    def insert() -> Listing | None:
+        try:
+            return listing.save(force_insert=True)
+        except NotUniqueError:
+            return None
+
+    keep_titles()
+    if _changes_browse(insert, _comes_back, title=listing.job_title_key) is None:
+        raise ListingRefused("alreadyListed", "This lead is already on the marketplace.")
     emit("marketplace.lead_listed", partner_ids=[partner.id], actor=actor, payload={
         "listingId": listing.id, "leadId": lead.id, "sellerPartnerId": partner.id, "price": price,
         "currency": listing.currency, "matchingPartnerIds": matching_partner_ids(listing),
@@ -155,14 +160,16 @@ def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
         _leaves)
 
 
-def _changes_browse(write, rows_of) -> Listing | None:
-    """Run a conditional write that moves one listing out of browse, into it, or both (a reservation, a
-    delisting, a relisting, a reprice), told to browse as it happens (``listing_changes``: what buyers
-    learnt is kept); the listings version is bumped only when browse could not be told. ``rows_of``:
-    see ``listing_changes.changing``."""
-    listing, told = changing(write, rows_of)
+def _changes_browse(write, rows_of, title: str | None = None) -> Listing | None:
+    """Run a conditional write that moves one listing out of browse, into it, or both (a listing made, a
+    reservation, a delisting, a relisting, a reprice, a snapshot refreshed), told to browse as it
+    happens (``listing_changes``: what buyers learnt is kept); the listings version is bumped only
+    when browse could not be told, or the listing brings a ``title`` browse does not know (its
+    patterns are built from the listed titles: the title is added to them then). ``rows_of``: see
+    ``listing_changes.changing``."""
+    listing, told = changing(write, rows_of, needs=(TITLES_KEY, title))
     if listing is not None and not told:
-        listings_changed(titles=())
+        listings_changed(titles=[title])
     return listing
 
 
@@ -202,10 +209,11 @@ def refresh_snapshot(lead_id: str) -> None:
     if lead is None:
         return
     snapshot = snapshot_of(lead)
-    if Listing.objects(open_key=lead_id, status="listed").update_one(
-            **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow()):
-        # Only then: an edit of a lead that is not listed must not throw away what browse learnt.
-        listings_changed(titles=[snapshot["job_title_key"]])
+    # Told to browse only when it matched a listed listing: an edit of a lead that is not listed
+    # must not throw away what browse learnt.
+    _changes_browse(lambda: Listing.objects(open_key=lead_id, status="listed").modify(
+        **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow()),
+        lambda before: (_as_browsed(before), {**_as_browsed(before), **snapshot}), title=snapshot["job_title_key"])
 
 
 # --- browse ------------------------------------------------------------------------------

@@ -141,10 +141,10 @@ def test_every_page_matches_the_scored_definition(app, client, actors, mixed, mo
 
 @pytest.mark.parametrize("icp", [ICPS[0], ICPS[1], ICPS[4]])
 @pytest.mark.parametrize("kept_rows", [10, 100])   # heads a leave leaves short (dropped: a page of 7 reads them), or whole
-def test_every_page_still_matches_the_definition_after_listings_leave(app, client, actors, mixed, monkeypatch, icp,
-                                                                       kept_rows):
-    """Reservations, delistings, relistings and reprices are moved in what was learnt (no new listings
-    version), page for page."""
+def test_every_page_still_matches_the_definition_after_listings_change(app, client, actors, market, seller, mixed,
+                                                                        monkeypatch, icp, kept_rows):
+    """Listings made and edited (with titles browse knows), reserved, delisted, relisted and repriced are
+    moved in what was learnt (no new listings version), page for page; a new title starts a new version."""
     from pc_app.core.models import Partner
     from pc_app.redis_client import get_redis
     from pc_app.toolkit import SYSTEM
@@ -177,7 +177,8 @@ def test_every_page_still_matches_the_definition_after_listings_leave(app, clien
         version = get_redis().get(browse.VERSION_KEY)
     rng = random.Random(kept_rows)
     listed, reserved = list(mixed), []
-    seller = SimpleNamespace(id=mixed[0]["seller"])
+    seller_partner = SimpleNamespace(id=mixed[0]["seller"])
+    known_titles = [title for title in TITLES if title]
     for _round in range(3):
         rng.shuffle(listed)
         with app.app_context():
@@ -190,13 +191,24 @@ def test_every_page_still_matches_the_definition_after_listings_leave(app, clien
                 listed.append(back)
             reserved += listed[:2]
             for doc in listed[3:5]:
-                services.reprice_listing(seller, SimpleNamespace(id=doc["lead"]), rng.choice([500, 700, 900, 1500]),
-                                         SYSTEM)
+                services.reprice_listing(seller_partner, SimpleNamespace(id=doc["lead"]),
+                                         rng.choice([500, 700, 900, 1500]), SYSTEM)
+        made = market.listed(seller, price=rng.choice([500, 900, 1500]), job_title=rng.choice(known_titles),
+                             seniority=rng.choice(SENIORITIES), industry=rng.choice(INDUSTRIES),
+                             country=rng.choice(COUNTRIES), company_size=rng.choice(SIZES))
+        edited = client.patch(f"/v1/leads/{made['leadId']}", json={
+            "jobTitle": rng.choice(known_titles), "industry": rng.choice(["saas", "fintech", "retail"]),
+            "country": rng.choice(["US", "GB", "DE"])}, headers=seller.headers)
+        assert edited.status_code == 200, edited.get_json()
         listed = listed[3:]
         walk()
     with app.app_context():
         assert get_redis().get(browse.VERSION_KEY) == version
     assert moved   # what was learnt was kept, and the rows that changed were moved in it
+    market.listed(seller, job_title="Chief Sales Officer", seniority="c_level", industry="saas", country="US")
+    with app.app_context():
+        assert get_redis().get(browse.VERSION_KEY) != version   # a title browse did not know: a new version
+    walk()
 
 
 def test_hook_pc_db_init(app, market, seller, buyer):
