@@ -1,15 +1,16 @@
 """Benchmark of kept answers while other partners write: round trips and latency of one partner's lists.
 
 Usage: python benchmarks/kept_under_writes.py [--leads 1000] [--listings 1000] [--rates 0,5,50]
-       [--seconds 10] [--writes leads|reservations]
+       [--seconds 10] [--writes leads|reservations|listings]
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and seeds three
 partners: a buyer with an ICP and --leads leads, a seller with --listings listings, and an
 "other" partner with --leads leads. For each write rate, a writer thread edits the other
 partner's leads through the core service (``update_lead``: a mongoengine save, as a PATCH or a
 CRM sync does), or with ``--writes reservations`` has the other partner reserve the seller's
-listings (``mark_reserved``, as a reservation or a checkout does; a random listing each time),
-that many times a second, while the buyer asks, every 50 ms and for --seconds,
+listings (``mark_reserved``, as a reservation or a checkout does; a random listing each time), or
+with ``--writes listings`` has the seller list new leads (``create_lead`` and ``list_lead``, with
+the job titles the marketplace already has), that many times a second, while the buyer asks, every 50 ms and for --seconds,
 for page 2 of its lead list (50 per page) and page 1 of browse by ICP score (25 per page),
 in turn. Requests go through the app in process (Flask test client). Printed per list and
 rate: the database round trips of the buyer's requests (the writer's own are not counted), the
@@ -31,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app  # noqa: E402
+from pc_app.toolkit import SYSTEM  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
-from marketplace_browse import listing_docs, seller_lead_docs  # noqa: E402
+from marketplace_browse import TITLES, listing_docs, seller_lead_docs  # noqa: E402
 from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
 
 INTERVAL_SECONDS = 0.05
@@ -97,8 +99,9 @@ def main() -> int:
     parser.add_argument("--listings", type=int, default=1000)
     parser.add_argument("--rates", default="0,5,50", help="the other partner's lead writes per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--writes", choices=("leads", "reservations"), default="leads",
-                        help="what the other partner writes: its own leads, or reservations of the seller's listings")
+    parser.add_argument("--writes", choices=("leads", "reservations", "listings"), default="leads",
+                        help="what is written: the other partner's leads, its reservations of the seller's listings, "
+                             "or the seller's new listings")
     options = parser.parse_args()
     rates = [float(rate) for rate in options.rates.split(",")]
 
@@ -148,9 +151,19 @@ def main() -> int:
 
             mark_reserved(listing_ids.pop(), other)
 
-        write = reserve if options.writes == "reservations" else edit_lead
-        what = "reserves the seller's listings" if options.writes == "reservations" else "edits its leads"
-        print(f"the buyer's lists while another partner {what}; {options.leads} leads each, "
+        def list_new_lead(n: int) -> None:
+            from pc_app.core.leads.services import create_lead
+            from pc_app.core.models import Partner
+            from plugins.marketplace.services import list_lead
+
+            lead = create_lead(seller, {"first_name": "New", "email": f"new-{n}@listed.bench", "job_title": TITLES[n % 5],
+                                        "seniority": "vp", "industry": "saas", "country": "US"}, "system")
+            list_lead(Partner.objects(id=seller).first(), lead, 5000, SYSTEM)
+
+        write = {"reservations": reserve, "listings": list_new_lead}.get(options.writes, edit_lead)
+        what = {"reservations": "another partner reserves the seller's listings",
+                "listings": "the seller lists new leads"}.get(options.writes, "another partner edits its leads")
+        print(f"the buyer's lists while {what}; {options.leads} leads each, "
               f"{options.listings} listings; a request every {INTERVAL_SECONDS * 1000:.0f} ms per list for "
               f"{options.seconds:.0f} s; in process; nx-27017 + Redis on this machine")
         print(f"{'writes/s':>8} {'written':>7} {'list':<10} {'requests':>8} {'trips/req':>9} {'none':>6} "
