@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import random
 import sys
 import threading
@@ -151,11 +152,14 @@ def main() -> int:
 
             mark_reserved(listing_ids.pop(), other)
 
+        made = itertools.count()
+
         def list_new_lead(n: int) -> None:
             from pc_app.core.leads.services import create_lead
             from pc_app.core.models import Partner
             from plugins.marketplace.services import list_lead
 
+            n = next(made)  # across the rates: each new lead its own e-mail
             lead = create_lead(seller, {"first_name": "New", "email": f"new-{n}@listed.bench", "job_title": TITLES[n % 5],
                                         "seniority": "vp", "industry": "saas", "country": "US"}, "system")
             list_lead(Partner.objects(id=seller).first(), lead, 5000, SYSTEM)

@@ -78,16 +78,15 @@ for _, stale in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', '(' .. ARGV[
   redis.call('incr', KEYS[3])
 end
 if redis.call('zrem', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('hdel', KEYS[1], tostring(tonumber(ARGV[1]) - tonumber(ARGV[3])))
+redis.call('expire', KEYS[1], ARGV[4])
+redis.call('incr', KEYS[4])
 if ARGV[7] ~= '' and ARGV[2] ~= '' and redis.call('sismember', KEYS[5], ARGV[7]) == 0 then
   redis.call('hset', KEYS[1], ARGV[1], ARGV[6])
-  redis.call('incr', KEYS[4])
   redis.call('incr', KEYS[3])
   return 0
 end
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
-redis.call('hdel', KEYS[1], tostring(tonumber(ARGV[1]) - tonumber(ARGV[3])))
-redis.call('expire', KEYS[1], ARGV[4])
-redis.call('incr', KEYS[4])
 if ARGV[2] ~= '' then redis.call('incr', KEYS[3]) end
 return 1
 """

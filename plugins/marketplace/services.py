@@ -185,7 +185,7 @@ def _leaves(listing: Listing) -> tuple[dict, None]:
 
 
 def _comes_back(listing: Listing) -> tuple[None, dict]:
-    """A listing listed again: back in browse."""
+    """A listing listed, or listed again: into browse."""
     return None, _as_browsed(listing)
 
 
@@ -197,6 +197,8 @@ def _emit_delisted(listing: Listing, actor: Actor, reason: str) -> None:
 
 def delist_for_lead(lead_id: str, reason: str, actor: Actor = SYSTEM) -> Listing | None:
     """Delist the lead's open listing if it is ``listed`` (lead deleted, deal won in the CRM...)."""
+    if _listed_listing_id(lead_id) is None:
+        return None
     listing = _close_listed(lead_id)
     if listing is not None:
         _emit_delisted(listing, actor, reason)
@@ -208,12 +210,21 @@ def refresh_snapshot(lead_id: str) -> None:
     lead = Lead.objects(id=lead_id, is_deleted=False).first()
     if lead is None:
         return
+    listing_id = _listed_listing_id(lead_id)
+    if listing_id is None:
+        return
     snapshot = snapshot_of(lead)
-    # Told to browse only when it matched a listed listing: an edit of a lead that is not listed
-    # must not throw away what browse learnt.
-    _changes_browse(lambda: Listing.objects(open_key=lead_id, status="listed").modify(
+    _changes_browse(lambda: Listing.objects(id=listing_id, status="listed").modify(
         **{f"set__{key}": value for key, value in snapshot.items()}, set__updated_at=utcnow()),
         lambda before: (_as_browsed(before), {**_as_browsed(before), **snapshot}), title=snapshot["job_title_key"])
+
+
+def _listed_listing_id(lead_id: str) -> str | None:
+    """The id of the lead's listing while it is ``listed``, else None: one indexed read, so that an edit or
+    a deletion of a lead that is not listed (most are; a CRM sync writes thousands) announces no change
+    to browse (``listing_changes``), which would keep buyers from saving what they learn meanwhile."""
+    found = Listing.objects(open_key=lead_id, status="listed").only("id").first()
+    return None if found is None else found.id
 
 
 # --- browse ------------------------------------------------------------------------------

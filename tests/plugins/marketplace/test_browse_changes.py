@@ -209,3 +209,19 @@ def test_a_change_in_flight_too_long_is_settled_as_maybe_and_its_own_late_settle
     assert version(app) != before   # its late settle was refused: a new listings version
     page = market.browse(buyer, perPage=50)
     assert page["total"] == 8 and {listings[0]["id"], listings[1]["id"]}.isdisjoint(ids(page))
+
+
+def test_edits_and_deletions_of_leads_that_are_not_listed_announce_no_change(app, client, market, seller, stocked):
+    """A CRM sync edits thousands of leads, few of them listed: announcing each would keep buyers from
+    saving what they learn while it runs (a change announced meanwhile refuses the save)."""
+    from pc_app.toolkit import get_redis
+
+    def announced():
+        with app.app_context():
+            return get_redis().get(listing_changes.SEQ_KEY)
+
+    before = announced()
+    lead_id = market.lead(seller, job_title="Not Listed")
+    assert client.patch(f"/v1/leads/{lead_id}", json={"company": "Edited"}, headers=seller.headers).status_code == 200
+    assert client.delete(f"/v1/leads/{lead_id}", headers=seller.headers).status_code == 204
+    assert announced() == before
