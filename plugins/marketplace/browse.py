@@ -610,7 +610,8 @@ class PatternKnowledge:
     """What is known of each score pattern for one buyer and filter set: its count, maybe its rows.
 
     Kept in Redis per listings version (``listings_changed`` bumps it), so what a request
-    learns saves the next one the database. An entry is ``[count, cap]`` (exact when
+    learns saves the next one the database; a listing changed since it was kept is moved in it
+    when it is loaded (``listing_changes``, ``_move``). An entry is ``[count, cap]`` (exact when
     ``count < cap``) or None (unknown); a pattern that was read also keeps its first
     ``KEPT_ROWS`` rows (newest first; a rare pattern whole), so the first pages of a buyer's
     browse, and a rare combination a database without a fitting index scans for, are read
