@@ -36,6 +36,7 @@ The protocol, so that a row is moved exactly once whatever the interleaving:
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -43,6 +44,8 @@ import bson
 from redis.exceptions import RedisError
 
 from pc_app.toolkit import get_redis
+
+log = logging.getLogger("plugins.marketplace.listing_changes")
 
 SEQ_KEY = "pc:marketplace:changes-seq"
 DONE_KEY = "pc:marketplace:changes-done"
@@ -107,24 +110,33 @@ def changing(write: Callable[[], object], rows_of: Callable[[object], tuple[dict
     title among the titles browse knows; a member None needs nothing). Not told (Redis failing, the
     member missing), the caller bumps the listings version instead.
     """
-    needed_set, needed_member = needs if needs is not None and needs[1] else (ROWS_KEY, "")
     redis = get_redis()
     try:
         seq = int(redis.register_script(_ANNOUNCE)(keys=[SEQ_KEY, PENDING_KEY], args=[_now_ms()]))
     except RedisError:
         return write(), False
-    answer, rows = None, MAYBE
     try:
         answer = write()
+    except BaseException:
+        _settle(redis, seq, MAYBE, needs)
+        raise
+    try:
         rows = b"" if answer is None else _encoded(*rows_of(answer))
-    finally:
-        try:
-            told = bool(redis.register_script(_SETTLE)(
-                keys=[ROWS_KEY, PENDING_KEY, DONE_KEY, SETTLED_KEY, needed_set],
-                args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS, MAYBE, needed_member]))
-        except RedisError:
-            told = False  # in flight until IN_FLIGHT_MS: then the next settle makes it a MAYBE
-    return answer, told
+    except Exception:  # the write is done: its caller's answer must not fail for browse's sake
+        log.exception("listing change %s: its rows could not be kept; buyers learn again", seq)
+        rows = MAYBE
+    return answer, _settle(redis, seq, rows, needs)
+
+
+def _settle(redis, seq: int, rows: bytes, needs: tuple[str, str | None] | None) -> bool:
+    """Settle change ``seq`` with ``rows`` (see ``_SETTLE``); whether browse was told."""
+    needed_set, needed_member = needs if needs is not None and needs[1] else (ROWS_KEY, "")
+    try:
+        return bool(redis.register_script(_SETTLE)(
+            keys=[ROWS_KEY, PENDING_KEY, DONE_KEY, SETTLED_KEY, needed_set],
+            args=[seq, rows, KEPT_CHANGES, ROWS_TTL_SECONDS, _now_ms() - IN_FLIGHT_MS, MAYBE, needed_member]))
+    except RedisError:
+        return False  # in flight until IN_FLIGHT_MS: then the next settle makes it a MAYBE
 
 
 def _encoded(before: dict | None, after: dict | None) -> bytes:

@@ -225,3 +225,22 @@ def test_edits_and_deletions_of_leads_that_are_not_listed_announce_no_change(app
     assert client.patch(f"/v1/leads/{lead_id}", json={"company": "Edited"}, headers=seller.headers).status_code == 200
     assert client.delete(f"/v1/leads/{lead_id}", headers=seller.headers).status_code == 204
     assert announced() == before
+
+
+def test_a_change_whose_rows_cannot_be_kept_still_answers_and_buyers_learn_again(app, market, stocked):
+    """The write is done: browse's bookkeeping failing must not turn its answer into an error."""
+    from plugins.marketplace.models import Listing
+
+    buyer, listings, other = stocked
+    assert market.browse(buyer, perPage=50)["total"] == 10
+
+    def unkeepable(listing):
+        raise ValueError("a value BSON cannot hold")
+
+    with app.app_context():
+        listing, _told = listing_changes.changing(
+            lambda: Listing.objects(id=listings[7]["id"], status="listed").modify(
+                new=True, set__status="reserved", set__reserved_by=other.partner_id), unkeepable)
+    assert listing is not None and listing.status == "reserved"
+    page = market.browse(buyer, perPage=50)
+    assert page["total"] == 9 and listings[7]["id"] not in ids(page)
