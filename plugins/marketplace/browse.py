@@ -688,7 +688,7 @@ class PatternKnowledge:
         kept = {field: value for field, value in row.items() if field not in _HIDDEN_FROM_BROWSE} if into else row
         move_in_head, one_more_or_less = (self._put_in_head, _one_more) if into else (self._take_out_of_head, _one_less)
         for g, m, match in self._patterns():
-            if listing_changes.meets(match, row):
+            if _meets(match)(row):  # the row meets the filter set: only the criteria tell its pattern
                 move_in_head(f"{g}.{m}", kept, _NEWEST, self._whole(g, m))
                 self.counts[g][m] = one_more_or_less(self.counts[g][m])
         for order, sort in _SORTS.items():
@@ -1104,13 +1104,14 @@ def browse(partner: Partner, args: dict) -> dict:
     if criteria and min_score is not None and min_score <= 0:
         min_score = None  # the lowest pattern (nothing matched) scores 0: the filter keeps every listing
     cap = count_cap()
+    total_cap = cap + 1 + LEAVES_ABSORBED  # how far the filter set's total is counted
     if not criteria and min_score is not None:
         counted, rows = 0, []  # without an ICP nothing has a score, so nothing reaches minScore
     elif min_score is None and (sort_by != "score" or not criteria):
         # No score in the filter or the order (without an ICP every score is null: newest first).
         # The capped total is kept per listings version; it also tells _read the match's size.
         known = PatternKnowledge([base, "total"], list, base)
-        counted = known.total(lambda: _count(base, cap + 1 + LEAVES_ABSORBED))
+        counted = known.total(lambda: _count(base, total_cap))
         order = sort_by if sort_by in _SORTS else "newest"
         if skip + per_page <= KEPT_ROWS:
             # The first KEPT_ROWS rows of this order are kept with the total, as a pattern's head
@@ -1133,9 +1134,9 @@ def browse(partner: Partner, args: dict) -> dict:
         if min_score is not None:
             known.count_ahead(cap + 1)
         else:
-            known.count_ahead(skip + per_page, total=(base, cap + 1 + LEAVES_ABSORBED), page_end=skip + per_page)
+            known.count_ahead(skip + per_page, total=(base, total_cap), page_end=skip + per_page)
         if min_score is None:
-            counted = known.total(lambda: _count(base, cap + 1 + LEAVES_ABSORBED))
+            counted = known.total(lambda: _count(base, total_cap))
         else:  # the total is the patterns' (each counted up to the cap: their sum passes it iff the total does)
             counted = sum(known.size(g, cap + 1) for g in range(len(known.groups)))
         if counted <= cap and skip >= counted:
