@@ -626,8 +626,7 @@ class PatternKnowledge:
         self.key = None
         self.changed = False
         self.base = base
-        self.from_database = False  # something was learnt from the database by this request
-        self.seq, self.in_flight, self.waiting = 0, set(), []
+        self.seq, self.in_flight = 0, set()
         cached = None
         try:
             redis = get_redis()
@@ -636,7 +635,7 @@ class PatternKnowledge:
             self.in_flight = listing_changes.in_flight(redis, self.seq, int(settled or 0))
             digest = hashlib.sha256(json.dumps([(version or b"0").decode(), key_parts], sort_keys=True,
                                                default=str).encode())
-            # "3": saved with the changes it has applied (``l``, ``u``); a key of an earlier layout is never read.
+            # "3": saved with the changes it has applied (``l``); a key of an earlier layout is never read.
             self.key = f"pc:marketplace:browse-patterns:3:{digest.hexdigest()}"
             raw = redis.get(self.key)
             cached = bson.decode(raw, codec_options=self.codec) if raw else None
@@ -648,27 +647,25 @@ class PatternKnowledge:
             self.groups = json.loads(cached["g"])
             self.counts, self.rows, self.counted = cached["c"], KeptRows(self.codec, cached["r"]), cached.get("t")
             try:
-                self._apply_changes(cached["l"], cached["u"])
+                self._apply_changes(cached["l"])
             except listing_changes.Unknown:
                 cached = None  # what changed cannot be told: learnt again
         if not cached:
             self.groups = build_groups()
             self.counts = [[None] * len(matches) for matches in self.groups]
             self.rows, self.counted = KeptRows(self.codec), None
-            self.waiting = sorted(self.in_flight)
             self.changed = True
         self.fresh = not cached  # nothing known yet: a first visit in this listings version
 
-    def _apply_changes(self, seen: int, waiting: list[int]) -> None:
+    def _apply_changes(self, seen: int) -> None:
         """Apply the changes to listings made since this knowledge was saved, when it had seen ``seen``
-        of them and was still waiting for those of ``waiting`` to settle.
+        of them (one still in flight is left out: the knowledge is then not saved, see ``save``).
 
         :raises listing_changes.Unknown: one of them cannot be told, or does not fit what is kept.
         """
         if self.seq < seen:
             raise listing_changes.Unknown("fewer changes than the knowledge saw")  # Redis was emptied
-        changes, self.waiting = listing_changes.changes_since(
-            sorted({*waiting, *range(seen + 1, self.seq + 1)}), self.in_flight, self.codec)
+        changes = listing_changes.changes_since(list(range(seen + 1, self.seq + 1)), self.in_flight, self.codec)
         for before, after in changes:
             if before is not None:
                 self._move(before, into=False)
@@ -734,25 +731,22 @@ class PatternKnowledge:
             self.rows[key] = _ordered([*head, row], sort)[:KEPT_ROWS]
 
     def save(self) -> None:
-        """Keep what is known for the next request; what came from the database only when no listing
-        may have changed while it was read (``listing_changes``)."""
-        if not self.changed or self.key is None or (self.from_database and self.in_flight):
+        """Keep what is known for the next request, only when no listing may have changed while it was
+        learnt: no change in flight when it loaded, none announced since (``listing_changes``)."""
+        if not self.changed or self.key is None or self.in_flight:
             return
         value = bson.encode({"g": json.dumps(self.groups), "c": self.counts, "r": self.rows.stored(),
-                             "t": self.counted, "l": self.seq, "u": self.waiting}, codec_options=self.codec)
+                             "t": self.counted, "l": self.seq}, codec_options=self.codec)
         try:
-            if self.from_database:
-                get_redis().register_script(_SAVE_IF_NONE_LEFT)(keys=[listing_changes.SEQ_KEY, self.key],
-                                                                args=[self.seq, value, COUNTS_TTL_SECONDS])
-            else:
-                get_redis().set(self.key, value, ex=COUNTS_TTL_SECONDS)
+            get_redis().register_script(_SAVE_IF_NONE_LEFT)(keys=[listing_changes.SEQ_KEY, self.key],
+                                                            args=[self.seq, value, COUNTS_TTL_SECONDS])
         except RedisError:
             pass
 
     def total(self, count) -> int:
         """The filter set's capped total: ``count()`` once per listings version."""
         if self.counted is None:
-            self.counted, self.changed, self.from_database = count(), True, True
+            self.counted, self.changed = count(), True
         return self.counted
 
     def count_ahead(self, need: int, total: tuple[dict, int] | None = None, page_end: int | None = None) -> None:
@@ -785,7 +779,6 @@ class PatternKnowledge:
         if not totals and len(wanted) < 2:
             return  # nothing to gather: the lazy count costs the same one round trip
         counted = _counts(totals + [(cap, parts) for _g, _m, cap, parts in wanted])
-        self.from_database = True
         if totals:
             self.counted, self.changed = counted.pop(0), True
         self._record_counts(wanted, counted)
@@ -846,7 +839,6 @@ class PatternKnowledge:
             reached += expected
         if len(reads) < 2:
             return  # one read or none: ``_head`` costs the same round trip
-        self.from_database = True
         for (g, m, _read), rows in zip(reads, _read_many([read for _g, _m, read in reads])):
             self._keep_head(g, m, rows)
             if (g, m) in read_whole:
@@ -865,7 +857,6 @@ class PatternKnowledge:
         if total > READ_WHOLE_AT_MOST or set(base) - {"status", "seller", "email"}:
             return False
         projection = {field: 0 for field in _HIDDEN_FROM_BROWSE if field != "fit_terms"}
-        self.from_database = True
         rows = list(Listing._get_collection().aggregate(
             [{"$match": base}, {"$limit": READ_WHOLE_AT_MOST + 1}, {"$project": projection}],
             batchSize=READ_WHOLE_AT_MOST + 1))
@@ -914,7 +905,6 @@ class PatternKnowledge:
         parts = [cells(self.groups[g][m]) for g, m, _skip, _limit in reads]
         self._count_patterns([(g, m, cap + 1, cells_of) for (g, m, _skip, _limit), cap, cells_of in zip(reads, small, parts)
                               if cells_of != [self.groups[g][m]] and not _tells(self.counts[g][m], cap)])
-        self.from_database = True
         return _read_many([(self.groups[g][m], sort, skip, limit,
                             self.counts[g][m][0] if _tells(self.counts[g][m], cap) else None, cells_of)
                            for (g, m, skip, limit), cap, cells_of in zip(reads, small, parts)])
@@ -999,7 +989,6 @@ class PatternKnowledge:
                 self.counts[g][m], self.changed = [0, cap], True  # its cells match nothing
         counted = [pattern for pattern in wanted if pattern[3]]
         if counted:
-            self.from_database = True
             self._record_counts(counted, _counts([(cap, parts) for _g, _m, cap, parts in counted]))
 
     def _record_counts(self, counted_patterns: list[tuple[int, int, int, list[dict]]], counted: list[int]) -> None:
@@ -1119,7 +1108,7 @@ def browse(partner: Partner, args: dict) -> dict:
             head = known.rows.get(f"order:{order}")
             if head is None:
                 head = _read(base, _SORTS[order], 0, KEPT_ROWS, _known_size(counted, cap, 0, KEPT_ROWS))
-                known.rows[f"order:{order}"], known.changed, known.from_database = head, True, True
+                known.rows[f"order:{order}"], known.changed = head, True
             rows = head[skip:skip + per_page]
         else:
             rows = _read(base, _SORTS[order], skip, per_page, _known_size(counted, cap, skip, per_page))

@@ -22,15 +22,15 @@ The protocol, so that a row is moved exactly once whatever the interleaving:
   settled as ``MAYBE``, and its caller bumps the listings version instead. A change in
   flight for longer than ``IN_FLIGHT_MS`` (its process died, or stalled) is settled as
   ``MAYBE`` by the next settle; if it settles after all, the listings version is bumped.
-- Knowledge saved at number ``l`` (with the numbers then in flight, ``u``) applies, when it is
-  next loaded, the changes of ``u`` and of ``(l, seq]`` (``changes_since``). A number neither
+- Knowledge saved at number ``l`` applies, when it is next loaded, the changes of ``(l, seq]``
+  (``changes_since``; one still in flight is left out, and the knowledge is then not saved). A number neither
   settled nor in flight (older than the ``KEPT_CHANGES`` last), or a ``MAYBE``, cannot be told:
   the knowledge is dropped and learnt again. Which are in flight is read only when fewer changes
   settled than were announced (``in_flight``): a load costs one ``MGET``, as the version alone did.
-- What a request learnt *from the database* is saved only when no change was in flight when it
-  loaded and none was announced since (``SEQ_KEY`` unchanged): a write that may have overlapped
-  the reads was announced before they ended, so the reads never hold a change that a later load
-  would apply again.
+- Knowledge is saved only when no change was in flight when it loaded and none was announced
+  since (``SEQ_KEY`` unchanged): a write that may have overlapped its database reads was
+  announced before they ended, so the reads never hold a change that a later load would apply
+  again, and every change up to ``l`` is in what is saved.
 - A kept browse answer depends on ``DONE_KEY``: an answer built while a change was in flight is
   not served after it settled, and a write that changed nothing ends no answer.
 """
@@ -159,33 +159,31 @@ class Unknown(Exception):
     condition not evaluated, kept rows that contradict a change)."""
 
 
-def changes_since(needed: list[int], in_flight: set[int], codec_options
-                  ) -> tuple[list[tuple[dict | None, dict | None]], list[int]]:
-    """The changes ``(row before, row after)`` under the numbers ``needed`` that settled, in order, and
-    those of the numbers still in flight.
+def changes_since(needed: list[int], in_flight: set[int], codec_options) -> list[tuple[dict | None, dict | None]]:
+    """The changes ``(row before, row after)`` under the numbers ``needed`` that settled, in order (those
+    still ``in_flight`` left out).
 
     :raises Unknown: one is neither settled nor in flight, or raised, or there are more than ``MOST_AT_ONCE``.
     """
     if len(needed) > MOST_AT_ONCE:
         raise Unknown("too many")
     if not needed:
-        return [], []
+        return []
     try:
         found = get_redis().hmget(ROWS_KEY, needed)
     except RedisError as exc:
         raise Unknown("redis") from exc
-    changes, waiting = [], []
+    changes = []
     for seq, value in zip(needed, found):
         if value is None:
             if seq not in in_flight:
                 raise Unknown(seq)
-            waiting.append(seq)
         elif value == MAYBE:
             raise Unknown(seq)
         elif value:
             rows = bson.decode(value, codec_options=codec_options)
             changes.append((rows.get("o"), rows.get("n")))
-    return changes, waiting
+    return changes
 
 
 # --- whether a row meets a match, as the database would say -------------------------------
