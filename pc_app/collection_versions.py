@@ -20,13 +20,17 @@ The signed-in user and partner are cached one by one, so their collections are a
 document (``count_writes_by_document``): a write that names its documents by ``_id`` (a save, a
 sign-in's timestamp) bumps only theirs; any other write bumps the collection's any-document counter.
 
-Collections a partner owns documents of (the leads, the activities) are also counted per owner
-(``count_writes_by_owner``): a write whose filter, or inserted document, names one owner by
-equality bumps that owner's counter, any other write (or one that may move a document to another
-owner) the collection's any-owner counter. A value made only of one owner's documents (a partner's
-lead list, its total, a buyer's owned e-mails) is cached under those two counters instead of the
+Collections a partner owns documents of (the leads, the activities, the reservations, the
+purchases of a buyer and of a seller, ...) are also counted per owner (``count_writes_by_owner``):
+a write whose filter, or inserted document, names the owner of every owner field by equality
+bumps those owners' counters, any other write (or one that may move a document to another owner)
+the collection's any-owner counter. A value made only of one owner's documents (a partner's lead
+list, its total, a buyer's owned e-mails) is cached under those two counters instead of the
 collection's: a sync writing another partner's leads does not end it. Every query that names one
-owner is such a value, so ``pages`` finds the owner in the query itself (``owner_of``).
+owner is such a value, so ``pages`` finds the owner in the query itself (``owner_of``). A
+collection with two owner fields (a purchase's buyer and seller) counts both under the partner's
+one counter: a partner's purchases as a buyer also end with a write to its sales, which is its own
+doing anyway, and the session check reads one counter per partner and collection.
 
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.
@@ -145,13 +149,23 @@ def _written_document_keys(database: str, name: str, command) -> list[str]:
     return [_document_key(database, collection, document_id) for document_id in dict.fromkeys(map(str, ids))]
 
 
-# Collections whose writes are also counted per owner: collection -> the field naming a document's owner.
-_BY_OWNER: dict[str, str] = {}
+# Collections whose writes are also counted per owner: collection -> the fields naming a document's owners.
+_BY_OWNER: dict[str, tuple[str, ...]] = {}
 
 
-def count_writes_by_owner(collection: str, field: str) -> None:
-    """Also count writes to ``collection`` per owner, the value of ``field`` (``owner_version_keys``)."""
-    _BY_OWNER[collection] = field
+def count_writes_by_owner(collection: str, *fields: str) -> None:
+    """Also count writes to ``collection`` per owner, the value of each of ``fields`` (``owner_version_keys``).
+
+    A write ends one owner's values only when it names an owner for every field (a purchase's
+    buyer and seller): a write naming the buyer alone may reach any seller's sales."""
+    if not fields:
+        raise ValueError("count_writes_by_owner needs the field (or fields) naming a document's owner")
+    _BY_OWNER[collection] = tuple(fields)
+
+
+def owner_fields(collection: str) -> tuple[str, ...]:
+    """The fields naming the owners of ``collection``'s documents (none when it is not counted by owner)."""
+    return _BY_OWNER.get(collection, ())
 
 
 def _any_owner_key(database: str, collection: str) -> str:
@@ -173,11 +187,9 @@ def _owner_value(value) -> str | None:
     return value if isinstance(value, str) else str(value) if isinstance(value, ObjectId) else None
 
 
-def owner_of(collection: str, query) -> str | None:
-    """The one owner ``query`` limits ``collection``'s documents to (a top-level equality on its owner field),
-    or None (not counted by owner, or not one owner)."""
-    field = _BY_OWNER.get(collection)
-    if field is None or not isinstance(query, Mapping) or field not in query:
+def _named_owner(query, field: str) -> str | None:
+    """The one owner ``query`` names in ``field`` by a top-level equality, else None."""
+    if not isinstance(query, Mapping) or field not in query:
         return None
     value = query[field]
     if isinstance(value, Mapping):
@@ -185,41 +197,87 @@ def owner_of(collection: str, query) -> str | None:
     return _owner_value(value)
 
 
-def _owner_written(collection: str, query, update) -> str | None:
-    """The one owner of every document a statement may write (before and after it), or None."""
-    owner = owner_of(collection, query)
-    field = _BY_OWNER[collection]
-    if owner is None or update is None:
-        return owner  # not one owner, or a removal of that owner's documents
+def owner_of(collection: str, query) -> str | None:
+    """The one owner ``query`` limits ``collection``'s documents to (a top-level equality on one of its owner
+    fields, the first one named), or None (not counted by owner, or not one owner)."""
+    for field in _BY_OWNER.get(collection, ()):
+        owner = _named_owner(query, field)
+        if owner is not None:
+            return owner
+    return None
+
+
+def _moves_owner(update, fields: tuple[str, ...]) -> bool:
+    """Whether an update may give a document other owners (an aggregation pipeline may set any field)."""
+    if update is None:
+        return False  # a removal
     if not isinstance(update, Mapping):
-        return None  # an aggregation pipeline: it may set any field
+        return True
     if not any(str(op).startswith("$") for op in update):
-        # A replacement document: the same owner only when it names that owner again.
-        return owner if _owner_value(update.get(field)) == owner else None
-    for op, fields in update.items():
-        if not isinstance(fields, Mapping):
-            return None
-        moved = [str(name) for name in fields] + ([str(name) for name in fields.values()] if op == "$rename" else [])
-        if any(name == field or name.startswith(field + ".") for name in moved):
-            return None  # it may give the document another owner: both owners' values change
-    return owner
+        return True  # a replacement: judged against the owners it names (``_owners_written``)
+    for op, changed in update.items():
+        if not isinstance(changed, Mapping):
+            return True
+        moved = [str(name) for name in changed] + ([str(name) for name in changed.values()] if op == "$rename" else [])
+        if any(name == field or name.startswith(field + ".") for name in moved for field in fields):
+            return True
+    return False
 
 
-def _written_owner_keys(database: str, name: str, command) -> list[str]:
-    """The per-owner counters a write to a ``count_writes_by_owner`` collection bumps."""
+def _owners_written(collection: str, query, update) -> list[str] | None:
+    """The owners, one per owner field, of every document a statement may write (before and after it), or None
+    when a field names no one owner, or the statement may give a document another owner."""
+    fields = _BY_OWNER[collection]
+    owners = [_named_owner(query, field) for field in fields]
+    if None in owners:
+        return None
+    if isinstance(update, Mapping) and update and not any(str(op).startswith("$") for op in update):
+        # A replacement document: the same owners only when it names each of them again.
+        return owners if [_owner_value(update.get(field)) for field in fields] == owners else None
+    return None if _moves_owner(update, fields) else owners
+
+
+# What ``_written_owner_keys`` answers for a findAndModify that names no owner but gives none another:
+# the document in its reply names them (``_owner_keys_of_reply``).
+FROM_REPLY = "from the reply"
+
+
+def _written_owner_keys(database: str, name: str, command) -> list[str] | str:
+    """The per-owner counters a write to a ``count_writes_by_owner`` collection bumps, or ``FROM_REPLY``."""
     collection = str(command.get(name))
-    field = _BY_OWNER[collection]
+    fields = _BY_OWNER[collection]
     if name == "insert":
-        owners = [_owner_value(document.get(field)) if isinstance(document, Mapping) else None
-                  for document in command.get("documents") or ()]
+        written = [[_owner_value(document.get(field)) for field in fields] if isinstance(document, Mapping) else [None]
+                   for document in command.get("documents") or ()]
     else:
         statements = _write_statements(name, command)
-        owners = [None] if statements is None else [_owner_written(collection, query, update)
-                                                    for query, update in statements]
+        written = [[None]] if statements is None else [_owners_written(collection, query, update) or [None]
+                                                        for query, update in statements]
+        if name == "findAndModify" and written == [[None]] and not _moves_owner(statements[0][1], fields):
+            # One document, by any filter (an id): the reply has it, before or after, with the same owners.
+            return FROM_REPLY
+    return _owner_keys(database, collection, [owner for owners in written for owner in owners])
+
+
+def _owner_keys(database: str, collection: str, owners: list) -> list[str]:
+    """The counters of these owners, or the any-owner counter when one of them is not known."""
     named = list(dict.fromkeys(owners))
     if not named or None in named or len(named) > MAX_NAMED_DOCUMENTS:
         return [_any_owner_key(database, collection)]
     return [_owner_key(database, collection, owner) for owner in named]
+
+
+def _owner_keys_of_reply(database: str, command, reply) -> list[str]:
+    """The per-owner counters a findAndModify bumps, from the document its reply holds: none when it found
+    nothing and inserted nothing, the any-owner counter when the reply does not tell (an upsert, a projection
+    without an owner field, a failure)."""
+    collection = str(command.get("findAndModify"))
+    value = reply.get("value") if isinstance(reply, Mapping) else None
+    if isinstance(value, Mapping):
+        return _owner_keys(database, collection, [_owner_value(value.get(field)) for field in _BY_OWNER[collection]])
+    if isinstance(reply, Mapping) and reply.get("ok") and "value" in reply and not command.get("upsert"):
+        return []  # it matched no document: nothing was written
+    return [_any_owner_key(database, collection)]
 
 
 class WriteVersions(monitoring.CommandListener):
@@ -249,7 +307,9 @@ class WriteVersions(monitoring.CommandListener):
             if collection in _BY_DOCUMENT:
                 keys += _written_document_keys(event.database_name, name, event.command)
             if collection in _BY_OWNER:
-                keys += _written_owner_keys(event.database_name, name, event.command)
+                owned = _written_owner_keys(event.database_name, name, event.command)
+                # A findAndModify's owners are read from its reply, once the server answered.
+                keys += [(event.database_name, event.command)] if owned == FROM_REPLY else owned
         elif name in DATABASE_WRITES:
             keys = [database_key(event.database_name)]
         else:
@@ -259,18 +319,20 @@ class WriteVersions(monitoring.CommandListener):
             self._pending[(event.connection_id, event.request_id)] = keys
 
     def succeeded(self, event):
-        self._bump(event)
+        self._bump(event, event.reply)
 
     def failed(self, event):
-        self._bump(event)
+        self._bump(event, None)
 
-    def _bump(self, event):
+    def _bump(self, event, reply):
         if event.command_name not in COLLECTION_WRITES and event.command_name not in DATABASE_WRITES:
             return
         with self._lock:
-            keys = self._pending.pop((event.connection_id, event.request_id), None)
-        if keys is None or time.monotonic() < self._paused_until:
+            pending = self._pending.pop((event.connection_id, event.request_id), None)
+        if pending is None or time.monotonic() < self._paused_until:
             return
+        keys = [name for key in pending for name in ([key] if isinstance(key, str) else _owner_keys_of_reply(
+            key[0], key[1], reply))]
         try:
             bumps = self.redis.pipeline(transaction=False)  # one round trip for all of them
             for key in keys:

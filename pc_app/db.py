@@ -9,7 +9,7 @@ import mongoengine
 from bson import ObjectId
 from mongoengine.connection import DEFAULT_CONNECTION_NAME
 
-from .collection_versions import WriteVersions
+from .collection_versions import WriteVersions, owner_fields
 from .config import database_target
 
 log = logging.getLogger("pc_app.db")
@@ -151,6 +151,13 @@ def text_contains(fields, text: str) -> dict:
     pattern = re.escape(text)
     clauses = [{field: {"$regex": pattern, "$options": "i"}} for field in fields]
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def owned_by(document) -> dict:
+    """The document's owners as filter conditions (its collection's ``count_writes_by_owner`` fields): a write
+    whose filter names them ends only those owners' kept lists and totals, not every owner's. An update by
+    ``_id`` alone should add them; a findAndModify (mongoengine's ``modify``) need not, its reply names them."""
+    return {field: getattr(document, field) for field in owner_fields(document._get_collection_name())}
 
 
 def new_id() -> str:

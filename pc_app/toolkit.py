@@ -34,8 +34,8 @@ from .core.users.services import EmailTaken, create_user
 from .crypto import DecryptionError, box_from_config, secret_box
 from .csv_export import csv_text, write_csv
 from .db import (WHOLE_BATCH, BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_pipeline,
-                 is_object_id, iso_utc, iso_utc_ms, new_id, parse_stored_datetime, partner_filter,
-                 read_matching, text_contains, undone_on_failure, utcnow)
+                 is_object_id, iso_utc, iso_utc_ms, new_id, owned_by, parse_stored_datetime,
+                 partner_filter, read_matching, text_contains, undone_on_failure, utcnow)
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -58,7 +58,7 @@ __all__ = [
     # HTTP
     "Blueprint", "MessageSchema", "ObjectIdString", "ResponseSchema", "Schema", "UtcDateTime", "abort", "error_body",
     "ClockFields", "PageArgsSchema", "cached", "count_cap", "count_capped", "count_matching", "count_upto", "kept_answer",
-    "count_writes_by_owner", "page_answer", "page_of", "page_schema", "paginate",
+    "count_writes_by_owner", "owned_by", "page_answer", "page_of", "page_schema", "paginate",
     "limit_per_address_and_email", "limiter", "setting", "read_json",
     # access
     "current_actor", "current_claims", "current_partner", "current_partner_id", "current_user", "login_required",

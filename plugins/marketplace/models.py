@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mongoengine import IntField, StringField
 
-from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, ValueListField, utcnow
+from pc_app.toolkit import DateTimeField, RefField, TimestampedDocument, ValueListField, count_writes_by_owner, utcnow
 
 LISTING_STATUSES = ("listed", "reserved", "sold", "delisted")
 OPEN_STATUSES = ("listed", "reserved")
@@ -78,3 +78,8 @@ class Listing(TimestampedDocument):
     sold_price = IntField(null=True)
     # What sold it (the payments purchase id).
     sale_ref = StringField(null=True)
+
+
+# A seller's own listings are listed per seller: a reservation, view or sale of another seller's
+# listing does not end them (browse keeps its own listings version: ``browse.py``).
+count_writes_by_owner(Listing._meta["collection"], "seller")

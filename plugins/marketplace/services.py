@@ -330,7 +330,8 @@ def count_view(listing: Listing, partner: Partner, actor: Actor) -> Listing | No
     before = Listing._get_collection().find_one_and_update(
         {"_id": listing.id, "seller": {"$ne": partner.id}},
         {"$inc": {"view_count": 1}, "$addToSet": {"unique_viewers": partner.id}},
-        projection={"unique_viewers": 1, "view_count": 1}, return_document=ReturnDocument.BEFORE)
+        projection={"unique_viewers": 1, "view_count": 1, "seller": 1},  # the seller: only its list ends
+        return_document=ReturnDocument.BEFORE)
     if before is None:
         return None
     first_view = partner.id not in (before.get("unique_viewers") or [])

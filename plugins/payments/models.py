@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mongoengine import BooleanField, DictField, IntField, ListField, StringField
 
-from pc_app.toolkit import BaseDocument, DateTimeField, RefField, TimestampedDocument, utcnow
+from pc_app.toolkit import BaseDocument, DateTimeField, RefField, TimestampedDocument, count_writes_by_owner, utcnow
 
 RESERVATION_STATUSES = ("active", "purchased", "expired", "cancelled")
 PURCHASE_STATUSES = ("pending", "requires_action", "succeeded", "failed", "refunded")
@@ -192,5 +192,11 @@ class ReplayedAnswer(BaseDocument):
     body = DictField(null=True)
     created_at = DateTimeField(default=utcnow)
 
+
+# A buyer's reservations, a partner's purchases (as the buyer or as the seller) and its invoices are
+# listed per partner: another partner's reservation, sale or invoice does not end them.
+count_writes_by_owner(Reservation._meta["collection"], "buyer")
+count_writes_by_owner(Purchase._meta["collection"], "buyer", "seller")
+count_writes_by_owner(Invoice._meta["collection"], "partner")
 
 PAYMENTS_MODELS = [PayoutAccount, Reservation, Purchase, InvoiceCounter, Invoice, StripeEvent, ReplayedAnswer]

@@ -2,7 +2,8 @@
 import pytest
 from bson import ObjectId
 
-from pc_app.collection_versions import MAX_NAMED_DOCUMENTS, _written_owner_keys
+from pc_app.collection_versions import (FROM_REPLY, MAX_NAMED_DOCUMENTS, _owner_keys_of_reply, _written_owner_keys,
+                                       count_writes_by_owner)
 from pc_app.core import models  # noqa: F401  (counts the leads' writes by partner)
 
 from .test_round_trips import _commands_for, _seed_leads, _signed_in_and_kept
@@ -42,12 +43,47 @@ def test_a_write_that_names_one_owner_bumps_that_owner_only():
     ("update", {"updates": [{"q": {"partner": P}, "u": [{"$set": {"email": "a@b.c"}}]}]}),
     ("update", {"updates": [{"q": {"partner": P}, "u": {"$set": {"email": "a@b.c"}}}, {"q": {}, "u": {"$set": {}}}]}),
     ("delete", {"deletes": [{"q": {"email": "a@b.c"}, "limit": 0}]}),
-    ("findAndModify", {"query": {"_id": "x"}, "remove": True}),
     ("findAndModify", {"query": {"partner": P}, "update": {"$set": {"partner": Q}}}),
     ("drop", {}),
 ])
 def test_a_write_that_may_reach_more_than_the_owners_it_names_bumps_every_owner(name, command):
     assert bumped(name, **command) == [ANY]
+
+
+def test_a_find_and_modify_that_names_no_owner_has_its_reply_name_them():
+    """One document, found by its id (mongoengine's ``modify``): the document in the reply names its owner."""
+    for command in ({"query": {"_id": "x"}, "update": {"$set": {"email": "a@b.c"}}, "new": True},
+                    {"query": {"_id": "x", "status": "listed"}, "remove": True}):
+        assert bumped("findAndModify", **command) == FROM_REPLY
+        replied = {"findAndModify": "leads", **command}
+        assert _owner_keys_of_reply("db", replied, {"ok": 1.0, "value": {"_id": "x", "partner": P}}) == [OF_P]
+        # Nothing found, nothing written: no owner's values end.
+        assert _owner_keys_of_reply("db", replied, {"ok": 1.0, "value": None}) == []
+        # The reply does not tell: an upsert (its document may be new), a projection without the owner, a failure.
+        assert _owner_keys_of_reply("db", {**replied, "upsert": True}, {"ok": 1.0, "value": None}) == [ANY]
+        assert _owner_keys_of_reply("db", replied, {"ok": 1.0, "value": {"_id": "x"}}) == [ANY]
+        assert _owner_keys_of_reply("db", replied, None) == [ANY]
+
+
+DEALS = "test_owner_versions_deals"
+count_writes_by_owner(DEALS, "buyer", "seller")
+
+
+def test_a_write_to_a_collection_with_two_owner_fields_ends_one_owner_only_when_it_names_both():
+    """A purchase's buyer and seller: a write naming the buyer alone may reach any seller's sales."""
+    def deals(name, **command):
+        return _written_owner_keys("db", name, {name: DEALS, **command})
+
+    of_p, of_q, anyone = f"pc:version:db.{DEALS}@{P}", f"pc:version:db.{DEALS}@{Q}", f"pc:version:db.{DEALS}@*"
+    assert deals("insert", documents=[{"buyer": P, "seller": Q}]) == [of_p, of_q]
+    assert deals("update", updates=[{"q": {"_id": "x", "buyer": P, "seller": Q}, "u": {"$set": {"step": 1}}}]) == [
+        of_p, of_q]
+    assert deals("update", updates=[{"q": {"_id": "x", "buyer": P}, "u": {"$set": {"step": 1}}}]) == [anyone]
+    assert deals("insert", documents=[{"buyer": P}]) == [anyone]
+    assert deals("update", updates=[{"q": {"buyer": P, "seller": Q}, "u": {"$set": {"seller": P}}}]) == [anyone]
+    assert deals("findAndModify", query={"_id": "x"}, update={"$set": {"buyer": Q}}) == [anyone]  # moves it
+    assert _owner_keys_of_reply("db", {"findAndModify": DEALS, "query": {"_id": "x"}},
+                                {"ok": 1.0, "value": {"buyer": Q, "seller": Q}}) == [of_q]
 
 
 def test_a_write_naming_too_many_owners_bumps_every_owner():

@@ -72,8 +72,10 @@ def _finish(year_key: str, year: int, invoice_id: str, seq: int) -> None:
     number = invoice_number(year, seq)
     invoices = Invoice._get_collection()
     try:
-        invoices.update_one({"_id": invoice_id, "number": {"$exists": False}},
-                            {"$set": {"number": number, "status": "issued", "issued_at": utcnow()}})
+        # A findAndModify: its reply names the invoice's partner, so only that partner's list ends.
+        invoices.find_one_and_update({"_id": invoice_id, "number": {"$exists": False}},
+                                     {"$set": {"number": number, "status": "issued", "issued_at": utcnow()}},
+                                     projection={"partner": 1})
     except DuplicateKeyError:
         pass  # the number is already on another invoice: then this draw is handed back below
     written = invoices.find_one({"_id": invoice_id}, {"number": 1})

@@ -19,7 +19,7 @@ import stripe
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import (STRIPE, Actor, Conflict, NotFound, Partner, PaymentDeclined, emit, new_id, utcnow)
+from pc_app.toolkit import STRIPE, Actor, Conflict, NotFound, Partner, PaymentDeclined, emit, new_id, owned_by, utcnow
 
 from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
@@ -188,7 +188,8 @@ def drive(purchase_doc: Purchase) -> Outcome:
         return _declined_outcome(purchase_doc, error)
     except StripeOutcomeUnknown:
         # Let the next request resume at once: the same keys make Stripe answer each call once.
-        Purchase.objects(id=purchase_doc.id, status__in=OPEN_PURCHASE_STATUSES).update_one(set__lease_ms=0)
+        Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), status__in=OPEN_PURCHASE_STATUSES).update_one(
+            set__lease_ms=0)
         raise
     except StripeRefused:
         record_failure(purchase_doc, reason="stripe_refused", decline_code=None, message="Stripe refused the payment.")
@@ -217,8 +218,8 @@ def _intent_for(purchase_doc: Purchase):
         params["transfer_data"] = {"destination": purchase_doc.destination}
     with stripe_call("starting the payment"):
         intent = plain(client().v1.payment_intents.create(params, {"idempotency_key": f"pc-pi-{purchase_doc.attempt_key}"}))
-    Purchase.objects(id=purchase_doc.id, payment_intent=None).update_one(set__payment_intent=intent["id"],
-                                                                        set__updated_at=utcnow())
+    Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), payment_intent=None).update_one(
+        set__payment_intent=intent["id"], set__updated_at=utcnow())
     purchase_doc.payment_intent = intent["id"]
     return intent
 
@@ -248,8 +249,8 @@ def apply_intent(purchase_doc: Purchase, intent) -> Outcome:
     if intent["status"] == "succeeded":
         return Outcome(record_success(purchase_doc, intent), 201)
     if intent["status"] == "requires_action":
-        Purchase.objects(id=purchase_doc.id, status="pending").update_one(set__status="requires_action",
-                                                                          set__updated_at=utcnow())
+        Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), status="pending").update_one(
+            set__status="requires_action", set__updated_at=utcnow())
         return Outcome(Purchase.objects(id=purchase_doc.id).first(), 202, intent["client_secret"])
     if intent["status"] == "canceled" or _declined(intent):
         error = intent.get("last_payment_error") or {}
@@ -267,7 +268,8 @@ def record_success(purchase_doc: Purchase, intent) -> Purchase:
     """The money is taken: mark the attempt succeeded (from any open or failed state) and complete the sale."""
     charge = intent.get("latest_charge")
     charge_id = charge if isinstance(charge, str) or charge is None else charge.get("id")
-    Purchase.objects(id=purchase_doc.id, status__in=("pending", "requires_action", "failed")).update_one(
+    Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc),
+                     status__in=("pending", "requires_action", "failed")).update_one(
         set__status="succeeded", set__charge=charge_id, set__payment_intent=intent.get("id"),
         set__succeeded_at=utcnow(), unset__decline_code=True, set__lease_ms=0, set__updated_at=utcnow())
     return sale.complete(purchase_doc.id)
@@ -290,7 +292,7 @@ def record_failure(purchase_doc: Purchase, *, reason: str, decline_code: str | N
 
 
 def _release_claim(purchase_doc: Purchase) -> None:
-    Reservation.objects(id=purchase_doc.reservation, open_purchase=purchase_doc.id).update_one(
+    Reservation.objects(id=purchase_doc.reservation, buyer=purchase_doc.buyer, open_purchase=purchase_doc.id).update_one(
         set__open_purchase=None, set__paying_until_ms=0, set__updated_at=utcnow())
 
 
@@ -346,7 +348,7 @@ def reconcile(purchase_id: str) -> str:
     if intent["status"] == "requires_action":
         hold_until = Reservation.objects(id=taken.reservation).only("paying_until_ms").first()
         if hold_until is not None and hold_until.paying_until_ms > now_ms():
-            Purchase.objects(id=taken.id).update_one(set__lease_ms=hold_until.paying_until_ms)
+            Purchase.objects(id=taken.id, **owned_by(taken)).update_one(set__lease_ms=hold_until.paying_until_ms)
             return "waiting"
     if intent["status"] in ("requires_confirmation", "requires_payment_method", "requires_action"):
         with stripe_call("cancelling the unfinished payment"):

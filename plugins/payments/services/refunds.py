@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import Actor, Conflict, Lead, NotFound, clear_lead_read_only, delete_lead, emit, utcnow
+from pc_app.toolkit import Actor, Conflict, Lead, NotFound, clear_lead_read_only, delete_lead, emit, owned_by, utcnow
 
 from ..models import Purchase
 from .stripe_api import client, plain, stripe_call
@@ -51,7 +51,7 @@ def refund(purchase_id: str, reason: str, actor: Actor) -> Purchase:
             stripe_refund = plain(client().v1.refunds.create(params, {"idempotency_key": f"pc-refund-{claimed.id}"}))
     except Exception:
         # Nothing was recorded here; the key makes a retry safe even if Stripe did refund.
-        Purchase.objects(id=claimed.id, refunding=True).update_one(set__refunding=False)
+        Purchase.objects(id=claimed.id, **owned_by(claimed), refunding=True).update_one(set__refunding=False)
         raise
     return apply_refund(claimed.id, stripe_refund["id"], reason, actor)
 

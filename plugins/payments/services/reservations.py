@@ -187,7 +187,8 @@ def expire(reservation_id: str, now: int | None = None) -> bool:
 def release_listing(reservation: Reservation, actor: Actor) -> bool:
     """Relist the lead of a closed reservation, then tell once (the caller that flips the flag emits)."""
     marketplace.relist(reservation.listing, reservation.buyer, hold_id=reservation.id)
-    if not Reservation.objects(id=reservation.id, listing_released=False).update_one(set__listing_released=True):
+    if not Reservation.objects(id=reservation.id, buyer=reservation.buyer, listing_released=False).update_one(
+            set__listing_released=True):
         return False
     if reservation.status == "cancelled":
         emit("payments.reservation_cancelled", partner_ids=[reservation.buyer, reservation.seller], actor=actor,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, iso_utc, set_lead_read_only,
-                             utcnow)
+from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, iso_utc, owned_by,
+                             set_lead_read_only, utcnow)
 from plugins.marketplace import services as marketplace
 
 from .. import scheduling
@@ -29,7 +29,7 @@ COPIED_FIELDS = ("first_name", "last_name", "email", "phone", "company", "compan
 
 
 def _done(purchase_doc: Purchase, step: str) -> None:
-    Purchase.objects(id=purchase_doc.id).update_one(add_to_set__steps=step, set__updated_at=utcnow())
+    Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc)).update_one(add_to_set__steps=step, set__updated_at=utcnow())
     purchase_doc.steps = list(purchase_doc.steps or []) + [step]
 
 
@@ -47,7 +47,7 @@ def complete(purchase_id: str) -> Purchase:
             return Purchase.objects(id=purchase_doc.id).first()
         _done(purchase_doc, "listing")
     if "reservation" not in steps:
-        Reservation.objects(id=purchase_doc.reservation, status__ne="purchased").update_one(
+        Reservation.objects(id=purchase_doc.reservation, buyer=purchase_doc.buyer, status__ne="purchased").update_one(
             set__status="purchased", set__purchase=purchase_doc.id, set__open_purchase=None,
             set__paying_until_ms=0, unset__slot_key=True, set__listing_released=True, set__closed_at=utcnow(),
             set__closed_ms=now_ms(), set__updated_at=utcnow())
@@ -66,9 +66,11 @@ def complete(purchase_id: str) -> Purchase:
         _done(purchase_doc, "invoices")
     if "announced" not in steps:
         # Claim first, then emit: at most one event even when the webhook and the answer race.
-        if Purchase.objects(id=purchase_doc.id, steps__ne="announced").update_one(add_to_set__steps="announced"):
+        if Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), steps__ne="announced").update_one(
+                add_to_set__steps="announced"):
             _announce(Purchase.objects(id=purchase_doc.id).first())
-    Purchase.objects(id=purchase_doc.id).update_one(set__fulfilled=True, set__updated_at=utcnow())
+    Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc)).update_one(set__fulfilled=True,
+                                                                            set__updated_at=utcnow())
     return Purchase.objects(id=purchase_doc.id).first()
 
 
@@ -106,7 +108,8 @@ def _copy_lead(purchase_doc: Purchase) -> None:
             return  # a concurrent completion made it
         # The buyer already had a lead with this e-mail: that lead is the buyer's copy, unchanged.
         existing = Lead.objects(email_key=Lead.make_email_key(purchase_doc.buyer, original.email)).first()
-        Purchase.objects(id=purchase_doc.id).update_one(set__buyer_lead=existing.id if existing else None)
+        Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc)).update_one(
+            set__buyer_lead=existing.id if existing else None)
         _done(purchase_doc, "buyerLeadExisted")
         purchase_doc.buyer_lead = existing.id if existing else None
 

@@ -1,6 +1,9 @@
 """Fixtures of the payments tests: the marketplace and payments plugins on the Stripe sandbox, and shop verbs."""
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import pytest
 
 from pc_app.testing import EVENT_RECORDER
@@ -105,6 +108,12 @@ class Shop:
     def intents(self) -> list:
         """Every PaymentIntent the sandbox holds, newest first."""
         return list(self.stripe.client().v1.payment_intents.list({"limit": 100}).data)
+
+    @staticmethod
+    def wait_past(reservation: dict) -> None:
+        """Sleep until the reservation's ``expiresAt`` has passed."""
+        ends = dt.datetime.fromisoformat(reservation["expiresAt"])
+        time.sleep(max((ends - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0) + 0.05)
 
     def run_in_app(self, func, *args):
         with self.app.app_context():

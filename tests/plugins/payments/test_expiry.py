@@ -19,13 +19,6 @@ def _scheduled(app) -> dict:
         return {job_id: registry.get_scheduled_time(job_id) for job_id in registry.get_job_ids()}
 
 
-def _wait_past(reservation: dict) -> None:
-    import datetime as dt
-
-    ends = dt.datetime.fromisoformat(reservation["expiresAt"])
-    time.sleep(max((ends - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0) + 0.05)
-
-
 def test_reserving_schedules_the_expiry_job_extending_moves_it_cancelling_removes_it(shop, seller, buyer, app,
                                                                                      client):
     reservation = shop.reserved(buyer, shop.listed(seller))
@@ -43,7 +36,7 @@ def test_expiry_by_job_run_twice_relists_once_and_tells_the_buyer_once(shop, sel
     listing = shop.listed(seller)
     reservation = shop.reserved(buyer, listing)
     assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False  # not yet due
-    _wait_past(reservation)
+    shop.wait_past(reservation)
     assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is True
     assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
     assert client.get(f"/v1/marketplace/reservations/{reservation['id']}",
@@ -59,7 +52,7 @@ def test_expiry_by_sweeper_run_twice_relists_once(shop, seller, buyer, app, clie
     app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     listing = shop.listed(seller)
     reservation = shop.reserved(buyer, listing)
-    _wait_past(reservation)
+    shop.wait_past(reservation)
     first = shop.run_in_app(payment_jobs.sweep)
     second = shop.run_in_app(payment_jobs.sweep)
     assert first["expired"] == 1 and second["expired"] == 0
@@ -80,7 +73,7 @@ def test_the_sweeper_is_a_periodic_job_every_minute(app):
 def test_expired_reservation_cannot_be_extended_or_bought(shop, seller, buyer, app, client):
     app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     reservation = shop.reserved(buyer, shop.listed(seller))
-    _wait_past(reservation)  # lapsed, not yet swept: still refused
+    shop.wait_past(reservation)  # lapsed, not yet swept: still refused
     response = client.patch(f"/v1/marketplace/reservations/{reservation['id']}/extend", headers=buyer.headers)
     assert response.status_code == 409 and "reservationNotActive" in response.get_json()["errors"]
     response = shop.buy(buyer, reservation["id"])
@@ -117,7 +110,7 @@ def test_a_late_release_of_an_old_hold_never_frees_the_same_buyers_new_one(shop,
     app.config["PAYMENTS_RESERVATION_HOURS"] = TINY_HOURS
     listing = shop.listed(seller)
     old = shop.reserved(buyer, listing)
-    _wait_past(old)
+    shop.wait_past(old)
     assert shop.run_in_app(payment_jobs.expire_reservation, old["id"]) is True
     app.config["PAYMENTS_RESERVATION_HOURS"] = 168.0
     new = shop.reserved(buyer, listing)
@@ -157,7 +150,7 @@ def test_a_reservation_with_a_payment_in_flight_does_not_expire_under_it(shop, s
     app.config["PAYMENTS_RESERVATION_HOURS"] = SHORT_HOURS
     reservation = shop.reserved(buyer, shop.listed(seller))
     assert shop.buy(buyer, reservation["id"], "pm_card_authenticationRequired").status_code == 202
-    _wait_past(reservation)
+    shop.wait_past(reservation)
     assert shop.run_in_app(payment_jobs.expire_reservation, reservation["id"]) is False
     assert shop.run_in_app(payment_jobs.sweep)["expired"] == 0
     held = client.get(f"/v1/marketplace/reservations/{reservation['id']}", headers=buyer.headers).get_json()
