@@ -1,7 +1,7 @@
 """Benchmark of kept answers while other partners write: round trips and latency of one partner's lists.
 
 Usage: python benchmarks/kept_under_writes.py [--leads 1000] [--listings 1000] [--rates 0,5,50]
-       [--seconds 10] [--writes leads|reservations|listings]
+       [--seconds 10] [--writes leads|reservations|listings|holds]
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and seeds three
 partners: a buyer with an ICP and --leads leads, a seller with --listings listings, and an
@@ -10,7 +10,10 @@ partner's leads through the core service (``update_lead``: a mongoengine save, a
 CRM sync does), or with ``--writes reservations`` has the other partner reserve the seller's
 listings (``mark_reserved``, as a reservation or a checkout does; a random listing each time), or
 with ``--writes listings`` has the seller list new leads (``create_lead`` and ``list_lead``, with
-the job titles the marketplace already has), that many times a second, while the buyer asks, every 50 ms and for --seconds,
+the job titles the marketplace already has), or with ``--writes holds`` has the other partner
+reserve a listing through the payments plugin and cancel its previous hold (a reservation
+recorded, the listing reserved, then both closed and relisted: the buyer, holding reservations of
+its own, also asks for its reservations list), that many times a second, while the buyer asks, every 50 ms and for --seconds,
 for page 2 of its lead list (50 per page) and page 1 of browse by ICP score (25 per page),
 in turn. Requests go through the app in process (Flask test client). Printed per list and
 rate: the database round trips of the buyer's requests (the writer's own are not counted), the
@@ -100,16 +103,17 @@ def main() -> int:
     parser.add_argument("--listings", type=int, default=1000)
     parser.add_argument("--rates", default="0,5,50", help="the other partner's lead writes per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--writes", choices=("leads", "reservations", "listings"), default="leads",
+    parser.add_argument("--writes", choices=("leads", "reservations", "listings", "holds"), default="leads",
                         help="what is written: the other partner's leads, its reservations of the seller's listings, "
-                             "or the seller's new listings")
+                             "the seller's new listings, or the other partner's holds (payments: reserve, cancel)")
     options = parser.parse_args()
     rates = [float(rate) for rate in options.rates.split(",")]
 
     counter = ThreadCommands()
     with local_services("writes") as (mongo, redis, _workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_writes", "REDIS_URL": redis.url,
-                          "JWT_SECRET": JWT_SECRET, "PC_PLUGINS": ["marketplace"], "MAIL_BACKEND": "outbox",
+                          "JWT_SECRET": JWT_SECRET, "MAIL_BACKEND": "outbox",
+                          "PC_PLUGINS": ["marketplace", "payments"] if options.writes == "holds" else ["marketplace"],
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
         with app.app_context():
             from pc_app.auth import issue_tokens
@@ -140,6 +144,7 @@ def main() -> int:
             listings_changed()
             other_leads = [str(row["_id"]) for row in leads.find({"partner": other}, {"_id": 1}).limit(200)]
             listing_ids = [str(row["_id"]) for row in rows]
+            listing_leads = {str(row["_id"]): str(row["lead"]) for row in rows}
         rng.shuffle(listing_ids)
 
         def edit_lead(n: int) -> None:
@@ -164,19 +169,40 @@ def main() -> int:
                                         "seniority": "vp", "industry": "saas", "country": "US"}, "system")
             list_lead(Partner.objects(id=seller).first(), lead, 5000, SYSTEM)
 
-        write = {"reservations": reserve, "listings": list_new_lead}.get(options.writes, edit_lead)
+        held: list = []
+
+        def hold(n: int) -> None:
+            from plugins.payments.services import reservations
+
+            held.append(reservations.reserve(Partner.objects(id=other).first(), None, listing_leads[listing_ids.pop()],
+                                             SYSTEM))
+            if len(held) > 1:
+                reservations.cancel(other, held.pop(0).id, SYSTEM)
+
+        if options.writes == "holds":
+            from pc_app.core.models import Partner
+            from plugins.payments.services import reservations
+
+            with app.app_context():  # the buyer's own holds, for its reservations list
+                for _ in range(3):
+                    reservations.reserve(Partner.objects(id=buyer).first(), str(user.id),
+                                         listing_leads[listing_ids.pop()], SYSTEM)
+            LISTS["reservations"] = "/v1/marketplace/reservations?perPage=25"
+        write = {"reservations": reserve, "listings": list_new_lead, "holds": hold}.get(options.writes, edit_lead)
         what = {"reservations": "another partner reserves the seller's listings",
-                "listings": "the seller lists new leads"}.get(options.writes, "another partner edits its leads")
+                "listings": "the seller lists new leads",
+                "holds": "another partner reserves the seller's listings and cancels its previous hold"}.get(
+            options.writes, "another partner edits its leads")
         print(f"the buyer's lists while {what}; {options.leads} leads each, "
               f"{options.listings} listings; a request every {INTERVAL_SECONDS * 1000:.0f} ms per list for "
               f"{options.seconds:.0f} s; in process; nx-27017 + Redis on this machine")
-        print(f"{'writes/s':>8} {'written':>7} {'list':<10} {'requests':>8} {'trips/req':>9} {'none':>6} "
+        print(f"{'writes/s':>8} {'written':>7} {'list':<12} {'requests':>8} {'trips/req':>9} {'none':>6} "
               f"{'p50 ms':>7} {'p95 ms':>7}")
         for rate in rates:
             result = measure(app, headers, counter, write, rate, options.seconds)
             for name, found in result["lists"].items():
                 trips, ms = found["trips"], found["ms"]
-                print(f"{rate:>8.0f} {result['written']:>7} {name:<10} {len(trips):>8} "
+                print(f"{rate:>8.0f} {result['written']:>7} {name:<12} {len(trips):>8} "
                       f"{sum(trips) / len(trips):>9.2f} {sum(1 for t in trips if t == 0) / len(trips):>6.0%} "
                       f"{percentile(ms, 0.5):>7.1f} {percentile(ms, 0.95):>7.1f}")
         return 0
