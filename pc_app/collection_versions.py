@@ -30,7 +30,10 @@ collection's: a sync writing another partner's leads does not end it. Every quer
 owner is such a value, so ``pages`` finds the owner in the query itself (``owner_of``). A
 collection with two owner fields (a purchase's buyer and seller) counts both under the partner's
 one counter: a partner's purchases as a buyer also end with a write to its sales, which is its own
-doing anyway, and the session check reads one counter per partner and collection.
+doing anyway, and the session check reads one counter per partner and collection. A findAndModify
+(mongoengine's ``modify``) writes one document, found by any filter (an id): when its filter names
+no owner, the document in its reply does, and a findAndModify that found nothing bumps no owner.
+An update by id names its document's owners with ``db.owned_by(document)``.
 
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.

@@ -136,6 +136,8 @@ class Lead(TimestampedDocument):
 # What is cached of one partner's leads (their list, its total, a buyer's owned e-mails) ends only
 # with a write that may reach that partner's leads: a sync writing other partners' leads leaves it.
 count_writes_by_owner(Lead._meta["collection"], "partner")
+# A partner's user list, likewise: another partner's user signing in does not end it.
+count_writes_by_owner(User._meta["collection"], "partner")
 
 
 class UserToken(BaseDocument):

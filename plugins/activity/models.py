@@ -121,3 +121,7 @@ class WebhookDelivery(BaseDocument):
     created_at = DateTimeField(default=utcnow)
     created_ms = IntField(required=True)
     completed_at = DateTimeField(null=True)
+
+
+# An endpoint's delivery list, likewise: another partner's deliveries (every event, every attempt) leave it.
+count_writes_by_owner(WebhookDelivery._meta["collection"], "partner")

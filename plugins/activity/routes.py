@@ -261,7 +261,9 @@ def ping(partner_id, endpoint_id):
 def deliveries(args, partner_id, endpoint_id):
     """The endpoint's deliveries, newest first: status, attempts, response code, latency, next retry, body."""
     endpoint = _endpoint(partner_id, endpoint_id, change=False)
-    return page_answer(WebhookDelivery.objects(endpoint=str(endpoint.id)).order_by("-created_ms", "-id"), args["page"],
+    # Naming the partner keeps the page until a write to that partner's deliveries (counted per partner).
+    deliveries = WebhookDelivery.objects(partner=endpoint.partner, endpoint=str(endpoint.id))
+    return page_answer(deliveries.order_by("-created_ms", "-id"), args["page"],
                        args["perPage"], WebhookDeliveryPageSchema, item=webhook_delivery.serialize)
 
 

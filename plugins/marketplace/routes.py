@@ -97,7 +97,8 @@ class MyListings(MethodView):
     def get(self, args):
         """Your listings, newest first, with views, the reservation and the sale."""
         partner = current_partner()
-        # Kept until the next write to the listings: a row is its listing alone (views, reservation and sale
-        # are written on it), apart from leadAgeDays, which may lag by the TTL as on a browse card.
+        # Kept until the next write to this seller's listings (listings are counted per seller): a row is its
+        # listing alone (views, reservation and sale are written on it), apart from leadAgeDays, which may
+        # lag by the TTL as on a browse card.
         return page_answer(services.my_listings(partner.id, args.get("status")), args["page"], args["perPage"],
                            MyListingPageSchema)

@@ -7,7 +7,7 @@ from flask import current_app
 
 from pc_app.toolkit import (Actor, Conflict, EmailTaken, OnboardingStep, Partner, TokenRejected, User, call_hook,
                            claim_password_token, create_partner, create_user, emit, hash_password, issue_token,
-                           revoke_tokens, send_mail, session_for, set_partner_status, undone_on_failure, utcnow)
+                           owned_by, revoke_tokens, send_mail, session_for, set_partner_status, undone_on_failure, utcnow)
 
 VERIFY_PURPOSE = "verify_registration"
 MAIL_PACKAGE = "plugins.registration"
@@ -95,7 +95,7 @@ def _remove_unverified_registration(partner_id: str) -> None:
     """
     for user in User.objects(partner=partner_id, is_active=False, password_hash=None, is_partner_owner=True):
         revoke_tokens(user.id, (VERIFY_PURPOSE,))
-        User.objects(id=user.id, is_active=False, password_hash=None).delete()
+        User.objects(id=user.id, **owned_by(user), is_active=False, password_hash=None).delete()
     if User.objects(partner=partner_id).only("id").first() is None:
         Partner.objects(id=partner_id, status="pending_verification").delete()
 
@@ -148,7 +148,7 @@ def verify_registration(token: str, password: str) -> dict:
     except TokenRejected as refused:
         raise refused.worded(VERIFY_LINK_MESSAGES) from None
     # Conditional: a user deactivated meanwhile stays out (deactivation wins the race).
-    if not User.objects(id=user.id, deactivated_at=None).update_one(
+    if not User.objects(id=user.id, **owned_by(user), deactivated_at=None).update_one(
             set__password_hash=hash_password(password), set__is_active=True, set__updated_at=utcnow()):
         raise TokenRejected("inactive", messages=VERIFY_LINK_MESSAGES)
     user.reload()

@@ -144,5 +144,7 @@ class PartnerSyncState(BaseDocument):
 SYNC_MODELS = [DealLink, SyncTask, SyncConflict, PartnerSyncState]
 
 
-# A partner's task list is kept until a write that may reach that partner's tasks (pc_app.pages).
+# A partner's task list and conflict list are kept until a write that may reach that partner's tasks,
+# or conflicts (pc_app.pages): another partner's sync leaves them.
 count_writes_by_owner(SyncTask._meta["collection"], "partner")
+count_writes_by_owner(SyncConflict._meta["collection"], "partner")

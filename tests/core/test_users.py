@@ -338,3 +338,33 @@ def test_status_body_is_validated(app, client, actors):
         body = assert_error_shape(client.patch(f"/v1/users/{member.id}/status", headers=admin.headers,
                                                json={"isActive": "maybe"}), 422)
     assert list(body["errors"]) == ["isActive"]
+
+
+def test_other_partners_users_coming_and_going_leave_a_partners_kept_user_list(app, client, actors, outbox,
+                                                                              db_commands):
+    """Every write to a user names its partner: another partner's sign-ins, invitations, password resets and
+    (de)activations end nothing of my kept list; my own member's sign-in shows at once."""
+    mine = actors.partner_owner()
+    member = actors.member(mine.partner)
+    theirs = actors.partner_owner()
+    first = client.get("/v1/users", headers=mine.headers).get_json()
+    assert first["total"] == 2
+
+    assert sign_in(client, theirs.user.email).status_code == 200
+    invited = _invite(client, theirs.headers, email="their.member@example.test")
+    assert invited.status_code == 201, invited.get_json()
+    token = link_token(outbox()[-1]["text"])
+    assert client.post("/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD}).status_code == 200
+    status_url = f"/v1/users/{invited.get_json()['id']}/status"
+    for active in (False, True):
+        assert client.patch(status_url, json={"isActive": active}, headers=theirs.headers).status_code == 200
+    with db_commands:
+        again = client.get("/v1/users", headers=mine.headers).get_json()
+    assert (db_commands.commands, again) == ([], first)
+
+    assert sign_in(client, member.user.email).status_code == 200
+    def signed_in_at(body):
+        return {user["email"]: user["lastSignInAt"] for user in body["items"]}[member.user.email]
+
+    assert signed_in_at(first) is None
+    assert signed_in_at(client.get("/v1/users", headers=mine.headers).get_json()) is not None

@@ -8,6 +8,7 @@ from flask_jwt_extended import decode_token
 
 from ...actors import Actor
 from ...auth import REUSE_MESSAGE, issue_tokens, session_tokens
+from ...db import owned_by
 from ...errors import Invalid, Unauthorized
 from ...events import emit
 from ...mail import send_mail
@@ -31,7 +32,8 @@ class PasswordRejected(Invalid):
 def session_for(user: User) -> dict:
     """The sign-in answer: tokens, the user and their partner (as stored now, and kept for the
     requests that follow, so the first of them reads neither again)."""
-    user.update(set__last_sign_in_at=utcnow())
+    # Naming the partner: a sign-in ends that partner's kept user list only, not every partner's.
+    User.objects(id=user.id, **owned_by(user)).update_one(set__last_sign_in_at=utcnow())
     user, partner = signed_in.user_and_partner(user)
     return {**issue_tokens(user), "user": user, "partner": partner}
 
@@ -138,7 +140,7 @@ def reset_password(token: str, password: str) -> User:
     """Use a reset or invitation token once, set the password and end every other session."""
     user = claim_password_token(token, (RESET_PURPOSE, INVITE_PURPOSE), password)
     # Conditional on the user still not being deactivated: a deactivation racing this reset wins.
-    if not User.objects(id=user.id, deactivated_at=None).update_one(
+    if not User.objects(id=user.id, **owned_by(user), deactivated_at=None).update_one(
             set__password_hash=hash_password(password), set__updated_at=utcnow()):
         raise TokenRejected("inactive")
     end_all_sessions(user)

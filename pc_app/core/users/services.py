@@ -7,7 +7,7 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from ...actors import Actor
-from ...db import text_contains, undone_on_failure
+from ...db import owned_by, text_contains, undone_on_failure
 from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...events import emit
 from ...mail import send_mail
@@ -119,7 +119,7 @@ def invite_user(email: str, name: str, *, role: str, partner_id, is_partner_owne
 
 def _remove_unused_invitation(user: User) -> None:
     revoke_all_tokens(user.id)
-    User.objects(id=user.id, password_hash=None, last_sign_in_at=None).delete()
+    User.objects(id=user.id, **owned_by(user), password_hash=None, last_sign_in_at=None).delete()
 
 
 def set_user_active(user: User, is_active: bool, actor: Actor) -> User:
@@ -130,11 +130,11 @@ def set_user_active(user: User, is_active: bool, actor: Actor) -> User:
     Reactivation does not revive old links; it lets the user sign in (or ask for a reset link) again.
     """
     if is_active:
-        User.objects(id=user.id).update_one(set__is_active=True, unset__deactivated_at=True,
-                                            set__updated_at=utcnow())
+        User.objects(id=user.id, **owned_by(user)).update_one(set__is_active=True, unset__deactivated_at=True,
+                                                              set__updated_at=utcnow())
     else:
-        User.objects(id=user.id).update_one(set__is_active=False, set__deactivated_at=utcnow(),
-                                            set__updated_at=utcnow())
+        User.objects(id=user.id, **owned_by(user)).update_one(set__is_active=False, set__deactivated_at=utcnow(),
+                                                              set__updated_at=utcnow())
         end_all_sessions(user)
         revoke_all_tokens(user.id)
     user.reload()
@@ -145,7 +145,7 @@ def set_user_active(user: User, is_active: bool, actor: Actor) -> User:
 
 def end_all_sessions(user: User) -> None:
     """Every token issued so far stops working (they carry the old session version)."""
-    user.update(inc__session_version=1, set__updated_at=utcnow())
+    User.objects(id=user.id, **owned_by(user)).update_one(inc__session_version=1, set__updated_at=utcnow())
     user.reload()
 
 

@@ -123,7 +123,7 @@ def claim_attempt(doc: dict) -> bool:
         return False
     attempts = int(doc.get("attempts") or 0)
     claimed = WebhookDelivery._get_collection().update_one(
-        {"_id": doc["_id"], "attempts": attempts, "status": doc["status"]},
+        {"_id": doc["_id"], "partner": doc.get("partner"), "attempts": attempts, "status": doc["status"]},
         {"$set": {"status": "sending", "attempts": attempts + 1, "lease_ms": now + LEASE_MS,
                   "first_attempt_ms": int(doc.get("first_attempt_ms") or now)}})
     return claimed.modified_count == 1
@@ -144,37 +144,39 @@ def attempt_delivery(delivery_id: str) -> str | None:
 def _attempt(delivery_id: str) -> str | None:
     collection = WebhookDelivery._get_collection()
     doc = collection.find_one({"_id": delivery_id})
+    # Every write below names the delivery's partner: only that partner's kept delivery list ends.
+    partner = doc.get("partner") if doc is not None else None
     if doc is None or not claim_attempt(doc):
         return None  # not due, finished, or another worker has it
     attempts = int(doc.get("attempts") or 0)
     first_ms = int(doc.get("first_attempt_ms") or feed.now_ms())
     endpoint = WebhookEndpoint.objects(id=doc["endpoint"]).first()
     if endpoint is None or (endpoint.status != "active" and not doc.get("is_ping")):
-        _finish(delivery_id, attempts + 1, "failed", error="The endpoint was deleted or disabled.")
+        _finish(delivery_id, partner, attempts + 1, "failed", error="The endpoint was deleted or disabled.")
         return "failed"
     outcome = send(endpoint, doc["body"], doc["event_type"], delivery_id)
     if outcome["ok"]:
-        _finish(delivery_id, attempts + 1, "succeeded", **outcome["record"])
+        _finish(delivery_id, partner, attempts + 1, "succeeded", **outcome["record"])
         return "succeeded"
     delay = backoff_seconds(attempts + 1)
     window_ms = int(current_app.config["WEBHOOKS_RETRY_WINDOW_SECONDS"] * 1000)
     if feed.now_ms() + delay * 1000 - first_ms > window_ms:
-        _finish(delivery_id, attempts + 1, "failed", **outcome["record"])
+        _finish(delivery_id, partner, attempts + 1, "failed", **outcome["record"])
         if not doc.get("is_ping") and not doc.get("redelivery_of"):
             disable_endpoint(endpoint, outcome["record"].get("error") or
                              f"the receiver answered {outcome['record'].get('response_code')}")
         return "failed"
     next_ms = feed.now_ms() + int(delay * 1000)
-    collection.update_one({"_id": delivery_id, "attempts": attempts + 1, "status": "sending"},
+    collection.update_one({"_id": delivery_id, "partner": partner, "attempts": attempts + 1, "status": "sending"},
                           {"$set": {"status": "pending", "next_attempt_ms": next_ms, "lease_ms": None,
                                     **outcome["record"]}})
     enqueue_attempt(delivery_id, at=dt.datetime.fromtimestamp(next_ms / 1000, dt.timezone.utc))
     return "retry"
 
 
-def _finish(delivery_id: str, attempts: int, status: str, **record) -> None:
+def _finish(delivery_id: str, partner: str | None, attempts: int, status: str, **record) -> None:
     WebhookDelivery._get_collection().update_one(
-        {"_id": delivery_id, "attempts": attempts, "status": "sending"},
+        {"_id": delivery_id, "partner": partner, "attempts": attempts, "status": "sending"},
         {"$set": {"status": status, "next_attempt_ms": None, "lease_ms": None, "completed_at": utcnow(), **record}})
 
 

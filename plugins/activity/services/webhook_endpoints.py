@@ -68,7 +68,7 @@ def delete_endpoint(partner_id: str, endpoint_id: str) -> None:
     """The endpoint and its delivery log go; a delivery already running finds no endpoint and stops."""
     endpoint = get_endpoint(partner_id, endpoint_id)
     WebhookEndpoint.objects(id=endpoint.id).delete()
-    WebhookDelivery.objects(endpoint=endpoint.id).delete()
+    WebhookDelivery.objects(partner=endpoint.partner, endpoint=endpoint.id).delete()
 
 
 def rotate_secret(partner_id: str, endpoint_id: str) -> tuple:

@@ -14,7 +14,7 @@ from mongoengine.errors import NotUniqueError
 
 from plugins.hubspot import services as hubspot_services
 from pc_app.toolkit import (SYSTEM, Actor, Conflict, Invalid, LeadWriteSchema, NotFound, UpstreamFailed, emit,
-                            partner_filter, utcnow)
+                            owned_by, partner_filter, utcnow)
 
 from ..models import DealLink, SyncConflict
 from .deal_fields import (NAME_LIMIT, UnreadableValue, canonical, deal_properties, derived_deal_name,
@@ -115,7 +115,7 @@ def _claim(conflict: SyncConflict) -> SyncConflict:
 
 
 def _release(conflict: SyncConflict) -> None:
-    SyncConflict.objects(id=conflict.id, status="open").update_one(set__resolving_until_ms=0)
+    SyncConflict.objects(id=conflict.id, **owned_by(conflict), status="open").update_one(set__resolving_until_ms=0)
 
 
 def resolve(scope: str | None, conflict_id: str, resolution: str, values, actor: Actor) -> SyncConflict:

@@ -119,7 +119,10 @@ def start_over_in_portal(links: list, portal: int) -> None:
                                         "create_attempted": False, "updated_at": utcnow()},
                                 "$unset": {"deal_id": "", "deal_key": "", "contact_id": "", "deal_name": "",
                                            "close_date": ""}})
-    SyncConflict.objects(link__in=ids, status="open").update(
+    if not links:
+        return
+    # Every link is of the one partner that connected another portal: only its conflict list ends.
+    SyncConflict.objects(partner=links[0].partner, link__in=ids, status="open").update(
         set__status="resolved", unset__open_key=True, set__resolved_by="system", set__resolved_at=utcnow(),
         set__updated_at=utcnow())
 

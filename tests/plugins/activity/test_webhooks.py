@@ -298,3 +298,28 @@ def test_production_refuses_to_start_with_development_target_rules(app_config):
 
     with pytest.raises(ConfigError, match="WEBHOOKS_TARGET_RULES"):
         create_app({**app_config, "WEBHOOKS_TARGET_RULES": "sometimes"})
+
+
+def test_another_partners_deliveries_leave_an_endpoints_kept_delivery_list(app, client, jobs, activities, seller,
+                                                                           buyer, db_commands):
+    """Every write to a delivery names its partner: another partner's events, attempts, retries and results
+    end nothing of my kept delivery list; my own next delivery shows at once."""
+    with Receiver([200, 200]) as mine, Receiver([500, 200]) as theirs:
+        my_endpoint = register(client, seller, mine.url, ["core.lead_created"])
+        their_endpoint = register(client, buyer, theirs.url, ["core.lead_created"])
+        activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+        activities.fan_out()
+        url = f"{hooks_url(seller)}/{my_endpoint['id']}/deliveries"
+        first = client.get(url, headers=seller.headers).get_json()
+        assert [item["status"] for item in first["items"]] == ["succeeded"]
+        activities.emit("core.lead_created", [buyer.partner_id], {"leadId": new_id()})
+        activities.fan_out()   # their delivery queued (an insert), claimed, answered 500 (a retry)
+        run_due_retries(app, jobs)   # claimed again, succeeded
+        assert [item["status"] for item in deliveries(client, buyer, their_endpoint["id"])] == ["succeeded"]
+        with db_commands:
+            again = client.get(url, headers=seller.headers).get_json()
+        # Only the endpoint is read (a foreign one answers 404); the page is the kept one.
+        assert (db_commands.commands, again) == (["find"], first)
+        activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
+        activities.fan_out()
+        assert len(deliveries(client, seller, my_endpoint["id"])) == 2

@@ -1,4 +1,5 @@
-"""A partner's kept task list is not ended by another partner's sync: every write but the claim names its partner."""
+"""A partner's kept task and conflict lists are not ended by another partner's sync: every write but a task's
+claim names its partner."""
 from plugins.sync.services import tasks
 
 
@@ -24,3 +25,30 @@ def test_another_partners_sync_progress_leaves_a_partners_kept_task_list(app, cl
     assert db_commands.commands == [] and again == first   # kept: none of those writes could reach my tasks
     assert world.trigger(mine).status_code == 202   # my own new task shows at once
     assert client.get("/v1/sync/tasks", headers=mine.headers).get_json()["total"] == 2
+
+
+def _conflict(world, actor, portal, lead_id) -> dict:
+    """Both sides change the lead's amount, then a sync finds the conflict."""
+    world.edit_lead(actor, lead_id, dealAmount=1)
+    world.admin.user_changes_deal(portal, world.deal_of(portal, lead_id)["id"], {"amount": "2"}, deliver=False)
+    world.sync(actor)
+    [conflict] = world.conflicts(actor, status="open")
+    return conflict
+
+
+def test_another_partners_conflicts_leave_a_partners_kept_conflict_list(client, world, synced, db_commands):
+    theirs, their_portal, their_leads = synced
+    mine, my_portal = world.connect()
+    [my_lead] = world.leads(mine, 1)
+    world.sync(mine)
+    first = client.get("/v1/sync/conflicts", headers=mine.headers).get_json()
+    assert first["total"] == 0
+    # Theirs: detected (an insert), claimed, resolved and released (updates naming their partner).
+    their_conflict = _conflict(world, theirs, their_portal, their_leads[0])
+    assert world.resolve(theirs, their_conflict["id"], "use_hubspot").status_code == 200
+    with db_commands:
+        again = client.get("/v1/sync/conflicts", headers=mine.headers).get_json()
+    assert (db_commands.commands, again) == ([], first)
+    mine_now = _conflict(world, mine, my_portal, my_lead)   # my own shows at once
+    assert [row["id"] for row in client.get("/v1/sync/conflicts", headers=mine.headers).get_json()["items"]] == [
+        mine_now["id"]]
