@@ -64,8 +64,8 @@ class SyncTask(TimestampedDocument):
     ``running_key`` holds the partner id while the task is queued or running (sparse unique): one
     running task per partner. The worker running it is ``owner`` until ``lease_until_ms``; each
     checkpoint extends the lease, and a task whose lease ran out is taken over by the next run.
-    Every write but the claim names the partner (``services.tasks``), so a sync's progress ends
-    only its own partner's kept task list (``count_writes_by_owner`` below).
+    Every write names the partner (``services.tasks``; the claim's reply does), so a sync's progress
+    ends only its own partner's kept task list (``count_writes_by_owner`` below).
     """
     meta = {"collection": "sync_tasks", "indexes": [
         {"fields": ["running_key"], "unique": True, "sparse": True},

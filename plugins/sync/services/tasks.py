@@ -85,8 +85,8 @@ def owner_token() -> str:
 def claim(task_id: str, owner: str) -> SyncTask | None:
     """Take the task for this worker unless another holds a live lease (None then, or when it is done).
 
-    The one write to a task that does not name its partner (the worker knows only the task's id yet):
-    it ends every partner's kept task list, once per task run.
+    The worker knows only the task's id: the ``modify``'s reply names the task's partner, so the claim
+    ends that partner's kept task list only (``collection_versions``).
     """
     lease_ms = int(config("SYNC_LEASE_SECONDS")) * 1000
     now = now_ms()
