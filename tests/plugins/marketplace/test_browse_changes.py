@@ -1,6 +1,7 @@
 """Listings reserved, delisted, relisted or repriced are moved in what buyers learnt, once, whatever the timing."""
 import threading
 
+import bson
 import pytest
 
 from plugins.marketplace import browse, listing_changes, services
@@ -252,3 +253,71 @@ def test_a_change_whose_rows_cannot_be_kept_still_answers_and_buyers_learn_again
     assert listing is not None and listing.status == "reserved"
     page = market.browse(buyer, perPage=50)
     assert page["total"] == 9 and listings[7]["id"] not in ids(page)
+
+
+def _stored_knowledge(app) -> tuple[str, dict]:
+    """The one buyer's knowledge kept in Redis: its key and its fields (``l``: the changes it has applied)."""
+    from pc_app.toolkit import get_redis
+
+    with app.app_context():
+        redis = get_redis()
+        [key] = redis.keys("pc:marketplace:browse-patterns:*")
+        return key, bson.decode(redis.get(key))
+
+
+def _changes_seen(app) -> int:
+    from pc_app.toolkit import get_redis
+
+    with app.app_context():
+        return int(get_redis().get(listing_changes.SEQ_KEY) or 0)
+
+
+def test_knowledge_that_only_had_changes_applied_is_saved_once_enough_behind_or_half_its_ttl_old(
+        app, market, stocked, db_commands):
+    """Saving writes all of it again: a page after a change applies the change without saving, until the
+    stored knowledge is ``SAVE_BEHIND_CHANGES`` behind or half its TTL old; every page is right meanwhile."""
+    buyer, listings, other = stocked
+    assert market.browse(buyer)["total"] == 10
+    _key, stored = _stored_knowledge(app)
+    learnt_at = stored["l"]
+    with app.app_context():
+        services.mark_reserved(listings[1]["id"], other.partner_id)
+    with db_commands:
+        assert market.browse(buyer)["total"] == 9
+    assert db_commands.commands == [] and _stored_knowledge(app)[1]["l"] == learnt_at   # applied, not saved
+    for _ in range(browse.SAVE_BEHIND_CHANGES // 2):   # a relisting and a reservation: two changes each
+        with app.app_context():
+            services.relist(listings[1]["id"], other.partner_id)
+            services.mark_reserved(listings[1]["id"], other.partner_id)
+        with db_commands:
+            page = market.browse(buyer)
+        assert db_commands.commands == [] and page["total"] == 9 and listings[1]["id"] not in ids(page)
+    assert _stored_knowledge(app)[1]["l"] == _changes_seen(app)   # saved once SAVE_BEHIND_CHANGES behind
+    # Half its TTL old: saved with the next change, so that a buyer's knowledge outlives a slow trickle.
+    key, stored = _stored_knowledge(app)
+    with app.app_context():
+        from pc_app.toolkit import get_redis
+
+        get_redis().set(key, bson.encode({**stored, "s": stored["s"] - browse.COUNTS_TTL_SECONDS}),
+                        ex=browse.COUNTS_TTL_SECONDS)
+        services.relist(listings[1]["id"], other.partner_id)
+    assert market.browse(buyer)["total"] == 10
+    assert _stored_knowledge(app)[1]["l"] == _changes_seen(app)
+
+
+def test_knowledge_no_change_concerns_keeps_up_with_the_changes_and_is_never_learnt_again(
+        app, market, stocked, db_commands, monkeypatch):
+    """A buyer browsing retail leads while saas listings come and go: its knowledge is saved as it falls
+    behind, so it never falls past what can be applied at once (which would have it learnt again)."""
+    buyer, listings, other = stocked
+    monkeypatch.setattr(listing_changes, "MOST_AT_ONCE", browse.SAVE_BEHIND_CHANGES + 4)
+    retail = market.browse(buyer, industry="retail")
+    saas = listings[1]["id"]
+    assert retail["total"] == 5 and saas not in ids(retail)
+    for _ in range(listing_changes.MOST_AT_ONCE // 2 + 1):   # past MOST_AT_ONCE changes in all
+        with app.app_context():
+            services.mark_reserved(saas, other.partner_id)
+            services.relist(saas, other.partner_id)
+        with db_commands:
+            assert market.browse(buyer, industry="retail") == retail
+        assert db_commands.commands == []
