@@ -119,12 +119,12 @@ def start_over_in_portal(links: list, portal: int) -> None:
                                         "create_attempted": False, "updated_at": utcnow()},
                                 "$unset": {"deal_id": "", "deal_key": "", "contact_id": "", "deal_name": "",
                                            "close_date": ""}})
-    if not links:
-        return
-    # Every link is of the one partner that connected another portal: only its conflict list ends.
-    SyncConflict.objects(partner=links[0].partner, link__in=ids, status="open").update(
-        set__status="resolved", unset__open_key=True, set__resolved_by="system", set__resolved_at=utcnow(),
-        set__updated_at=utcnow())
+    # Named by partner (the links are one partner's, the one that connected another portal): only that
+    # partner's kept conflict list ends.
+    for partner in sorted({link.partner for link in links}):
+        SyncConflict.objects(partner=partner, link__in=ids, status="open").update(
+            set__status="resolved", unset__open_key=True, set__resolved_by="system", set__resolved_at=utcnow(),
+            set__updated_at=utcnow())
 
 
 def unlink(link: DealLink, reason: str) -> bool:

@@ -174,6 +174,12 @@ def test_a_sold_lead_is_no_longer_pushed_and_its_deal_won_later_goes_to_a_person
 
 def test_a_partner_that_connects_another_portal_gets_its_leads_as_deals_there(world, synced):
     actor, old_portal, lead_ids = synced
+    # An open conflict in the old portal: nobody can resolve it there any more, so it closes.
+    world.edit_lead(actor, lead_ids[0], dealAmount=1)
+    world.admin.user_changes_deal(old_portal, world.deal_of(old_portal, lead_ids[0])["id"], {"amount": "2"},
+                                  deliver=False)
+    world.sync(actor)
+    [conflict] = world.conflicts(actor, status="open")
     world.connect(actor)  # the owner connects a new portal; that starts a sync
     new_portal = world.status(actor)["hubId"]
     world.run_jobs()
@@ -182,3 +188,6 @@ def test_a_partner_that_connects_another_portal_gets_its_leads_as_deals_there(wo
     assert sorted(d["properties"]["pc_lead_id"] for d in world.deals(new_portal)) == lead_ids
     assert len(world.deals(old_portal)) == 3  # the old portal keeps its deals
     assert all(world.link(i)["portal"] == new_portal and world.link(i)["status"] == "linked" for i in lead_ids)
+    assert world.conflicts(actor, status="open") == []
+    [closed] = world.conflicts(actor)
+    assert (closed["id"], closed["status"], closed["resolvedBy"]) == (conflict["id"], "resolved", "system")
