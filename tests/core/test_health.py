@@ -81,3 +81,26 @@ def test_outbox_routes_do_not_exist_outside_development(app_config):
     client = create_app({**app_config, "PC_ENV": "test"}).test_client()
     assert_error_shape(client.get("/dev/outbox"), 404)
     assert "/dev/outbox" not in client.get("/openapi.json").get_json()["paths"]
+
+
+def test_readyz_is_503_when_redis_runs_in_cluster_mode(app_config, tmp_path):
+    """A Redis in cluster mode answers PING, but RQ and the app's multi-key reads cannot use it: said at once."""
+    import subprocess
+
+    from pc_app import create_app
+    from pc_app.devstack import redis_server_binary, wait_for_port
+
+    port = free_port()
+    server = subprocess.Popen([redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--cluster-enabled", "yes", "--dir", str(tmp_path),
+                               "--cluster-config-file", str(tmp_path / "nodes.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, 10.0, server, "redis in cluster mode")
+        response = create_app(dict(app_config, REDIS_URL=f"redis://127.0.0.1:{port}/0")).test_client().get("/readyz")
+        body = assert_error_shape(response, 503)
+        assert body["errors"] == {"redis": ["clusterMode"]} and "cluster mode" in body["message"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert client_still_works_after_reconnect(app_config)

@@ -6,7 +6,7 @@ from ...api import Blueprint, ResponseSchema, abort, error_body, needs_no_servic
 from ...auth import parse_object_id
 from ...db import ping_database
 from ...mail import OutboxMessage
-from ...redis_client import get_redis
+from ...redis_client import get_redis, in_cluster_mode
 
 health_blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 plugins_blp = Blueprint("plugins", __name__, url_prefix="/v1/plugins", description="Loaded plugins")
@@ -59,7 +59,7 @@ def healthz():
 @health_blp.errors(503)
 @health_blp.doc(operationId="getReadiness")
 def readyz():
-    """MongoDB and Redis both answer; 503 names the ones that do not."""
+    """MongoDB and Redis both answer; 503 names the ones that do not, or a Redis in cluster mode."""
     down = []
     try:
         ping_database()
@@ -72,7 +72,20 @@ def readyz():
     if down:
         body = error_body(503, f"Not ready: {' and '.join(down)} unreachable.", {name: ["unreachable"] for name in down})
         return jsonify(body), 503
+    if _redis_in_cluster_mode():
+        # Said here, where a deploy looks first, rather than as CROSSSLOT errors on every request.
+        body = error_body(503, "Not ready: Redis runs in cluster mode; Partner Connector and RQ need one Redis "
+                               "primary (cluster mode disabled; replicas are fine).", {"redis": ["clusterMode"]})
+        return jsonify(body), 503
     return jsonify(status="ready", checks={"mongodb": "ok", "redis": "ok"})
+
+
+def _redis_in_cluster_mode() -> bool:
+    """Asked once per process: a server does not change mode under a running app."""
+    known = current_app.extensions.get("pc_redis_cluster_mode")
+    if known is None:
+        known = current_app.extensions["pc_redis_cluster_mode"] = in_cluster_mode(get_redis())
+    return known
 
 
 @plugins_blp.route("")
