@@ -3,7 +3,7 @@
 Usage: python benchmarks/lists.py [SIZE ...] [--requests 60]   (sizes default to 1000 10000 100000)
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and, for each
-size, tops up one partner's leads, listings, reservations, purchases, invoices, sync tasks and
+size, tops up one partner's users, leads, listings, reservations, purchases, invoices, sync tasks and
 sync conflicts to that many rows each (insert_many of documents built by the models, straight
 into the collections), then requests page 2 (50 per page) of each list through the app in
 process (Flask test client: app + database, no HTTP server), --requests times each, counting
@@ -12,7 +12,7 @@ database commands with a pymongo CommandListener. Each list is measured twice: `
 per page), ``kept``, as deployed (the same page asked again is answered from its kept JSON,
 ``pc_app.pages.page_answer``; a kept page of reservations has its ``secondsLeft`` worked out each time),
 and ``others``, as deployed while other partners write: before each request, one document of that
-list's collection is inserted for two other partners (a lead, a listing, a reservation, a purchase
+list's collection is inserted for two other partners (a user, a lead, a listing, a reservation, a purchase
 between them, an invoice, a task, a conflict), as their own trading and syncing does. A list kept
 per partner (``collection_versions.count_writes_by_owner``) stays kept; one kept per collection is
 read again after each such write. "trips/req" is the average of the measured requests. A
@@ -43,6 +43,7 @@ SEED_BUDGET_SECONDS = 600
 # LIST_PAGE_CACHE_SECONDS per measurement: every page read and dumped, then as deployed.
 MODES = {"read": 0, "kept": 30, "others": 30}
 LISTS = {
+    "users": "/v1/users?page=2&perPage=50",
     "leads": "/v1/leads?page=2&perPage=50",
     "my-listings": "/v1/marketplace/my-listings?page=2&perPage=50",
     "reservations": "/v1/marketplace/reservations?page=2&perPage=50",
@@ -60,13 +61,17 @@ def documents(kind: str, partner: str, other: str, start: int, count: int) -> li
     from plugins.payments.models import Invoice, Purchase, Reservation
     from plugins.sync.models import SyncConflict, SyncTask
 
+    from pc_app.core.models import User
+
     base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     docs = []
     for i in range(start, start + count):
         at = base + dt.timedelta(seconds=i)
         ids = {"listing": new_id(), "lead": new_id()}
         stamps = {"created_at": at, "updated_at": at}
-        if kind == "leads":
+        if kind == "users":
+            doc = User(partner=partner, email=f"user{i}.{partner[-6:]}@lists.bench", name=f"User {i}", **stamps)
+        elif kind == "leads":
             email = f"lead{i}@example.com"
             doc = Lead(partner=partner, first_name=f"F{i}", email=email, email_key=f"{partner}:{email}", notes=[],
                        **stamps)
@@ -101,7 +106,9 @@ def collection_of(kind: str):
     from plugins.payments.models import Invoice, Purchase, Reservation
     from plugins.sync.models import SyncConflict, SyncTask
 
-    return {"leads": Lead, "my-listings": Listing, "reservations": Reservation, "purchases": Purchase,
+    from pc_app.core.models import User
+
+    return {"users": User, "leads": Lead, "my-listings": Listing, "reservations": Reservation, "purchases": Purchase,
             "invoices": Invoice, "sync tasks": SyncTask, "sync conflicts": SyncConflict}[kind]._get_collection()
 
 
