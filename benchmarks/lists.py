@@ -7,7 +7,7 @@ size, tops up one partner's users, leads, listings, reservations, purchases, inv
 sync conflicts to that many rows each (insert_many of documents built by the models, straight
 into the collections), then requests page 2 (50 per page) of each list through the app in
 process (Flask test client: app + database, no HTTP server), --requests times each, counting
-database commands with a pymongo CommandListener. Each list is measured twice: ``read``, with
+database commands with a pymongo CommandListener. Each list is measured three ways: ``read``, with
 ``LIST_PAGE_CACHE_SECONDS=0`` (the page read and dumped on every request: what the design costs
 per page), ``kept``, as deployed (the same page asked again is answered from its kept JSON,
 ``pc_app.pages.page_answer``; a kept page of reservations has its ``secondsLeft`` worked out each time),
