@@ -33,7 +33,8 @@ one counter: a partner's purchases as a buyer also end with a write to its sales
 doing anyway, and the session check reads one counter per partner and collection. A findAndModify
 (mongoengine's ``modify``) writes one document, found by any filter (an id): when its filter names
 no owner, the document in its reply does, and a findAndModify that found nothing bumps no owner.
-An update by id names its document's owners with ``db.owned_by(document)``.
+An update by id names its document's owners with ``db.owned_by(document)``. A document whose owner
+field is null (platform staff's users) belongs to ``NO_OWNER``: writing it ends no partner's values.
 
 A cache read costs one Redis ``MGET`` (the database's version, the collection's version and
 the cached value together); Redis being down only means counting again.
@@ -185,8 +186,15 @@ def owner_version_keys(database: str, collection: str, owner) -> list[str]:
     return [_any_owner_key(database, collection), _owner_key(database, collection, str(owner))]
 
 
+# The owner of documents whose owner field is null or missing (platform staff's users): a write that
+# names it by equality reaches no partner's documents, so it ends no partner's values either.
+NO_OWNER = "-"
+
+
 def _owner_value(value) -> str | None:
-    """One owner as the counters name it (a string id, or an ObjectId's hex), else None."""
+    """One owner as the counters name it (a string id, an ObjectId's hex, ``NO_OWNER`` for null), else None."""
+    if value is None:
+        return NO_OWNER
     return value if isinstance(value, str) else str(value) if isinstance(value, ObjectId) else None
 
 
@@ -196,7 +204,9 @@ def _named_owner(query, field: str) -> str | None:
         return None
     value = query[field]
     if isinstance(value, Mapping):
-        value = value["$eq"] if set(value) == {"$eq"} else None
+        if set(value) != {"$eq"}:
+            return None  # an operator: it may match more than one owner
+        value = value["$eq"]
     return _owner_value(value)
 
 
@@ -277,7 +287,9 @@ def _owner_keys_of_reply(database: str, command, reply) -> list[str]:
     collection = str(command.get("findAndModify"))
     value = reply.get("value") if isinstance(reply, Mapping) else None
     if isinstance(value, Mapping):
-        return _owner_keys(database, collection, [_owner_value(value.get(field)) for field in _BY_OWNER[collection]])
+        # A field the reply leaves out (a projection) tells nothing: not the same as one stored null.
+        return _owner_keys(database, collection, [_owner_value(value[field]) if field in value else None
+                                                  for field in _BY_OWNER[collection]])
     if isinstance(reply, Mapping) and reply.get("ok") and "value" in reply and not command.get("upsert"):
         return []  # it matched no document: nothing was written
     return [_any_owner_key(database, collection)]

@@ -30,7 +30,6 @@ def test_a_write_that_names_one_owner_bumps_that_owner_only():
 
 
 @pytest.mark.parametrize("name, command", [
-    ("insert", {"documents": [{"partner": P}, {"email": "no-owner@b.c"}]}),
     ("insert", {"documents": [{"partner": {"$oid": P}}]}),
     ("update", {"updates": [{"q": {"_id": "x"}, "u": {"$set": {"email": "a@b.c"}}}]}),
     ("update", {"updates": [{"q": {"partner": {"$in": [P]}}, "u": {"$set": {"email": "a@b.c"}}}]}),
@@ -48,6 +47,18 @@ def test_a_write_that_names_one_owner_bumps_that_owner_only():
 ])
 def test_a_write_that_may_reach_more_than_the_owners_it_names_bumps_every_owner(name, command):
     assert bumped(name, **command) == [ANY]
+
+
+def test_a_write_to_documents_without_an_owner_ends_no_partners_values():
+    """Platform staff's users have no partner: writing them by equality on the null owner reaches no partner's."""
+    none = "pc:version:db.leads@-"
+    assert bumped("insert", documents=[{"partner": P}, {"email": "no-owner@b.c"}, {"partner": None}]) == [OF_P, none]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": None}, "u": {"$set": {"email": "a@b.c"}}}]) == [none]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": {"$eq": None}}, "u": {"$set": {"n": 1}}}]) == [none]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": {"$ne": None}}, "u": {"$set": {"n": 1}}}]) == [ANY]
+    assert bumped("update", updates=[{"q": {"_id": "x", "partner": None}, "u": {"$set": {"partner": P}}}]) == [ANY]
+    replied = {"findAndModify": "leads", "query": {"_id": "x"}, "update": {"$set": {"n": 1}}}
+    assert _owner_keys_of_reply("db", replied, {"ok": 1.0, "value": {"_id": "x", "partner": None}}) == [none]
 
 
 def test_a_find_and_modify_that_names_no_owner_has_its_reply_name_them():
@@ -79,7 +90,7 @@ def test_a_write_to_a_collection_with_two_owner_fields_ends_one_owner_only_when_
     assert deals("update", updates=[{"q": {"_id": "x", "buyer": P, "seller": Q}, "u": {"$set": {"step": 1}}}]) == [
         of_p, of_q]
     assert deals("update", updates=[{"q": {"_id": "x", "buyer": P}, "u": {"$set": {"step": 1}}}]) == [anyone]
-    assert deals("insert", documents=[{"buyer": P}]) == [anyone]
+    assert deals("insert", documents=[{"buyer": P}]) == [of_p, f"pc:version:db.{DEALS}@-"]  # no seller: nobody's sale
     assert deals("update", updates=[{"q": {"buyer": P, "seller": Q}, "u": {"$set": {"seller": P}}}]) == [anyone]
     assert deals("findAndModify", query={"_id": "x"}, update={"$set": {"buyer": Q}}) == [anyone]  # moves it
     assert _owner_keys_of_reply("db", {"findAndModify": DEALS, "query": {"_id": "x"}},

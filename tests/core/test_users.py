@@ -342,15 +342,16 @@ def test_status_body_is_validated(app, client, actors):
 
 def test_other_partners_users_coming_and_going_leave_a_partners_kept_user_list(app, client, actors, outbox,
                                                                               db_commands):
-    """Every write to a user names its partner: another partner's sign-ins, invitations, password resets and
-    (de)activations end nothing of my kept list; my own member's sign-in shows at once."""
+    """Every write to a user names its partner: another partner's (or platform staff's) sign-ins, invitations,
+    password resets and (de)activations end nothing of my kept list; my own member's sign-in shows at once."""
     mine = actors.partner_owner()
     member = actors.member(mine.partner)
-    theirs = actors.partner_owner()
+    theirs, staff = actors.partner_owner(), actors.admin()
     first = client.get("/v1/users", headers=mine.headers).get_json()
     assert first["total"] == 2
 
     assert sign_in(client, theirs.user.email).status_code == 200
+    assert sign_in(client, staff.user.email).status_code == 200   # platform staff: a user of no partner
     invited = _invite(client, theirs.headers, email="their.member@example.test")
     assert invited.status_code == 201, invited.get_json()
     token = link_token(outbox()[-1]["text"])
