@@ -316,6 +316,13 @@ def _read_many(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]])
     takes it (None only for a match without cells). Each read is its own pipeline of one
     ``$unionWith`` command, its rows tagged with it (nx-27017 answers a sorted read there as fast
     as alone: 61-75 ms against 74-90 ms at 100,000 listings)."""
+    return _read_and_count(reads, [])[0]
+
+
+def _read_and_count(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]],
+                    counts: list[tuple[int, list[dict]]]) -> tuple[list[list[dict]], list[int]]:
+    """``_read_many``'s reads, and ``_counts``' capped counts ``(cap, cells)`` in the first of its commands:
+    a count that rides along with reads costs no round trip of its own."""
     found: list[list[dict]] = [[] for _read in reads]
     planned: list[tuple[int, list[list[dict]], int]] = []  # (read, its pipelines, the rows back)
     read_whole: list[int] = []
@@ -326,13 +333,16 @@ def _read_many(reads: list[tuple[dict, dict, int, int, int | None, list[dict]]])
             planned.append((index, pipelines, rows_back))
             if whole:
                 read_whole.append(index)
+    if not planned:
+        return found, _counts(counts)
     tagged = len(planned) > 1
-    for batch in _in_commands(planned, lambda item: [pipeline[0]["$match"] for pipeline in item[1]]):
-        _read_batch(batch, tagged, found)
+    counted = [0] * len(counts)
+    for number, batch in enumerate(_in_commands(planned, lambda item: [pipeline[0]["$match"] for pipeline in item[1]])):
+        _read_batch(batch, tagged, found, counts if number == 0 else [], counted)
     for index in read_whole:  # read whole and unsorted: ordered and cut here
         _match, sort, skip, limit, _size, _parts = reads[index]
         found[index] = _ordered(found[index], sort)[skip:skip + limit]
-    return found
+    return found, [min(cap, n) for (cap, _parts), n in zip(counts, counted)]
 
 
 def _read_plan(match: dict, sort: dict, skip: int, limit: int, size: int | None,
@@ -359,14 +369,21 @@ def _tells(known: list[int] | None, small: int) -> bool:
     return known is not None and (known[0] < known[1] or known[0] > small)
 
 
-def _read_batch(batch: list[tuple[int, list[list[dict]], int]], tagged: bool, found: list[list[dict]]) -> None:
+def _read_batch(batch: list[tuple[int, list[list[dict]], int]], tagged: bool, found: list[list[dict]],
+                counts: list[tuple[int, list[dict]]] = (), counted: list[int] | None = None) -> None:
     """One command of ``_read_many``: its reads' pipelines (tagged with their read when there are
-    several), the rows put back with their reads."""
+    several), the rows put back with their reads; and ``counts``' cells (a ``$count`` row each, tagged
+    ``_q`` with its count), added up in ``counted``."""
     pipelines = [pipeline + ([{"$addFields": {"_r": index}}] if tagged else [])
                  for index, read_pipelines, _rows in batch for pipeline in read_pipelines]
-    rows_back = sum(rows for _index, _pipelines, rows in batch)
+    pipelines += [[{"$match": part}, {"$limit": cap}, {"$count": "n"}, {"$addFields": {"_q": index}}]
+                  for index, (cap, parts) in enumerate(counts) for part in parts]
+    rows_back = sum(rows for _index, _pipelines, rows in batch) + sum(len(parts) for _cap, parts in counts)
     for row in _union(pipelines, [{"$project": _HIDDEN_FROM_BROWSE}], rows=rows_back):
-        found[row.pop("_r") if tagged else batch[0][0]].append(row)
+        if "_q" in row:  # a count's row (a listing has no such field)
+            counted[row["_q"]] += int(row["n"])
+        else:
+            found[row.pop("_r") if tagged else batch[0][0]].append(row)
 
 
 def _known_size(counted: int, cap: int, skip: int, limit: int) -> int | None:
@@ -820,6 +837,7 @@ class PatternKnowledge:
         small = _small(0, KEPT_ROWS + 1)
         small_total = self.counted if self.counted is not None and self.counted <= count_cap() else None
         reads: list[tuple[int, int, tuple]] = []  # (group, pattern, what _read_many reads of it)
+        counts: list[tuple[int, int, int, list[dict]]] = []  # (group, pattern, cap, cells) counted along
         read_whole: set[tuple[int, int]] = set()
         command = _OneCommand()
         reached = 0
@@ -842,7 +860,11 @@ class PatternKnowledge:
                 expected = known[0] if known is not None else 0  # at least; at most small_total
                 counts_it = True
             else:
-                break  # its size is not known well enough to choose the read
+                # Its size is not known well enough to choose the read: it, and the rest of its group,
+                # are counted along with these reads as far as the page's read of the group must know
+                # (``_read_patterns``), which then reads them without a count of its own.
+                counts = self._counts_for_heads(g, m, command)
+                break
             if not command.take([pipeline[0]["$match"] for pipeline in pipelines]):
                 if small_total is not None and self._read_filter_set(base, small_total):
                     return
@@ -851,12 +873,31 @@ class PatternKnowledge:
             if counts_it:
                 read_whole.add((g, m))
             reached += expected
-        if len(reads) < 2:
-            return  # one read or none: ``_head`` costs the same round trip
-        for (g, m, _read), rows in zip(reads, _read_many([read for _g, _m, read in reads])):
+        if len(reads) + len(counts) < 2:
+            return  # one read or count, or none: the page's own read costs the same round trip
+        read_rows, counted = _read_and_count([read for _g, _m, read in reads],
+                                             [(cap, parts) for _g, _m, cap, parts in counts])
+        for (g, m, _read), rows in zip(reads, read_rows):
             self._keep_head(g, m, rows)
             if (g, m) in read_whole:
                 self.counts[g][m] = [len(rows), len(rows) + 1]  # read whole: exact
+        if counts:
+            self._record_counts(counts, counted)
+
+    def _counts_for_heads(self, g: int, first: int, command: _OneCommand) -> list[tuple[int, int, int, list[dict]]]:
+        """``(group, pattern, cap, cells)`` of group ``g``'s patterns from ``first`` on whose size a read of
+        their heads must know first (as ``_read_patterns`` counts them), as many as fit ``command``."""
+        cap = _small(0, KEPT_ROWS + 1)
+        counts = []
+        for m in range(first, len(self.groups[g])):
+            match, known = self.groups[g][m], self.counts[g][m]
+            parts = cells(match)
+            if f"{g}.{m}" in self.rows or not parts or parts == [match] or _tells(known, cap):
+                continue  # kept, empty, without cells, or known well enough: no count before its read
+            if not command.take(parts):
+                break
+            counts.append((g, m, cap + 1, parts))
+        return counts
 
     def _read_filter_set(self, base: dict, total: int) -> bool:
         """Read the buyer's whole filter set in one command and keep every pattern's head and exact

@@ -635,6 +635,37 @@ def test_a_first_visit_reads_later_patterns_whole_when_the_buyers_total_is_known
     assert ids(second) == listed[60][::-1][3:8] and db_commands.commands == []  # from what the first visit read
 
 
+def test_a_first_visit_counts_the_pattern_its_heads_read_stops_at_in_that_same_command(
+        app, market, seller, buyer, actors, client, db_commands):
+    """The heads read ahead reach a later pattern that the counts ahead sized only as far as the page could
+    use it, so how to read it is not known: it is counted in the heads' own command, and the page then
+    reads it without a count of its own. Four round trips (the e-mails, the counts, the heads with that
+    count, its head) where it took five."""
+    from .conftest import FULL_ICP
+
+    app.config.update(LIST_PAGE_CACHE_SECONDS=0, LIST_COUNT_CAP=10)  # a total past the cap tells nothing of sizes
+    kinds = {"all": (1, dict(industry="saas", company_size="51-200", country="US", job_title="VP Sales")),
+             "no title": (1, dict(industry="saas", company_size="51-200", country="US", job_title="CTO",
+                                  seniority="c_level")),
+             "no country": (1, dict(industry="saas", company_size="51-200", country="GB", job_title="VP Sales")),
+             "industry and size": (8, dict(industry="saas", company_size="51-200", country="GB", job_title="CTO",
+                                           seniority="c_level"))}
+    listed = {kind: [market.listed(seller, email=f"{kind.replace(' ', '-')}-{i}@example.com", **fields)["id"]
+                     for i in range(count)] for kind, (count, fields) in kinds.items()}
+    market.browse(actors.partner_owner(icp=FULL_ICP), perPage=5)  # the listed titles, read once for every buyer
+    market.lead(buyer, email="owned@example.com")  # the buyer's own e-mails are read again
+    assert client.get("/v1/auth/me", headers=buyer.headers).status_code == 200
+    with db_commands:
+        body = market.browse(buyer, perPage=5)
+    assert db_commands.commands == ["aggregate"] * 4
+    assert ids(body) == (listed["all"] + listed["no country"] + listed["no title"]
+                         + listed["industry and size"][::-1][:2])  # by score, newest first within a score
+    assert [card["icpScore"] for card in body["items"]] == [100, 80, 80, 60, 60]
+    with db_commands:
+        second = market.browse(buyer, perPage=5, page=2)
+    assert ids(second) == listed["industry and size"][::-1][2:7] and db_commands.commands == []  # kept heads
+
+
 def test_a_repeated_browse_is_answered_from_its_kept_answer_until_what_it_shows_changes(
         app, market, seller, buyer, actors, db_commands, monkeypatch):
     """The whole JSON answer is kept per buyer and arguments; a listing, a lead the buyer owns or the ICP ends it."""
@@ -685,8 +716,9 @@ def test_a_deep_first_visit_sizes_later_groups_in_the_commands_it_sends_anyway(
     scores = [card["icpScore"] for card in body["items"]]
     assert scores == sorted(scores, reverse=True) and (body["total"], body["totalCapped"]) == (10, True)
     assert len(scores) == 7
-    # 13 when each group counts only its own patterns, in its own command.
-    assert db_commands.commands == ["aggregate"] * 9
+    # 13 when each group counts only its own patterns, in its own command; 9 before the heads' read
+    # ahead took along the counts of the group where it stopped.
+    assert db_commands.commands == ["aggregate"] * 8
 
 
 @pytest.mark.parametrize("sort, min_score", [("score", None), ("newest", 40)])
