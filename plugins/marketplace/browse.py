@@ -825,8 +825,10 @@ class PatternKnowledge:
         exactly, at most ``count_cap()``), any pattern with cells is read whole too, whatever is
         known of it: together they hold no more rows than that total, so the page needs no count
         of its own. Otherwise the walk stops at a pattern whose size it cannot tell apart (not
-        counted, or counted only as far as the page needed), or that does not fit the command:
-        ``_head`` counts and reads it, and the rest, as before.
+        counted, or counted only as far as the page needed): that pattern and the rest of its
+        group are counted in this same command (``_counts_for_heads``), so the page's read of them
+        needs no count first. A pattern that does not fit the command stops the walk too: ``_head``
+        counts and reads it, and the rest, as before.
 
         When the patterns a small filter set's page reaches do not fit one command (a buyer whose
         criteria split into many cells: 2 to 3 commands at 1,000 listings), the filter set is read
