@@ -42,9 +42,12 @@ def test_another_partners_conflicts_leave_a_partners_kept_conflict_list(client, 
     world.sync(mine)
     first = client.get("/v1/sync/conflicts", headers=mine.headers).get_json()
     assert first["total"] == 0
-    # Theirs: detected (an insert), claimed, resolved and released (updates naming their partner).
+    # Theirs: detected (an insert), claimed and released when HubSpot fails, then claimed and resolved.
     their_conflict = _conflict(world, theirs, their_portal, their_leads[0])
-    assert world.resolve(theirs, their_conflict["id"], "use_hubspot").status_code == 200
+    world.admin.fail_next(503, count=None, path="/crm/v3/objects/deals/batch/update", portal=their_portal)
+    assert world.resolve(theirs, their_conflict["id"], "use_pc").status_code == 502
+    world.admin.clear_faults()
+    assert world.resolve(theirs, their_conflict["id"], "use_pc").status_code == 200
     with db_commands:
         again = client.get("/v1/sync/conflicts", headers=mine.headers).get_json()
     assert (db_commands.commands, again) == ([], first)
