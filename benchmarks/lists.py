@@ -3,8 +3,8 @@
 Usage: python benchmarks/lists.py [SIZE ...] [--requests 60]   (sizes default to 1000 10000 100000)
 
 Starts its own MongoDB wire server (nx-27017) and Redis through pc_app.devstack and, for each
-size, tops up one partner's users, leads, listings, reservations, purchases, invoices, sync tasks and
-sync conflicts to that many rows each (insert_many of documents built by the models, straight
+size, tops up one partner's users, leads, listings, reservations, purchases, invoices, sync tasks,
+sync conflicts and webhook deliveries to that many rows each (insert_many of documents built by the models, straight
 into the collections), then requests page 2 (50 per page) of each list through the app in
 process (Flask test client: app + database, no HTTP server), --requests times each, counting
 database commands with a pymongo CommandListener. Each list is measured three ways: ``read``, with
@@ -13,7 +13,7 @@ per page), ``kept``, as deployed (the same page asked again is answered from its
 ``pc_app.pages.page_answer``; a kept page of reservations has its ``secondsLeft`` worked out each time),
 and ``others``, as deployed while other partners write: before each request, one document of that
 list's collection is inserted for two other partners (a user, a lead, a listing, a reservation, a purchase
-between them, an invoice, a task, a conflict), as their own trading and syncing does. A list kept
+between them, an invoice, a task, a conflict, a webhook delivery), as their own trading and syncing does. A list kept
 per partner (``collection_versions.count_writes_by_owner``) stays kept; one kept per collection is
 read again after each such write. "trips/req" is the average of the measured requests. A
 size whose seeding would not fit the budget is reported as skipped. nx-27017 is SQLite behind the wire protocol: read the figures
@@ -51,17 +51,20 @@ LISTS = {
     "invoices": "/v1/invoices?page=2&perPage=50",
     "sync tasks": "/v1/sync/tasks?page=2&perPage=50",
     "sync conflicts": "/v1/sync/conflicts?page=2&perPage=50",
+    # The partner's webhook endpoint, made when the benchmark starts (``ENDPOINTS``).
+    "deliveries": "/v1/partners/{partner}/webhooks/{endpoint}/deliveries?page=2&perPage=50",
 }
+# Each partner's one webhook endpoint id (its deliveries are listed per endpoint).
+ENDPOINTS: dict[str, str] = {}
 
 
 def documents(kind: str, partner: str, other: str, start: int, count: int) -> list[dict]:
     """``count`` stored documents of one list, numbered from ``start`` (created a second apart)."""
-    from pc_app.core.models import Lead
+    from pc_app.core.models import Lead, User
+    from plugins.activity.models import WebhookDelivery
     from plugins.marketplace.models import Listing
     from plugins.payments.models import Invoice, Purchase, Reservation
     from plugins.sync.models import SyncConflict, SyncTask
-
-    from pc_app.core.models import User
 
     base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     docs = []
@@ -89,6 +92,10 @@ def documents(kind: str, partner: str, other: str, start: int, count: int) -> li
         elif kind == "invoices":
             doc = Invoice(draft_key=f"{new_id()}:buyer", invoice_type="buyer", purchase=new_id(), partner=partner,
                           year=2026, total=5000, status="issued", number=f"PC-2026-{i:06d}", **stamps)
+        elif kind == "deliveries":
+            doc = WebhookDelivery(endpoint=ENDPOINTS[partner], partner=partner, event_id=new_id(),
+                                  event_type="core.lead_created", body="{}", status="succeeded", attempts=1,
+                                  created_ms=int(at.timestamp() * 1000), created_at=at)
         elif kind == "sync tasks":
             doc = SyncTask(partner=partner, trigger="schedule", requested_by="system", status="completed", **stamps)
         else:
@@ -101,14 +108,14 @@ def documents(kind: str, partner: str, other: str, start: int, count: int) -> li
 
 
 def collection_of(kind: str):
-    from pc_app.core.models import Lead
+    from pc_app.core.models import Lead, User
+    from plugins.activity.models import WebhookDelivery
     from plugins.marketplace.models import Listing
     from plugins.payments.models import Invoice, Purchase, Reservation
     from plugins.sync.models import SyncConflict, SyncTask
 
-    from pc_app.core.models import User
-
-    return {"users": User, "leads": Lead, "my-listings": Listing, "reservations": Reservation, "purchases": Purchase,
+    return {"users": User, "leads": Lead, "deliveries": WebhookDelivery, "my-listings": Listing,
+            "reservations": Reservation, "purchases": Purchase,
             "invoices": Invoice, "sync tasks": SyncTask, "sync conflicts": SyncConflict}[kind]._get_collection()
 
 
@@ -139,13 +146,15 @@ def main() -> int:
     counter = CommandCounter()
     with local_services("lists") as (mongo, redis, _workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench_lists", "REDIS_URL": redis.url,
-                          "PC_PLUGINS": ["marketplace", "payments", "hubspot", "sync"], "MAIL_BACKEND": "outbox",
+                          "PC_PLUGINS": ["marketplace", "payments", "hubspot", "sync", "activity"],
+                          "MAIL_BACKEND": "outbox",
                           "LOG_LEVEL": "WARNING", "MONGODB_EVENT_LISTENERS": [counter]})
         with app.app_context():
             from pc_app.auth import issue_tokens
             from pc_app.core.models import User
             from pc_app.core.partners.services import create_partner
             from pc_app.db import ensure_indexes
+            from plugins.activity.models import WebhookEndpoint
 
             ensure_indexes(app.extensions["pc_models"])
             partner = str(create_partner("Bench Lists", status="active").id)
@@ -153,6 +162,12 @@ def main() -> int:
             third = str(create_partner("Bench Third", status="active").id)  # trades with ``other``
             user = User(email="owner@lists.bench", name="Owner", partner=partner, is_partner_owner=True).save()
             headers = {"Authorization": f"Bearer {issue_tokens(user)['accessToken']}"}
+            for owner in (partner, other):  # an endpoint each, made straight in the collection as the rows are
+                ENDPOINTS[owner] = new_id()
+                WebhookEndpoint._get_collection().insert_one(WebhookEndpoint(
+                    id=ENDPOINTS[owner], partner=owner, url="https://hooks.example.com/pc", secret="unused",
+                    event_types=["*"], created_ms=0).to_mongo().to_dict())
+            LISTS["deliveries"] = LISTS["deliveries"].format(partner=partner, endpoint=ENDPOINTS[partner])
         client = app.test_client()
         print(f"list routes, page 2 of 50, one partner's rows; in process; {options.requests} requests each; "
               "nx-27017 + Redis on this machine")
