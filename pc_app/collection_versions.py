@@ -220,14 +220,17 @@ def owner_of(collection: str, query) -> str | None:
     return None
 
 
+def _is_replacement(update) -> bool:
+    """Whether an update is a whole replacement document (no ``$`` operator; an empty one too)."""
+    return isinstance(update, Mapping) and not any(str(op).startswith("$") for op in update)
+
+
 def _moves_owner(update, fields: tuple[str, ...]) -> bool:
     """Whether an update may give a document other owners (an aggregation pipeline may set any field)."""
     if update is None:
         return False  # a removal
-    if not isinstance(update, Mapping):
-        return True
-    if not any(str(op).startswith("$") for op in update):
-        return True  # a replacement: judged against the owners it names (``_owners_written``)
+    if not isinstance(update, Mapping) or _is_replacement(update):
+        return True  # a pipeline; a replacement is judged against the owners it names (``_owners_written``)
     for op, changed in update.items():
         if not isinstance(changed, Mapping):
             return True
@@ -244,7 +247,7 @@ def _owners_written(collection: str, query, update) -> list[str] | None:
     owners = [_named_owner(query, field) for field in fields]
     if None in owners:
         return None
-    if isinstance(update, Mapping) and update and not any(str(op).startswith("$") for op in update):
+    if _is_replacement(update):
         # A replacement document: the same owners only when it names each of them again.
         return owners if [_owner_value(update.get(field)) for field in fields] == owners else None
     return None if _moves_owner(update, fields) else owners

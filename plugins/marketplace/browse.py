@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import bson
 
@@ -651,6 +651,7 @@ class PatternKnowledge:
         self.changed = False
         self.base = base
         self.seq, self.in_flight = 0, set()
+        self._tests = None  # the patterns' tests, built when first asked (``_pattern_tests``)
         # How many changes the stored knowledge is behind, and when it was stored (epoch seconds).
         self.behind, self.saved_at = 0, 0.0
         cached = None
@@ -678,7 +679,7 @@ class PatternKnowledge:
             except listing_changes.Unknown:
                 cached = None  # what changed cannot be told: learnt again
         if not cached:
-            self.groups = build_groups()
+            self.groups, self._tests = build_groups(), None
             self.counts = [[None] * len(matches) for matches in self.groups]
             self.rows, self.counted = KeptRows(self.codec), None
             self.changed = True
@@ -710,8 +711,8 @@ class PatternKnowledge:
         # Kept as the database's rows are read: without the fields browse never shows.
         kept = {field: value for field, value in row.items() if field not in _HIDDEN_FROM_BROWSE} if into else row
         move_in_head, one_more_or_less = (self._put_in_head, _one_more) if into else (self._take_out_of_head, _one_less)
-        for g, m, match in self._patterns():
-            if _meets(match)(row):  # the row meets the filter set: only the criteria tell its pattern
+        for (g, m), test in self._pattern_tests():
+            if test(row):  # the row meets the filter set: only the criteria tell its pattern
                 move_in_head(f"{g}.{m}", kept, _NEWEST, self._whole(g, m))
                 self.counts[g][m] = one_more_or_less(self.counts[g][m])
         for order, sort in _SORTS.items():
@@ -919,7 +920,7 @@ class PatternKnowledge:
             batchSize=READ_WHOLE_AT_MOST + 1))
         if len(rows) > READ_WHOLE_AT_MOST:
             return False  # listed since it was counted: the page is read pattern by pattern
-        tests = [((g, m), _meets(match)) for g, m, match in self._patterns()]
+        tests = self._pattern_tests()
         by_pattern: dict[tuple[int, int], list[dict]] = {pattern: [] for pattern, _test in tests}
         for row in _ordered(rows, _NEWEST):  # each pattern's rows come out newest first
             found = next((pattern for pattern, test in tests if test(row)), None)
@@ -930,6 +931,13 @@ class PatternKnowledge:
             self.rows[f"{g}.{m}"], self.counts[g][m] = found[:KEPT_ROWS], [len(found), len(found) + 1]  # exact
         self.changed = True
         return True
+
+    def _pattern_tests(self) -> list[tuple[tuple[int, int], Callable[[dict], bool]]]:
+        """``((group, pattern), test)`` best first, each pattern's test (``_meets``) built once per knowledge:
+        every listing change applied asks each pattern whether its row meets it."""
+        if self._tests is None:
+            self._tests = [((g, m), _meets(match)) for g, m, match in self._patterns()]
+        return self._tests
 
     def _patterns(self, only_unsized: bool = False):
         """``(group, pattern, match)`` best first (only those not sized yet, with ``only_unsized``)."""

@@ -144,10 +144,10 @@ def attempt_delivery(delivery_id: str) -> str | None:
 def _attempt(delivery_id: str) -> str | None:
     collection = WebhookDelivery._get_collection()
     doc = collection.find_one({"_id": delivery_id})
-    # Every write below names the delivery's partner: only that partner's kept delivery list ends.
-    partner = doc.get("partner") if doc is not None else None
     if doc is None or not claim_attempt(doc):
         return None  # not due, finished, or another worker has it
+    # Every write below names the delivery's partner: only that partner's kept delivery list ends.
+    partner = doc.get("partner")
     attempts = int(doc.get("attempts") or 0)
     first_ms = int(doc.get("first_attempt_ms") or feed.now_ms())
     endpoint = WebhookEndpoint.objects(id=doc["endpoint"]).first()
