@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app  # noqa: E402
-from measuring import local_services  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, positive  # noqa: E402  (benchmarks/measuring.py)
 
 UNLIMITED = "1000000 per minute"
 SIGN_UP = {"companyName": "Timing Co", "name": "Tim Ing", "website": "https://timing.example"}
@@ -64,7 +64,7 @@ def time_route(client, route: str, known: str, runs: int) -> dict[str, list[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=positive(int), default=20)
     args = parser.parse_args()
 
     with local_services("timing") as (mongo, redis, workdir):

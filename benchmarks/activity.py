@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app, devstack  # noqa: E402
-from measuring import percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import percentile, positive  # noqa: E402  (benchmarks/measuring.py)
 
 DB = "pc_bench_activity"
 BIN = Path(sys.executable).parent
@@ -282,10 +282,10 @@ def bench_webhooks(app, partners, deliveries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--events", type=int, default=300)
-    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--events", type=positive(int), default=300)
+    parser.add_argument("--samples", type=positive(int), default=40)
     parser.add_argument("--streams", default="40,200")
-    parser.add_argument("--webhooks", type=int, default=300)
+    parser.add_argument("--webhooks", type=positive(int), default=300)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-activity-"))
     mongo, redis_service = devstack.start_mongo(workdir), devstack.start_redis(workdir)

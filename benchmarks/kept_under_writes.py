@@ -39,7 +39,7 @@ from pc_app import create_app  # noqa: E402
 from pc_app.toolkit import SYSTEM  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
 from marketplace_browse import TITLES, listing_docs, seller_lead_docs  # noqa: E402
-from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile, positive  # noqa: E402  (benchmarks/measuring.py)
 
 INTERVAL_SECONDS = 0.05
 LISTS = {"lead list": "/v1/leads?page=2&perPage=50", "browse": "/v1/marketplace/leads?page=1&perPage=25"}
@@ -99,10 +99,10 @@ def measure(app, headers: dict, counter: ThreadCommands, write, rate: float, sec
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=1000)
-    parser.add_argument("--listings", type=int, default=1000)
+    parser.add_argument("--leads", type=positive(int), default=1000)
+    parser.add_argument("--listings", type=positive(int), default=1000)
     parser.add_argument("--rates", default="0,5,50", help="the other partner's lead writes per second, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=positive(float), default=10.0)
     parser.add_argument("--writes", choices=("leads", "reservations", "listings", "holds"), default="leads",
                         help="what is written: the other partner's leads, its reservations of the seller's listings, "
                              "the seller's new listings, or the other partner's holds (payments: reserve, cancel)")

@@ -39,7 +39,7 @@ from pc_app import create_app, devstack  # noqa: E402
 from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
-from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile, positive  # noqa: E402  (benchmarks/measuring.py)
 
 JWT_SECRET = "benchmark-secret-" + "x" * 32
 LIST_PATH = "/v1/leads?page=2&perPage=50"
@@ -314,13 +314,13 @@ def stop(gunicorn: subprocess.Popen) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time, split between endpoints")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--leads", type=positive(int), default=10_000)
+    parser.add_argument("--seconds", type=positive(float), default=20.0, help="total measuring time, split between endpoints")
+    parser.add_argument("--threads", type=positive(int), default=2)
+    parser.add_argument("--workers", type=positive(int), default=2)
+    parser.add_argument("--rounds", type=positive(int), default=3,
                         help="the kept endpoints take turns this many times, each time with the whole budget")
-    parser.add_argument("--server-threads", type=int, default=None,
+    parser.add_argument("--server-threads", type=positive(int), default=None,
                         help="gunicorn threads per worker (default: the deploy's, gunicorn.conf.py)")
     args = parser.parse_args()
     args.server_threads = args.server_threads or deploy_threads()

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from pc_app import create_app  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
-from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile, positive  # noqa: E402  (benchmarks/measuring.py)
 
 BATCH = 1000
 SEED_BUDGET_SECONDS = 600
@@ -138,10 +138,10 @@ def aggregate_floor(kind: str, repeat: int = 30) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*")
-    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("sizes", nargs="*", type=positive(int))
+    parser.add_argument("--requests", type=positive(int), default=60)
     options = parser.parse_args()
-    sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
+    sizes = sorted(options.sizes) or [1_000, 10_000, 100_000]
 
     counter = CommandCounter()
     with local_services("lists") as (mongo, redis, _workdir):

@@ -45,7 +45,7 @@ from pc_app.core import vocabulary as v  # noqa: E402
 from pc_app.db import new_id  # noqa: E402
 from pc_app.testing import CommandCounter  # noqa: E402
 from plugins.marketplace.browse import listings_changed  # noqa: E402
-from measuring import local_services, percentile  # noqa: E402  (benchmarks/measuring.py)
+from measuring import local_services, percentile, positive  # noqa: E402  (benchmarks/measuring.py)
 
 BUYERS = 50
 SELLERS = 20
@@ -185,18 +185,18 @@ def main(argv: list[str]) -> int:
     import datetime as dt
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*")
-    parser.add_argument("--concurrent", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--gunicorn-threads", type=int, default=None,
+    parser.add_argument("sizes", nargs="*", type=positive(int))
+    parser.add_argument("--concurrent", type=positive(int), default=50)
+    parser.add_argument("--seconds", type=positive(float), default=20.0)
+    parser.add_argument("--gunicorn-threads", type=positive(int), default=None,
                         help="threads per gunicorn worker (default: the deploy's, gunicorn.conf.py)")
-    parser.add_argument("--gunicorn-workers", type=int, default=2, help="gunicorn worker processes (deploy: 2 per pod)")
+    parser.add_argument("--gunicorn-workers", type=positive(int), default=2, help="gunicorn worker processes (deploy: 2 per pod)")
     options = parser.parse_args(argv)
     if options.gunicorn_threads is None:
         from leads_list import deploy_threads
 
         options.gunicorn_threads = deploy_threads()
-    sizes = sorted(int(a.replace(",", "").replace("_", "")) for a in options.sizes) or [1_000, 10_000, 100_000]
+    sizes = sorted(options.sizes) or [1_000, 10_000, 100_000]
     counter = CommandCounter()
     with local_services("browse") as (mongo, redis, workdir):
         app = create_app({"PC_ENV": "development", "MONGODB_URL": mongo.url + "bench", "JWT_SECRET": JWT_SECRET,

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pc_app import create_app, devstack  # noqa: E402
+from measuring import positive  # noqa: E402  (benchmarks/measuring.py)
 from pc_app.metrics import HTTP_DURATION, HTTP_REQUESTS  # noqa: E402
 from pc_app.structured_logs import JsonFormatter, RedactingFilter  # noqa: E402
 
@@ -37,9 +38,9 @@ def per_call_us(func, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=20000)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--scrapes", type=int, default=200)
+    parser.add_argument("--lines", type=positive(int), default=20000)
+    parser.add_argument("--requests", type=positive(int), default=2000)
+    parser.add_argument("--scrapes", type=positive(int), default=200)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-observability-"))

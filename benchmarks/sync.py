@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from pc_app import create_app, devstack  # noqa: E402
+from measuring import positive  # noqa: E402  (benchmarks/measuring.py)
 from pc_app.sandboxes import SANDBOXES  # noqa: E402
 
 REDIRECT_URI = "http://localhost/v1/integrations/hubspot/callback"
@@ -113,10 +114,10 @@ def rate_floor_seconds(calls: int, limit: int, window: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--leads", type=int, default=10_000)
-    parser.add_argument("--call-leads", type=int, default=1_000)
-    parser.add_argument("--limit", type=int, default=110)
-    parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--leads", type=positive(int), default=10_000)
+    parser.add_argument("--call-leads", type=positive(int), default=1_000)
+    parser.add_argument("--limit", type=positive(int), default=110)
+    parser.add_argument("--window", type=positive(float), default=10.0)
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
 
