@@ -65,8 +65,9 @@ def complete(purchase_id: str) -> Purchase:
         issue_for_sale(purchase_doc)
         _done(purchase_doc, "invoices")
     if "announced" not in steps:
-        # Claim first, then emit: at most one event even when the webhook and the answer race.
-        if Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), steps__ne="announced").update_one(
+        # Claim first, then emit: at most one event even when the webhook and the answer race. ``$nin``, not
+        # ``$ne``: the same on MongoDB, but nx-27017 matches ``$ne`` on an array that holds the value.
+        if Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), steps__nin=["announced"]).update_one(
                 add_to_set__steps="announced"):
             _announce(Purchase.objects(id=purchase_doc.id).first())
     Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc)).update_one(set__fulfilled=True,

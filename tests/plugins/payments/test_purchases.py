@@ -252,3 +252,33 @@ def test_a_sold_lead_cannot_be_listed_again_by_its_seller_but_its_buyer_may_list
     resold = client.post(f"/v1/marketplace/leads/{purchase['buyerLeadId']}/list", json={"price": 7000},
                          headers=buyer.headers)
     assert resold.status_code == 201, resold.get_json()
+
+
+def test_two_completions_racing_to_announce_a_sale_emit_one_event(shop, seller, buyer, app, db_latency, events):
+    """The API's answer and Stripe's webhook both complete a paid sale; both read it before either claims the
+    announcement. Exactly one claim wins, so the buyer and seller get one activity, one e-mail and one sale in
+    the analytics. (nx-27017 matches ``$ne`` on an array that holds the value: a claim written with it let
+    both through, every time.)"""
+    from plugins.payments.models import Purchase
+    from plugins.payments.services import sale
+
+    purchase = shop.buy(buyer, shop.reserved(buyer, shop.listed(seller))["id"]).get_json()
+    with app.app_context():  # as it stands just before its announcement
+        Purchase.objects(id=purchase["id"]).update_one(pull__steps="announced", set__fulfilled=False)
+    events.clear()
+    hold = db_latency.rendezvous("update", "payments_purchases", parties=2, when="before", timeout=10)
+    barrier = threading.Barrier(2)
+
+    def complete(_n):
+        with app.app_context():
+            barrier.wait()
+            return sale.complete(purchase["id"])
+
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(complete, range(2)))
+    assert hold.met
+    assert [d.fulfilled for d in done] == [True, True]
+    [event] = events.named("payments.purchase_succeeded")
+    assert event.payload["purchaseId"] == purchase["id"]
+    with app.app_context():
+        assert Purchase.objects(id=purchase["id"]).first().steps.count("announced") == 1
