@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from pc_app.toolkit import (STRIPE, SYSTEM, DuplicateLeadEmail, Lead, create_lead, emit, iso_utc, owned_by,
+from pc_app.toolkit import (STRIPE, SYSTEM, Actor, DuplicateLeadEmail, Lead, create_lead, emit, iso_utc, owned_by,
                              set_lead_read_only, utcnow)
 from plugins.marketplace import services as marketplace
 
@@ -116,7 +116,10 @@ def _copy_lead(purchase_doc: Purchase) -> None:
 
 
 def _announce(purchase_doc: Purchase) -> None:
-    emit("payments.purchase_succeeded", partner_ids=[purchase_doc.buyer, purchase_doc.seller], actor=STRIPE, payload={
+    # The buyer's user who paid is who bought it, whichever of the answer, Stripe's webhook or the sweeper
+    # completes the sale ("Jane Doe bought a lead..."); Stripe only when no user started it.
+    actor = Actor.of_user(purchase_doc.buyer_user) if purchase_doc.buyer_user else STRIPE
+    emit("payments.purchase_succeeded", partner_ids=[purchase_doc.buyer, purchase_doc.seller], actor=actor, payload={
         "purchaseId": purchase_doc.id, "reservationId": purchase_doc.reservation, "listingId": purchase_doc.listing,
         "leadId": purchase_doc.lead, "buyerLeadId": purchase_doc.buyer_lead, "buyerPartnerId": purchase_doc.buyer,
         "sellerPartnerId": purchase_doc.seller, "amount": purchase_doc.amount,

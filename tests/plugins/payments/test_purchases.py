@@ -57,6 +57,8 @@ def test_a_purchase_pays_the_seller_80_percent_and_completes_the_sale(shop, sell
 
     [event] = events.named("payments.purchase_succeeded")
     assert set(event.partner_ids) == {buyer.partner_id, seller.partner_id}
+    # The buyer's user who paid bought it ("Jane Doe bought a lead..."), not Stripe.
+    assert event.actor == f"user:{buyer.user.id}"
     assert (event.payload["amount"], event.payload["platformFee"], event.payload["sellerPayout"]) == (12345, 2469, 9876)
     assert event.payload["buyerLeadId"] == purchase["buyerLeadId"] and event.payload["industry"] == "saas"
     assert event.payload["listedAt"] and event.payload["reservedAt"]
