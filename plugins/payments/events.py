@@ -32,7 +32,9 @@ EVENTS = [
     EventType("payments.purchase_failed", "A card payment for a reservation failed; the reservation is kept.",
               {"purchaseId": "the purchase", "reservationId": "the reservation", "listingId": "the listing",
                "buyerPartnerId": "the buyer", "declineCode": "the card network's reason, when given",
-               "reason": "declined, authentication_failed, superseded, canceled, stripe_unavailable, or "
+               "reason": "declined, authentication_failed, superseded, canceled, stripe_unavailable, "
+                         "payment_method_invalid (Stripe does not know the card sent), stripe_refused (Stripe "
+                         "refused the payment for a reason of ours), or "
                          "listing_unavailable (paid after the hold lapsed while another buyer held the lead: "
                          "refunded in full at once, no sale happened)"},
               concerns="the buyer", optional=("declineCode", "reason")),

@@ -19,7 +19,7 @@ import stripe
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import STRIPE, Actor, Conflict, NotFound, Partner, PaymentDeclined, emit, new_id, owned_by, utcnow
+from pc_app.toolkit import STRIPE, Actor, Conflict, Invalid, NotFound, Partner, PaymentDeclined, emit, new_id, owned_by, utcnow
 
 from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
@@ -191,7 +191,14 @@ def drive(purchase_doc: Purchase) -> Outcome:
         Purchase.objects(id=purchase_doc.id, **owned_by(purchase_doc), status__in=OPEN_PURCHASE_STATUSES).update_one(
             set__lease_ms=0)
         raise
-    except StripeRefused:
+    except StripeRefused as refused:
+        if refused.param == "payment_method":
+            # The card the buyer sent is unknown to Stripe (a typo, a token of another account, one that expired):
+            # theirs to fix, like a decline, not an outage of ours.
+            record_failure(purchase_doc, reason="payment_method_invalid", decline_code=refused.code,
+                           message="Stripe does not know this payment method.")
+            raise Invalid("paymentMethodId", "Stripe does not know this payment method. Nothing was charged; your "
+                                             "reservation is kept, so you can try another card.") from None
         record_failure(purchase_doc, reason="stripe_refused", decline_code=None, message="Stripe refused the payment.")
         raise
     return apply_intent(purchase_doc, intent)

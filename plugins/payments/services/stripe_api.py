@@ -26,7 +26,13 @@ class StripeOutcomeUnknown(UpstreamUnavailable):
 
 
 class StripeRefused(UpstreamFailed):
-    """Stripe refused the request as invalid (4xx other than a card error): our data or settings are wrong."""
+    """Stripe refused the request as invalid (4xx other than a card error): our data or settings are wrong,
+    unless ``param`` names what a caller sent (a payment method): Stripe's ``param`` and ``code`` tell."""
+
+    def __init__(self, service: str, message: str | None = None, *, param: str | None = None,
+                 code: str | None = None, **kwargs):
+        super().__init__(service, message, **kwargs)
+        self.param, self.code = param, code
 
 
 def client() -> stripe.StripeClient:
@@ -84,5 +90,7 @@ def _service_error(exc: stripe.StripeError, what: str) -> UpstreamFailed:
             return StripeOutcomeUnknown("Stripe", f"Stripe failed while {what}; nothing was lost. "
                                                   f"Try again shortly: a retry never charges twice.")
         return StripeRefused("Stripe", f"Stripe refused {what}.")
-    log.error("stripe refused %s: status=%s code=%s", what, exc.http_status, exc.code)
-    return StripeRefused("Stripe", f"Stripe refused {what}; the platform team has been told.")
+    log.error("stripe refused %s: status=%s code=%s param=%s", what, exc.http_status, exc.code,
+              getattr(exc, "param", None))
+    return StripeRefused("Stripe", f"Stripe refused {what}; the platform team has been told.",
+                         param=getattr(exc, "param", None), code=exc.code)

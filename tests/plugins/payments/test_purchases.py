@@ -185,6 +185,22 @@ def test_ten_concurrent_purchase_requests_make_one_payment_intent_and_one_purcha
         assert Purchase.objects(reservation=reservation["id"]).count() == 1
 
 
+def test_a_card_stripe_does_not_know_is_a_422_naming_it_and_the_reservation_is_kept(shop, seller, buyer, client,
+                                                                                    events):
+    """A payment method id Stripe has never issued (a typo, another account's) is the buyer's to fix, like a
+    decline: 422 naming ``paymentMethodId``, not a 502 that reads like an outage. Another card then buys."""
+    reservation = shop.reserved(buyer, shop.listed(seller))
+    refused = shop.buy(buyer, reservation["id"], "pm_no_such_card")
+    assert refused.status_code == 422, refused.get_json()
+    body = refused.get_json()
+    assert list(body["errors"]) == ["paymentMethodId"] and "Nothing was charged" in body["message"]
+    [failed] = events.named("payments.purchase_failed")
+    assert failed.payload["reason"] == "payment_method_invalid"
+    assert client.get(f"/v1/marketplace/reservations/{reservation['id']}",
+                      headers=buyer.headers).get_json()["status"] == "active"
+    assert shop.buy(buyer, reservation["id"]).status_code == 201
+
+
 def test_stripe_500s_answer_502_with_nothing_half_written_and_a_retry_charges_once(shop, seller, buyer, client,
                                                                                  stripe):
     listing = shop.listed(seller)
