@@ -292,11 +292,14 @@ def catalogue(client, seller, app):
              source="manual"),
     ]
     leads = [_create(client, seller, **spec) for spec in specs]
-    # Spread creation times one day apart so time filters have something to cut.
+    # Spread creation times one day apart so time filters have something to cut. Written as a whole document,
+    # as an insert writes it: nx-27017 keeps a datetime written by ``$set`` as a string, which no lead has.
     base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     with app.app_context():
+        collection = Lead._get_collection()
         for i, lead in enumerate(leads):
-            Lead.objects(id=lead["id"]).update(set__created_at=base + dt.timedelta(days=i))
+            stored = collection.find_one({"_id": lead["id"]})
+            collection.replace_one({"_id": lead["id"]}, {**stored, "created_at": base + dt.timedelta(days=i)})
     return leads
 
 
@@ -353,6 +356,11 @@ def test_list_pagination_reports_totals(client, seller, catalogue):
     assert beyond["items"] == [] and beyond["total"] == 5
     filtered = client.get("/v1/leads?perPage=1&industry=saas", headers=seller.headers).get_json()
     assert (filtered["total"], filtered["pages"]) == (2, 2)
+    # A time window is counted too (a full first page: the total is a count, not the page's length).
+    window = client.get("/v1/leads?perPage=2&createdFrom=2026-01-02T00:00:00Z&createdTo=2026-01-05T00:00:00Z",
+                        headers=seller.headers).get_json()
+    assert (window["total"], window["pages"], [lead["firstName"] for lead in window["items"]]) == \
+        (3, 2, ["Dee", "Cid"])
 
 
 def test_amount_filter_beyond_what_the_database_stores_is_422_not_500(client, seller):
