@@ -11,6 +11,7 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME
 
 from .collection_versions import WriteVersions, owner_fields
 from .config import database_target
+from .errors import NotFound
 
 log = logging.getLogger("pc_app.db")
 
@@ -135,7 +136,13 @@ def parse_stored_datetime(value: str) -> dt.datetime | None:
 
 def partner_filter(scope: str | None, chosen: str | None = None) -> dict:
     """The partner condition of a lookup or list: the caller's partner (``scope``, from
-    ``partner_scope()``), else for platform staff (``scope=None``) the partner they chose, else none."""
+    ``partner_scope()``), else for platform staff (``scope=None``) the partner they chose, else none.
+
+    :raises NotFound: a partner user chose another partner (``?partnerId=``): every list answers a
+        foreign partner as it answers a foreign id, 404, rather than an empty list of its own.
+    """
+    if scope is not None and chosen not in (None, "", str(scope)):
+        raise NotFound("partner")
     partner = scope if scope is not None else chosen
     return {"partner": partner} if partner else {}
 

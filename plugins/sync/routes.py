@@ -33,7 +33,7 @@ class Tasks(MethodView):
     @login_required
     @blp.arguments(TaskQueryArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
-    @blp.errors(401, 422)
+    @blp.errors(401, 404, 422)
     @blp.doc(operationId="listSyncTasks")
     def get(self, args):
         """Your partner's sync tasks, newest first (platform staff: every partner's, or ``partnerId``'s)."""
@@ -56,7 +56,7 @@ class Conflicts(MethodView):
     @login_required
     @blp.arguments(ConflictQueryArgsSchema, location="query")
     @blp.response(200, ConflictPageSchema)
-    @blp.errors(401, 422)
+    @blp.errors(401, 404, 422)
     @blp.doc(operationId="listSyncConflicts")
     def get(self, args):
         """Your partner's conflicts, newest first; ``status=open`` for those waiting for a person."""

@@ -71,7 +71,8 @@ class TaskSchema(ResponseSchema):
 class TaskQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(TASK_STATUSES),
                               metadata={"description": "Only tasks in this status"})
-    partnerId = ma.fields.String(validate=ID, metadata={"description": "Platform staff: one partner's tasks"})
+    partnerId = ma.fields.String(validate=ID, metadata={
+        "description": "Platform staff: one partner's tasks (a partner user: its own; another partner's answers 404)"})
 
 
 class ConflictFieldSchema(ResponseSchema):
@@ -105,7 +106,8 @@ class ConflictQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(CONFLICT_STATUSES),
                               metadata={"description": "open: waiting for a person; resolved"})
     leadId = ma.fields.String(validate=ID, metadata={"description": "Only this lead's conflicts"})
-    partnerId = ma.fields.String(validate=ID, metadata={"description": "Platform staff: one partner's conflicts"})
+    partnerId = ma.fields.String(validate=ID, metadata={
+        "description": "Platform staff: one partner's conflicts (a partner user: its own; another partner's answers 404)"})
 
 
 class ResolveSchema(Schema):

@@ -166,9 +166,9 @@ def test_partner_owner_lists_only_its_partners_users(client, actors):
     body = client.get("/v1/users", headers=owner.headers).get_json()
     assert body["total"] == 2
     assert {u["partnerId"] for u in body["items"]} == {owner.partner_id}
-    # asking for another partner does not widen the view
-    other = client.get(f"/v1/users?partnerId={'b' * 24}", headers=owner.headers).get_json()
-    assert {u["partnerId"] for u in other["items"]} == {owner.partner_id}
+    # Asking for another partner answers as a foreign id does (404), as every list's partnerId does.
+    assert_error_shape(client.get(f"/v1/users?partnerId={'b' * 24}", headers=owner.headers), 404)
+    assert client.get(f"/v1/users?partnerId={owner.partner_id}", headers=owner.headers).get_json()["total"] == 2
 
 
 def test_user_list_filters_by_role_activity_and_text(client, actors):

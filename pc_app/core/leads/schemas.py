@@ -77,7 +77,8 @@ class LeadWriteSchema(Schema):
 
 class LeadQueryArgsSchema(PageArgsSchema):
     partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$", error="Not a partner id."),
-                                 metadata={"description": "Platform staff: one partner's leads"})
+                                 metadata={"description": "Platform staff: one partner's leads (a partner user: its own; "
+                                                          "another partner's answers 404)"})
     dealStatus = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.DEAL_STATUSES)),
                                 metadata={"description": "Only these deal statuses (repeatable)"})
     industry = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.INDUSTRIES)),

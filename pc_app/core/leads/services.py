@@ -49,8 +49,6 @@ def lead_query(scope, args: dict):
     :param scope: the caller's partner id, or None for platform staff, who may narrow the
         list to one partner with ``partnerId``; a partner user naming another partner gets 404.
     """
-    if scope is not None and args.get("partnerId") not in (None, scope):
-        raise NotFound("partner")
     query: dict = {"is_deleted": False, **partner_filter(scope, args.get("partnerId"))}
     # The default list holds the leads a partner works on; read-only ones (sold) are asked for.
     # ``$in: [null]`` rather than ``null``: the local stand-in drops the null match beside a ``$or`` (q).

@@ -15,7 +15,7 @@ class UserCollection(MethodView):
     @login_required
     @blp.arguments(UserQueryArgsSchema, location="query")
     @blp.response(200, UserPageSchema)
-    @blp.errors(401, 403, 422)
+    @blp.errors(401, 403, 404, 422)
     def get(self, args):
         """List users: platform staff all of them, a partner owner its partner's."""
         return page_answer(services.user_query(current_user(), args), args["page"], args["perPage"], UserPageSchema)

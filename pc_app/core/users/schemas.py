@@ -42,7 +42,8 @@ class UserStatusSchema(Schema):
 
 class UserQueryArgsSchema(PageArgsSchema):
     partnerId = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{24}$"),
-                                 metadata={"description": "Platform staff: one partner's users"})
+                                 metadata={"description": "Platform staff: one partner's users (a partner owner: its own; "
+                                                          "another partner's answers 404)"})
     role = ma.fields.String(validate=validate.OneOf(v.ROLES), metadata={"description": "Only users with this role"})
     isActive = Boolean(metadata={"description": "Only active (true) or deactivated (false) users"})
     q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "Text in name or e-mail"})

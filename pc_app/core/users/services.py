@@ -7,7 +7,7 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from ...actors import Actor
-from ...db import owned_by, text_contains, undone_on_failure
+from ...db import owned_by, partner_filter, text_contains, undone_on_failure
 from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...events import emit
 from ...mail import send_mail
@@ -36,11 +36,7 @@ def require_user_manager(me: User) -> User:
 def user_query(me: User, args: dict):
     """The users ``me`` may list (platform staff: all, a partner owner: its partner's), filtered."""
     require_user_manager(me)
-    query = {}
-    if not me.is_platform:
-        query["partner"] = me.partner
-    elif args.get("partnerId"):
-        query["partner"] = args["partnerId"]
+    query = partner_filter(None if me.is_platform else str(me.partner), args.get("partnerId"))
     for arg, field in (("role", "role"), ("isActive", "is_active")):
         if arg in args:
             query[field] = args[arg]

@@ -27,9 +27,12 @@ def test_another_partners_tasks_and_conflicts_answer_404(world, synced):
     assert world.resolve(stranger, conflict["id"], "use_pc").status_code == 404
     assert world.conflicts(stranger) == []
     assert world.client.get("/v1/sync/tasks", headers=stranger.headers).get_json()["items"] == []
-    listed = world.client.get("/v1/sync/tasks", query_string={"partnerId": actor.partner_id},
-                              headers=stranger.headers).get_json()["items"]
-    assert listed == []  # a partner user's partnerId filter never widens its scope
+    # A partner user's partnerId naming another partner is a foreign id: 404, as on the lead list.
+    for path in ("/v1/sync/tasks", "/v1/sync/conflicts"):
+        foreign = world.client.get(path, query_string={"partnerId": actor.partner_id}, headers=stranger.headers)
+        assert foreign.status_code == 404 and foreign.get_json()["message"] == "No such partner."
+        own = world.client.get(path, query_string={"partnerId": stranger.partner_id}, headers=stranger.headers)
+        assert own.status_code == 200 and own.get_json()["items"] == []
     assert world.client.get("/v1/sync/tasks/0123456789abcdef01234567", headers=actor.headers).status_code == 404
     assert world.client.get("/v1/sync/tasks/not-an-id", headers=actor.headers).status_code == 404
     admin = world.actors.admin()
