@@ -339,6 +339,20 @@ def health(role):
         raise SystemExit(1)
 
 
+@cli.command("rotate-keys")
+def rotate_keys():
+    """Re-encrypt every stored secret with ENCRYPTION_KEY (old keys in ENCRYPTION_KEYS_OLD)."""
+    from .key_rotation import reseal_everything
+
+    with _app().app_context():
+        counts = reseal_everything()
+    click.echo(f"secrets re-encrypted: {counts['rotated']}, already current: {counts['current']}, "
+               f"unreadable: {counts['failed']}")
+    if counts["failed"]:
+        raise click.ClickException("Some secrets could not be decrypted with any configured key; keep the key that "
+                                   "sealed them in ENCRYPTION_KEYS_OLD (the log names each one).")
+
+
 @cli.command("env-example")
 def env_example_command():
     """Print .env.example: every setting of the core and the enabled plugins, with its default."""

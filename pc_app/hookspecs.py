@@ -54,6 +54,18 @@ def pc_register_commands(cli):
 
 
 @hookspec
+def pc_sealed_fields():
+    """Declare the fields where the plugin stores secrets sealed with ``ENCRYPTION_KEY``.
+
+    ``pc-app rotate-keys`` reseals every one still under an old key, so a retired key can leave
+    ``ENCRYPTION_KEYS_OLD`` once the command reports nothing left under it.
+
+    :return: a list of ``pc_app.toolkit.SealedFields`` (label, model, field names, and the context
+        each field was sealed with).
+    """
+
+
+@hookspec
 def pc_onboarding_steps(partner):
     """Contribute onboarding steps for a partner.
 

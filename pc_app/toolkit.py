@@ -36,6 +36,7 @@ from .csv_export import csv_text, write_csv
 from .db import (WHOLE_BATCH, BaseDocument, DateTimeField, RefField, ValueListField, as_utc, database, distinct_pipeline,
                  is_object_id, iso_utc, iso_utc_ms, new_id, owned_by, parse_stored_datetime,
                  partner_filter, read_matching, text_contains, undone_on_failure, utcnow)
+from .key_rotation import SealedFields, reseal
 from .errors import (BadRequest, Conflict, Forbidden, Invalid, NotFound, PaymentDeclined, ServiceError,
                      TooManyRequests, Unauthorized, UpstreamFailed, UpstreamUnavailable)
 from .event_delivery import StoredEvent, delivery_key, event_from_document
@@ -86,7 +87,7 @@ __all__ = [
     "claim_password_token", "session_for", "create_partner", "set_partner_status", "hash_password", "issue_token",
     "revoke_tokens", "create_user",
     # encryption of stored secrets (AES-256-GCM with key ids)
-    "DecryptionError", "box_from_config", "secret_box",
+    "DecryptionError", "box_from_config", "secret_box", "SealedFields", "reseal",
     # spreadsheet-safe CSV exports
     "csv_text", "write_csv",
     # events, hooks, jobs, mail; the stored events durable subscribers hear (kept RETENTION_DAYS)

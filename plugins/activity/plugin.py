@@ -53,6 +53,14 @@ def pc_register_subscriptions():
 
 
 @hookimpl
+def pc_sealed_fields():
+    """The webhook endpoints' signing secrets (``pc-app rotate-keys`` reseals them)."""
+    from .services.webhook_endpoints import SEALED_SECRETS
+
+    return [SEALED_SECRETS]
+
+
+@hookimpl
 def pc_register_blueprints(app):
     """Register the feed, stream, preferences, unsubscribe and webhook routes."""
     from .routes import activities_blp, partner_blp, unsubscribe_blp

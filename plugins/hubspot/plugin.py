@@ -1,6 +1,6 @@
 """Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, command, onboarding."""
 from pc_app import hookimpl
-from pc_app.toolkit import Progress, Setting
+from pc_app.toolkit import Setting
 
 
 @hookimpl
@@ -61,24 +61,11 @@ def pc_register_jobs():
 
 
 @hookimpl
-def pc_register_commands(cli):
-    """Add ``pc-app rotate-keys``: re-encrypt every stored HubSpot token with the current key."""
-    import click
+def pc_sealed_fields():
+    """The OAuth tokens of every connection (``pc-app rotate-keys`` reseals them)."""
+    from .services import SEALED_TOKENS
 
-    @cli.command("rotate-keys")
-    def rotate_keys():
-        """Re-encrypt every stored HubSpot token with ENCRYPTION_KEY (old keys in ENCRYPTION_KEYS_OLD)."""
-        from pc_app import create_app
-
-        from .services import rotate_token_keys
-
-        app = create_app()
-        with app.app_context(), Progress("re-encrypting HubSpot connections") as progress:
-            counts = rotate_token_keys(progress=progress)
-        click.echo(f"tokens re-encrypted: {counts['rotated']}, already current: {counts['current']}, "
-                   f"unreadable: {counts['failed']}")
-        if counts["failed"]:
-            raise click.ClickException("Some tokens could not be decrypted with any configured key.")
+    return [SEALED_TOKENS]
 
 
 @hookimpl

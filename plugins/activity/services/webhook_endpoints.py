@@ -1,10 +1,10 @@
 """Partners' webhook endpoints: register (secret shown once), list, delete, rotate the secret, enable, ping."""
 from __future__ import annotations
 
-
 from flask import current_app
 
-from pc_app.toolkit import Actor, Conflict, Invalid, NotFound, count_matching, iso_utc, iso_utc_ms, new_id, secret_box, utcnow
+from pc_app.toolkit import (Actor, Conflict, Invalid, NotFound, SealedFields, count_matching, iso_utc, iso_utc_ms,
+                             new_id, secret_box, utcnow)
 
 from ..models import WebhookDelivery, WebhookEndpoint
 from . import feed, target_safety, webhook_signing
@@ -14,6 +14,11 @@ WILDCARD = "*"
 
 def _context(endpoint_id: str, field: str) -> str:
     return f"activity_webhook_endpoints:{endpoint_id}:{field}"
+
+
+# The signing secrets, current and previous (``pc-app rotate-keys`` reseals them with the current key).
+SEALED_SECRETS = SealedFields("webhook endpoints", WebhookEndpoint, ("secret", "previous_secret"),
+                              lambda endpoint, field: _context(endpoint.id, field))
 
 
 def check_event_types(event_types: list[str]) -> list[str]:

@@ -323,3 +323,39 @@ def test_another_partners_deliveries_leave_an_endpoints_kept_delivery_list(app, 
         activities.emit("core.lead_created", [seller.partner_id], {"leadId": new_id()})
         activities.fan_out()
         assert len(deliveries(client, seller, my_endpoint["id"])) == 2
+
+
+def test_hook_pc_sealed_fields(app, app_config, client, jobs, seller):
+    """`pc-app rotate-keys` reseals the webhook signing secrets (this plugin's ``pc_sealed_fields``), current and
+    previous: once the old key is retired, deliveries are still signed with both."""
+    from click.testing import CliRunner
+
+    from pc_app.cli import cli
+    from pc_app.crypto import key_id
+    from plugins.activity.models import WebhookEndpoint
+
+    verify = docs_verifier()
+    new_key = "c3" * 32
+    with Receiver([200]) as receiver:
+        endpoint = register(client, seller, receiver.url)
+        rotated = client.post(f"{hooks_url(seller)}/{endpoint['id']}/rotate-secret", headers=seller.headers)
+        new_secret = rotated.get_json()["secret"]
+        env = {"PC_ENV": "development", "PC_PLUGINS": "activity", "MONGODB_URL": app_config["MONGODB_URL"],
+               "MONGODB_DB": app_config["MONGODB_DB"], "REDIS_URL": app_config["REDIS_URL"],
+               "ENCRYPTION_KEY": new_key, "ENCRYPTION_KEYS_OLD": app.config["ENCRYPTION_KEY"]}
+        result = CliRunner().invoke(cli, ["rotate-keys"], env=env)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "secrets re-encrypted: 2, already current: 0, unreadable: 0\n"
+        assert "re-encrypting webhook endpoints: 1/1 (100%), done in " in result.stderr
+        with app.app_context():
+            stored = WebhookEndpoint._get_collection().find_one({"_id": endpoint["id"]})
+        assert {stored[field].split(".")[1] for field in ("secret", "previous_secret")} == \
+            {key_id(bytes.fromhex(new_key))}
+        assert CliRunner().invoke(cli, ["rotate-keys"], env=env).stdout.startswith(
+            "secrets re-encrypted: 0, already current: 2")
+        app.config.update(ENCRYPTION_KEY=new_key, ENCRYPTION_KEYS_OLD=[])  # the old key is retired
+        assert client.post(f"{hooks_url(seller)}/{endpoint['id']}/ping", headers=seller.headers).status_code == 202
+        jobs.run()
+    [ping] = receiver.requests
+    header = ping.headers["X-PC-Signature"]
+    assert verify(new_secret, header, ping.body) and verify(endpoint["secret"], header, ping.body)

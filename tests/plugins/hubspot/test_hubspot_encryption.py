@@ -98,7 +98,7 @@ def test_rotate_keys_command(app, connected, app_config, raw_stored):
            "ENCRYPTION_KEY": KEY_B, "ENCRYPTION_KEYS_OLD": app_config["ENCRYPTION_KEY"]}
     result = CliRunner().invoke(cli, ["rotate-keys"], env=env)
     assert result.exit_code == 0, result.output
-    assert "tokens re-encrypted: 2" in result.output
+    assert "secrets re-encrypted: 2" in result.output
     assert raw_stored(owner.partner_id)["access_token_enc"].split(".")[1] == key_id(bytes.fromhex(KEY_B))
 
     without_old_key = CliRunner().invoke(cli, ["rotate-keys"], env={**env, "ENCRYPTION_KEY": KEY_A,

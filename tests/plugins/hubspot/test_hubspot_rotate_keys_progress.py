@@ -16,7 +16,7 @@ def test_rotate_keys_reports_progress_per_connection(app, app_config, flow, acto
     result = CliRunner().invoke(cli, ["rotate-keys"], env=env)
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "tokens re-encrypted: 6, already current: 0, unreadable: 0\n"
+    assert result.stdout == "secrets re-encrypted: 6, already current: 0, unreadable: 0\n"
     progress = [line for line in result.stderr.splitlines() if line.startswith("re-encrypting HubSpot connections")]
     assert progress[0] == "re-encrypting HubSpot connections: 1/3 (33%)"
     assert progress[-1].startswith("re-encrypting HubSpot connections: 3/3 (100%), done in ")
