@@ -105,6 +105,25 @@ def test_worker_and_single_scheduler():
     assert scheduler["spec"]["replicas"] == 1 and scheduler["spec"]["strategy"]["type"] == "Recreate"
 
 
+def test_workers_grace_outlasts_every_job_but_the_two_that_resume_from_a_checkpoint():
+    """docs/operations.md, "Rollouts": which jobs finish within the workers' grace, and how a cut sync resumes."""
+    import inspect
+
+    from pc_app.jobs import enqueue, registered_job_specs
+
+    grace = one("Deployment", "partner-connector-worker")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    specs = registered_job_specs(app_with_every_installed_plugin())
+    default_timeout = inspect.signature(enqueue).parameters["timeout"].default
+    # Every periodic job, and every job queued without a timeout of its own, finishes in a warm shutdown.
+    assert grace > max([spec.timeout for spec in specs.values()] + [default_timeout])
+    # A sync task may run for an hour: it is cut rather than waited for, and resumes from its checkpoint
+    # once its lease lapses, queued again by the 15-minute sync.sync_partners at its first or second tick.
+    config = provided("ConfigMap")
+    assert grace < int(config["SYNC_JOB_TIMEOUT_SECONDS"])
+    assert int(config["SYNC_LEASE_SECONDS"]) < specs["sync.sync_partners"].interval
+    assert f"Worker pods get {grace} s" in (K8S.parent / "docs" / "operations.md").read_text()
+
+
 def test_hpa_pdb_and_service_target_the_api():
     api_labels = one("Deployment", "partner-connector-api")["spec"]["selector"]["matchLabels"]
     assert one("HorizontalPodAutoscaler", "partner-connector-api")["spec"]["scaleTargetRef"]["name"] == \
