@@ -75,6 +75,28 @@ def test_secrets_live_only_in_the_secret_and_it_holds_placeholders_the_app_refus
         load_config({}, environ={**config, **secret})
 
 
+def test_the_documented_secret_command_creates_every_key_production_requires():
+    """docs/operations.md, Deploy step 2: the command that creates the Secret names every key of the example
+    Secret, among them every credential an installed plugin requires in production."""
+    import re
+
+    from pc_app.config import PRODUCTION_SECRETS
+    from pc_app.plugins import plugin_settings
+
+    operations = (K8S.parent / "docs" / "operations.md").read_text()
+    [command] = [block for block in re.findall(r"```sh\n(.*?)```", operations, re.DOTALL)
+                 if "create secret generic partner-connector-secrets" in block]
+    named = re.findall(r"--from-literal=([A-Z0-9_]+)=", command)
+    assert len(named) == len(set(named)) and set(named) == set(provided("Secret"))
+    pm, infos = build_plugin_manager([])
+    required = {name: setting for name, setting in plugin_settings(pm, infos).items()
+                if setting.required_in_production}
+    assert {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET"} <= set(required)
+    for name, setting in required.items():
+        assert name in named if setting.secret else name in provided("ConfigMap"), name
+    assert {*PRODUCTION_SECRETS, "MONGODB_URL", "REDIS_URL", "MAILGUN_API_KEY"} <= set(named)
+
+
 def test_every_app_container_gets_the_configmap_and_the_secret():
     for deployment, container in app_containers():
         sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
