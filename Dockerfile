@@ -17,8 +17,11 @@ COPY constraints.txt setup.cfg pyproject.toml README.md ./
 COPY pc_app ./pc_app
 COPY plugins ./plugins
 # ops adds rq-dashboard, which an operator runs inside a worker pod (docs/operations.md).
+# -c pins what is installed. The isolated environment that builds the package (pyproject.toml's
+# setuptools and wheel) ignores -c and PIP_CONSTRAINT; --build-constraint pins it (pip >= 26.2: the
+# pinned pip, installed first).
 RUN pip install --no-compile -c constraints.txt --upgrade pip \
-    && pip install --no-compile -c constraints.txt '.[ops]' \
+    && pip install --no-compile -c constraints.txt --build-constraint constraints.txt '.[ops]' \
     && rm -rf /root/.cache build
 COPY wsgi.py gunicorn.conf.py ./
 
