@@ -12,8 +12,9 @@ RUN groupadd --system --gid 10001 pc \
     && useradd --system --uid 10001 --gid pc --home-dir /app --shell /usr/sbin/nologin pc
 
 WORKDIR /app
-# The package and its dependencies, at the pinned versions.
-COPY constraints.txt setup.cfg pyproject.toml README.md ./
+# The package and its dependencies, at the pinned versions. LICENSE before the build: setup.cfg's
+# license_files puts it in the package's metadata only when it is there.
+COPY constraints.txt setup.cfg pyproject.toml README.md LICENSE ./
 COPY pc_app ./pc_app
 COPY plugins ./plugins
 # ops adds rq-dashboard, which an operator runs inside a worker pod (docs/operations.md).

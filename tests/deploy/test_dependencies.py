@@ -98,6 +98,20 @@ def test_image_and_make_install_use_the_constraints_for_the_install_and_the_buil
     assert all(f" {req.name}" in first_install for req in build_requirements())
 
 
+def test_image_copies_what_the_package_metadata_reads_before_it_installs_the_package():
+    """setup.cfg's license_files and long_description are read while the image builds the package: a file
+    the Dockerfile has not copied yet is left out of the package without an error (the licence was)."""
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    needed = parser["metadata"]["license_files"].split() + [parser["metadata"]["long_description"].split("file:")[1]
+                                                             .strip()]
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "pip install" in line and "'.[" in line)
+    copied = {source for line in lines[:install] if line.startswith("COPY ") for source in line.split()[1:-1]}
+    assert set(needed) <= copied, f"copy {sorted(set(needed) - copied)} before the install"
+    assert all((REPO / name).is_file() for name in needed)
+
+
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
     ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")}
