@@ -1,6 +1,9 @@
 # The one image for API, worker and scheduler pods: python:3.11-slim, runs as a non-root user.
-# Reproducible: every Python package comes at the version pinned in constraints.txt.
-FROM python:3.11-slim
+# Reproducible: every Python package comes at the version pinned in constraints.txt. A tag moves with
+# every Debian and Python patch release, so a release build passes the base image by digest:
+# --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:... (docs/operations.md, Deploy step 1).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

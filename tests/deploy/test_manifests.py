@@ -169,7 +169,9 @@ def test_cronjobs_call_the_internal_cron_endpoint_with_the_secret_from_the_secre
 
 def test_dockerfile_builds_from_python_311_slim_and_runs_as_non_root():
     dockerfile = (K8S.parent / "Dockerfile").read_text().splitlines()
-    assert "FROM python:3.11-slim" in dockerfile
+    # The base image is an argument, so that a release build can name it by digest (docs/operations.md).
+    assert dockerfile.index("ARG PYTHON_IMAGE=python:3.11-slim") < dockerfile.index("FROM ${PYTHON_IMAGE}")
+    assert [line for line in dockerfile if line.startswith("FROM ")] == ["FROM ${PYTHON_IMAGE}"]
     users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
     assert users and not users[-1].startswith(("0", "root"))
 
