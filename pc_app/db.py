@@ -6,6 +6,7 @@ import logging
 from contextlib import contextmanager
 
 import mongoengine
+import pymongo
 from bson import ObjectId
 from mongoengine.connection import DEFAULT_CONNECTION_NAME
 
@@ -75,8 +76,14 @@ def database():
     return mongoengine.get_db(DEFAULT_CONNECTION_NAME)
 
 
-def ping_database() -> None:
-    database().command("ping")
+def ping_database(timeout: float | None = None) -> None:
+    """Ask MongoDB for a ``ping``; with ``timeout`` (seconds) the whole of it, finding a server included, gives up
+    after that long (pymongo's client-side timeout) instead of the client's ``serverSelectionTimeoutMS``."""
+    if timeout is None:
+        database().command("ping")
+        return
+    with pymongo.timeout(timeout):
+        database().command("ping")
 
 
 class DateTimeField(mongoengine.DateTimeField):

@@ -44,6 +44,9 @@ ROLES = [
      "sizes": ["201-500", "1001-5000", "5001+"], "countries": ["DE", "FR", "NL", "GB"],
      "seniorities": ["director", "manager"], "titles": ["procurement", "operations"]},
 ]
+# Every demo partner gets a share of the leads, and the steps count on it (the HubSpot buyer's first lead
+# carries the conflict left open): fewer would stop half-way, after partners and people were written.
+MIN_LEADS = len(ROLES)
 LISTINGS_PER_SELLER = 12
 PURCHASES_PER_BUYER = 2
 OPEN_RESERVATIONS_PER_BUYER = 2
@@ -107,10 +110,23 @@ def _domain(company: str) -> str:
     return "-".join(w.strip(".-") for w in words[:2] if w.strip(".-")) + ".example"
 
 
+def check_lead_count(leads: int) -> None:
+    """Refuse too few leads before anything is written.
+
+    :raises click.BadParameter: named after ``--leads``, so ``pc-app demo-data`` prints one sentence and exits 2.
+    """
+    import click
+
+    if leads < MIN_LEADS:
+        raise click.BadParameter(f"{leads} is too few: the demo needs at least {MIN_LEADS}, one lead for each of its "
+                                 f"partners.", param_hint="'--leads'")
+
+
 def demo_plan(seed: int = DEFAULT_SEED, leads: int = DEFAULT_LEADS) -> list[PartnerPlan]:
     """The partners, their people and their leads: the same seed always gives the same plan."""
     from faker import Faker
 
+    check_lead_count(leads)
     fakers = {country: Faker(locale) for country, locale in LOCALES.items()}
     for n, fake in enumerate(fakers.values()):
         fake.seed_instance(seed * 100 + n)
@@ -371,6 +387,7 @@ def seed_demo_data(seed: int = DEFAULT_SEED, leads: int = DEFAULT_LEADS, sandbox
         (``SandboxSpec.handle``); without Stripe no payouts, listings or trades are made, without
         HubSpot no portal, and the report's ``notes`` say so.
     :param progress: a ``toolkit.Progress`` (its total is set here), or None.
+    :raises click.BadParameter: fewer than ``MIN_LEADS`` leads; nothing is written then.
     """
     from flask import current_app
 

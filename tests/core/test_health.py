@@ -104,3 +104,38 @@ def test_readyz_is_503_when_redis_runs_in_cluster_mode(app_config, tmp_path):
         server.terminate()
         server.wait(timeout=10)
     assert client_still_works_after_reconnect(app_config)
+
+
+def test_readyz_asks_each_service_within_a_bound_the_kubelet_waits_for(app_config, caplog):
+    """The kubelet gives /readyz 3 s, the app's MongoDB client waits 5 s for a server: readiness asks with a
+    bound of its own, so a MongoDB that is down shows as a 503 rather than as a probe that timed out."""
+    import json
+    import logging
+    from pathlib import Path
+
+    import yaml
+
+    from pc_app import create_app
+    from pc_app.core.system.routes import READINESS_CHECK_SECONDS
+
+    deployment = next(doc for doc in yaml.safe_load_all((Path(__file__).parents[2] / "k8s" / "api-deployment.yaml")
+                                                        .read_text()) if doc and doc["kind"] == "Deployment")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    # Both services down are asked one after the other, and both answers must arrive within the probe's timeout.
+    assert 2 * READINESS_CHECK_SECONDS < container["readinessProbe"]["timeoutSeconds"]
+
+    config = {key: value for key, value in app_config.items() if key != "MONGODB_TIMEOUT_MS"}
+    config["MONGODB_URL"] = f"mongodb://127.0.0.1:{free_port()}/"  # nothing listens there
+    app = create_app(config)
+    caplog.set_level(logging.DEBUG, logger="pymongo.serverSelection")
+    body = assert_error_shape(app.test_client().get("/readyz"), 503)
+    assert body["errors"] == {"mongodb": ["unreachable"]} and "mongodb" in body["message"]
+    # pymongo says how long it was given to find a server: the readiness bound, not the client's 5 s.
+    waits = [json.loads(str(record.msg))["remainingTimeMS"] for record in caplog.records
+             if record.name == "pymongo.serverSelection" and "remainingTimeMS" in str(record.msg)]
+    assert waits and all(0 < wait <= READINESS_CHECK_SECONDS * 1000 for wait in waits)
+
+    # Redis: a client of its own that neither waits long to connect or for a reply nor retries.
+    probe_redis = app.extensions["pc_probe_redis"].connection_pool.connection_kwargs
+    assert probe_redis["socket_connect_timeout"] + probe_redis["socket_timeout"] <= READINESS_CHECK_SECONDS
+    assert probe_redis["retry"].get_retries() == 0

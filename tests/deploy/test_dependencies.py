@@ -1,6 +1,7 @@
 """Reproducible installs: constraints.txt pins every dependency within setup.cfg's bounds, and nothing is unused."""
 import configparser
 import re
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -64,14 +65,51 @@ def test_only_cryptography_and_packaging_go_without_an_upper_bound():
     assert uncapped == {"cryptography", "packaging"}
 
 
-def test_image_and_make_install_use_the_constraints():
+def build_requirements() -> list[Requirement]:
+    """pyproject.toml's build-system requirements: what pip installs in the isolated environment that builds us."""
+    return [Requirement(text) for text in tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]]
+
+
+@pytest.mark.parametrize("requirement", build_requirements(), ids=str)
+def test_constraints_pin_every_build_requirement_within_pyproject_bounds(requirement):
+    pins = constraints()
+    name = canonicalize_name(requirement.name)
+    assert name in pins, f"{requirement.name} (pyproject.toml's build-system) is not pinned in constraints.txt"
+    assert requirement.specifier.contains(pins[name]), \
+        f"constraints.txt pins {requirement.name}=={pins[name]}, outside pyproject.toml's {requirement.specifier}"
+
+
+def test_image_and_make_install_use_the_constraints_for_the_install_and_the_build():
     dockerfile = (REPO / "Dockerfile").read_text()
     installs = [line for line in dockerfile.splitlines() if "pip install" in line]
     assert installs and all("-c constraints.txt" in line for line in installs)
     assert "COPY constraints.txt" in dockerfile
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"pip install --quiet -c constraints\.txt -e '\.\[dev,ops\]'", makefile)
     assert re.search(r"^\$\(STAMP\):.*constraints\.txt", makefile, re.MULTILINE)
+    # pip gives -c only to what it installs: the package's own build gets its pins from --build-constraint.
+    # (`make constraints` alone resolves afresh, in .constraints-venv.)
+    builds = [line for line in dockerfile.splitlines() + makefile.splitlines()
+              if "pip install" in line and re.search(r" (-e )?'\.\[", line) and ".constraints-venv" not in line]
+    assert len(builds) == 2
+    assert all("-c constraints.txt --build-constraint constraints.txt" in line for line in builds)
+    # `make constraints` freezes the build requirements too (a fresh venv holds only Python's bundled setuptools).
+    recipe = makefile.split("\nconstraints:\n", 1)[1].split("\n\n", 1)[0]
+    first_install = next(line for line in recipe.splitlines() if "pip install" in line)
+    assert all(f" {req.name}" in first_install for req in build_requirements())
+
+
+def test_image_copies_what_the_package_metadata_reads_before_it_installs_the_package():
+    """setup.cfg's license_files and long_description are read while the image builds the package: a file
+    the Dockerfile has not copied yet is left out of the package without an error (the licence was)."""
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    needed = parser["metadata"]["license_files"].split() + [parser["metadata"]["long_description"].split("file:")[1]
+                                                             .strip()]
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "pip install" in line and "'.[" in line)
+    copied = {source for line in lines[:install] if line.startswith("COPY ") for source in line.split()[1:-1]}
+    assert set(needed) <= copied, f"copy {sorted(set(needed) - copied)} before the install"
+    assert all((REPO / name).is_file() for name in needed)
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():

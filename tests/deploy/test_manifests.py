@@ -75,6 +75,28 @@ def test_secrets_live_only_in_the_secret_and_it_holds_placeholders_the_app_refus
         load_config({}, environ={**config, **secret})
 
 
+def test_the_documented_secret_command_creates_every_key_production_requires():
+    """docs/operations.md, Deploy step 2: the command that creates the Secret names every key of the example
+    Secret, among them every credential an installed plugin requires in production."""
+    import re
+
+    from pc_app.config import PRODUCTION_SECRETS
+    from pc_app.plugins import plugin_settings
+
+    operations = (K8S.parent / "docs" / "operations.md").read_text()
+    [command] = [block for block in re.findall(r"```sh\n(.*?)```", operations, re.DOTALL)
+                 if "create secret generic partner-connector-secrets" in block]
+    named = re.findall(r"--from-literal=([A-Z0-9_]+)=", command)
+    assert len(named) == len(set(named)) and set(named) == set(provided("Secret"))
+    pm, infos = build_plugin_manager([])
+    required = {name: setting for name, setting in plugin_settings(pm, infos).items()
+                if setting.required_in_production}
+    assert {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "HUBSPOT_CLIENT_SECRET"} <= set(required)
+    for name, setting in required.items():
+        assert name in named if setting.secret else name in provided("ConfigMap"), name
+    assert {*PRODUCTION_SECRETS, "MONGODB_URL", "REDIS_URL", "MAILGUN_API_KEY"} <= set(named)
+
+
 def test_every_app_container_gets_the_configmap_and_the_secret():
     for deployment, container in app_containers():
         sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
@@ -105,6 +127,25 @@ def test_worker_and_single_scheduler():
     assert scheduler["spec"]["replicas"] == 1 and scheduler["spec"]["strategy"]["type"] == "Recreate"
 
 
+def test_workers_grace_outlasts_every_job_but_the_two_that_resume_from_a_checkpoint():
+    """docs/operations.md, "Rollouts": which jobs finish within the workers' grace, and how a cut sync resumes."""
+    import inspect
+
+    from pc_app.jobs import enqueue, registered_job_specs
+
+    grace = one("Deployment", "partner-connector-worker")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    specs = registered_job_specs(app_with_every_installed_plugin())
+    default_timeout = inspect.signature(enqueue).parameters["timeout"].default
+    # Every periodic job, and every job queued without a timeout of its own, finishes in a warm shutdown.
+    assert grace > max([spec.timeout for spec in specs.values()] + [default_timeout])
+    # A sync task may run for an hour: it is cut rather than waited for, and resumes from its checkpoint
+    # once its lease lapses, queued again by the 15-minute sync.sync_partners at its first or second tick.
+    config = provided("ConfigMap")
+    assert grace < int(config["SYNC_JOB_TIMEOUT_SECONDS"])
+    assert int(config["SYNC_LEASE_SECONDS"]) < specs["sync.sync_partners"].interval
+    assert f"Worker pods get {grace} s" in (K8S.parent / "docs" / "operations.md").read_text()
+
+
 def test_hpa_pdb_and_service_target_the_api():
     api_labels = one("Deployment", "partner-connector-api")["spec"]["selector"]["matchLabels"]
     assert one("HorizontalPodAutoscaler", "partner-connector-api")["spec"]["scaleTargetRef"]["name"] == \
@@ -128,7 +169,9 @@ def test_cronjobs_call_the_internal_cron_endpoint_with_the_secret_from_the_secre
 
 def test_dockerfile_builds_from_python_311_slim_and_runs_as_non_root():
     dockerfile = (K8S.parent / "Dockerfile").read_text().splitlines()
-    assert "FROM python:3.11-slim" in dockerfile
+    # The base image is an argument, so that a release build can name it by digest (docs/operations.md).
+    assert dockerfile.index("ARG PYTHON_IMAGE=python:3.11-slim") < dockerfile.index("FROM ${PYTHON_IMAGE}")
+    assert [line for line in dockerfile if line.startswith("FROM ")] == ["FROM ${PYTHON_IMAGE}"]
     users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
     assert users and not users[-1].startswith(("0", "root"))
 

@@ -65,3 +65,34 @@ def test_demo_data_makes_a_marketplace_through_the_api_and_a_second_run_adds_not
     assert not again.added_anything, again.created
     after = {name: len(list(Lead._get_db()[name].find())) for name in before}
     assert after == before
+
+
+@pytest.mark.parametrize("leads", ["0", "-5", "4"])
+def test_too_few_leads_are_refused_in_one_sentence_before_anything_is_written(app, app_config, leads, tmp_path):
+    """Each demo partner needs a lead; with fewer the command used to stop on an IndexError, half written."""
+    from click.testing import CliRunner
+
+    from pc_app.cli import cli
+    from pc_app.db import database
+
+    env = {"PC_ENV": "development", "MONGODB_URL": app_config["MONGODB_URL"], "MONGODB_DB": app_config["MONGODB_DB"],
+           "REDIS_URL": app_config["REDIS_URL"], "PC_DEV_STATE_DIR": str(tmp_path)}
+    result = CliRunner().invoke(cli, ["demo-data", "--leads", leads], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == (f"Error: Invalid value for '--leads': {leads} is too few: the demo "
+                                              f"needs at least 5, one lead for each of its partners.")
+    with app.app_context():
+        db = database()
+        written = {name: db[name].count_documents({}) for name in db.list_collection_names()
+                   if not name.startswith("system.")}
+    assert not any(written.values()), written
+
+
+def test_the_fewest_leads_accepted_still_make_the_whole_demo(app_ctx, sandboxes):
+    from pc_app.demo_data import MIN_LEADS
+
+    created = seed_demo_data(leads=MIN_LEADS, sandboxes=sandboxes).created
+    assert (created["partners"], created["leads"], created["hubspotPortals"], created["conflicts"]) == (5, 5, 1, 1)
+    assert created["purchases"] == 2
