@@ -225,10 +225,53 @@ def validate_config(config: dict) -> None:
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXY_ADDRESSES must list IP addresses or CIDR networks like 10.0.0.0/8, "
                               f"got {entry!r}.") from None
+    check_redis_url(config["REDIS_URL"])
+    check_mongodb_url(config["MONGODB_URL"])
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS",
                  "LEADS_IMPORT_MAX_BYTES", "LEADS_IMPORT_MAX_ROWS", "LEADS_IMPORT_INLINE_ROWS"):
         if not isinstance(config[name], int) or config[name] <= 0:
             raise ConfigError(f"{name} must be a positive whole number.")
+
+
+def _scheme_shown(url: str) -> str:
+    """Only the scheme of a refused URL, to name it: the rest may carry a password."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]{0,19})://", url)
+    return f"a {match.group(1)}:// URL" if match else "a value without a scheme"
+
+
+def parse_mongodb_url(url: str) -> dict:
+    """``MONGODB_URL`` read as pymongo reads it, without a DNS lookup for ``mongodb+srv://`` (what MongoClient
+    itself checks before it resolves the host); raises pymongo's ``InvalidURI`` or ``ConfigurationError``."""
+    from pymongo.uri_parser_shared import _validate_uri
+
+    return _validate_uri(url)
+
+
+def check_redis_url(url: str) -> str:
+    """Refuse a REDIS_URL redis-py cannot read, before any client meets it: its errors quote the whole URL,
+    password included."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url or "")
+    except (ValueError, TypeError):
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL that redis-py can read, like "
+                          f"rediss://:PASSWORD@HOST:6380/0 with the password percent-encoded; got "
+                          f"{_scheme_shown(url or '')}.") from None
+    return url
+
+
+def check_mongodb_url(url: str) -> str:
+    """Refuse a MONGODB_URL pymongo cannot read, for the same reason."""
+    from pymongo.errors import ConfigurationError as MongoConfigurationError
+
+    try:
+        parse_mongodb_url(url or "")
+    except (MongoConfigurationError, ValueError, TypeError):  # InvalidURI is a ConfigurationError
+        raise ConfigError(f"MONGODB_URL must be a mongodb:// or mongodb+srv:// connection string that pymongo can "
+                          f"read, like mongodb+srv://USER:PASSWORD@CLUSTER/partner_connector with the user and "
+                          f"password percent-encoded; got {_scheme_shown(url or '')}.") from None
+    return url
 
 
 def validate_production(config: dict) -> None:
@@ -265,7 +308,5 @@ class DatabaseTarget:
 
 def database_target(config: dict) -> DatabaseTarget:
     """The database name comes from MONGODB_DB, else from the URL path, else a default."""
-    from pymongo.uri_parser import parse_uri
-
-    name = config.get("MONGODB_DB") or parse_uri(config["MONGODB_URL"]).get("database") or "partner_connector"
+    name = config.get("MONGODB_DB") or parse_mongodb_url(config["MONGODB_URL"]).get("database") or "partner_connector"
     return DatabaseTarget(url=config["MONGODB_URL"], name=name)

@@ -9,6 +9,14 @@ def make_redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
 
 
+def check_redis(client: redis.Redis) -> None:
+    """Fail at start, in words, when Redis is unreachable, instead of redis-py's traceback."""
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        raise SystemExit(f"Redis is unreachable ({type(exc).__name__}); check REDIS_URL.") from None
+
+
 def in_cluster_mode(client: redis.Redis) -> bool:
     """Whether this Redis runs in cluster mode, which neither RQ nor this app's multi-key reads and scripts
     (one ``MGET`` of a session and its versions, Lua over several keys) can use: their keys would live in

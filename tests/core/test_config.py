@@ -176,3 +176,37 @@ def test_the_old_hop_count_setting_stops_start_up_until_its_replacement_is_set()
         load_config(environ={"TRUSTED_PROXIES": "1"})
     assert load_config(environ={"TRUSTED_PROXIES": "0"})["TRUSTED_PROXY_ADDRESSES"] == []
     assert load_config(environ={"TRUSTED_PROXIES": "1", "TRUSTED_PROXY_ADDRESSES": "10.0.0.0/8"})
+
+
+# --- service URLs: refused in one sentence that never shows the password -------------------------
+
+@pytest.mark.parametrize("name, url", [
+    ("REDIS_URL", "redis+tls://:Hunter2SuperSecretPw@redis.example:6380/0"),
+    ("REDIS_URL", "redis://:Hunter2SuperSecretPw@redis.example:port/0"),
+    ("REDIS_URL", "Hunter2SuperSecretPw"),
+    ("MONGODB_URL", "mongodb://app:Hunter2SuperSecretPw/x@db.example:27017/partner_connector"),
+    ("MONGODB_URL", "mongodb+srv://app:Hunter2SuperSecretPw@cluster.example.net:27017/partner_connector"),
+    ("MONGODB_URL", "postgres://app:Hunter2SuperSecretPw@db.example/partner_connector"),
+])
+def test_an_unreadable_service_url_is_refused_without_its_password(name, url):
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ={name: url})
+    message = str(refused.value)
+    assert message.startswith(f"{name} must be ") and message.endswith(".") and ". " not in message
+    assert "Hunter2" not in message
+
+
+@pytest.mark.parametrize("name, url", [
+    ("REDIS_URL", "rediss://:Hunter2SuperSecretPw@redis.example:6380/0"), ("REDIS_URL", "unix:///run/redis.sock?db=1"),
+    ("MONGODB_URL", "mongodb://app:Hunter2%2Fx@db1.example,db2.example/pc?replicaSet=rs0&tls=true"),
+    ("MONGODB_URL", "mongodb+srv://app:Hunter2@cluster0.abcde.mongodb.net/pc?retryWrites=true"),
+])
+def test_every_url_the_clients_accept_loads_without_a_connection(name, url):
+    assert load_config(environ={name: url})[name] == url
+
+
+def test_an_app_builds_with_redis_on_a_unix_socket(app_config, tmp_path):
+    from pc_app import create_app
+
+    socket_url = f"unix://{tmp_path}/redis.sock?db=0"
+    assert create_app({**app_config, "REDIS_URL": socket_url}).config["REDIS_URL"] == socket_url

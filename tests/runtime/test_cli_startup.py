@@ -51,3 +51,38 @@ def test_production_without_the_hubspot_plugin_needs_no_hubspot_credentials(pc_s
 
     assert result.returncode == 0, result.stderr
     assert "indexes ensured" in result.stdout
+
+
+BAD_REDIS_URL = "redis+tls://:Hunter2SuperSecretPw@redis.example:6380/0"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["scheduler", "--burst"], ["db-init"], ["plugins"],
+                                     ["health", "worker"]])
+def test_an_unreadable_redis_url_is_one_sentence_without_its_password(pc_services, command):
+    result = run_pc_app(command, production_env(pc_services, REDIS_URL=BAD_REDIS_URL))
+
+    assert result.returncode == 2
+    assert result.stderr == ("pc-app: REDIS_URL must be a redis://, rediss:// or unix:// URL that redis-py can read, "
+                             "like rediss://:PASSWORD@HOST:6380/0 with the password percent-encoded; got a redis+tls:// "
+                             "URL.\n")
+    assert result.stdout == ""
+
+
+def test_an_unreadable_mongodb_url_is_one_sentence_without_its_password(pc_services):
+    result = run_pc_app(["db-init"], service_env(pc_services, MONGODB_URL="mongodb://app:Hunter2SuperSecretPw/x@db:1/pc"))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("pc-app: MONGODB_URL must be a mongodb:// or mongodb+srv:// connection string")
+    assert result.stderr.count("\n") == 1 and "Hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker", "--burst"], ["scheduler", "--burst"]])
+def test_a_worker_or_scheduler_that_cannot_reach_redis_says_so_in_one_sentence(pc_services, command):
+    from pc_app.devstack import free_port
+
+    unreachable = f"redis://:Hunter2SuperSecretPw@127.0.0.1:{free_port()}/0"
+    result = run_pc_app(command, service_env(pc_services, REDIS_URL=unreachable))
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == "Redis is unreachable (ConnectionError); check REDIS_URL."
+    assert "Traceback" not in result.stderr and "Hunter2" not in result.stderr + result.stdout

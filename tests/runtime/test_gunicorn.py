@@ -113,3 +113,14 @@ def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_
     output = log.read_text()
     assert "Traceback" not in output
     assert "HUBSPOT_CLIENT_SECRET is required in production" in output.strip().splitlines()[-1]
+
+
+def test_gunicorn_refuses_an_unreadable_redis_url_in_one_line_without_its_password(pc_services, tmp_path):
+    env = service_env(pc_services, REDIS_URL="redis+tls://:Hunter2SuperSecretPw@redis.example:6380/0")
+    log = tmp_path / "gunicorn.log"
+    proc = start_gunicorn(env, free_port(), log)
+    assert proc.wait(timeout=60) != 0
+    output = log.read_text()
+    assert "Traceback" not in output and "Hunter2" not in output
+    assert output.strip().splitlines()[-1].startswith("gunicorn: Partner Connector cannot start: REDIS_URL must be a "
+                                                      "redis://, rediss:// or unix:// URL")
