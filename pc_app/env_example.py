@@ -8,10 +8,10 @@ CORE_DESCRIPTIONS = {
     "MONGODB_URL": "MongoDB connection string (Atlas in production)",
     "MONGODB_DB": "database name; empty takes it from MONGODB_URL's path",
     "REDIS_URL": "Redis: queues, rate limits, token revocation, locks, heartbeats, metrics counters",
-    "JWT_SECRET": "signs access and refresh tokens (at least 32 random characters in production)",
+    "JWT_SECRET": "signs access and refresh tokens (random: openssl rand -hex 32)",
     "JWT_ACCESS_MINUTES": "lifetime of an access token",
     "JWT_REFRESH_DAYS": "lifetime of a refresh token",
-    "CRON_SECRET": "X-Cron-Secret of POST /v1/internal/cron/<job id> (at least 32 random characters in production)",
+    "CRON_SECRET": "X-Cron-Secret of POST /v1/internal/cron/<job id> (random: openssl rand -hex 32)",
     "ENCRYPTION_KEY": "AES-256-GCM key for stored third-party tokens: 64 hex characters (openssl rand -hex 32)",
     "ENCRYPTION_KEYS_OLD": "comma list of previous keys, still readable during a rotation (pc-app rotate-keys)",
     "FRONTEND_URL": "where links in mails point",
@@ -73,6 +73,8 @@ def _lines(name: str, setting, description: str, secret: bool) -> list[str]:
         notes.append("secret: never commit a real value")
     if setting.required_in_production:
         notes.append("required in production")
+    if setting.min_length:
+        notes.append(f"at least {setting.min_length} characters in production")
     value = "" if secret else _value(setting.default, setting.kind)
     comment = [f"# {'; '.join(notes)}"] if notes else []
     return [*comment, f"#{name}={value}"]

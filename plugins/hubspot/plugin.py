@@ -7,12 +7,13 @@ from pc_app.toolkit import Progress, Setting
 def pc_config_defaults():
     """Declare the HubSpot app credentials, endpoints, scopes and retry bounds."""
     return {
-        # The HubSpot app's credentials: production refuses to start without them.
-        "HUBSPOT_CLIENT_ID": Setting("", required_in_production=True,
+        # The HubSpot app's credentials: production refuses to start without them, or with a placeholder,
+        # a sandbox default or a value shorter than HubSpot's (its ids and secrets are 36-character UUIDs).
+        "HUBSPOT_CLIENT_ID": Setting("", required_in_production=True, min_length=32,
                                      description="Client id of the HubSpot public app"),
-        "HUBSPOT_CLIENT_SECRET": Setting("", secret=True, required_in_production=True,
+        "HUBSPOT_CLIENT_SECRET": Setting("", secret=True, required_in_production=True, min_length=32,
                                          description="Client secret of the HubSpot public app"),
-        "HUBSPOT_APP_SECRET": Setting("", secret=True, required_in_production=True,
+        "HUBSPOT_APP_SECRET": Setting("", secret=True, required_in_production=True, min_length=32,
                                       description="Signs HubSpot's webhooks (X-HubSpot-Signature-v3)"),
         "HUBSPOT_REDIRECT_URI": ("http://localhost:3000/v1/integrations/hubspot/callback", "str"),
         "HUBSPOT_API_BASE": ("https://api.hubapi.com", "str"),

@@ -25,8 +25,9 @@ def pc_config_defaults():
                                                                                   "this is re-read from Stripe"),
         "PAYMENTS_RATELIMIT_WEBHOOKS": Setting("1200 per minute", "str", description="Stripe's webhook deliveries "
                                                                                        "per client address"),
-        "STRIPE_SECRET_KEY": Setting("", "str", secret=True, required_in_production=True),
-        "STRIPE_WEBHOOK_SECRET": Setting("", "str", secret=True, required_in_production=True),
+        # Stripe's keys are at least 32 characters (sk_live_ and 24 or more; whsec_ and 32).
+        "STRIPE_SECRET_KEY": Setting("", "str", secret=True, required_in_production=True, min_length=32),
+        "STRIPE_WEBHOOK_SECRET": Setting("", "str", secret=True, required_in_production=True, min_length=32),
         "STRIPE_API_BASE": Setting("https://api.stripe.com", "str"),
         "STRIPE_TIMEOUT_SECONDS": Setting(20.0, "float"),
         "STRIPE_MAX_NETWORK_RETRIES": Setting(2, "int", description="The SDK retries with the same idempotency "

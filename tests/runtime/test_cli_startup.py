@@ -11,8 +11,9 @@ STRONG = "k9Qz2vLx7Rm4Tp8Wn3Yb6Hc1Jd5Fg0Se"  # production refuses one repeated c
 def production_env(pc_services, **overrides):
     settings = dict(PC_ENV="production", PC_PLUGINS="hubspot", JWT_SECRET=STRONG, CRON_SECRET=STRONG + "c",
                     ENCRYPTION_KEY="ab" * 32, MAIL_BACKEND="mailgun", MAILGUN_API_KEY="key-" + STRONG,
-                    MAILGUN_DOMAIN="mg.example.test", HUBSPOT_CLIENT_ID="client-id",
-                    HUBSPOT_CLIENT_SECRET="client-secret", HUBSPOT_APP_SECRET="app-secret",
+                    MAILGUN_DOMAIN="mg.example.test", HUBSPOT_CLIENT_ID="5f0c2a8e-3b7d-4c1e-9a6f-2d8b4e7c1a93",
+                    HUBSPOT_CLIENT_SECRET="a7c3e9f1-6b2d-4f8a-8e5c-1d9b7f3a2c64",
+                    HUBSPOT_APP_SECRET="e2b8d4a6-9c1f-4e3b-a7d5-6f0c8b2e4a17",
                     FRONTEND_URL="https://app.example.test", CORS_ORIGINS="https://app.example.test")
     return service_env(pc_services, **{**settings, **overrides})
 
@@ -86,3 +87,15 @@ def test_a_worker_or_scheduler_that_cannot_reach_redis_says_so_in_one_sentence(p
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == "Redis is unreachable (ConnectionError); check REDIS_URL."
     assert "Traceback" not in result.stderr and "Hunter2" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("name, value", [("HUBSPOT_CLIENT_SECRET", "REPLACE_ME"), ("HUBSPOT_CLIENT_SECRET", "pc-sandbox-secret"),
+                                         ("HUBSPOT_CLIENT_ID", "REPLACE_WITH_HUBSPOT_APP_CLIENT_ID"),
+                                         ("METRICS_TOKEN", "x")])
+def test_production_db_init_refuses_a_placeholder_sandbox_or_short_credential_in_one_sentence(pc_services, name,
+                                                                                             value):
+    result = run_pc_app(["db-init"], production_env(pc_services, **{name: value}))
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"pc-app: {name} is ") and result.stderr.count("\n") == 1
+    assert value not in result.stderr.replace(name, "")

@@ -106,7 +106,8 @@ def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_
                       FRONTEND_URL="https://app.example.test", CORS_ORIGINS="https://app.example.test",
                       CRON_SECRET=strong + "c", ENCRYPTION_KEY="ab" * 32, MAIL_BACKEND="mailgun",
                       MAILGUN_API_KEY="key-" + strong, MAILGUN_DOMAIN="mg.example.test",
-                      HUBSPOT_CLIENT_ID="client-id", HUBSPOT_CLIENT_SECRET="", HUBSPOT_APP_SECRET="app-secret")
+                      HUBSPOT_CLIENT_ID="5f0c2a8e-3b7d-4c1e-9a6f-2d8b4e7c1a93", HUBSPOT_CLIENT_SECRET="",
+                      HUBSPOT_APP_SECRET="e2b8d4a6-9c1f-4e3b-a7d5-6f0c8b2e4a17")
     log = tmp_path / "gunicorn.log"
     proc = start_gunicorn(env, free_port(), log)
     assert proc.wait(timeout=60) != 0
