@@ -57,8 +57,9 @@ class PcGroup(click.Group):
 @click.pass_context
 def cli(ctx):
     """Partner Connector operations."""
-    if ctx.invoked_subcommand != "dev":
-        # A second terminal beside `make dev` reaches the same services without exporting anything.
+    if ctx.invoked_subcommand != "dev" and (os.environ.get("PC_ENV") or "development") == "development":
+        # A second terminal beside `make dev` reaches the same services without exporting anything. Only in
+        # development: a production or test command must never write to a dev stack with its sandbox keys.
         from .devstack import use_running_stack
 
         ctx.obj = use_running_stack()

@@ -99,3 +99,39 @@ def test_production_db_init_refuses_a_placeholder_sandbox_or_short_credential_in
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"pc-app: {name} is ") and result.stderr.count("\n") == 1
     assert value not in result.stderr.replace(name, "")
+
+
+def _running_stack(state_dir, pc_services) -> None:
+    """A `pc-app dev` stack's record, as another terminal finds it (this test process stands in for its pid)."""
+    from pc_app.devstack import write_stack_file
+    from pc_app.testing import TEST_DB
+
+    hubspot = {name: value for name, value in production_env(pc_services).items() if name.startswith("HUBSPOT_")}
+    write_stack_file(state_dir, "http://127.0.0.1:9", {"environment": {"PC_ENV": "development"},
+                                                       "mongodb": {"MONGODB_URL": pc_services.mongodb_url,
+                                                                   "MONGODB_DB": TEST_DB},
+                                                       "hubspot": hubspot}, {})
+
+
+def _without(env: dict, *prefixes) -> dict:
+    return {name: value for name, value in env.items() if not name.startswith(prefixes)}
+
+
+def test_production_commands_ignore_a_running_dev_stack(pc_services, tmp_path):
+    _running_stack(tmp_path, pc_services)
+    env = _without(production_env(pc_services, PC_DEV_STATE_DIR=str(tmp_path)), "HUBSPOT_")
+
+    result = run_pc_app(["db-init"], env)
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "pc-app: HUBSPOT_CLIENT_ID is required in production (an enabled plugin needs it).\n"
+
+
+def test_development_commands_use_the_running_dev_stack(pc_services, tmp_path):
+    _running_stack(tmp_path, pc_services)
+    env = _without(service_env(pc_services, PC_DEV_STATE_DIR=str(tmp_path), PC_PLUGINS="hubspot"), "MONGODB_")
+
+    result = run_pc_app(["db-init"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "indexes ensured" in result.stdout
