@@ -31,8 +31,10 @@ CORE_DESCRIPTIONS = {
     "INITIAL_OWNER_EMAIL": "the first platform owner (pc-app seed-owner)",
     "INITIAL_OWNER_PASSWORD": "the first platform owner's password (pc-app seed-owner)",
     "INITIAL_OWNER_NAME": "the first platform owner's name",
-    "TRUSTED_PROXIES": "proxies in front of the API whose X-Forwarded-* headers are believed",
+    "TRUSTED_PROXY_ADDRESSES": ("comma list of the addresses or CIDR networks of the proxies in front of the API "
+                                "(the ingress controller) whose X-Forwarded-For is believed; empty: the peer is the client"),
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
+    "LIST_COUNT_CAP": "list totals are counted up to this many; beyond it a list answers totalCapped=true",
     "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
     "LIST_PAGE_CACHE_SECONDS": ("a list's JSON answer is reused until the next write to its collection through the app, "
                                 "or this long (a change made outside the app); 0 dumps every page again"),
@@ -60,7 +62,7 @@ GUNICORN_SETTINGS = {
 
 
 def _value(default, kind: str) -> str:
-    if kind == "list":
+    if kind == "list" and not isinstance(default, str):  # a list default may be written as its comma string
         return ",".join(str(item) for item in (default or []))
     if kind == "bool":
         return "true" if default else "false"
