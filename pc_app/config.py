@@ -106,6 +106,10 @@ CORE_SECRETS = tuple(name for name, declared in CORE_SETTINGS.items() if as_sett
 PLACEHOLDER_MARKERS = ("replace", "change-me", "changeme", "pcsandbox", "pc-sandbox", "…")
 
 
+# What LOG_LEVEL may name, in any case (gunicorn.conf.py passes it to gunicorn's loglevel too).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 # Settings no longer read, and the sentence that says what replaces them.
 OBSOLETE_SETTINGS = {
     "TRUSTED_PROXIES": "TRUSTED_PROXIES (a hop count) is no longer read, because a count cannot tell a proxy "
@@ -231,6 +235,9 @@ def validate_config(config: dict, settings: dict[str, Setting]) -> None:
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXY_ADDRESSES must list IP addresses or CIDR networks like 10.0.0.0/8, "
                               f"got {entry!r}.") from None
+    level = config["LOG_LEVEL"]
+    if not isinstance(level, int) and str(level).strip().upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}, got {level!r}.")
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS",
                  "LEADS_IMPORT_MAX_BYTES", "LEADS_IMPORT_MAX_ROWS", "LEADS_IMPORT_INLINE_ROWS"):
         if not isinstance(config[name], int) or config[name] <= 0:

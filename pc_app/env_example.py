@@ -33,7 +33,7 @@ CORE_DESCRIPTIONS = {
     "INITIAL_OWNER_NAME": "the first platform owner's name",
     "TRUSTED_PROXY_ADDRESSES": ("comma list of the addresses or CIDR networks of the proxies in front of the API "
                                 "(the ingress controller) whose X-Forwarded-For is believed; empty: the peer is the client"),
-    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (any case); every process logs JSON lines on stderr",
     "LIST_COUNT_CAP": "list totals are counted up to this many; beyond it a list answers totalCapped=true",
     "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
     "LIST_PAGE_CACHE_SECONDS": ("a list's JSON answer is reused until the next write to its collection through the app, "

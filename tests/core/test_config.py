@@ -292,3 +292,15 @@ def test_development_takes_the_sandbox_credentials_and_an_empty_metrics_token_is
         settings["HUBSPOT_CLIENT_ID"]
     assert load_config(extra_settings=_plugin_settings(),
                        environ={**PRODUCTION, **PLUGIN_CREDENTIALS, "METRICS_TOKEN": ""})["METRICS_TOKEN"] == ""
+
+
+@pytest.mark.parametrize("level", ["verbose", "10", "warn ing", ""])
+def test_an_unknown_log_level_is_refused_naming_the_accepted_ones(level):
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ={"LOG_LEVEL": level})
+    assert str(refused.value) == f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}."
+
+
+@pytest.mark.parametrize("level", ["debug", "INFO", "Warning", "ERROR", "critical"])
+def test_log_level_names_are_read_in_any_case(level):
+    assert load_config(environ={"LOG_LEVEL": level})["LOG_LEVEL"] == level

@@ -135,3 +135,10 @@ def test_development_commands_use_the_running_dev_stack(pc_services, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "indexes ensured" in result.stdout
+
+
+def test_an_unknown_log_level_stops_a_command_in_one_sentence(pc_services):
+    result = run_pc_app(["db-init"], service_env(pc_services, LOG_LEVEL="verbose"))
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "pc-app: LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got 'verbose'.\n"
