@@ -57,7 +57,8 @@ GUNICORN_SETTINGS = {
     "GUNICORN_GC_FREEZE": ("1", "leave the app built in the master out of garbage collection (0: collect it too)"),
     "FORWARDED_ALLOW_IPS": ("127.0.0.1,::1", "addresses whose X-Forwarded-* headers gunicorn believes "
                                              "(default: TRUSTED_PROXY_ADDRESSES, else loopback)"),
-    "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm"),
+    "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm, removed "
+                                     "when gunicorn stops"),
 }
 
 
