@@ -105,7 +105,6 @@ CORE_SECRETS = tuple(name for name, declared in CORE_SETTINGS.items() if as_sett
 # sandboxes' pc-sandbox-... and ..._pcsandbox_... keys): production refuses a credential that contains one.
 PLACEHOLDER_MARKERS = ("replace", "change-me", "changeme", "pcsandbox", "pc-sandbox", "…")
 
-
 # What LOG_LEVEL may name, in any case (gunicorn.conf.py passes it to gunicorn's loglevel too).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
