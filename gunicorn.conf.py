@@ -107,18 +107,37 @@ def _refusing_to_start(step) -> None:
 
     try:
         step()
-    except (ConfigError, PluginError) as exc:
-        sys.exit(f"gunicorn: Partner Connector cannot start: {exc}")
+    except BaseException as exc:
+        _remove_metrics_dir()  # the master stops here, before gunicorn could ever call on_exit
+        if isinstance(exc, (ConfigError, PluginError)):
+            sys.exit(f"gunicorn: Partner Connector cannot start: {exc}")
+        raise
+
+
+def _own_metrics_dir_name() -> str:
+    return f"pc-metrics-{os.getpid()}"  # the master's pid: a worker (another pid) never takes it for its own
 
 
 def _fresh_metrics_dir() -> None:
     """Workers share their metrics through files (prometheus_client's multiprocess mode); start empty."""
     default_root = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(default_root, f"pc-metrics-{os.getpid()}")
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(default_root, _own_metrics_dir_name())
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
     # Set before the app is built (in the master or the workers), so every metric it creates is file-backed.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+
+
+def _remove_metrics_dir() -> None:
+    """Remove the directory ``_fresh_metrics_dir`` made for this master (one named by PROMETHEUS_MULTIPROC_DIR
+    is the operator's and stays): on tmpfs, each one left behind kept its files in memory until a reboot."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or ""
+    if os.path.basename(path) == _own_metrics_dir_name():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def on_exit(server):
+    _remove_metrics_dir()
 
 
 def on_starting(server):

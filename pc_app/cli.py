@@ -57,8 +57,9 @@ class PcGroup(click.Group):
 @click.pass_context
 def cli(ctx):
     """Partner Connector operations."""
-    if ctx.invoked_subcommand != "dev":
-        # A second terminal beside `make dev` reaches the same services without exporting anything.
+    if ctx.invoked_subcommand != "dev" and (os.environ.get("PC_ENV") or "development") == "development":
+        # A second terminal beside `make dev` reaches the same services without exporting anything. Only in
+        # development: a production or test command must never write to a dev stack with its sandbox keys.
         from .devstack import use_running_stack
 
         ctx.obj = use_running_stack()
@@ -328,12 +329,12 @@ def scheduler(interval, burst, lease_ttl):
 @click.argument("role", type=click.Choice(["worker", "scheduler"]))
 def health(role):
     """Liveness of the worker or scheduler on this host: exit 0 when its heartbeat in Redis is fresh."""
-    from .config import CORE_SETTINGS
+    from .config import CORE_SETTINGS, check_redis_url
     from .heartbeats import check
     from .redis_client import make_redis
 
     # Only REDIS_URL: a probe runs every few seconds and needs neither the app nor the plugins.
-    state = check(make_redis(os.environ.get("REDIS_URL") or CORE_SETTINGS["REDIS_URL"][0]), role)
+    state = check(make_redis(check_redis_url(os.environ.get("REDIS_URL") or CORE_SETTINGS["REDIS_URL"][0])), role)
     click.echo(state.sentence, err=not state.ok)
     if not state.ok:
         raise SystemExit(1)

@@ -6,29 +6,62 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 log = logging.getLogger("pc_app.config")
 
 _DEV_SECRET = "dev-insecure-secret-change-me-0000000000000000"
 _DEV_ENCRYPTION_KEY = "00" * 32
 
-# name -> (default, kind). Kinds: str, int, bool, list. Plugins add their own via pc_config_defaults.
-CORE_SETTINGS: dict[str, tuple[object, str]] = {
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting of the core (``CORE_SETTINGS``) or of a plugin (``pc_config_defaults``).
+
+    :param default: the value when the environment does not set it.
+    :param kind: ``str``, ``int``, ``float``, ``bool`` or ``list`` (comma-separated).
+    :param aliases: older names still read (with a warning) when the new name is not set.
+    :param secret: never printed (``pc-app config``, logs).
+    :param required_in_production: production refuses to start while it is empty.
+    :param min_length: production refuses a value (when one is set) that is shorter; a secret or a required
+        setting is also refused when it is a placeholder or a development default (``credential_problem``).
+    """
+    default: object
+    kind: str = "str"
+    aliases: tuple = ()
+    secret: bool = False
+    required_in_production: bool = False
+    description: str = ""
+    min_length: int = 0
+
+
+def as_setting(declared) -> Setting:
+    """Plugins may still declare ``(default, kind)`` pairs."""
+    if isinstance(declared, Setting):
+        return declared
+    default, kind = declared
+    return Setting(default, kind)
+
+
+# name -> Setting or (default, kind). Kinds: str, int, float, bool, list. Plugins add their own via
+# pc_config_defaults. Credentials are Settings: what production asks of them is declared there.
+CORE_SETTINGS: dict[str, Setting | tuple[object, str]] = {
     "PC_ENV": ("development", "str"),
     "PC_PLUGINS": ("", "list"),
     "MONGODB_URL": ("mongodb://127.0.0.1:27017/partner_connector", "str"),
     "MONGODB_DB": ("", "str"),
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "str"),
-    "JWT_SECRET": (_DEV_SECRET, "str"),
+    "JWT_SECRET": Setting(_DEV_SECRET, secret=True, required_in_production=True, min_length=32),
     "JWT_ACCESS_MINUTES": (30, "int"),
     "JWT_REFRESH_DAYS": (30, "int"),
-    "CRON_SECRET": (_DEV_SECRET, "str"),
-    "ENCRYPTION_KEY": (_DEV_ENCRYPTION_KEY, "str"),
-    "ENCRYPTION_KEYS_OLD": ("", "list"),
+    "CRON_SECRET": Setting(_DEV_SECRET, secret=True, required_in_production=True, min_length=32),
+    "ENCRYPTION_KEY": Setting(_DEV_ENCRYPTION_KEY, secret=True, required_in_production=True, min_length=64),
+    "ENCRYPTION_KEYS_OLD": Setting("", "list", secret=True),
     "FRONTEND_URL": ("http://localhost:3001", "str"),
     "CORS_ORIGINS": ("http://localhost:3001", "list"),
     "MAIL_BACKEND": ("outbox", "str"),
-    "MAILGUN_API_KEY": ("", "str"),
+    # Mailgun's keys are 36 (key-...) or 50 characters long.
+    "MAILGUN_API_KEY": Setting("", secret=True, min_length=32),
     "MAILGUN_DOMAIN": ("", "str"),
     "MAILGUN_API_BASE": ("https://api.mailgun.net", "str"),
     "MAIL_FROM": ("Partner Connector <no-reply@partner-connector.local>", "str"),
@@ -40,7 +73,7 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     "LEADS_IMPORT_MAX_ROWS": (50_000, "int"),
     "LEADS_IMPORT_INLINE_ROWS": (500, "int"),
     "INITIAL_OWNER_EMAIL": ("owner@partner-connector.local", "str"),
-    "INITIAL_OWNER_PASSWORD": ("", "str"),
+    "INITIAL_OWNER_PASSWORD": Setting("", secret=True),  # its strength is checked by pc-app seed-owner
     "INITIAL_OWNER_NAME": ("Platform Owner", "str"),
     # Addresses or CIDR networks of the proxies in front of the app (the ingress controller);
     # only they may say who the client is (X-Forwarded-For). Empty: the socket's peer is the client.
@@ -57,7 +90,7 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
     # the app, or this many seconds (a change made outside the app, e.g. with mongosh); 0: read each request.
     "AUTH_STATE_CACHE_SECONDS": (30, "int"),
     # Bearer token Prometheus sends to read /metrics; empty disables the route (it answers 404).
-    "METRICS_TOKEN": ("", "str"),
+    "METRICS_TOKEN": Setting("", secret=True, min_length=32),
     # A durable event handler running longer than this is presumed dead and retried.
     "EVENTS_LEASE_SECONDS": (300, "int"),
     # First retry of a failed durable delivery; each next one waits twice as long (capped at 1 h).
@@ -65,11 +98,15 @@ CORE_SETTINGS: dict[str, tuple[object, str]] = {
 }
 
 # The core's secret settings: never printed, and their values are redacted from every log line.
-CORE_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEYS_OLD", "MAILGUN_API_KEY",
-                "INITIAL_OWNER_PASSWORD", "METRICS_TOKEN")
+CORE_SECRETS = tuple(name for name, declared in CORE_SETTINGS.items() if as_setting(declared).secret)
 
-# Secrets that production refuses to start with when missing, defaulted or short.
-PRODUCTION_SECRETS = ("JWT_SECRET", "CRON_SECRET", "ENCRYPTION_KEY")
+# What stands in for a credential in our examples (k8s/secret.example.yaml's REPLACE_ME, k8s/configmap.yaml's
+# REPLACE_WITH_..., the docs' '…') and in development stacks (the core's defaults, the HubSpot and Stripe
+# sandboxes' pc-sandbox-... and ..._pcsandbox_... keys): production refuses a credential that contains one.
+PLACEHOLDER_MARKERS = ("replace", "change-me", "changeme", "pcsandbox", "pc-sandbox", "…")
+
+# What LOG_LEVEL may name, in any case (gunicorn.conf.py passes it to gunicorn's loglevel too).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 # Settings no longer read, and the sentence that says what replaces them.
@@ -82,32 +119,6 @@ OBSOLETE_SETTINGS = {
 
 class ConfigError(RuntimeError):
     """Raised at start-up when a setting is missing or invalid; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A setting a plugin declares through ``pc_config_defaults``.
-
-    :param default: the value when the environment does not set it.
-    :param kind: ``str``, ``int``, ``float``, ``bool`` or ``list`` (comma-separated).
-    :param aliases: older names still read (with a warning) when the new name is not set.
-    :param secret: never printed (``pc-app config``, logs).
-    :param required_in_production: production refuses to start while it is empty.
-    """
-    default: object
-    kind: str = "str"
-    aliases: tuple = ()
-    secret: bool = False
-    required_in_production: bool = False
-    description: str = ""
-
-
-def as_setting(declared) -> Setting:
-    """Plugins may still declare ``(default, kind)`` pairs."""
-    if isinstance(declared, Setting):
-        return declared
-    default, kind = declared
-    return Setting(default, kind)
 
 
 def gather_plugin_settings(contributions) -> dict[str, Setting]:
@@ -190,18 +201,16 @@ def load_config(overrides: dict | None = None, extra_settings: dict | None = Non
         given = config.get(name, environ.get(name))
         if given not in (None, "", 0, "0") and not config.get("TRUSTED_PROXY_ADDRESSES"):
             raise ConfigError(sentence)
-    validate_config(config)
-    if config["PC_ENV"] == "production":
-        empty = [name for name, setting in settings.items() if setting.required_in_production and not config.get(name)]
-        if empty:
-            raise ConfigError(f"{empty[0]} is required in production (an enabled plugin needs it).")
+    validate_config(config, settings)
     return config
 
 
-def validate_config(config: dict) -> None:
+def validate_config(config: dict, settings: dict[str, Setting]) -> None:
     """Refuse settings that would make the service unsafe or broken, naming the variable."""
     if config["PC_ENV"] not in ("development", "test", "production"):
         raise ConfigError("PC_ENV must be development, test or production.")
+    check_redis_url(config["REDIS_URL"])
+    check_mongodb_url(config["MONGODB_URL"])
     key = config["ENCRYPTION_KEY"]
     if not re.fullmatch(r"[0-9a-fA-F]{64}", key or ""):
         raise ConfigError("ENCRYPTION_KEY must be 64 hexadecimal characters (32 bytes).")
@@ -209,7 +218,7 @@ def validate_config(config: dict) -> None:
         if not re.fullmatch(r"[0-9a-fA-F]{64}", old):
             raise ConfigError("ENCRYPTION_KEYS_OLD must be a comma list of 64-hex-character keys.")
     if config["PC_ENV"] == "production":
-        validate_production(config)
+        validate_production(config, settings)
     if config["MAIL_BACKEND"] not in ("outbox", "mailgun"):
         raise ConfigError("MAIL_BACKEND must be outbox or mailgun.")
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config["FRONTEND_URL"] or ""):
@@ -225,22 +234,90 @@ def validate_config(config: dict) -> None:
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXY_ADDRESSES must list IP addresses or CIDR networks like 10.0.0.0/8, "
                               f"got {entry!r}.") from None
+    level = config["LOG_LEVEL"]
+    if not isinstance(level, int) and str(level).strip().upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}, got {level!r}.")
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_RESET_MINUTES", "INVITE_HOURS",
                  "LEADS_IMPORT_MAX_BYTES", "LEADS_IMPORT_MAX_ROWS", "LEADS_IMPORT_INLINE_ROWS"):
         if not isinstance(config[name], int) or config[name] <= 0:
             raise ConfigError(f"{name} must be a positive whole number.")
 
 
-def validate_production(config: dict) -> None:
-    """What production refuses on top of the general checks: guessable secrets and insecure exposure."""
-    for name in PRODUCTION_SECRETS:
-        value = config.get(name) or ""
-        if value in (_DEV_SECRET, _DEV_ENCRYPTION_KEY) or len(value) < 32:
-            raise ConfigError(
-                f"{name} is missing or weak: production needs a random value of at least 32 characters.")
-        if len(set(value)) == 1:
-            raise ConfigError(f"{name} is one character repeated: production needs a random value of at least "
-                              f"32 characters.")
+def _scheme_shown(url: str) -> str:
+    """Only the scheme of a refused URL, to name it: the rest may carry a password."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]{0,19})://", url)
+    return f"a {match.group(1)}:// URL" if match else "a value without a scheme"
+
+
+def parse_mongodb_url(url: str) -> dict:
+    """``MONGODB_URL`` read as pymongo reads it, without a DNS lookup for ``mongodb+srv://`` (what MongoClient
+    itself checks before it resolves the host); raises pymongo's ``InvalidURI`` or ``ConfigurationError``."""
+    from pymongo.uri_parser_shared import _validate_uri
+
+    return _validate_uri(url)
+
+
+def check_redis_url(url: str) -> str:
+    """Refuse a REDIS_URL redis-py cannot read, before any client meets it: its errors quote the whole URL,
+    password included."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url or "")
+    except (ValueError, TypeError):
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL that redis-py can read, like "
+                          f"rediss://:PASSWORD@HOST:6380/0 with the password percent-encoded; got "
+                          f"{_scheme_shown(url or '')}.") from None
+    return url
+
+
+def check_mongodb_url(url: str) -> str:
+    """Refuse a MONGODB_URL pymongo cannot read, for the same reason."""
+    from pymongo.errors import ConfigurationError as MongoConfigurationError
+
+    try:
+        parse_mongodb_url(url or "")
+    except (MongoConfigurationError, ValueError, TypeError):  # InvalidURI is a ConfigurationError
+        raise ConfigError(f"MONGODB_URL must be a mongodb:// or mongodb+srv:// connection string that pymongo can "
+                          f"read, like mongodb+srv://USER:PASSWORD@CLUSTER/partner_connector with the user and "
+                          f"password percent-encoded; got {_scheme_shown(url or '')}.") from None
+    return url
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` stands in for a credential (``PLACEHOLDER_MARKERS``, the core's development defaults)."""
+    return value in (_DEV_SECRET, _DEV_ENCRYPTION_KEY) or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS)
+
+
+def credential_problem(name: str, value, setting: Setting) -> str | None:
+    """Why production refuses this setting's value, in one sentence that names it and never shows the value;
+    None when it may be used. Only secrets, required settings and settings with a ``min_length`` are asked."""
+    if not (setting.secret or setting.required_in_production or setting.min_length) or isinstance(value, list):
+        return None  # a list (ENCRYPTION_KEYS_OLD) is checked for its form in validate_config
+    text = str(value or "")
+    if not text:
+        needed_by = "" if name in CORE_SETTINGS else " (an enabled plugin needs it)"
+        return f"{name} is required in production{needed_by}." if setting.required_in_production else None
+    if is_placeholder(text):
+        return f"{name} is a placeholder or a development default: production needs the real value."
+    if len(text) < setting.min_length:
+        return f"{name} is too short: production needs a value of at least {setting.min_length} characters."
+    if setting.min_length and len(set(text)) == 1:
+        return (f"{name} is one character repeated: production needs a random value of at least "
+                f"{setting.min_length} characters.")
+    return None
+
+
+def validate_production(config: dict, settings: dict[str, Setting]) -> None:
+    """What production refuses on top of the general checks: guessable credentials and insecure exposure."""
+    for name, setting in settings.items():
+        problem = credential_problem(name, config.get(name), setting)
+        if problem:
+            raise ConfigError(problem)
+    for name in ("MONGODB_URL", "REDIS_URL"):
+        password = urlsplit(config[name]).password
+        if password and (is_placeholder(password) or password.lower() == "password"):
+            raise ConfigError(f"{name} holds the example's placeholder password: production needs the real one.")
     if config["JWT_SECRET"] == config["CRON_SECRET"]:
         raise ConfigError("JWT_SECRET and CRON_SECRET must be two different random values, so that knowing one "
                           "never opens what the other protects.")
@@ -265,7 +342,5 @@ class DatabaseTarget:
 
 def database_target(config: dict) -> DatabaseTarget:
     """The database name comes from MONGODB_DB, else from the URL path, else a default."""
-    from pymongo.uri_parser import parse_uri
-
-    name = config.get("MONGODB_DB") or parse_uri(config["MONGODB_URL"]).get("database") or "partner_connector"
+    name = config.get("MONGODB_DB") or parse_mongodb_url(config["MONGODB_URL"]).get("database") or "partner_connector"
     return DatabaseTarget(url=config["MONGODB_URL"], name=name)

@@ -8,10 +8,10 @@ CORE_DESCRIPTIONS = {
     "MONGODB_URL": "MongoDB connection string (Atlas in production)",
     "MONGODB_DB": "database name; empty takes it from MONGODB_URL's path",
     "REDIS_URL": "Redis: queues, rate limits, token revocation, locks, heartbeats, metrics counters",
-    "JWT_SECRET": "signs access and refresh tokens (at least 32 random characters in production)",
+    "JWT_SECRET": "signs access and refresh tokens (random: openssl rand -hex 32)",
     "JWT_ACCESS_MINUTES": "lifetime of an access token",
     "JWT_REFRESH_DAYS": "lifetime of a refresh token",
-    "CRON_SECRET": "X-Cron-Secret of POST /v1/internal/cron/<job id> (at least 32 random characters in production)",
+    "CRON_SECRET": "X-Cron-Secret of POST /v1/internal/cron/<job id> (random: openssl rand -hex 32)",
     "ENCRYPTION_KEY": "AES-256-GCM key for stored third-party tokens: 64 hex characters (openssl rand -hex 32)",
     "ENCRYPTION_KEYS_OLD": "comma list of previous keys, still readable during a rotation (pc-app rotate-keys)",
     "FRONTEND_URL": "where links in mails point",
@@ -31,8 +31,10 @@ CORE_DESCRIPTIONS = {
     "INITIAL_OWNER_EMAIL": "the first platform owner (pc-app seed-owner)",
     "INITIAL_OWNER_PASSWORD": "the first platform owner's password (pc-app seed-owner)",
     "INITIAL_OWNER_NAME": "the first platform owner's name",
-    "TRUSTED_PROXIES": "proxies in front of the API whose X-Forwarded-* headers are believed",
-    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; every process logs JSON lines on stderr",
+    "TRUSTED_PROXY_ADDRESSES": ("comma list of the addresses or CIDR networks of the proxies in front of the API "
+                                "(the ingress controller) whose X-Forwarded-For is believed; empty: the peer is the client"),
+    "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (any case); every process logs JSON lines on stderr",
+    "LIST_COUNT_CAP": "list totals are counted up to this many; beyond it a list answers totalCapped=true",
     "LIST_COUNT_CACHE_SECONDS": "a counted list total is reused until the next write to its collection, or this long",
     "LIST_PAGE_CACHE_SECONDS": ("a list's JSON answer is reused until the next write to its collection through the app, "
                                 "or this long (a change made outside the app); 0 dumps every page again"),
@@ -55,12 +57,13 @@ GUNICORN_SETTINGS = {
     "GUNICORN_GC_FREEZE": ("1", "leave the app built in the master out of garbage collection (0: collect it too)"),
     "FORWARDED_ALLOW_IPS": ("127.0.0.1,::1", "addresses whose X-Forwarded-* headers gunicorn believes "
                                              "(default: TRUSTED_PROXY_ADDRESSES, else loopback)"),
-    "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm"),
+    "PROMETHEUS_MULTIPROC_DIR": ("", "where workers share metrics; empty: a fresh directory in /dev/shm, removed "
+                                     "when gunicorn stops"),
 }
 
 
 def _value(default, kind: str) -> str:
-    if kind == "list":
+    if kind == "list" and not isinstance(default, str):  # a list default may be written as its comma string
         return ",".join(str(item) for item in (default or []))
     if kind == "bool":
         return "true" if default else "false"
@@ -73,6 +76,8 @@ def _lines(name: str, setting, description: str, secret: bool) -> list[str]:
         notes.append("secret: never commit a real value")
     if setting.required_in_production:
         notes.append("required in production")
+    if setting.min_length:
+        notes.append(f"at least {setting.min_length} characters in production")
     value = "" if secret else _value(setting.default, setting.kind)
     comment = [f"# {'; '.join(notes)}"] if notes else []
     return [*comment, f"#{name}={value}"]

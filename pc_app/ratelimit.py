@@ -50,7 +50,9 @@ limiter = AppBoundLimiter(key_func=get_remote_address, headers_enabled=True, str
 
 
 def init_rate_limits(app) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    redis_url = app.config["REDIS_URL"]
+    # limits names a socket redis+unix:// where redis-py (and REDIS_URL) says unix://.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "redis+" + redis_url if redis_url.startswith("unix://") else redis_url)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "pc:ratelimit")
     app.config.setdefault("RATELIMIT_ENABLED", True)

@@ -21,6 +21,14 @@ def make_probe_redis(url: str, seconds: float) -> redis.Redis:
                                 retry=Retry(NoBackoff(), 0))
 
 
+def check_redis(client: redis.Redis) -> None:
+    """Fail at start, in words, when Redis is unreachable, instead of redis-py's traceback."""
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        raise SystemExit(f"Redis is unreachable ({type(exc).__name__}); check REDIS_URL.") from None
+
+
 def in_cluster_mode(client: redis.Redis) -> bool:
     """Whether this Redis runs in cluster mode, which neither RQ nor this app's multi-key reads and scripts
     (one ``MGET`` of a session and its versions, Lua over several keys) can use: their keys would live in

@@ -192,7 +192,7 @@ def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE
     """``pc-app scheduler``: take the lease, reconcile the enabled plugins' specs, then move due jobs to their queues."""
     from . import create_app
     from .jobs import registered_job_specs
-    from .redis_client import get_redis
+    from .redis_client import check_redis, get_redis
 
     # create_app sets up the JSON logs (LOG_LEVEL, secrets redacted) for this process too.
     app = create_app()
@@ -203,6 +203,7 @@ def run_scheduler(interval: int = 5, burst: bool = False, lease_ttl: int = LEASE
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with app.app_context():
         redis = get_redis(app)
+        check_redis(redis)
         lease = SchedulerLease(redis, ttl=lease_ttl)
         try:
             wait_for_lease(lease, poll_seconds=min(interval, max(1, lease_ttl / 3)), beat_ttl=beat_ttl)

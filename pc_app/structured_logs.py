@@ -107,7 +107,8 @@ def _our_handler(logger: logging.Logger):
 
 
 def parse_level(value) -> int:
-    """``LOG_LEVEL`` as a logging level: a name (``debug``, ``INFO``) or a number; unknown names mean INFO."""
+    """``LOG_LEVEL`` as a logging level: a name (``debug``, ``INFO``) or a number. The config refuses an unknown
+    name at start-up (``pc_app.config.LOG_LEVELS``); a caller that skipped it gets INFO."""
     if isinstance(value, int):
         return value
     level = logging.getLevelName(str(value or "INFO").strip().upper())

@@ -78,12 +78,13 @@ def run_worker(queues: list[str], *, with_scheduler: bool = False, burst: bool =
     """``pc-app worker``: build the app once, then work the queues; returns whether any job ran."""
     global _worker_app
     from . import create_app
-    from .redis_client import get_redis
+    from .redis_client import check_redis, get_redis
 
     names = check_queue_names(queues)
     # create_app sets up the JSON logs (LOG_LEVEL, secrets redacted); RQ then adds no handler of its own.
     app = _worker_app = create_app()
     with app.app_context():
         _check_database()
+        check_redis(get_redis(app))
         worker = PcWorker(names, connection=get_redis(app), worker_ttl=WORKER_TTL)
         return worker.work(with_scheduler=with_scheduler, burst=burst, logging_level=app.config["LOG_LEVEL"])

@@ -8,19 +8,29 @@ def pc_config_defaults():
     from pc_app.toolkit import Setting
 
     return {
-        "ACTIVITY_RETENTION_DAYS": Setting(365, "int"),
-        "ACTIVITY_UNREAD_COUNT_CAP": Setting(99, "int"),
-        "ACTIVITY_STREAM_HEARTBEAT_SECONDS": Setting(15.0, "float"),
-        "ACTIVITY_STREAM_MAX_SECONDS": Setting(3600.0, "float"),
-        "ACTIVITY_STREAM_TICKET_SECONDS": Setting(30, "int"),
-        "ACTIVITY_STREAMS_PER_PROCESS": Setting(40, "int"),
-        "ACTIVITY_PUBLIC_API_URL": Setting("http://localhost:3000", "str"),
-        "WEBHOOKS_TIMEOUT_SECONDS": Setting(10.0, "float"),
-        "WEBHOOKS_RETRY_BASE_SECONDS": Setting(30.0, "float"),
-        "WEBHOOKS_RETRY_WINDOW_SECONDS": Setting(86400.0, "float"),
-        "WEBHOOKS_ROTATION_GRACE_HOURS": Setting(24.0, "float"),
-        "WEBHOOKS_MAX_ENDPOINTS": Setting(10, "int"),
-        "WEBHOOKS_TARGET_RULES": Setting("", "str"),
+        "ACTIVITY_RETENTION_DAYS": Setting(365, "int", description="Activities older than this are removed"),
+        "ACTIVITY_UNREAD_COUNT_CAP": Setting(99, "int", description="unreadCount is counted up to this many"),
+        "ACTIVITY_STREAM_HEARTBEAT_SECONDS": Setting(15.0, "float", description="Seconds between a live stream's "
+                                                                                "heartbeat comments"),
+        "ACTIVITY_STREAM_MAX_SECONDS": Setting(3600.0, "float", description="A live stream ends after this, even "
+                                                                            "if its access token lives longer"),
+        "ACTIVITY_STREAM_TICKET_SECONDS": Setting(30, "int", description="Lifetime of a live-stream ticket"),
+        "ACTIVITY_STREAMS_PER_PROCESS": Setting(40, "int", description="Live streams one API process holds; the "
+                                                                       "next answers 503 (keep below GUNICORN_THREADS)"),
+        "ACTIVITY_PUBLIC_API_URL": Setting("http://localhost:3000", "str", description="The API's public URL, for "
+                                                                                       "one-click unsubscribe headers"),
+        "WEBHOOKS_TIMEOUT_SECONDS": Setting(10.0, "float", description="Per connect and per read of a webhook "
+                                                                       "delivery"),
+        "WEBHOOKS_RETRY_BASE_SECONDS": Setting(30.0, "float", description="First retry of a failed delivery; "
+                                                                          "doubles, 20 % jitter, capped at 6 h"),
+        "WEBHOOKS_RETRY_WINDOW_SECONDS": Setting(86400.0, "float", description="Retries stop, and the endpoint is "
+                                                                               "disabled, after this"),
+        "WEBHOOKS_ROTATION_GRACE_HOURS": Setting(24.0, "float", description="How long a rotated secret still "
+                                                                            "signs"),
+        "WEBHOOKS_MAX_ENDPOINTS": Setting(10, "int", description="Webhook endpoints per partner"),
+        "WEBHOOKS_TARGET_RULES": Setting("", "str", description="production (https to public addresses) or "
+                                                                "development; empty: production under "
+                                                                "PC_ENV=production"),
     }
 
 

@@ -7,9 +7,18 @@ from pc_app import hookimpl
 @hookimpl
 def pc_config_defaults():
     """Declare the unmask policy and its daily limit, the price bounds and the score that triggers a match notice."""
-    return {"MARKETPLACE_UNMASK": ("view", "str"), "MARKETPLACE_UNMASK_DAILY_LIMIT": (100, "int"),
-            "MARKETPLACE_MIN_PRICE": (500, "int"), "MARKETPLACE_MAX_PRICE": (1_000_000, "int"),
-            "MARKETPLACE_NOTIFY_SCORE": (60, "int")}
+    from pc_app.toolkit import Setting
+
+    return {
+        "MARKETPLACE_UNMASK": Setting("view", description="When a buyer sees a lead's contact data: view (on "
+                                                          "opening), reservation or purchase"),
+        "MARKETPLACE_UNMASK_DAILY_LIMIT": Setting(100, "int", description="Different listings a buyer partner may "
+                                                                          "unmask per UTC day (then 429)"),
+        "MARKETPLACE_MIN_PRICE": Setting(500, "int", description="Lowest listing price, in cents"),
+        "MARKETPLACE_MAX_PRICE": Setting(1_000_000, "int", description="Highest listing price, in cents"),
+        "MARKETPLACE_NOTIFY_SCORE": Setting(60, "int", description="Partners whose profile scores a new listing at "
+                                                                   "least this are told about it"),
+    }
 
 
 @hookimpl

@@ -12,9 +12,11 @@ def pc_config_defaults():
                                               description="How long a reservation holds a lead (fractions allowed)"),
         "PAYMENTS_EXTENSION_HOURS": Setting(168.0, "float", aliases=("EXTENSION_HOURS",),
                                             description="How much one extension adds"),
-        "PAYMENTS_MAX_EXTENSIONS": Setting(1, "int", aliases=("MAX_EXTENSIONS",)),
+        "PAYMENTS_MAX_EXTENSIONS": Setting(1, "int", aliases=("MAX_EXTENSIONS",),
+                                           description="Extensions per reservation"),
         "PAYMENTS_MAX_HOLD_HOURS": Setting(336.0, "float", description="A hold never lasts longer in total"),
-        "PAYMENTS_MAX_ACTIVE_RESERVATIONS": Setting(5, "int", aliases=("MAX_ACTIVE_RESERVATIONS",)),
+        "PAYMENTS_MAX_ACTIVE_RESERVATIONS": Setting(5, "int", aliases=("MAX_ACTIVE_RESERVATIONS",),
+                                                    description="Active holds per buyer partner"),
         "PAYMENTS_REMINDER_HOURS": Setting(24.0, "float", description="The buyer is reminded this long before "
                                                                        "the hold ends"),
         "PAYMENTS_PLATFORM_FEE_BPS": Setting(2000, "int", aliases=("PLATFORM_FEE_BPS",),
@@ -25,10 +27,14 @@ def pc_config_defaults():
                                                                                   "this is re-read from Stripe"),
         "PAYMENTS_RATELIMIT_WEBHOOKS": Setting("1200 per minute", "str", description="Stripe's webhook deliveries "
                                                                                        "per client address"),
-        "STRIPE_SECRET_KEY": Setting("", "str", secret=True, required_in_production=True),
-        "STRIPE_WEBHOOK_SECRET": Setting("", "str", secret=True, required_in_production=True),
-        "STRIPE_API_BASE": Setting("https://api.stripe.com", "str"),
-        "STRIPE_TIMEOUT_SECONDS": Setting(20.0, "float"),
+        # Stripe's keys are at least 32 characters (sk_live_ and 24 or more; whsec_ and 32).
+        "STRIPE_SECRET_KEY": Setting("", "str", secret=True, required_in_production=True, min_length=32,
+                                     description="The platform's Stripe secret key (sk_live_...)"),
+        "STRIPE_WEBHOOK_SECRET": Setting("", "str", secret=True, required_in_production=True, min_length=32,
+                                         description="Signing secret of the Stripe webhook endpoint (whsec_...)"),
+        "STRIPE_API_BASE": Setting("https://api.stripe.com", "str", description="Where every Stripe call goes (the "
+                                                                                "sandbox in dev and tests)"),
+        "STRIPE_TIMEOUT_SECONDS": Setting(20.0, "float", description="Per Stripe call"),
         "STRIPE_MAX_NETWORK_RETRIES": Setting(2, "int", description="The SDK retries with the same idempotency "
                                                                      "key"),
     }

@@ -8,8 +8,10 @@ def pc_config_defaults():
     from pc_app.toolkit import Setting
 
     return {
-        "REGISTRATION_RATELIMIT": Setting("5 per minute", "str"),
-        "REGISTRATION_VERIFICATION_HOURS": Setting(48, "int", aliases=("VERIFICATION_HOURS",)),
+        "REGISTRATION_RATELIMIT": Setting("5 per minute", "str", description="Each public registration route, per "
+                                                                             "address and (register, resend) per e-mail"),
+        "REGISTRATION_VERIFICATION_HOURS": Setting(48, "int", aliases=("VERIFICATION_HOURS",),
+                                                   description="Lifetime of a verification link"),
     }
 
 

@@ -8,14 +8,17 @@ def pc_config_defaults():
     from pc_app.toolkit import Setting
 
     return {
-        "SYNC_BATCH_SIZE": Setting(500, "int"),           # leads per checkpointed batch (HubSpot calls carry 100)
-        "SYNC_PULL_PAGE_SIZE": Setting(200, "int"),       # deals per search page (HubSpot allows 200)
-        "SYNC_PULL_OVERLAP_SECONDS": Setting(60, "int"),  # changes re-read behind the watermark (search lags)
-        "SYNC_LEASE_SECONDS": Setting(120, "int"),        # a silent worker's task is taken over after this
-        "SYNC_JOB_TIMEOUT_SECONDS": Setting(3600, "int"),
-        "SYNC_CALL_ATTEMPTS": Setting(5, "int"),          # tries of a HubSpot call still failing after urllib3's
-        "SYNC_RETRY_BASE_MS": Setting(1000, "int"),       # first wait between them, doubling, Retry-After honoured
-        "SYNC_RETRY_MAX_MS": Setting(30000, "int"),
+        "SYNC_BATCH_SIZE": Setting(500, "int", description="Leads per checkpointed batch (HubSpot calls carry 100)"),
+        "SYNC_PULL_PAGE_SIZE": Setting(200, "int", description="Deals per search page (HubSpot allows 200)"),
+        "SYNC_PULL_OVERLAP_SECONDS": Setting(60, "int", description="Changes re-read behind the watermark (HubSpot's "
+                                                                    "search index lags)"),
+        "SYNC_LEASE_SECONDS": Setting(120, "int", description="A silent worker's task is taken over after this"),
+        "SYNC_JOB_TIMEOUT_SECONDS": Setting(3600, "int", description="RQ timeout of one sync task"),
+        "SYNC_CALL_ATTEMPTS": Setting(5, "int", description="Tries of a HubSpot call still failing after urllib3's "
+                                                            "retries"),
+        "SYNC_RETRY_BASE_MS": Setting(1000, "int", description="First wait between those tries, doubling "
+                                                               "(Retry-After wins)"),
+        "SYNC_RETRY_MAX_MS": Setting(30000, "int", description="Longest wait between those tries"),
     }
 
 

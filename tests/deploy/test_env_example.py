@@ -42,3 +42,33 @@ def test_env_example_holds_no_secret_value_and_sourcing_it_changes_nothing():
     for name in app.extensions["pc_secret_settings"]:
         assert re.search(rf"^#{name}=$", text, re.MULTILINE), f"{name} must be listed empty"
     assert all(line.startswith("#") for line in text.splitlines() if line.strip())  # every line commented
+
+
+def settings_in(text: str) -> list[tuple[str, str, str]]:
+    """(name, commented default, the comment line above it) for every setting line."""
+    lines = text.splitlines()
+    return [(match[1], match[2], lines[i - 1] if i else "")
+            for i, line in enumerate(lines) if (match := re.fullmatch(r"#([A-Z][A-Z0-9_]*)=(.*)", line))]
+
+
+GENERATED_NOTES = ("secret: never commit a real value", "required in production", "at least ")
+
+
+def test_every_setting_in_env_example_says_what_it_is_for():
+    undescribed = [name for name, _, comment in settings_in((REPO / ".env.example").read_text())
+                   if not comment.startswith("# ") or comment[2:].startswith(GENERATED_NOTES)]
+    assert undescribed == []
+
+
+def test_every_commented_default_parses_back_to_the_default_through_the_config_validation():
+    from pc_app.config import load_config
+    from pc_app.plugins import plugin_settings
+
+    app = app_with_every_installed_plugin()
+    declared = plugin_settings(app.extensions["pc_plugin_manager"], app.extensions["pc_plugins"])
+    defaults = load_config(extra_settings=declared, environ={})
+    for name, value, _ in settings_in((REPO / ".env.example").read_text()):
+        if name in GUNICORN_SETTINGS or name in app.extensions["pc_secret_settings"]:
+            continue  # gunicorn's are not the app's; secrets are listed empty on purpose
+        # Uncommenting the line changes nothing: the value is read, validated and equal to the default.
+        assert load_config(extra_settings=declared, environ={name: value})[name] == defaults[name], name

@@ -97,6 +97,39 @@ def test_the_documented_secret_command_creates_every_key_production_requires():
     assert {*PRODUCTION_SECRETS, "MONGODB_URL", "REDIS_URL", "MAILGUN_API_KEY"} <= set(named)
 
 
+REAL_LOOKING = {"MONGODB_URL": "mongodb+srv://app:k9Qz2vLx7Rm4@cluster0.abcde.mongodb.net/partner_connector",
+                "REDIS_URL": "rediss://:k9Qz2vLx7Rm4Tp8W@redis.internal:6380/0",
+                "JWT_SECRET": "j" + "9f2c41d8e7b6a5f4" * 3, "CRON_SECRET": "c" + "7e1d3b5a9c2f4e6d" * 3,
+                "ENCRYPTION_KEY": "ab" * 32, "MAILGUN_API_KEY": "key-" + "3f9a" * 8,
+                "INITIAL_OWNER_PASSWORD": "Kq7-long-owner-pass-2026", "METRICS_TOKEN": "9c" * 16,
+                "HUBSPOT_CLIENT_ID": "5f0c2a8e-3b7d-4c1e-9a6f-2d8b4e7c1a93",
+                "HUBSPOT_CLIENT_SECRET": "a7c3e9f1-6b2d-4f8a-8e5c-1d9b7f3a2c64",
+                "HUBSPOT_APP_SECRET": "e2b8d4a6-9c1f-4e3b-a7d5-6f0c8b2e4a17",
+                "STRIPE_SECRET_KEY": "sk_live_51Hx9QzLmN4pR7tV2wY8bC3dF6gJ0kS5",
+                "STRIPE_WEBHOOK_SECRET": "whsec_Q3mZ8vK1pX7rT4wN9bL2cF6hJ0dS5gY8"}
+
+
+def _placeholders() -> list[tuple[str, str]]:
+    return [(name, value) for name, value in {**provided("ConfigMap"), **provided("Secret")}.items()
+            if "REPLACE" in value or "PASSWORD" in value]
+
+
+def test_the_manifests_load_in_production_once_every_placeholder_is_replaced():
+    from pc_app.plugins import plugin_settings
+
+    environ = {**provided("ConfigMap"), **provided("Secret"), **REAL_LOOKING}
+    assert load_config({}, plugin_settings(*build_plugin_manager([])), environ=environ)["PC_ENV"] == "production"
+
+
+@pytest.mark.parametrize("name, placeholder", _placeholders())
+def test_production_refuses_each_placeholder_of_the_manifests_naming_its_setting(name, placeholder):
+    from pc_app.plugins import plugin_settings
+
+    environ = {**provided("ConfigMap"), **provided("Secret"), **REAL_LOOKING, name: placeholder}
+    with pytest.raises(ConfigError, match=f"^{name} "):
+        load_config({}, plugin_settings(*build_plugin_manager([])), environ=environ)
+
+
 def test_every_app_container_gets_the_configmap_and_the_secret():
     for deployment, container in app_containers():
         sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}

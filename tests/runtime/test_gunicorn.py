@@ -33,6 +33,14 @@ def start_gunicorn(env, port, log):
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def default_metrics_dir(proc) -> Path:
+    """Where gunicorn.conf.py puts the workers' metrics when PROMETHEUS_MULTIPROC_DIR is not set."""
+    import tempfile
+
+    root = "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir()
+    return Path(root) / f"pc-metrics-{proc.pid}"
+
+
 def wait_until_serving(proc, base, log):
     deadline = time.monotonic() + 60
     while True:
@@ -106,10 +114,41 @@ def test_gunicorn_refuses_a_production_start_without_the_hubspot_credentials_in_
                       FRONTEND_URL="https://app.example.test", CORS_ORIGINS="https://app.example.test",
                       CRON_SECRET=strong + "c", ENCRYPTION_KEY="ab" * 32, MAIL_BACKEND="mailgun",
                       MAILGUN_API_KEY="key-" + strong, MAILGUN_DOMAIN="mg.example.test",
-                      HUBSPOT_CLIENT_ID="client-id", HUBSPOT_CLIENT_SECRET="", HUBSPOT_APP_SECRET="app-secret")
+                      HUBSPOT_CLIENT_ID="5f0c2a8e-3b7d-4c1e-9a6f-2d8b4e7c1a93", HUBSPOT_CLIENT_SECRET="",
+                      HUBSPOT_APP_SECRET="e2b8d4a6-9c1f-4e3b-a7d5-6f0c8b2e4a17")
     log = tmp_path / "gunicorn.log"
     proc = start_gunicorn(env, free_port(), log)
     assert proc.wait(timeout=60) != 0
     output = log.read_text()
     assert "Traceback" not in output
     assert "HUBSPOT_CLIENT_SECRET is required in production" in output.strip().splitlines()[-1]
+    assert not default_metrics_dir(proc).exists()  # a refused start leaves no metrics directory behind
+
+
+def test_gunicorn_refuses_an_unreadable_redis_url_in_one_line_without_its_password(pc_services, tmp_path):
+    env = service_env(pc_services, REDIS_URL="redis+tls://:Hunter2SuperSecretPw@redis.example:6380/0")
+    log = tmp_path / "gunicorn.log"
+    proc = start_gunicorn(env, free_port(), log)
+    assert proc.wait(timeout=60) != 0
+    output = log.read_text()
+    assert "Traceback" not in output and "Hunter2" not in output
+    assert output.strip().splitlines()[-1].startswith("gunicorn: Partner Connector cannot start: REDIS_URL must be a "
+                                                      "redis://, rediss:// or unix:// URL")
+    assert not default_metrics_dir(proc).exists()
+
+
+def test_gunicorn_removes_its_metrics_directory_when_it_stops(pc_services, tmp_path):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = service_env(pc_services, WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = start_gunicorn(env, port, log)
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}", log)
+        assert default_metrics_dir(proc).is_dir()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    assert proc.returncode == 0
+    assert not default_metrics_dir(proc).exists()

@@ -38,7 +38,7 @@ def test_production_needs_the_stripe_keys(app_config):
         _app({key: value for key, value in app_config.items() if not key.startswith("STRIPE_")},
              PC_ENV="production", JWT_SECRET="j" + "x1" * 20, CRON_SECRET="c" + "y2" * 20,
              ENCRYPTION_KEY="ab" * 32, FRONTEND_URL="https://app.example.com",
-             CORS_ORIGINS="https://app.example.com", MAIL_BACKEND="mailgun", MAILGUN_API_KEY="k",
+             CORS_ORIGINS="https://app.example.com", MAIL_BACKEND="mailgun", MAILGUN_API_KEY="key-" + "3f9a" * 8,
              MAILGUN_DOMAIN="mg.example.com", STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="")
 
 

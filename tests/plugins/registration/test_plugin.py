@@ -16,8 +16,10 @@ def test_hook_pc_config_defaults_registration_declares_limit_and_link_lifetime(a
     from pc_app.toolkit import Setting
 
     defaults = registration_plugin.pc_config_defaults()
-    assert defaults == {"REGISTRATION_RATELIMIT": Setting("5 per minute", "str"),
-                        "REGISTRATION_VERIFICATION_HOURS": Setting(48, "int", aliases=("VERIFICATION_HOURS",))}
+    assert {name: (s.default, s.kind, s.aliases) for name, s in defaults.items()} == {
+        "REGISTRATION_RATELIMIT": ("5 per minute", "str", ()),
+        "REGISTRATION_VERIFICATION_HOURS": (48, "int", ("VERIFICATION_HOURS",))}
+    assert all(isinstance(s, Setting) and s.description for s in defaults.values())
     assert app.config["REGISTRATION_VERIFICATION_HOURS"] == 48
 
 
