@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     """
     import os
 
-    from .api import Api, api_settings, install_error_handling, install_swagger_assets
+    from .api import Api, api_settings, install_error_handling, install_operation_checks, install_swagger_assets
     from .auth import init_auth
     from .config import CORE_SECRETS, load_config
     from .db import connect_database
@@ -95,6 +95,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     install_error_handling(app)
     install_request_metrics(app)
     install_service_errors(app)
+    install_operation_checks(app)
     install_swagger_assets(app)
     install_security_headers(app)
 

@@ -284,6 +284,13 @@ def requires_security(requirement: list[dict]):
     return mark
 
 
+class Operation(NamedTuple):
+    """What an operation's documentation says about the requests it takes and the successes it answers."""
+    query_schema: bool        # a query schema reads its parameters (and decides about unknown ones)
+    query_names: frozenset    # query parameters documented one by one, outside a schema
+    successes: frozenset      # the 2xx and 3xx statuses documented
+
+
 class Blueprint(_Blueprint):
     """A flask-smorest Blueprint with the guarded argument parser and honest documentation.
 
@@ -298,6 +305,11 @@ class Blueprint(_Blueprint):
     """
 
     ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (endpoint, METHOD) -> Operation, for the request hooks (``install_operation_checks``).
+        self.operations: dict[tuple[str, str], Operation] = {}
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
         # One instance per decorated view: given a class, webargs would build a schema for every request.
@@ -365,6 +377,18 @@ class Blueprint(_Blueprint):
             if not getattr(view, "_pc_needs_no_service", False):
                 # Any operation that reads MongoDB or Redis answers 503 while one of them is unreachable.
                 responses.setdefault(503, [SHARED_RESPONSES[503][0]])
+            self.operations[(endpoint, method.upper())] = _operation(doc, parameters)
+
+
+def _operation(doc: dict, route_parameters) -> Operation:
+    """An operation's ``Operation`` from its flask-smorest doc info (decorators, ``@blp.doc``, the route's parameters)."""
+    manual = doc.get("manual_doc", {})
+    parameters = [*(route_parameters or []), *manual.get("parameters", [])]
+    codes = [*doc.get("response", {}).get("responses", {}), *manual.get("responses", {})]
+    return Operation(
+        query_schema=any(p.get("in") == "query" for p in doc.get("arguments", {}).get("parameters", [])),
+        query_names=frozenset(p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"),
+        successes=frozenset(int(code) for code in codes if 200 <= int(code) < 400))
 
 
 # The verb of a MethodView's handler, by HTTP method; ``get`` on a collection lists.
@@ -614,6 +638,37 @@ def install_error_handling(app: Flask) -> None:
         log.exception("unhandled error request_id=%s path=%s", request_id, request.path)
         body = error_body(500, _DEFAULT_MESSAGES[500] + f" Request id: {request_id}.")
         return jsonify(body), 500
+
+
+def request_operation() -> Operation | None:
+    """The documented operation the current request reached, or None (an unknown URL, Swagger UI, a preflight)."""
+    blueprint = current_app.blueprints.get(request.blueprint) if request.blueprint else None
+    operations = getattr(blueprint, "operations", None)
+    if not operations:
+        return None
+    method = "GET" if request.method == "HEAD" else request.method
+    return operations.get((request.endpoint.rpartition(".")[2], method))
+
+
+def install_operation_checks(app: Flask) -> None:
+    """Hold every request and answer to its operation's documentation.
+
+    Under test (``TESTING``), a success status the operation does not document fails the request
+    loudly, as a ``ResponseSchema`` dump missing a field does: a generated client would read an
+    undocumented 200 as an error.
+    """
+    if not app.config.get("TESTING"):
+        return
+
+    @app.after_request
+    def _success_is_documented(response):
+        if 200 <= response.status_code < 400:
+            operation = request_operation()
+            if operation is not None and response.status_code not in operation.successes:
+                raise AssertionError(f"{request.method} {request.url_rule.rule} answered {response.status_code}, "
+                                     f"which it does not document ({sorted(operation.successes)}): add "
+                                     "@blp.alt_response")
+        return response
 
 
 def _unavailable_service(exc: Exception) -> str | None:

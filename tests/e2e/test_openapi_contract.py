@@ -2,8 +2,8 @@
 
 It is valid OpenAPI (openapi-spec-validator); datamodel-code-generator turns it into typed
 pydantic models that parse real answers; every operation has a stable camelCase operationId,
-a summary and a description, described parameters, its security and each error it can answer
-as a shared response component; response objects mark their fields required and state their
+a summary and a description, described parameters, its security, each success it answers and
+each error it can answer as a shared response component; response objects mark their fields required and state their
 enums; the main operations carry examples that match their schemas; every datetime an answer
 holds has the one shape ``pc_app.db.iso_utc`` writes; Swagger UI answers at ``/docs`` and
 ``/docs/``.
@@ -143,6 +143,14 @@ def test_every_operation_and_parameter_is_described(spec):
     assert parameters == [], parameters
 
 
+def test_every_operation_documents_its_successes(spec):
+    """Each answers at least one documented success; under test, answering another fails the request
+    (``install_operation_checks``), so a success a client would type as the error cannot go unnoticed."""
+    silent = [f"{method.upper()} {path}" for method, path, operation, _params in operations(spec)
+              if not any(code != "default" and 200 <= int(code) < 400 for code in operation["responses"])]
+    assert silent == [], silent
+
+
 def test_every_error_is_a_shared_component_with_the_error_schema(spec):
     components = spec["components"]["responses"]
     problems = []
@@ -242,6 +250,34 @@ def test_a_typed_client_generates_from_the_document_and_parses_real_answers(spec
     assert [item.email for item in page.items] == ["ada@lead.example"]
     me = models.Me.model_validate(client.get("/v1/auth/me", headers=actor.headers).get_json())
     assert me.role.value == "user" and me.partner.status.value == "active"
+
+
+def _bought(client, stripe_sandbox, seller, buyer) -> dict:
+    """A lead listed by ``seller`` and reserved by ``buyer``: the body of its purchase."""
+    enable_payouts(client, stripe_sandbox, seller)
+    lead = client.post("/v1/leads", json={"firstName": "Grace", "email": "grace@lead.example", "industry": "saas",
+                                          "dealAmount": 120000}, headers=seller.headers).get_json()
+    assert client.post(f"/v1/marketplace/leads/{lead['id']}/list", json={"price": 5000},
+                       headers=seller.headers).status_code == 201
+    reservation = client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", headers=buyer.headers).get_json()
+    return {"reservationId": reservation["id"], "paymentMethodId": "pm_card_visa"}
+
+
+def test_a_purchase_sent_again_answers_200_with_the_purchase_as_the_document_says(spec, client, actors,
+                                                                                 stripe_sandbox):
+    from openapi_schema_validator import OAS30Validator
+
+    buyer = actors.partner_owner(icp={"industries": ["saas"]})
+    body = _bought(client, stripe_sandbox, actors.partner_owner(icp={"industries": ["saas"]}), buyer)
+    first = client.post("/v1/marketplace/purchases", json=body, headers=buyer.headers)
+    again = client.post("/v1/marketplace/purchases", json=body, headers=buyer.headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    operation = spec["paths"]["/v1/marketplace/purchases"]["post"]
+    documented = dict(json_responses(spec, operation))
+    assert documented.get("200") == documented["201"] == {"$ref": "#/components/schemas/PaymentsPurchase"}
+    validator = OAS30Validator({**documented["200"], "components": spec["components"]})
+    assert [error.message for error in validator.iter_errors(again.get_json())] == []
 
 
 def datetime_values(spec, schema, body, path="$"):
