@@ -206,6 +206,27 @@ def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
     assert problems == [], problems
 
 
+def test_every_property_of_every_schema_states_its_type(spec):
+    """A property with neither a type nor a schema to follow becomes ``unknown`` (``Any``) in a typed client."""
+    typed = ("type", "$ref", "allOf", "oneOf", "anyOf")
+    untyped = []
+
+    def walk(where, node):
+        if not any(key in node for key in typed):
+            untyped.append(where)
+        for name, prop in node.get("properties", {}).items():
+            walk(f"{where}.{name}", prop)
+        if isinstance(node.get("items"), dict):
+            walk(f"{where}[]", node["items"])
+        for branch in node.get("allOf", []) + node.get("oneOf", []) + node.get("anyOf", []):
+            walk(f"{where}|", branch)
+
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            walk(f"{name}.{field}", prop)
+    assert untyped == [], untyped
+
+
 def test_the_main_operations_have_examples_that_match_their_schemas(spec):
     from openapi_schema_validator import OAS30Validator
 

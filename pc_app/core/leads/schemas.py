@@ -40,7 +40,8 @@ class LeadSchema(ResponseSchema):
     sourceRef = ma.fields.String(attribute="source_ref", allow_none=True,
                                  metadata={"description": "e.g. purchase:<id> for a lead bought on the marketplace"})
     readOnly = ma.fields.Function(lambda lead: bool(getattr(lead, "read_only_reason", None)),
-                                  metadata={"description": "True once sold on the marketplace: kept, not changeable"})
+                                  metadata={"type": "boolean",
+                                            "description": "True once sold on the marketplace: kept, not changeable"})
     readOnlyReason = ma.fields.String(attribute="read_only_reason", allow_none=True)
     updatedBy = ma.fields.String(attribute="updated_by")
     createdAt = UtcDateTime(attribute="created_at")
@@ -148,7 +149,7 @@ class LeadImportSchema(ResponseSchema):
     status = ma.fields.String(validate=validate.OneOf(IMPORT_STATUSES))
     totalRows = ma.fields.Integer(attribute="total_rows")
     processedRows = ma.fields.Integer(attribute="processed_rows")
-    percent = ma.fields.Method("_percent")
+    percent = ma.fields.Method("_percent", metadata={"type": "integer", "description": "0-100"})
     imported = ma.fields.Integer()
     failed = ma.fields.Integer()
     errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))
