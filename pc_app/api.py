@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import logging
 import os
 import re
@@ -295,7 +296,8 @@ class Blueprint(_Blueprint):
     """A flask-smorest Blueprint with the guarded argument parser and honest documentation.
 
     - Query arguments follow each schema's ``unknown`` setting: a misspelled filter
-      (``?industy=saas``) is a 422 naming it, not unfiltered data.
+      (``?industy=saas``) is a 422 naming it, not unfiltered data; an operation without a query
+      schema refuses every parameter it does not document the same way (``install_operation_checks``).
     - A required JSON body that is missing is a 422 (webargs would load ``{}``); a body in
       another format is a 415; every JSON operation documents 400, 413, 415 and 422.
     - Each operation declares its ``security``: what its view was marked with by
@@ -640,6 +642,12 @@ def install_error_handling(app: Flask) -> None:
         return jsonify(body), 500
 
 
+@functools.lru_cache(maxsize=None)
+def _named_parameters(names: frozenset) -> Schema:
+    """A query schema taking exactly ``names`` (as the text they are): one instance per set, for ``ParsedQueries``."""
+    return Schema.from_dict({name: ma.fields.Raw() for name in sorted(names)}, name="NamedQueryParameters")()
+
+
 def request_operation() -> Operation | None:
     """The documented operation the current request reached, or None (an unknown URL, Swagger UI, a preflight)."""
     blueprint = current_app.blueprints.get(request.blueprint) if request.blueprint else None
@@ -653,10 +661,22 @@ def request_operation() -> Operation | None:
 def install_operation_checks(app: Flask) -> None:
     """Hold every request and answer to its operation's documentation.
 
-    Under test (``TESTING``), a success status the operation does not document fails the request
-    loudly, as a ``ResponseSchema`` dump missing a field does: a generated client would read an
-    undocumented 200 as an error.
+    A query parameter the operation does not document is a 422 naming it, whether or not the
+    operation reads a query schema: one without is parsed by the same parser against the
+    parameters it documents one by one (none, mostly), so the answer is the one a list gives a
+    misspelled filter. Under test (``TESTING``), a success status the operation does not document
+    fails the request loudly, as a ``ResponseSchema`` dump missing a field does: a generated client
+    would read an undocumented 200 as an error.
     """
+
+    @app.before_request
+    def _refuse_undocumented_query_parameters():
+        if not request.query_string:
+            return
+        operation = request_operation()
+        if operation is not None and not operation.query_schema:
+            Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(operation.query_names), location="query")
+
     if not app.config.get("TESTING"):
         return
 
