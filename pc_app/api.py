@@ -373,6 +373,12 @@ class Blueprint(_Blueprint):
                 doc["docstring"] = {**docstring, "description": "\n\n".join(
                     part for part in (docstring["summary"], docstring.get("description")) if part)}
             responses = doc.setdefault("response", {}).setdefault("responses", {})
+            # ``arguments`` names its 422 after flask-smorest's component (``UNPROCESSABLE_ENTITY``): ours instead,
+            # so the document holds one component per status.
+            refusals = doc.get("arguments", {}).get("responses", {})
+            for code in refusals:
+                if int(code) in SHARED_RESPONSES:
+                    refusals[code] = SHARED_RESPONSES[int(code)][0]
             security = manual.setdefault("security", getattr(view, "_pc_security", []))
             if security:
                 responses.setdefault(401, [SHARED_RESPONSES[401][0]])
