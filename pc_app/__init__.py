@@ -81,7 +81,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     app.json.sort_keys = False
     app.wsgi_app = TrustedProxies(app.wsgi_app, settings["TRUSTED_PROXY_ADDRESSES"])
     CORS(app, origins=settings["CORS_ORIGINS"], supports_credentials=False,
-         expose_headers=["X-Request-ID", "Retry-After", "X-Pagination"])
+         expose_headers=["X-Request-ID", "Retry-After"])
     app.extensions["pc_plugin_manager"] = pm
     app.extensions["pc_plugins"] = plugin_infos
     app.extensions["pc_secret_settings"] = secret_names

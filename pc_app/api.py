@@ -529,6 +529,10 @@ class Api(_Api):
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(name, response, lazy=True)
 
+    def _register_pagination_header(self):
+        """Nothing: lists answer their page in the body (``page_schema``), never in flask-smorest's ``X-Pagination``
+        header, whose schema (``PaginationMetadata``) would otherwise stand in the document for nothing."""
+
     def __init__(self, app=None, **kwargs):
         self._undocumented: list[tuple] = []
         self._documenting = threading.Lock()

@@ -189,6 +189,29 @@ def test_each_error_status_has_one_response_component(spec):
     assert set(spec["components"]["responses"]) - ours == {"DEFAULT_ERROR"}
 
 
+def test_every_schema_component_is_used_and_no_header_is_exposed_that_is_never_sent(spec, client):
+    """Lists answer their page in the body: flask-smorest's ``PaginationMetadata`` (for an ``X-Pagination``
+    header) would be a type nothing returns, and a header exposed to browsers that never comes."""
+    schemas = spec["components"]["schemas"]
+    used: set[str] = set()
+    stack = [spec["paths"], spec["components"].get("responses", {}), spec["components"].get("headers", {})]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in used:
+                used.add(ref.rsplit("/", 1)[1])
+                stack.append(schemas[ref.rsplit("/", 1)[1]])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert sorted(set(schemas) - used) == []
+    exposed = client.get("/healthz", headers={"Origin": "http://localhost:3001"}).headers[
+        "Access-Control-Expose-Headers"]
+    # Every answer has a request id; 429 and 503 say when to try again.
+    assert sorted(name.strip() for name in exposed.split(",")) == ["Retry-After", "X-Request-ID"]
+
+
 def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
     problems = []
     schemas = spec["components"]["schemas"]
