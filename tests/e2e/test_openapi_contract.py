@@ -240,6 +240,24 @@ def test_country_codes_are_documented_upper_case_and_taken_in_any_case(spec, cli
         "country.0": ["'xx' is not an ISO 3166-1 alpha-2 country code."]}
 
 
+# The activity feed pages by cursor (PRODUCT.md §7): a new activity must not shift the next page.
+CURSOR_PAGED = {"listActivities"}
+PAGE = {"items", "total", "totalCapped", "page", "perPage", "pages"}
+
+
+def test_every_list_answers_a_page(spec):
+    """README: lists answer ``{items, total, page, perPage, pages}``, and take ``page`` and ``perPage``."""
+    odd = []
+    for _method, _path, operation, params in operations(spec):
+        for status, schema in json_responses(spec, operation):
+            fields = set(resolve(spec, schema).get("properties", {}))
+            if "items" in fields and operation["operationId"] not in CURSOR_PAGED:
+                taken = {resolve(spec, param)["name"] for param in params if resolve(spec, param)["in"] == "query"}
+                if fields != PAGE or not {"page", "perPage"} <= taken:
+                    odd.append(f"{operation['operationId']} {status}: {sorted(fields)}, query {sorted(taken)}")
+    assert odd == [], odd
+
+
 def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
     problems = []
     schemas = spec["components"]["schemas"]
