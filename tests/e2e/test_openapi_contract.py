@@ -258,6 +258,18 @@ def test_every_list_answers_a_page(spec):
     assert odd == [], odd
 
 
+def test_no_success_says_when_to_try_again(client, actors):
+    """``Retry-After`` belongs to the 429 and 503 answers that document it, not to a rate-limited route's successes."""
+    actor = actors.partner_owner()
+    answers = [client.post("/v1/auth/sign-in", json={"email": actor.user.email, "password": actor.password}),
+               client.post("/v1/auth/forgot-password", json={"email": actor.user.email}),
+               client.post("/v1/auth/register-partner", json={"companyName": "Initech", "name": "Peter",
+                                                              "email": "peter@initech.example"})]
+    assert [(answer.status_code, answer.headers.get("Retry-After")) for answer in answers] == [
+        (200, None), (202, None), (202, None)]
+    assert all(int(answer.headers["X-RateLimit-Remaining"]) >= 0 for answer in answers)  # what is left still shows
+
+
 def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
     problems = []
     schemas = spec["components"]["schemas"]
