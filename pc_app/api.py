@@ -694,7 +694,9 @@ def install_operation_checks(app: Flask) -> None:
     def _success_is_documented(response):
         if 200 <= response.status_code < 400:
             operation = request_operation()
-            if operation is not None and response.status_code not in operation.successes:
+            # One documenting no success at all (a test's throwaway route) says nothing to hold it to; the
+            # contract test holds every operation of the API to documenting one.
+            if operation is not None and operation.successes and response.status_code not in operation.successes:
                 raise AssertionError(f"{request.method} {request.url_rule.rule} answered {response.status_code}, "
                                      f"which it does not document ({sorted(operation.successes)}): add "
                                      "@blp.alt_response")
