@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     """
     import os
 
-    from .api import Api, api_settings, install_error_handling, install_swagger_assets
+    from .api import Api, api_settings, install_error_handling, install_operation_checks, install_swagger_assets
     from .auth import init_auth
     from .config import CORE_SECRETS, load_config
     from .db import connect_database
@@ -81,7 +81,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     app.json.sort_keys = False
     app.wsgi_app = TrustedProxies(app.wsgi_app, settings["TRUSTED_PROXY_ADDRESSES"])
     CORS(app, origins=settings["CORS_ORIGINS"], supports_credentials=False,
-         expose_headers=["X-Request-ID", "Retry-After", "X-Pagination"])
+         expose_headers=["X-Request-ID", "Retry-After"])
     app.extensions["pc_plugin_manager"] = pm
     app.extensions["pc_plugins"] = plugin_infos
     app.extensions["pc_secret_settings"] = secret_names
@@ -95,6 +95,7 @@ def create_app(config: dict | None = None) -> PartnerConnectorFlask:
     install_error_handling(app)
     install_request_metrics(app)
     install_service_errors(app)
+    install_operation_checks(app)
     install_swagger_assets(app)
     install_security_headers(app)
 

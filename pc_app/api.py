@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import logging
 import os
 import re
@@ -284,11 +285,19 @@ def requires_security(requirement: list[dict]):
     return mark
 
 
+class Operation(NamedTuple):
+    """What an operation's documentation says about the requests it takes and the successes it answers."""
+    query_schema: bool        # a query schema reads its parameters (and decides about unknown ones)
+    query_names: frozenset    # query parameters documented one by one, outside a schema
+    successes: frozenset      # the 2xx and 3xx statuses documented
+
+
 class Blueprint(_Blueprint):
     """A flask-smorest Blueprint with the guarded argument parser and honest documentation.
 
     - Query arguments follow each schema's ``unknown`` setting: a misspelled filter
-      (``?industy=saas``) is a 422 naming it, not unfiltered data.
+      (``?industy=saas``) is a 422 naming it, not unfiltered data; an operation without a query
+      schema refuses every parameter it does not document the same way (``install_operation_checks``).
     - A required JSON body that is missing is a 422 (webargs would load ``{}``); a body in
       another format is a 415; every JSON operation documents 400, 413, 415 and 422.
     - Each operation declares its ``security``: what its view was marked with by
@@ -298,6 +307,11 @@ class Blueprint(_Blueprint):
     """
 
     ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (endpoint, METHOD) -> Operation, for the request hooks (``install_operation_checks``).
+        self.operations: dict[tuple[str, str], Operation] = {}
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
         # One instance per decorated view: given a class, webargs would build a schema for every request.
@@ -359,12 +373,30 @@ class Blueprint(_Blueprint):
                 doc["docstring"] = {**docstring, "description": "\n\n".join(
                     part for part in (docstring["summary"], docstring.get("description")) if part)}
             responses = doc.setdefault("response", {}).setdefault("responses", {})
+            # ``arguments`` names its 422 after flask-smorest's component (``UNPROCESSABLE_ENTITY``): ours instead,
+            # so the document holds one component per status.
+            refusals = doc.get("arguments", {}).get("responses", {})
+            for code in refusals:
+                if int(code) in SHARED_RESPONSES:
+                    refusals[code] = SHARED_RESPONSES[int(code)][0]
             security = manual.setdefault("security", getattr(view, "_pc_security", []))
             if security:
                 responses.setdefault(401, [SHARED_RESPONSES[401][0]])
             if not getattr(view, "_pc_needs_no_service", False):
                 # Any operation that reads MongoDB or Redis answers 503 while one of them is unreachable.
                 responses.setdefault(503, [SHARED_RESPONSES[503][0]])
+            self.operations[(endpoint, method.upper())] = _operation(doc, parameters)
+
+
+def _operation(doc: dict, route_parameters) -> Operation:
+    """An operation's ``Operation`` from its flask-smorest doc info (decorators, ``@blp.doc``, the route's parameters)."""
+    manual = doc.get("manual_doc", {})
+    parameters = [*(route_parameters or []), *manual.get("parameters", [])]
+    codes = [*doc.get("response", {}).get("responses", {}), *manual.get("responses", {})]
+    return Operation(
+        query_schema=any(p.get("in") == "query" for p in doc.get("arguments", {}).get("parameters", [])),
+        query_names=frozenset(p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"),
+        successes=frozenset(int(code) for code in codes if 200 <= int(code) < 400))
 
 
 # The verb of a MethodView's handler, by HTTP method; ``get`` on a collection lists.
@@ -497,6 +529,10 @@ class Api(_Api):
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(name, response, lazy=True)
 
+    def _register_pagination_header(self):
+        """Nothing: lists answer their page in the body (``page_schema``), never in flask-smorest's ``X-Pagination``
+        header, whose schema (``PaginationMetadata``) would otherwise stand in the document for nothing."""
+
     def __init__(self, app=None, **kwargs):
         self._undocumented: list[tuple] = []
         self._documenting = threading.Lock()
@@ -614,6 +650,57 @@ def install_error_handling(app: Flask) -> None:
         log.exception("unhandled error request_id=%s path=%s", request_id, request.path)
         body = error_body(500, _DEFAULT_MESSAGES[500] + f" Request id: {request_id}.")
         return jsonify(body), 500
+
+
+@functools.lru_cache(maxsize=None)
+def _named_parameters(names: frozenset) -> Schema:
+    """A query schema taking exactly ``names`` (as the text they are): one instance per set, for ``ParsedQueries``."""
+    return Schema.from_dict({name: ma.fields.Raw() for name in sorted(names)}, name="NamedQueryParameters")()
+
+
+def request_operation() -> Operation | None:
+    """The documented operation the current request reached, or None (an unknown URL, Swagger UI, a preflight)."""
+    blueprint = current_app.blueprints.get(request.blueprint) if request.blueprint else None
+    operations = getattr(blueprint, "operations", None)
+    if not operations:
+        return None
+    method = "GET" if request.method == "HEAD" else request.method
+    return operations.get((request.endpoint.rpartition(".")[2], method))
+
+
+def install_operation_checks(app: Flask) -> None:
+    """Hold every request and answer to its operation's documentation.
+
+    A query parameter the operation does not document is a 422 naming it, whether or not the
+    operation reads a query schema: one without is parsed by the same parser against the
+    parameters it documents one by one (none, mostly), so the answer is the one a list gives a
+    misspelled filter. Under test (``TESTING``), a success status the operation does not document
+    fails the request loudly, as a ``ResponseSchema`` dump missing a field does: a generated client
+    would read an undocumented 200 as an error.
+    """
+
+    @app.before_request
+    def _refuse_undocumented_query_parameters():
+        if not request.query_string:
+            return
+        operation = request_operation()
+        if operation is not None and not operation.query_schema:
+            Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(operation.query_names), location="query")
+
+    if not app.config.get("TESTING"):
+        return
+
+    @app.after_request
+    def _success_is_documented(response):
+        if 200 <= response.status_code < 400:
+            operation = request_operation()
+            # One documenting no success at all (a test's throwaway route) says nothing to hold it to; the
+            # contract test holds every operation of the API to documenting one.
+            if operation is not None and operation.successes and response.status_code not in operation.successes:
+                raise AssertionError(f"{request.method} {request.url_rule.rule} answered {response.status_code}, "
+                                     f"which it does not document ({sorted(operation.successes)}): add "
+                                     "@blp.alt_response")
+        return response
 
 
 def _unavailable_service(exc: Exception) -> str | None:

@@ -56,6 +56,17 @@ def init_rate_limits(app) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "pc:ratelimit")
     app.config.setdefault("RATELIMIT_ENABLED", True)
+
+    # Registered before the limiter's own hook so that it runs after it (Flask calls them last-registered
+    # first): flask-limiter writes Retry-After, the seconds until the window resets, on every answer of a
+    # limited route, so a successful sign-in said "Retry-After: 60". Only a refusal (429, 503) says when to
+    # try again; X-RateLimit-Remaining and -Reset still tell a client what is left.
+    @app.after_request
+    def _retry_after_only_on_refusals(response):
+        if response.status_code < 400:
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from pc_app.toolkit import (Blueprint, Forbidden, Unauthorized, current_actor, current_claims, current_partner,
-                            current_user, login_required, optional_user, page_answer, parse_object_id,
-                            partner_for_request)
+from pc_app.toolkit import (Blueprint, Forbidden, PageArgsSchema, Unauthorized, current_actor, current_claims,
+                            current_partner, current_user, login_required, optional_user, page_answer, paginate,
+                            parse_object_id, partner_for_request)
 
-from .models import WebhookDelivery
+from .models import WebhookDelivery, WebhookEndpoint
 from .schemas import (ACTIVITY_PAGE_EXAMPLE, ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
                       MarkReadSchema, PreferencesPatchSchema, PreferencesSchema, StreamArgsSchema,
                       StreamTicketSchema, UnsubscribeArgsSchema, UnsubscribeSchema, WebhookCreateSchema,
-                      WebhookDeliveryPageSchema, WebhookDeliverySchema, WebhookEndpointListSchema,
+                      WebhookDeliveryPageSchema, WebhookDeliverySchema, WebhookEndpointPageSchema,
                       WebhookEndpointSchema, WebhookEndpointWithSecretSchema)
 from .services import (feed, live_stream, notification_mail, preferences, webhook_delivery, webhook_endpoints)
 
@@ -171,13 +171,17 @@ class Unsubscribe(MethodView):
 @partner_blp.route("/<objectid:partner_id>/webhooks")
 class Webhooks(MethodView):
     @login_required
-    @partner_blp.response(200, WebhookEndpointListSchema)
-    @partner_blp.errors(403, 404)
+    @partner_blp.arguments(PageArgsSchema, location="query")
+    @partner_blp.response(200, WebhookEndpointPageSchema)
+    @partner_blp.errors(403, 404, 422)
     @partner_blp.doc(operationId="listWebhooks")
-    def get(self, partner_id):
-        """The partner's webhook endpoints (never their secrets)."""
+    def get(self, args, partner_id):
+        """The partner's webhook endpoints, oldest first (never their secrets); at most WEBHOOKS_MAX_ENDPOINTS (10)."""
         partner = _partner_settings(partner_id, change=False)
-        return {"items": [webhook_endpoints.serialize(e) for e in webhook_endpoints.list_endpoints(str(partner.id))]}
+        # Dumped each time, not kept (page_answer): an endpoint's previousSecretValidUntil ends with the clock.
+        page = paginate(WebhookEndpoint.objects(partner=str(partner.id)).order_by("created_ms"), args["page"],
+                        args["perPage"])
+        return {**page, "items": [webhook_endpoints.serialize(row) for row in page["items"]]}
 
     @login_required
     @partner_blp.arguments(WebhookCreateSchema)

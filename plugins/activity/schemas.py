@@ -172,8 +172,7 @@ class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
     secret = ma.fields.String(metadata={"description": "the signing secret: shown only now"})
 
 
-class WebhookEndpointListSchema(ResponseSchema):
-    items = ma.fields.List(ma.fields.Nested(WebhookEndpointSchema))
+WebhookEndpointPageSchema = page_schema(WebhookEndpointSchema, "WebhookEndpointPageSchema")
 
 
 class WebhookDeliverySchema(ResponseSchema):

@@ -75,11 +75,16 @@ class TaskQueryArgsSchema(PageArgsSchema):
         "description": "Platform staff: one partner's tasks (a partner user: its own; another partner's answers 404)"})
 
 
+# A synced field's value: text (dealStatus, dealName, closeDate as YYYY-MM-DD), cents (dealAmount) or null.
+_FIELD_VALUE = {"anyOf": [{"type": "string", "nullable": True}, {"type": "integer", "nullable": True}]}
+
+
 class ConflictFieldSchema(ResponseSchema):
     field = ma.fields.String(validate=validate.OneOf(("dealStatus", "dealAmount", "dealName", "closeDate")))
-    pcValue = ma.fields.Raw(allow_none=True, metadata={"description": "The lead's value now"})
-    hubspotValue = ma.fields.Raw(allow_none=True, metadata={"description": "The deal's value now"})
-    baseValue = ma.fields.Raw(allow_none=True, metadata={"description": "Both sides' value at the last sync"})
+    pcValue = ma.fields.Raw(allow_none=True, metadata={**_FIELD_VALUE, "description": "The lead's value now"})
+    hubspotValue = ma.fields.Raw(allow_none=True, metadata={**_FIELD_VALUE, "description": "The deal's value now"})
+    baseValue = ma.fields.Raw(allow_none=True, metadata={**_FIELD_VALUE,
+                                                         "description": "Both sides' value at the last sync"})
     pcChangedAt = UtcDateTime(allow_none=True)
     hubspotChangedAt = UtcDateTime(allow_none=True)
 

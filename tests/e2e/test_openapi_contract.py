@@ -2,8 +2,8 @@
 
 It is valid OpenAPI (openapi-spec-validator); datamodel-code-generator turns it into typed
 pydantic models that parse real answers; every operation has a stable camelCase operationId,
-a summary and a description, described parameters, its security and each error it can answer
-as a shared response component; response objects mark their fields required and state their
+a summary and a description, described parameters, its security, each success it answers and
+each error it can answer as a shared response component; response objects mark their fields required and state their
 enums; the main operations carry examples that match their schemas; every datetime an answer
 holds has the one shape ``pc_app.db.iso_utc`` writes; Swagger UI answers at ``/docs`` and
 ``/docs/``.
@@ -143,6 +143,14 @@ def test_every_operation_and_parameter_is_described(spec):
     assert parameters == [], parameters
 
 
+def test_every_operation_documents_its_successes(spec):
+    """Each answers at least one documented success; under test, answering another fails the request
+    (``install_operation_checks``), so a success a client would type as the error cannot go unnoticed."""
+    silent = [f"{method.upper()} {path}" for method, path, operation, _params in operations(spec)
+              if not any(code != "default" and 200 <= int(code) < 400 for code in operation["responses"])]
+    assert silent == [], silent
+
+
 def test_every_error_is_a_shared_component_with_the_error_schema(spec):
     components = spec["components"]["responses"]
     problems = []
@@ -172,6 +180,96 @@ def test_every_error_is_a_shared_component_with_the_error_schema(spec):
     assert problems == [], problems
 
 
+def test_each_error_status_has_one_response_component(spec):
+    """flask-smorest's own per-status components (``UNPROCESSABLE_ENTITY``) would stand beside ours
+    (``UnprocessableEntity``): two names, two types in a generated client, for one answer."""
+    from pc_app.errors import SHARED_RESPONSES
+
+    ours = {name for name, _description in SHARED_RESPONSES.values()}
+    assert set(spec["components"]["responses"]) - ours == {"DEFAULT_ERROR"}
+
+
+def test_every_schema_component_is_used_and_no_header_is_exposed_that_is_never_sent(spec, client):
+    """Lists answer their page in the body: flask-smorest's ``PaginationMetadata`` (for an ``X-Pagination``
+    header) would be a type nothing returns, and a header exposed to browsers that never comes."""
+    schemas = spec["components"]["schemas"]
+    used: set[str] = set()
+    stack = [spec["paths"], spec["components"].get("responses", {}), spec["components"].get("headers", {})]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in used:
+                used.add(ref.rsplit("/", 1)[1])
+                stack.append(schemas[ref.rsplit("/", 1)[1]])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert sorted(set(schemas) - used) == []
+    exposed = client.get("/healthz", headers={"Origin": "http://localhost:3001"}).headers[
+        "Access-Control-Expose-Headers"]
+    # Every answer has a request id; 429 and 503 say when to try again.
+    assert sorted(name.strip() for name in exposed.split(",")) == ["Retry-After", "X-Request-ID"]
+
+
+def test_country_codes_are_documented_upper_case_and_taken_in_any_case(spec, client, actors):
+    """249 codes, not 498: the API takes ``de`` as ``DE``, and says so instead of listing both cases."""
+    found = []
+
+    def walk(node, described=""):
+        if isinstance(node, dict):
+            text = node.get("description")
+            described = f"{described} {text}" if isinstance(text, str) else described
+            if "DE" in node.get("enum", ()):
+                found.append((node["enum"], described))
+            for value in node.values():
+                walk(value, described)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, described)
+
+    walk(spec)
+    assert len(found) >= 4  # the lead's country, the ICP's countries, the leads' and the marketplace's filters
+    assert [described for codes, described in found if "case is ignored" not in described.lower()] == []
+    assert {code for codes, _described in found for code in codes if code != code.upper()} == set()
+    owner = actors.partner_owner()
+    assert client.post("/v1/leads", json={"firstName": "Ada", "email": "ada@lead.example", "country": "gb"},
+                       headers=owner.headers).get_json()["country"] == "GB"
+    assert client.get("/v1/leads?country=Gb&country=de", headers=owner.headers).get_json()["total"] == 1
+    assert client.get("/v1/leads?country=xx", headers=owner.headers).get_json()["errors"] == {
+        "country.0": ["'xx' is not an ISO 3166-1 alpha-2 country code."]}
+
+
+# The activity feed pages by cursor (PRODUCT.md §7): a new activity must not shift the next page.
+CURSOR_PAGED = {"listActivities"}
+PAGE = {"items", "total", "totalCapped", "page", "perPage", "pages"}
+
+
+def test_every_list_answers_a_page(spec):
+    """README: lists answer ``{items, total, page, perPage, pages}``, and take ``page`` and ``perPage``."""
+    odd = []
+    for _method, _path, operation, params in operations(spec):
+        for status, schema in json_responses(spec, operation):
+            fields = set(resolve(spec, schema).get("properties", {}))
+            if "items" in fields and operation["operationId"] not in CURSOR_PAGED:
+                taken = {resolve(spec, param)["name"] for param in params if resolve(spec, param)["in"] == "query"}
+                if fields != PAGE or not {"page", "perPage"} <= taken:
+                    odd.append(f"{operation['operationId']} {status}: {sorted(fields)}, query {sorted(taken)}")
+    assert odd == [], odd
+
+
+def test_no_success_says_when_to_try_again(client, actors):
+    """``Retry-After`` belongs to the 429 and 503 answers that document it, not to a rate-limited route's successes."""
+    actor = actors.partner_owner()
+    answers = [client.post("/v1/auth/sign-in", json={"email": actor.user.email, "password": actor.password}),
+               client.post("/v1/auth/forgot-password", json={"email": actor.user.email}),
+               client.post("/v1/auth/register-partner", json={"companyName": "Initech", "name": "Peter",
+                                                              "email": "peter@initech.example"})]
+    assert [(answer.status_code, answer.headers.get("Retry-After")) for answer in answers] == [
+        (200, None), (202, None), (202, None)]
+    assert all(int(answer.headers["X-RateLimit-Remaining"]) >= 0 for answer in answers)  # what is left still shows
+
+
 def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
     problems = []
     schemas = spec["components"]["schemas"]
@@ -196,6 +294,27 @@ def test_every_answer_marks_its_fields_required_and_states_its_enums(spec):
             if schema == {} or schema.get("type") == "object" and not schema.get("properties"):
                 problems.append(f"{method.upper()} {path} {status}: an answer with no schema")
     assert problems == [], problems
+
+
+def test_every_property_of_every_schema_states_its_type(spec):
+    """A property with neither a type nor a schema to follow becomes ``unknown`` (``Any``) in a typed client."""
+    typed = ("type", "$ref", "allOf", "oneOf", "anyOf")
+    untyped = []
+
+    def walk(where, node):
+        if not any(key in node for key in typed):
+            untyped.append(where)
+        for name, prop in node.get("properties", {}).items():
+            walk(f"{where}.{name}", prop)
+        if isinstance(node.get("items"), dict):
+            walk(f"{where}[]", node["items"])
+        for branch in node.get("allOf", []) + node.get("oneOf", []) + node.get("anyOf", []):
+            walk(f"{where}|", branch)
+
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            walk(f"{name}.{field}", prop)
+    assert untyped == [], untyped
 
 
 def test_the_main_operations_have_examples_that_match_their_schemas(spec):
@@ -242,6 +361,34 @@ def test_a_typed_client_generates_from_the_document_and_parses_real_answers(spec
     assert [item.email for item in page.items] == ["ada@lead.example"]
     me = models.Me.model_validate(client.get("/v1/auth/me", headers=actor.headers).get_json())
     assert me.role.value == "user" and me.partner.status.value == "active"
+
+
+def _bought(client, stripe_sandbox, seller, buyer) -> dict:
+    """A lead listed by ``seller`` and reserved by ``buyer``: the body of its purchase."""
+    enable_payouts(client, stripe_sandbox, seller)
+    lead = client.post("/v1/leads", json={"firstName": "Grace", "email": "grace@lead.example", "industry": "saas",
+                                          "dealAmount": 120000}, headers=seller.headers).get_json()
+    assert client.post(f"/v1/marketplace/leads/{lead['id']}/list", json={"price": 5000},
+                       headers=seller.headers).status_code == 201
+    reservation = client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", headers=buyer.headers).get_json()
+    return {"reservationId": reservation["id"], "paymentMethodId": "pm_card_visa"}
+
+
+def test_a_purchase_sent_again_answers_200_with_the_purchase_as_the_document_says(spec, client, actors,
+                                                                                 stripe_sandbox):
+    from openapi_schema_validator import OAS30Validator
+
+    buyer = actors.partner_owner(icp={"industries": ["saas"]})
+    body = _bought(client, stripe_sandbox, actors.partner_owner(icp={"industries": ["saas"]}), buyer)
+    first = client.post("/v1/marketplace/purchases", json=body, headers=buyer.headers)
+    again = client.post("/v1/marketplace/purchases", json=body, headers=buyer.headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    operation = spec["paths"]["/v1/marketplace/purchases"]["post"]
+    documented = dict(json_responses(spec, operation))
+    assert documented.get("200") == documented["201"] == {"$ref": "#/components/schemas/PaymentsPurchase"}
+    validator = OAS30Validator({**documented["200"], "components": spec["components"]})
+    assert [error.message for error in validator.iter_errors(again.get_json())] == []
 
 
 def datetime_values(spec, schema, body, path="$"):

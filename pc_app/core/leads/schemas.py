@@ -40,7 +40,8 @@ class LeadSchema(ResponseSchema):
     sourceRef = ma.fields.String(attribute="source_ref", allow_none=True,
                                  metadata={"description": "e.g. purchase:<id> for a lead bought on the marketplace"})
     readOnly = ma.fields.Function(lambda lead: bool(getattr(lead, "read_only_reason", None)),
-                                  metadata={"description": "True once sold on the marketplace: kept, not changeable"})
+                                  metadata={"type": "boolean",
+                                            "description": "True once sold on the marketplace: kept, not changeable"})
     readOnlyReason = ma.fields.String(attribute="read_only_reason", allow_none=True)
     updatedBy = ma.fields.String(attribute="updated_by")
     createdAt = UtcDateTime(attribute="created_at")
@@ -88,7 +89,7 @@ class LeadQueryArgsSchema(PageArgsSchema):
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)),
                                metadata={"description": "Only these seniorities (repeatable)"})
     country = ma.fields.List(CountryCode(), metadata={"description": "Only these countries, ISO 3166-1 alpha-2 "
-                                                                     "(repeatable)"})
+                                                                     "codes; case is ignored (repeatable)"})
     source = ma.fields.String(validate=validate.Length(max=100),
                               metadata={"description": "Only leads from this source (manual, csv_import, hubspot...)"})
     readOnly = Boolean(metadata={"description": "true: only the read-only leads (sold on the "
@@ -149,7 +150,7 @@ class LeadImportSchema(ResponseSchema):
     status = ma.fields.String(validate=validate.OneOf(IMPORT_STATUSES))
     totalRows = ma.fields.Integer(attribute="total_rows")
     processedRows = ma.fields.Integer(attribute="processed_rows")
-    percent = ma.fields.Method("_percent")
+    percent = ma.fields.Method("_percent", metadata={"type": "integer", "description": "0-100"})
     imported = ma.fields.Integer()
     failed = ma.fields.Integer()
     errors = ma.fields.List(ma.fields.Nested(ImportRowErrorSchema))

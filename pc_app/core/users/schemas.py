@@ -16,7 +16,8 @@ class UserSchema(ResponseSchema):
     partnerId = ObjectIdString(attribute="partner", allow_none=True)
     isPartnerOwner = ma.fields.Boolean(attribute="is_partner_owner")
     isActive = ma.fields.Boolean(attribute="is_active")
-    hasPassword = ma.fields.Method("_has_password")
+    hasPassword = ma.fields.Method("_has_password", metadata={
+        "type": "boolean", "description": "False until the user sets a password (an invitation not yet accepted)"})
     lastSignInAt = UtcDateTime(attribute="last_sign_in_at", allow_none=True)
     createdAt = UtcDateTime(attribute="created_at")
     updatedAt = UtcDateTime(attribute="updated_at")

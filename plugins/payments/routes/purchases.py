@@ -32,8 +32,8 @@ class PurchaseCollection(MethodView):
     @login_required
     @blp.arguments(PurchaseRequestSchema, example=PURCHASE_REQUEST_EXAMPLE)
     @blp.doc(**IDEMPOTENCY_HEADER)
-    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours (200: it already was, same purchase)",
-                  example=PURCHASE_EXAMPLE)
+    @blp.response(201, PurchaseSchema, description="Paid: the lead is yours", example=PURCHASE_EXAMPLE)
+    @blp.alt_response(200, schema=PurchaseSchema, description="Already paid: the same purchase, sent again")
     @blp.alt_response(202, schema=PurchaseActionSchema, description="The card needs 3-D Secure")
     @blp.errors(401, 402, 403, 404, 409, 422, 502, 503)
     def post(self, data):

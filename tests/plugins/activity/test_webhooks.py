@@ -210,6 +210,17 @@ def test_who_may_manage_endpoints_and_bad_input(client, actors, seller, buyer):
     assert client.get(f"{hooks_url(seller)}/{endpoint['id']}", headers=seller.headers).status_code == 404
 
 
+def test_endpoints_are_listed_a_page_at_a_time_oldest_first(client, seller):
+    urls = [register(client, seller, f"http://127.0.0.1:9/{name}")["url"] for name in "abc"]
+    first = client.get(hooks_url(seller), headers=seller.headers).get_json()
+    assert [item["url"] for item in first["items"]] == urls
+    assert {key: first[key] for key in ("total", "totalCapped", "page", "perPage", "pages")} == {
+        "total": 3, "totalCapped": False, "page": 1, "perPage": 25, "pages": 1}
+    second = client.get(f"{hooks_url(seller)}?perPage=2&page=2", headers=seller.headers).get_json()
+    assert [item["url"] for item in second["items"]] == urls[2:] and second["pages"] == 2
+    assert "secret" not in second["items"][0]
+
+
 def test_the_endpoint_limit_is_a_409(app, client, seller):
     app.config["WEBHOOKS_MAX_ENDPOINTS"] = 2
     register(client, seller, "http://127.0.0.1:9/a")
