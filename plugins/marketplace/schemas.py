@@ -34,7 +34,7 @@ class BrowseArgsSchema(PageArgsSchema):
     companySize = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.COMPANY_SIZES)),
                                  metadata={"description": "Only these company sizes (repeatable)"})
     country = ma.fields.List(CountryCode(), metadata={"description": "Only these countries, ISO 3166-1 alpha-2 "
-                                                                     "codes; case is ignored (repeatable)"})
+                                                                     "(repeatable)"})
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)),
                                metadata={"description": "Only these seniorities (repeatable)"})
     minPrice = Integer(min=0, metadata={"description": "Lowest price, in cents"})

@@ -51,16 +51,13 @@ def test_names_are_stored_trimmed(client, actors):
     assert response.status_code == 201 and response.get_json()["name"] == "Acme Leads"
 
 
-def test_icp_countries_accept_only_codes_the_document_lists_in_any_case(client, app, actors):
+def test_icp_countries_accept_only_codes_the_document_lists(client, app, actors):
     owner = actors.partner_owner(icp={"countries": ["DE"]})
     with database_unchanged(app):
-        for bad in ([""], [" us"], ["USA"], ["\ufb01"]):  # the fi ligature is FI in Unicode's upper case
+        for bad in ([""], [" us"], ["Us"], ["USA"]):
             response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
                                     json={"icp": {"countries": bad}})
             assert_error_shape(response, 422)
-    response = client.patch(f"/v1/partners/{owner.partner_id}", headers=owner.headers,
-                            json={"icp": {"countries": ["Us", "gb"]}})
-    assert response.get_json()["icp"]["countries"] == ["US", "GB"]
 
 
 def test_partner_users_cannot_create_or_list_partners(client, actors):

@@ -89,7 +89,7 @@ class LeadQueryArgsSchema(PageArgsSchema):
     seniority = ma.fields.List(ma.fields.String(validate=validate.OneOf(v.SENIORITIES)),
                                metadata={"description": "Only these seniorities (repeatable)"})
     country = ma.fields.List(CountryCode(), metadata={"description": "Only these countries, ISO 3166-1 alpha-2 "
-                                                                     "codes; case is ignored (repeatable)"})
+                                                                     "(repeatable)"})
     source = ma.fields.String(validate=validate.Length(max=100),
                               metadata={"description": "Only leads from this source (manual, csv_import, hubspot...)"})
     readOnly = Boolean(metadata={"description": "true: only the read-only leads (sold on the "
