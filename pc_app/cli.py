@@ -119,9 +119,10 @@ def demo_data_command(ctx, seed, leads):
     Beside `make dev` it finds the stack's services (`.pc-dev/stack.json`) and drives its HubSpot and
     Stripe sandboxes; elsewhere it uses MONGODB_URL and REDIS_URL and makes what needs no sandbox.
     """
-    from .demo_data import DEMO_PASSWORD, DemoStepFailed, seed_demo_data
+    from .demo_data import DEMO_PASSWORD, DemoStepFailed, check_lead_count, seed_demo_data
     from .progress import Progress
 
+    check_lead_count(leads)  # a usage error before anything starts, not after the progress line
     try:
         import faker  # noqa: F401
     except ImportError:

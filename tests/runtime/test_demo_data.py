@@ -81,6 +81,7 @@ def test_too_few_leads_are_refused_in_one_sentence_before_anything_is_written(ap
 
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+    assert "demo data:" not in result.stderr  # refused before it starts: no progress line
     assert result.stderr.splitlines()[-1] == (f"Error: Invalid value for '--leads': {leads} is too few: the demo "
                                               f"needs at least 5, one lead for each of its partners.")
     with app.app_context():
