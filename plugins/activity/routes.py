@@ -8,7 +8,7 @@ from pc_app.toolkit import (Blueprint, Forbidden, PageArgsSchema, Unauthorized, 
                             current_partner, current_user, login_required, optional_user, page_answer, paginate,
                             parse_object_id, partner_for_request)
 
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import WebhookDelivery
 from .schemas import (ACTIVITY_PAGE_EXAMPLE, ActivityArgsSchema, ActivityPageSchema, DeliveryArgsSchema, MarkReadResultSchema,
                       MarkReadSchema, PreferencesPatchSchema, PreferencesSchema, StreamArgsSchema,
                       StreamTicketSchema, UnsubscribeArgsSchema, UnsubscribeSchema, WebhookCreateSchema,
@@ -179,8 +179,7 @@ class Webhooks(MethodView):
         """The partner's webhook endpoints, oldest first (never their secrets); at most WEBHOOKS_MAX_ENDPOINTS (10)."""
         partner = _partner_settings(partner_id, change=False)
         # Dumped each time, not kept (page_answer): an endpoint's previousSecretValidUntil ends with the clock.
-        page = paginate(WebhookEndpoint.objects(partner=str(partner.id)).order_by("created_ms"), args["page"],
-                        args["perPage"])
+        page = paginate(webhook_endpoints.endpoint_query(str(partner.id)), args["page"], args["perPage"])
         return {**page, "items": [webhook_endpoints.serialize(row) for row in page["items"]]}
 
     @login_required

@@ -58,8 +58,9 @@ def create_endpoint(partner_id: str, url: str, event_types: list[str], descripti
     return endpoint, secret
 
 
-def list_endpoints(partner_id: str) -> list:
-    return list(WebhookEndpoint.objects(partner=partner_id).order_by("created_ms"))
+def endpoint_query(partner_id: str):
+    """The partner's endpoints, oldest first (``created_ms``, then id: pages never overlap)."""
+    return WebhookEndpoint.objects(partner=partner_id).order_by("created_ms", "id")
 
 
 def get_endpoint(partner_id: str, endpoint_id: str) -> WebhookEndpoint:
