@@ -66,6 +66,18 @@ def pc_sealed_fields():
 
 
 @hookspec
+def pc_lead_change_vetoes(lead):
+    """Say why a lead may not be edited or deleted now: a plugin's hold on it (a buyer's reservation).
+
+    Called before every edit and deletion through the API or ``pc-app`` (notes stay allowed);
+    the first veto refuses the change with 409 naming its rule.
+
+    :param lead: the ``Lead`` document about to change.
+    :return: a list of ``(rule, sentence)``: the rule the 409's ``errors`` names, and why in words.
+    """
+
+
+@hookspec
 def pc_onboarding_steps(partner):
     """Contribute onboarding steps for a partner.
 

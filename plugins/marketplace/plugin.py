@@ -51,6 +51,14 @@ def pc_add_hookspecs(pm):
 
 
 @hookimpl
+def pc_lead_change_vetoes(lead):
+    """A reserved lead stays as the buyer reserved it until the hold ends (edits and deletion: 409 ``reserved``)."""
+    from .services import reserved_lead_veto
+
+    return reserved_lead_veto(lead)
+
+
+@hookimpl
 def pc_onboarding_steps(partner):
     """Report ``firstLeadListed`` (position 40): done once the partner has listed any lead."""
     from pc_app.toolkit import OnboardingStep

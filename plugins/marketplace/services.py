@@ -219,6 +219,15 @@ def refresh_snapshot(lead_id: str) -> None:
         lambda before: (_as_browsed(before), {**_as_browsed(before), **snapshot}), title=snapshot["job_title_key"])
 
 
+def reserved_lead_veto(lead: Lead) -> list[tuple[str, str]]:
+    """Why the lead may not change while a buyer holds it: the buyer pays for the data it reserved (one indexed
+    read of its open listing; a lead that is not reserved, as most are, changes as before)."""
+    if Listing.objects(open_key=str(lead.id), status="reserved").only("id").first() is None:
+        return []
+    return [("reserved", "A buyer holds this lead on the marketplace: it cannot be edited or deleted until the "
+                         "reservation ends (bought, cancelled or expired).")]
+
+
 def _listed_listing_id(lead_id: str) -> str | None:
     """The id of the lead's listing while it is ``listed``, else None: one indexed read, so that an edit or
     a deletion of a lead that is not listed (most are; a CRM sync writes thousands) announces no change
@@ -395,6 +404,16 @@ def mark_lead_reserved(lead_id: str, buyer_partner_id: str, expires_at=None, hol
     when the lead is not listed get None (``why_not_reservable`` says why).
     """
     return _reserve({"open_key": lead_id}, buyer_partner_id, expires_at, hold_id)
+
+
+def buyer_owns_lead(buyer_partner_id: str, email: str) -> bool:
+    """Whether the buyer already has a live lead with this e-mail (one read of the unique ``email_key``): browse
+    never shows it such a listing, and reserving or buying one would charge it for a lead it has."""
+    return Lead.objects(email_key=Lead.make_email_key(buyer_partner_id, email)).only("id").first() is not None
+
+
+ALREADY_OWNED = ("alreadyOwned", "You already have a lead with this e-mail address, so this listing is not for you; "
+                                 "nothing was reserved or charged.")
 
 
 def why_not_reservable(lead_id: str, buyer_partner_id: str) -> tuple[str, str] | None:

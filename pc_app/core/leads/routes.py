@@ -112,14 +112,15 @@ class LeadItem(MethodView):
     @blp.response(200, LeadSchema)
     @blp.errors(401, 403, 404, 409, 422)
     def patch(self, data, lead_id):
-        """Change some fields of a lead."""
+        """Change some fields of a lead (409: sold, so read-only; or reserved by a buyer, until the hold ends)."""
         return services.update_lead(services.visible_lead(partner_scope(), lead_id), data, current_actor())
 
     @login_required
     @blp.response(204)
-    @blp.errors(401, 403, 404)
+    @blp.errors(401, 403, 404, 409)
     def delete(self, lead_id):
-        """Delete a lead (kept for history, gone from every list)."""
+        """Delete a lead (kept for history, gone from every list; a listed one is delisted). 409: sold, or reserved
+        by a buyer until the hold ends."""
         services.delete_lead(services.visible_lead(partner_scope(), lead_id), current_actor())
 
 

@@ -1,6 +1,7 @@
 """Leads of one partner: create, change, soft delete, notes and the list query."""
 from __future__ import annotations
 
+from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from ...actors import Actor
@@ -8,6 +9,7 @@ from ...db import partner_filter, text_contains, undone_on_failure
 from ...errors import Conflict, NotFound
 from ...events import emit
 from ...jobs import enqueue
+from ...plugins import call_hook
 from ..models import Lead, LeadImport, Note, utcnow
 from . import csv_import
 from .jobs import run_lead_import
@@ -104,6 +106,14 @@ def refuse_read_only(lead: Lead) -> None:
         raise LeadReadOnly(lead.read_only_reason)
 
 
+def refuse_vetoed(lead: Lead) -> None:
+    """:raises Conflict: a plugin holds the lead as it is (``pc_lead_change_vetoes``): a buyer reserved it, and
+    pays for the data it reserved, so the seller may not edit or delete it until the hold ends."""
+    for _plugin, vetoes in call_hook(current_app.extensions["pc_plugin_manager"], "pc_lead_change_vetoes", lead=lead):
+        for rule, sentence in vetoes or ():
+            raise Conflict(rule, sentence)
+
+
 def _of_partner(partner_id: str | None) -> dict:
     """The lead's partner in a write's filter, when the caller knows it: the write then ends what is kept
     of that partner's leads only (``collection_versions.count_writes_by_owner``), not every partner's."""
@@ -126,6 +136,7 @@ def update_lead(lead: Lead, changes: dict, actor: Actor) -> Lead:
     if not changes:
         return lead
     refuse_read_only(lead)
+    refuse_vetoed(lead)
     before = {key: getattr(lead, key) for key in changes}
     for key, value in changes.items():
         setattr(lead, key, value)
@@ -145,6 +156,7 @@ def update_lead(lead: Lead, changes: dict, actor: Actor) -> Lead:
 def delete_lead(lead: Lead, actor: Actor) -> None:
     """Soft delete: the lead disappears from lists and its e-mail may be used again."""
     refuse_read_only(lead)
+    refuse_vetoed(lead)
     Lead.objects(id=lead.id, partner=lead.partner, is_deleted=False).update(set__is_deleted=True, set__deleted_at=utcnow(),
                                                       unset__email_key=True, set__updated_by=actor,
                                                       set__updated_at=utcnow())

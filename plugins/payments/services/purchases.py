@@ -19,13 +19,15 @@ import stripe
 from flask import current_app
 from mongoengine.errors import NotUniqueError
 
-from pc_app.toolkit import STRIPE, Actor, Conflict, Invalid, NotFound, Partner, PaymentDeclined, emit, new_id, owned_by, utcnow
+from pc_app.toolkit import (STRIPE, SYSTEM, Actor, Conflict, Invalid, NotFound, Partner, PaymentDeclined, emit, new_id,
+                             owned_by, utcnow)
+from plugins.marketplace import services as marketplace
 
 from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
 from .clock import from_ms, now_ms
 from .payouts import destination_of
-from .reservations import own_reservation
+from .reservations import cancel, own_reservation
 from .stripe_api import StripeOutcomeUnknown, StripeRefused, client, plain, stripe_call
 
 log = logging.getLogger("plugins.payments.purchases")
@@ -54,7 +56,7 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
     """Pay for a reservation with a card; see the module docstring for the guarantees.
 
     :raises NotFound: not the buyer's reservation.
-    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``.
+    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``, ``alreadyOwned``.
     :raises PaymentDeclined: the card was declined (Stripe's decline code in ``errors``).
     :raises StripeOutcomeUnknown: Stripe did not answer; the same request again is safe.
     """
@@ -69,6 +71,7 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
             reservation.reload()
             continue
         _refuse_unless_payable(reservation)
+        _refuse_if_already_owned(reservation)
         purchase_doc = _claim_attempt(reservation, payment_method, user_id)
         if purchase_doc is None:  # another request claimed it first: join it
             reservation.reload()
@@ -86,6 +89,16 @@ def _refuse_unless_payable(reservation: Reservation) -> None:
         account = destination_of(reservation.seller)
         if account is None or not account.account_id or not account.charges_enabled:
             raise Conflict("sellerCannotBePaid", "The seller cannot receive payments right now; try again later.")
+
+
+def _refuse_if_already_owned(reservation: Reservation) -> None:
+    """A buyer that made a lead with the reserved lead's e-mail since it reserved it is not charged for it: the hold
+    is cancelled (the lead listed again) and the purchase refused, before any call to Stripe."""
+    listing = marketplace.get_listing(reservation.listing)
+    if listing is None or not marketplace.buyer_owns_lead(reservation.buyer, listing.email):
+        return
+    cancel(reservation.buyer, reservation.id, SYSTEM)
+    raise Conflict(*marketplace.ALREADY_OWNED)
 
 
 def _is_house_seller(partner_id: str) -> bool:

@@ -38,10 +38,12 @@ def reminder_at(expires_ms: int, now: int) -> int | None:
 
 
 def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservation:
-    """Hold the lead's listing for the buyer (three database round trips: its slots, the listing, the insert).
+    """Hold the lead's listing for the buyer (four database round trips: its slots, the listing, whether the buyer
+    already has the lead's e-mail, the insert).
 
     :raises NotFound: the lead is not on the marketplace.
-    :raises Conflict: ``maxActiveReservations``, ``ownListing``, ``alreadyReserved``, ``alreadySold``, ``notListed``.
+    :raises Conflict: ``maxActiveReservations``, ``ownListing``, ``alreadyReserved``, ``alreadySold``, ``notListed``,
+        ``alreadyOwned`` (the buyer has a lead with its e-mail: browse never shows it one).
     """
     now = now_ms()
     maximum = _setting("PAYMENTS_MAX_ACTIVE_RESERVATIONS")
@@ -60,6 +62,9 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
         if why is None:
             raise NotFound("listing", "This lead is not on the marketplace.")
         raise Conflict(*why)
+    if marketplace.buyer_owns_lead(buyer.id, listing.email):  # checked once it is held: one read, not two first
+        marketplace.relist(listing.id, buyer.id, hold_id=reservation_id)
+        raise Conflict(*marketplace.ALREADY_OWNED)
     reservation = Reservation(
         id=reservation_id, listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id,
         buyer_user=user_id, price=listing.price, currency=listing.currency, industry=listing.industry,

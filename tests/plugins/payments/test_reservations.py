@@ -200,3 +200,49 @@ def test_concurrent_reserves_by_one_buyer_never_pass_the_maximum(shop, seller, b
     assert hold.met
     assert sorted(r.status_code for r in answers) == [201, 201, 409, 409, 409]
     assert shop.client.get("/v1/marketplace/leads", headers=buyer.headers).get_json()["total"] == 3
+
+
+def test_hook_pc_lead_change_vetoes(shop, seller, buyer, client, stripe):
+    """The marketplace vetoes an edit or deletion of a reserved lead (``pc_lead_change_vetoes``): the buyer pays for
+    the data it reserved, not what the seller changed it to meanwhile. Notes stay allowed; once the hold ends, the
+    seller may change the lead again."""
+    listing = shop.listed(seller, email="ada@engines.example")
+    lead_url = f"/v1/leads/{listing['leadId']}"
+    reservation = shop.reserved(buyer, listing)
+    assert_conflict(client.patch(lead_url, json={"email": "junk@nowhere.example"}, headers=seller.headers), "reserved")
+    assert_conflict(client.delete(lead_url, headers=seller.headers), "reserved")
+    assert client.post(f"{lead_url}/notes", json={"text": "called back"}, headers=seller.headers).status_code == 201
+    bought = shop.buy(buyer, reservation["id"]).get_json()
+    copy = client.get(f"/v1/leads/{bought['buyerLeadId']}", headers=buyer.headers).get_json()
+    assert copy["email"] == "ada@engines.example"  # what was reserved
+
+    other = shop.listed(seller)  # a hold that ends gives the lead back to its seller
+    held = shop.reserved(buyer, other)
+    assert_conflict(client.patch(f"/v1/leads/{other['leadId']}", json={"company": "X"}, headers=seller.headers),
+                    "reserved")
+    client.delete(f"/v1/marketplace/reservations/{held['id']}", headers=buyer.headers)
+    assert client.patch(f"/v1/leads/{other['leadId']}", json={"company": "X"}, headers=seller.headers).status_code == 200
+    assert client.delete(f"/v1/leads/{other['leadId']}", headers=seller.headers).status_code == 204
+
+
+def test_a_buyer_that_already_has_the_leads_email_cannot_reserve_or_buy_it(shop, seller, buyer, client, app):
+    """Browse never shows a buyer a lead whose e-mail it owns (PRODUCT.md §4); reserving one by its id, or paying for
+    a hold after adding a lead with that e-mail, would charge it for what it has. Both are refused, nothing is held
+    or charged, and the listing stays for others."""
+    listing = shop.listed(seller, email="Grace@Hopper.example")
+    mine = client.post("/v1/leads", json={"firstName": "Grace", "email": "grace@hopper.example"}, headers=buyer.headers)
+    assert mine.status_code == 201
+    assert_conflict(shop.reserve(buyer, listing["leadId"]), "alreadyOwned")
+    assert client.get("/v1/marketplace/reservations", headers=buyer.headers).get_json()["total"] == 0
+    other_buyer = shop.buyer()
+    assert shop.reserve(other_buyer, listing["leadId"]).status_code == 201  # still listed for the others
+
+    later = shop.listed(seller, email="alan@turing.example")
+    reservation = shop.reserved(buyer, later)
+    assert client.post("/v1/leads", json={"firstName": "Alan", "email": "alan@turing.example"},
+                       headers=buyer.headers).status_code == 201
+    assert_conflict(shop.buy(buyer, reservation["id"]), "alreadyOwned")
+    assert shop.intents() == []  # Stripe was never asked
+    assert client.get(f"/v1/marketplace/reservations/{reservation['id']}",
+                      headers=buyer.headers).get_json()["status"] == "cancelled"
+    assert shop.reserve(other_buyer, later["leadId"]).status_code == 201  # listed again
