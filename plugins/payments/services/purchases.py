@@ -20,12 +20,13 @@ from flask import current_app
 from mongoengine.errors import NotUniqueError
 
 from pc_app.toolkit import STRIPE, Actor, Conflict, Invalid, NotFound, Partner, PaymentDeclined, emit, new_id, owned_by, utcnow
+from plugins.marketplace import services as marketplace
 
 from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
 from .clock import from_ms, now_ms
 from .payouts import destination_of
-from .reservations import own_reservation
+from .reservations import cancel, own_reservation, seller_suspended_conflict
 from .stripe_api import StripeOutcomeUnknown, StripeRefused, client, plain, stripe_call
 
 log = logging.getLogger("plugins.payments.purchases")
@@ -54,7 +55,8 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
     """Pay for a reservation with a card; see the module docstring for the guarantees.
 
     :raises NotFound: not the buyer's reservation.
-    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``.
+    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``, ``sellerSuspended``
+        (the hold is cancelled).
     :raises PaymentDeclined: the card was declined (Stripe's decline code in ``errors``).
     :raises StripeOutcomeUnknown: Stripe did not answer; the same request again is safe.
     """
@@ -69,6 +71,7 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
             reservation.reload()
             continue
         _refuse_unless_payable(reservation)
+        _refuse_if_seller_suspended(reservation, actor)
         purchase_doc = _claim_attempt(reservation, payment_method, user_id)
         if purchase_doc is None:  # another request claimed it first: join it
             reservation.reload()
@@ -86,6 +89,18 @@ def _refuse_unless_payable(reservation: Reservation) -> None:
         account = destination_of(reservation.seller)
         if account is None or not account.account_id or not account.charges_enabled:
             raise Conflict("sellerCannotBePaid", "The seller cannot receive payments right now; try again later.")
+
+
+def _refuse_if_seller_suspended(reservation: Reservation, actor: Actor) -> None:
+    """A suspended seller is never paid: cancel the buyer's hold (its listing is delisted, not relisted) and
+    refuse, before any attempt is opened or Stripe is called."""
+    if not marketplace.seller_suspended(reservation.seller):
+        return
+    try:
+        cancel(reservation.buyer, reservation.id, actor)
+    except Conflict:
+        pass  # closed meanwhile (expired, or a payment in flight, which _intent_for refuses in turn)
+    raise seller_suspended_conflict()
 
 
 def _is_house_seller(partner_id: str) -> bool:
@@ -213,6 +228,11 @@ def _intent_for(purchase_doc: Purchase):
     if purchase_doc.payment_intent:
         with stripe_call("reading the payment"):
             return plain(client().v1.payment_intents.retrieve(purchase_doc.payment_intent))
+    if marketplace.seller_suspended(purchase_doc.seller):
+        # An attempt opened before the suspension and resumed now (a retry, the sweeper) must not pay it either.
+        record_failure(purchase_doc, reason="seller_suspended", decline_code=None,
+                       message="The seller was suspended; nothing was charged.")
+        raise seller_suspended_conflict()
     params = {"amount": purchase_doc.amount, "currency": purchase_doc.currency,
               "payment_method": purchase_doc.payment_method, "payment_method_types": ["card"],
               "description": f"Partner Connector lead purchase {purchase_doc.id}",
