@@ -467,8 +467,9 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         # A suspended seller's listing does not come back when its hold ends: it leaves the marketplace.
         closed = Listing.objects(**query).modify(
             new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(),
-            set__delisted_reason=SELLER_SUSPENDED, unset__reserved_by=True, unset__reserved_at=True, unset__reservation_expires_at=True,
-            unset__reservation_expires_ms=True, unset__hold_id=True, set__updated_at=utcnow())
+            set__delisted_reason=SELLER_SUSPENDED, unset__reserved_by=True, unset__reserved_at=True,
+            unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
+            set__updated_at=utcnow())
         if closed is not None:  # reserved to delisted: browse showed it as neither
             _emit_delisted(closed, SYSTEM, SELLER_SUSPENDED)
         return closed
