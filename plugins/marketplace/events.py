@@ -14,7 +14,8 @@ EVENTS = [
                "currency": "ISO currency"}, concerns="the seller"),
     EventType("marketplace.lead_delisted", "A listing left the marketplace unsold.",
               {"listingId": "the listing", "leadId": "the lead",
-               "reason": "seller, lead_deleted or another plugin's reason (e.g. deal won in HubSpot)",
+               "reason": "seller, lead_deleted, seller_suspended (the platform suspended the seller) or another "
+                         "plugin's reason (e.g. deal won in HubSpot)",
                "industry": "the lead's industry, or null", "price": "the price it was listed at, in cents"},
               concerns="the seller"),
     EventType("marketplace.lead_viewed", "A buyer opened a listing's detail.",

@@ -1,4 +1,5 @@
-"""Reactions to other parts of the app: a deleted lead leaves the marketplace, an edited one is re-snapshotted."""
+"""Reactions to other parts of the app: a deleted lead leaves the marketplace, an edited one is re-snapshotted,
+a suspended seller's listings are delisted."""
 from __future__ import annotations
 
 from pc_app.toolkit import SYSTEM
@@ -12,3 +13,10 @@ def on_lead_deleted(event) -> None:
 
 def on_lead_updated(event) -> None:
     services.refresh_snapshot(event.payload["leadId"])
+
+
+def on_partner_suspended(event) -> None:
+    """Delist the suspended seller's listed leads (durable: a retry after a reinstatement delists nothing)."""
+    seller_id = event.payload["partnerId"]
+    if services.seller_suspended(seller_id):
+        services.delist_seller(seller_id, reason=services.SELLER_SUSPENDED, actor=event.actor or SYSTEM)

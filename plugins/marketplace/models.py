@@ -66,6 +66,8 @@ class Listing(TimestampedDocument):
 
     listed_at = DateTimeField(default=utcnow)
     delisted_at = DateTimeField()
+    # Why it left unsold: seller, lead_deleted, seller_suspended or another plugin's reason.
+    delisted_reason = StringField(null=True)
     reserved_by = RefField(null=True)
     reserved_at = DateTimeField()
     reservation_expires_at = DateTimeField()

@@ -76,12 +76,15 @@ def pc_register_events():
 
 @hookimpl
 def pc_register_subscriptions():
-    """Delist deleted leads and refresh the snapshot of edited ones, at once (in-request)."""
+    """Delist deleted leads and refresh the snapshot of edited ones, at once (in-request); delist a suspended
+    seller's listings, durably (heard by name: without the registration plugin it is never emitted)."""
     from pc_app.toolkit import Subscription
 
     from . import listeners
     return [Subscription("marketplace.delist_deleted_leads", "core.lead_deleted", listeners.on_lead_deleted),
-            Subscription("marketplace.refresh_snapshots", "core.lead_updated", listeners.on_lead_updated)]
+            Subscription("marketplace.refresh_snapshots", "core.lead_updated", listeners.on_lead_updated),
+            Subscription("marketplace.delist_suspended_sellers", "registration.partner_suspended",
+                         "plugins.marketplace.listeners.on_partner_suspended", durable=True)]
 
 
 @hookimpl

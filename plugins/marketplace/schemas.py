@@ -140,6 +140,9 @@ class MyListingSchema(_ListingBaseSchema):
     uniqueViewers = ma.fields.Method("_unique_viewer_count", metadata={"type": "integer",
                                                                        "description": "How many partners opened it"})
     delistedAt = UtcDateTime(attribute="delisted_at", allow_none=True)
+    delistedReason = ma.fields.String(attribute="delisted_reason", allow_none=True, metadata={
+        "description": "Why it left unsold: seller, lead_deleted, seller_suspended or another plugin's reason; "
+                       "null unless delisted"})
     reservation = ma.fields.Method("_reservation", metadata={
         "type": "object", "nullable": True, "description": "null unless reserved",
         "required": ["buyerPartnerId", "reservedAt", "expiresAt"],

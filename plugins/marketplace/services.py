@@ -20,6 +20,7 @@ from .models import Listing
 from .unmask_quota import UnmaskLimitReached
 
 UNMASK_POLICIES = ("view", "reservation", "purchase")
+SELLER_SUSPENDED = "seller_suspended"  # the ``reason`` of a delisting because the seller was suspended
 
 
 class ListingRefused(Conflict):
@@ -144,20 +145,20 @@ def reprice_listing(partner: Partner, lead: Lead, price: int, actor: Actor) -> L
 
 def delist_lead(partner: Partner, lead: Lead, actor: Actor) -> Listing:
     """Take a ``listed`` listing off the marketplace; reserved and sold ones stay as they are."""
-    listing = _close_listed(lead.id, seller=partner.id)
+    listing = _close_listed(lead.id, "seller", seller=partner.id)
     if listing is None:
         _refuse_change(lead.id, "delisted")
     _emit_delisted(listing, actor, "seller")
     return listing
 
 
-def _close_listed(lead_id: str, seller: str | None = None) -> Listing | None:
+def _close_listed(lead_id: str, reason: str, seller: str | None = None) -> Listing | None:
     query = {"open_key": lead_id, "status": "listed"}
     if seller is not None:
         query["seller"] = seller
     return _changes_browse(lambda: Listing.objects(**query).modify(
-        new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(), set__updated_at=utcnow()),
-        _leaves)
+        new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(), set__delisted_reason=reason,
+        set__updated_at=utcnow()), _leaves)
 
 
 def _changes_browse(write, rows_of, title: str | None = None) -> Listing | None:
@@ -199,10 +200,31 @@ def delist_for_lead(lead_id: str, reason: str, actor: Actor = SYSTEM) -> Listing
     """Delist the lead's open listing if it is ``listed`` (lead deleted, deal won in the CRM...)."""
     if _listed_listing_id(lead_id) is None:
         return None
-    listing = _close_listed(lead_id)
+    listing = _close_listed(lead_id, reason)
     if listing is not None:
         _emit_delisted(listing, actor, reason)
     return listing
+
+
+def delist_seller(seller_id: str, reason: str, actor: Actor = SYSTEM) -> int:
+    """Delist every ``listed`` listing of a seller (suspended: it cannot trade); returns how many left.
+
+    Reserved listings stay held: the payments plugin refuses their purchase and ``relist`` delists them
+    when the hold ends. Idempotent: a second run finds nothing listed.
+    """
+    delisted = 0
+    for listed in Listing.objects(seller=seller_id, status="listed").only("lead"):
+        listing = _close_listed(listed.lead, reason, seller=seller_id)
+        if listing is not None:
+            _emit_delisted(listing, actor, reason)
+            delisted += 1
+    return delisted
+
+
+def seller_suspended(seller_id: str) -> bool:
+    """Whether the seller is suspended (one read of its status by id): its listings must not trade."""
+    partner = Partner.objects(id=seller_id).only("status").first()
+    return partner is not None and partner.status == "suspended"
 
 
 def refresh_snapshot(lead_id: str) -> None:
@@ -457,6 +479,19 @@ def relist(listing_id: str, buyer_partner_id: str | None = None, hold_id: str | 
         query["reserved_by"] = buyer_partner_id
     if hold_id is not None:
         query["hold_id"] = hold_id
+    held = Listing.objects(**query).only("seller").first()
+    if held is None:
+        return None
+    if seller_suspended(held.seller):
+        # A suspended seller's listing does not come back when its hold ends: it leaves the marketplace.
+        closed = Listing.objects(**query).modify(
+            new=True, set__status="delisted", unset__open_key=True, set__delisted_at=utcnow(),
+            set__delisted_reason=SELLER_SUSPENDED, unset__reserved_by=True, unset__reserved_at=True,
+            unset__reservation_expires_at=True, unset__reservation_expires_ms=True, unset__hold_id=True,
+            set__updated_at=utcnow())
+        if closed is not None:  # reserved to delisted: browse showed it as neither
+            _emit_delisted(closed, SYSTEM, SELLER_SUSPENDED)
+        return closed
     # Back in browse with its snapshot, and so its title, as it was.
     return _changes_browse(lambda: Listing.objects(**query).modify(
         new=True, set__status="listed", unset__reserved_by=True, unset__reserved_at=True,

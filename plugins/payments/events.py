@@ -34,7 +34,8 @@ EVENTS = [
                "buyerPartnerId": "the buyer", "declineCode": "the card network's reason, when given",
                "reason": "declined, authentication_failed, superseded, canceled, stripe_unavailable, "
                          "payment_method_invalid (Stripe does not know the card sent), stripe_refused (Stripe "
-                         "refused the payment for a reason of ours), or "
+                         "refused the payment for a reason of ours), seller_suspended (an attempt resumed after the seller "
+                         "was suspended: no payment started), or "
                          "listing_unavailable (paid after the hold lapsed while another buyer held the lead: "
                          "refunded in full at once, no sale happened)"},
               concerns="the buyer", optional=("declineCode", "reason")),

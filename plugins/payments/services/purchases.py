@@ -27,7 +27,7 @@ from ..models import OPEN_PURCHASE_STATUSES, Purchase, Reservation
 from . import money, sale
 from .clock import from_ms, now_ms
 from .payouts import destination_of
-from .reservations import cancel, own_reservation
+from .reservations import cancel, own_reservation, seller_suspended_conflict
 from .stripe_api import StripeOutcomeUnknown, StripeRefused, client, plain, stripe_call
 
 log = logging.getLogger("plugins.payments.purchases")
@@ -56,7 +56,8 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
     """Pay for a reservation with a card; see the module docstring for the guarantees.
 
     :raises NotFound: not the buyer's reservation.
-    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``, ``alreadyOwned``.
+    :raises Conflict: ``reservationNotActive``, ``paymentInProgress``, ``sellerCannotBePaid``, ``alreadyOwned``,
+        ``sellerSuspended`` (the hold is cancelled for these two).
     :raises PaymentDeclined: the card was declined (Stripe's decline code in ``errors``).
     :raises StripeOutcomeUnknown: Stripe did not answer; the same request again is safe.
     """
@@ -71,6 +72,7 @@ def purchase(buyer: Partner, user_id: str | None, reservation_id: str, payment_m
             reservation.reload()
             continue
         _refuse_unless_payable(reservation)
+        _refuse_if_seller_suspended(reservation, actor)
         _refuse_if_already_owned(reservation)
         purchase_doc = _claim_attempt(reservation, payment_method, user_id)
         if purchase_doc is None:  # another request claimed it first: join it
@@ -91,14 +93,28 @@ def _refuse_unless_payable(reservation: Reservation) -> None:
             raise Conflict("sellerCannotBePaid", "The seller cannot receive payments right now; try again later.")
 
 
+def _refuse_if_seller_suspended(reservation: Reservation, actor: Actor) -> None:
+    """A suspended seller is never paid: cancel the buyer's hold (its listing is delisted, not relisted) and
+    refuse, before any attempt is opened or Stripe is called."""
+    if marketplace.seller_suspended(reservation.seller):
+        _cancel_and_refuse(reservation, actor, seller_suspended_conflict())
+
+
 def _refuse_if_already_owned(reservation: Reservation) -> None:
     """A buyer that made a lead with the reserved lead's e-mail since it reserved it is not charged for it: the hold
     is cancelled (the lead listed again) and the purchase refused, before any call to Stripe."""
     listing = marketplace.get_listing(reservation.listing)
-    if listing is None or not marketplace.buyer_owns_lead(reservation.buyer, listing.email):
-        return
-    cancel(reservation.buyer, reservation.id, SYSTEM)
-    raise Conflict(*marketplace.ALREADY_OWNED)
+    if listing is not None and marketplace.buyer_owns_lead(reservation.buyer, listing.email):
+        _cancel_and_refuse(reservation, SYSTEM, Conflict(*marketplace.ALREADY_OWNED))
+
+
+def _cancel_and_refuse(reservation: Reservation, actor: Actor, refusal: Conflict) -> None:
+    """Cancel a hold that cannot be paid for, then refuse with ``refusal``: the buyer is never left holding it."""
+    try:
+        cancel(reservation.buyer, reservation.id, actor)
+    except Conflict:
+        pass  # closed meanwhile (expired, or a payment in flight, which _intent_for refuses in turn)
+    raise refusal
 
 
 def _is_house_seller(partner_id: str) -> bool:
@@ -226,6 +242,11 @@ def _intent_for(purchase_doc: Purchase):
     if purchase_doc.payment_intent:
         with stripe_call("reading the payment"):
             return plain(client().v1.payment_intents.retrieve(purchase_doc.payment_intent))
+    if marketplace.seller_suspended(purchase_doc.seller):
+        # An attempt opened before the suspension and resumed now (a retry, the sweeper) must not pay it either.
+        record_failure(purchase_doc, reason="seller_suspended", decline_code=None,
+                       message="The seller was suspended; nothing was charged.")
+        raise seller_suspended_conflict()
     params = {"amount": purchase_doc.amount, "currency": purchase_doc.currency,
               "payment_method": purchase_doc.payment_method, "payment_method_types": ["card"],
               "description": f"Partner Connector lead purchase {purchase_doc.id}",

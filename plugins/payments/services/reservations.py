@@ -43,7 +43,7 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
 
     :raises NotFound: the lead is not on the marketplace.
     :raises Conflict: ``maxActiveReservations``, ``ownListing``, ``alreadyReserved``, ``alreadySold``, ``notListed``,
-        ``alreadyOwned`` (the buyer has a lead with its e-mail: browse never shows it one).
+        ``alreadyOwned`` (the buyer has a lead with its e-mail: browse never shows it one), ``sellerSuspended``.
     """
     now = now_ms()
     maximum = _setting("PAYMENTS_MAX_ACTIVE_RESERVATIONS")
@@ -62,6 +62,7 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
         if why is None:
             raise NotFound("listing", "This lead is not on the marketplace.")
         raise Conflict(*why)
+    _refuse_if_seller_suspended(listing, buyer.id, reservation_id)
     if marketplace.buyer_owns_lead(buyer.id, listing.email):  # checked once it is held: one read, not two first
         marketplace.relist(listing.id, buyer.id, hold_id=reservation_id)
         raise Conflict(*marketplace.ALREADY_OWNED)
@@ -85,6 +86,22 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
         **_ids(reservation), "price": reservation.price, "currency": reservation.currency,
         "expiresAt": iso(expires), "industry": reservation.industry})
     return reservation
+
+
+def _refuse_if_seller_suspended(listing, buyer_id: str, hold_id: str) -> None:
+    """Give back a hold just taken on a suspended seller's listing (``relist`` delists it) and refuse.
+
+    Checked after the hold, on the seller it names: one read of its status, and a listing the delisting
+    has not reached yet (or a racing one) cannot be held either.
+    """
+    if marketplace.seller_suspended(listing.seller):
+        marketplace.relist(listing.id, buyer_id, hold_id=hold_id)
+        raise seller_suspended_conflict()
+
+
+def seller_suspended_conflict() -> Conflict:
+    return Conflict("sellerSuspended", "The seller of this lead is suspended and cannot trade; it is off the "
+                                       "marketplace.")
 
 
 def _too_many(maximum: int) -> Conflict:
