@@ -16,7 +16,8 @@ from pc_app.toolkit import ConfigError
 CHANNELS = ("in_app", "email", "webhook")
 AUDIENCES = ("members", "owners")
 DEFAULT_CHANNELS = frozenset({"in_app", "webhook"})
-DESCRIPTION_KEYS = {"sentence", "sentences", "icon", "channels", "audience", "subjects", "alsoNotify", "private"}
+DESCRIPTION_KEYS = {"sentence", "sentences", "icon", "channels", "audience", "subjects", "alsoNotify", "private",
+                    "onlyToNamed"}
 
 # CONTRACT_EVENTS "Who sees what": money and settings events are for partner owners only. Plugins
 # written later (payments) contribute their own descriptions; until then these names fail closed.
@@ -41,6 +42,7 @@ class ActivityType:
     subjects: dict | None = None
     also_notify: str | None = None
     private: tuple = ()
+    only_to_named: tuple = ()  # payload fields naming partners: each recipient reads them only when named
     described_by: str | None = None
 
     def defaults(self) -> dict:
@@ -123,6 +125,11 @@ def _described(base: ActivityType, description, plugin_name: str) -> ActivityTyp
         if not isinstance(private, (list, tuple)) or not all(isinstance(f, str) for f in private):
             refuse("private must list payload fields.")
         changes["private"] = tuple(private)
+    if "onlyToNamed" in description:
+        named = description["onlyToNamed"]
+        if not isinstance(named, (list, tuple)) or not all(isinstance(f, str) for f in named):
+            refuse("onlyToNamed must list payload fields naming partners.")
+        changes["only_to_named"] = tuple(named)
     return ActivityType(**{**base.__dict__, **changes})
 
 
@@ -142,9 +149,16 @@ def activity_type(name: str) -> ActivityType:
     return types.get(name) or ActivityType(name, "Something happened.")
 
 
-def public_payload(spec: ActivityType, payload: dict) -> dict:
-    """The payload without the fields its type keeps private."""
-    return {key: value for key, value in payload.items() if key not in spec.private}
+def public_payload(spec: ActivityType, payload: dict, partner_id: str | None = None) -> dict:
+    """The payload ``partner_id`` may read: without the fields its type keeps private, nor those of
+    ``onlyToNamed`` that name another partner (a buyer's id before the sale is not the seller's to know).
+    Without a partner, every ``onlyToNamed`` field is left out."""
+    def names_recipient(value) -> bool:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return partner_id is not None and str(partner_id) in {str(v) for v in values}
+
+    return {key: value for key, value in payload.items()
+            if key not in spec.private and (key not in spec.only_to_named or names_recipient(value))}
 
 
 def subjects_of(spec: ActivityType, payload: dict) -> list[dict]:

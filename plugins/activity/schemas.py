@@ -23,9 +23,10 @@ class ActivityArgsSchema(Schema):
 
 
 class ActorSchema(ResponseSchema):
-    type = ma.fields.String(metadata={"description": "user, system, hubspot or stripe"})
-    id = ma.fields.String(allow_none=True)
-    name = ma.fields.String(allow_none=True)
+    type = ma.fields.String(metadata={"description": "user (one of your partner's users), partner (a user of "
+                                                     "another partner, not named), system, hubspot or stripe"})
+    id = ma.fields.String(allow_none=True, metadata={"description": "the user's id; null unless type is user"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "who did it; null for partner"})
 
 
 class SubjectSchema(ResponseSchema):

@@ -3,7 +3,9 @@ from pc_app.toolkit import EventType
 
 EVENTS = [
     EventType("marketplace.lead_listed", "A seller offered a lead on the marketplace.",
-              {"listingId": "the listing", "leadId": "the lead", "sellerPartnerId": "the seller",
+              {"listingId": "the listing", "leadId": "the lead",
+               "sellerPartnerId": "the seller (in activities and webhooks: the seller's only, not the matching "
+                                  "partners')",
                "price": "price in cents", "currency": "ISO currency, lower-case",
                "matchingPartnerIds": "active partners whose ICP scores the listing at MARKETPLACE_NOTIFY_SCORE "
                                      "or more (told about it)",
@@ -19,7 +21,8 @@ EVENTS = [
                "industry": "the lead's industry, or null", "price": "the price it was listed at, in cents"},
               concerns="the seller"),
     EventType("marketplace.lead_viewed", "A buyer opened a listing's detail.",
-              {"listingId": "the listing", "leadId": "the lead", "viewerPartnerId": "the buyer",
+              {"listingId": "the listing", "leadId": "the lead",
+               "viewerPartnerId": "the buyer (never in the seller's activities and webhooks)",
                "firstView": "whether it is this buyer's first view"}, concerns="the seller"),
     EventType("marketplace.unmask_limit_reached",
               "A buyer opened as many listings' contact data today as MARKETPLACE_UNMASK_DAILY_LIMIT allows; "

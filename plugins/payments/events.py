@@ -3,26 +3,29 @@ from pc_app.toolkit import EventType
 
 _RESERVATION = {"reservationId": "the reservation", "listingId": "the listing", "leadId": "the seller's lead",
                 "buyerPartnerId": "the buyer", "sellerPartnerId": "the seller"}
+# Before a sale the parties do not know each other: activities and webhooks carry each id to the partner it names only.
+_HOLD = {**_RESERVATION, "buyerPartnerId": "the buyer (in activities and webhooks: the buyer's only)",
+         "sellerPartnerId": "the seller (in activities and webhooks: the seller's only)"}
 _MONEY = {"amount": "what the buyer paid, in cents", "platformFee": "the platform's share, in cents",
           "sellerPayout": "the seller's share, in cents (platformFee + sellerPayout == amount)",
           "currency": "ISO currency, lower-case"}
 
 EVENTS = [
     EventType("payments.lead_reserved", "A buyer reserved a listed lead: the countdown hold started.",
-              {**_RESERVATION, "price": "the listing's price in cents", "currency": "ISO currency, lower-case",
+              {**_HOLD, "price": "the listing's price in cents", "currency": "ISO currency, lower-case",
                "expiresAt": "when the hold ends (ISO time)", "industry": "the lead's industry, or null"},
               concerns="the buyer and the seller"),
     EventType("payments.reservation_extended", "A buyer extended its reservation.",
-              {**_RESERVATION, "expiresAt": "the new end of the hold (ISO time)",
+              {**_HOLD, "expiresAt": "the new end of the hold (ISO time)",
                "extensionsUsed": "extensions used so far"},
               concerns="the buyer and the seller", optional=("extensionsUsed",)),
     EventType("payments.reservation_cancelled", "A buyer gave up its reservation; the lead is listed again.",
-              _RESERVATION, concerns="the buyer and the seller"),
+              _HOLD, concerns="the buyer and the seller"),
     EventType("payments.reservation_expiring", "A reservation ends soon (PAYMENTS_REMINDER_HOURS before).",
-              {key: _RESERVATION[key] for key in ("reservationId", "listingId", "leadId", "buyerPartnerId")}
+              {key: _HOLD[key] for key in ("reservationId", "listingId", "leadId", "buyerPartnerId")}
               | {"expiresAt": "when the hold ends (ISO time)"}, concerns="the buyer"),
     EventType("payments.reservation_expired", "A reservation ran out unpaid; the lead is listed again.",
-              _RESERVATION, concerns="the buyer and the seller"),
+              _HOLD, concerns="the buyer and the seller"),
     EventType("payments.purchase_succeeded", "A buyer paid for a reserved lead: the lead is sold.",
               {"purchaseId": "the purchase", **_RESERVATION, "buyerLeadId": "the buyer's own copy of the lead",
                **_MONEY, "industry": "the lead's industry, or null", "listedAt": "when it was listed (ISO time)",

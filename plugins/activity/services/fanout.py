@@ -22,13 +22,32 @@ def recipients_of(event, spec) -> list[str]:
     return list(dict.fromkeys(str(p) for p in partners))
 
 
-def _actor_name(actor: Actor | None) -> str | None:
+MACHINE_NAMES = {"system": "Partner Connector", "hubspot": "HubSpot", "stripe": "Stripe"}
+# How another partner's user (or platform staff) reads to a recipient: no id, no name.
+ANONYMOUS = {"actor": "partner", "actor_name": None, "sentence_name": "Another partner"}
+STAFF = {"actor": "system", "actor_name": MACHINE_NAMES["system"], "sentence_name": MACHINE_NAMES["system"]}
+
+
+def _actor_of(actor: Actor | None) -> dict:
+    """``{actor, actor_name, sentence_name, partner}``: who did it, and the partner of a user actor."""
     if not actor:
-        return None
+        return {"actor": None, "actor_name": None, "sentence_name": None, "partner": None}
     if actor.startswith("user:"):
-        user = User.objects(id=actor[5:]).only("name").first() if is_object_id(actor[5:]) else None
-        return user.name if user else "Someone"
-    return {"system": "Partner Connector", "hubspot": "HubSpot", "stripe": "Stripe"}.get(actor, actor)
+        user = User.objects(id=actor[5:]).only("name", "partner").first() if is_object_id(actor[5:]) else None
+        partner = str(user.partner) if user and user.partner else None
+        name = user.name if user else "Someone"
+        return {"actor": actor, "actor_name": name, "sentence_name": name, "partner": partner,
+                "staff": bool(user and not user.partner)}
+    name = MACHINE_NAMES.get(actor, actor)
+    return {"actor": actor, "actor_name": name, "sentence_name": name, "partner": None}
+
+
+def actor_for(who: dict, partner_id: str) -> dict:
+    """The actor as ``partner_id`` may see it: a user is named only to the partner the user belongs to;
+    to any other partner it is ``partner`` without id or name (platform staff read as the platform)."""
+    if not (who["actor"] or "").startswith("user:") or who["partner"] == partner_id:
+        return who
+    return STAFF if who.get("staff") else ANONYMOUS
 
 
 def _lead_names(payload: dict) -> dict:
@@ -46,6 +65,9 @@ def _lead_names(payload: dict) -> dict:
 def fan_out(event) -> dict:
     """Turn one event into activities, mails and webhook deliveries, as each partner's preferences say.
 
+    Each partner reads the event as it may: a user actor named only when the user is one of its own
+    (``actor_for``), the payload without the fields naming other partners (``public_payload``).
+
     :return: counts for the job log: ``{activities, mails, webhooks}``.
     """
     spec = activity_type(event.name)
@@ -54,17 +76,18 @@ def fan_out(event) -> dict:
     if not partners:
         return counts
     channels = preferences.channels_for(partners, event.name)
-    data = public_payload(spec, event.payload)
-    actor_name = _actor_name(event.actor)
+    who = _actor_of(event.actor)
     lead = _lead_names(event.payload)
     subjects = subjects_of(spec, event.payload)
     for partner_id in partners:
         lead_name = lead.get("name") if lead.get("owner") == partner_id else "a lead"
-        context = {"actorName": actor_name or "Someone", "leadName": lead_name or "a lead"}
+        actor = actor_for(who, partner_id)
+        data = public_payload(spec, event.payload, partner_id)
+        context = {"actorName": actor["sentence_name"] or "Someone", "leadName": lead_name or "a lead"}
         doc = {"_id": feed.activity_id(event.id, partner_id), "partner": partner_id, "type": event.name,
                "sentence": sentence_for(spec, event.payload, partner_id, context), "icon": spec.icon,
-               "audience": spec.audience, "actor": event.actor, "actor_name": actor_name, "subjects": subjects,
-               "data": data, "event_id": event.id, "occurred_at": event.occurred_at, "read_by": []}
+               "audience": spec.audience, "actor": actor["actor"], "actor_name": actor["actor_name"],
+               "subjects": subjects, "data": data, "event_id": event.id, "occurred_at": event.occurred_at, "read_by": []}
         doc.update(created_at=utcnow(), created_ms=feed.now_ms())
         wants = channels[partner_id]
         if wants["in_app"] and feed.store_activity(doc):

@@ -78,13 +78,29 @@ def parse_target(url: str, rules: str) -> Target:
 
 
 def is_public_address(address: str) -> bool:
-    """True for globally routable unicast addresses; private, loopback, link-local, metadata... are not."""
+    """True for globally routable unicast addresses; private, loopback, link-local, metadata... are not.
+
+    An IPv6 address embedding an IPv4 one is judged by it too: IPv4-mapped (``::ffff:a.b.c.d``) by
+    the embedded address alone, 6to4 (``2002:aabb:ccdd::``) and Teredo (``2001:0::``, server and
+    client) by the IPv6 address *and* every embedded address, so ``2002:a9fe:a9fe::1`` (169.254.169.254)
+    or ``2002:7f00:1::`` (127.0.0.1) is not public.
+    """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    judged: list = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            judged = [ip.ipv4_mapped]
+        if ip.sixtofour is not None:
+            judged.append(ip.sixtofour)
+        if ip.teredo is not None:
+            judged.extend(ip.teredo)
+    return all(_is_public(one) for one in judged)
+
+
+def _is_public(ip) -> bool:
     return bool(ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local
                                       or ip.is_private or ip.is_unspecified))
 

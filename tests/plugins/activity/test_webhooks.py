@@ -270,10 +270,30 @@ def production_rules(app, monkeypatch):
 @pytest.mark.parametrize("url", ["http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.0.0.1/x",
                                  "https://169.254.169.254/latest/meta-data", "https://[::1]/x",
                                  "https://192.168.1.20/x", "https://100.64.0.1/x", "https://[fd00:ec2::254]/x",
-                                 "https://user:pw@hooks.example.com/x", "https://0.0.0.0/x"])
+                                 "https://user:pw@hooks.example.com/x", "https://0.0.0.0/x",
+                                 "https://[2002:a9fe:a9fe::1]/x", "https://[2002:7f00:1::]/x"])
 def test_production_rules_refuse_private_loopback_and_plain_http_targets(client, seller, production_rules, url):
     response = client.post(hooks_url(seller), headers=seller.headers, json={"url": url, "eventTypes": ["*"]})
     assert response.status_code == 422 and "url" in response.get_json()["errors"], response.get_json()
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.216.34", True), ("2606:2800:220:1:248:1893:25c8:1946", True),
+    ("::ffff:169.254.169.254", False), ("::ffff:93.184.216.34", True),
+    # 6to4 (2002::/16) and Teredo (2001:0::/32) embed IPv4 addresses: they are judged by them too.
+    ("2002:a9fe:a9fe::1", False), ("2002:7f00:1::", False), ("2002:a00:1::1", False), ("2002:5db8:d822::1", True),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),   # Teredo, client 127.0.0.1
+    ("2001:0:a9fe:a9fe:8000:63bf:a2c9:cbda", False),   # Teredo, server 169.254.169.254
+])
+def test_ipv6_addresses_embedding_ipv4_are_judged_by_the_embedded_address(production_rules, address, public):
+    assert production_rules.is_public_address(address) is public
+
+
+def test_a_name_resolving_to_a_6to4_metadata_address_is_refused(production_rules, monkeypatch):
+    monkeypatch.setattr(production_rules, "resolver", RebindingResolver("2002:a9fe:a9fe::1"))
+    target = production_rules.parse_target("https://hooks.partner.example/pc", "production")
+    with pytest.raises(production_rules.TargetRefused, match="2002:a9fe:a9fe::1"):
+        production_rules.addresses_for(target, "production")
 
 
 def test_a_name_rebinding_to_a_private_address_is_not_delivered_to(
