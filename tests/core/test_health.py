@@ -93,7 +93,10 @@ def test_readyz_is_503_when_redis_runs_in_cluster_mode(app_config, tmp_path):
     port = free_port()
     server = subprocess.Popen([redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--cluster-enabled", "yes", "--dir", str(tmp_path),
-                               "--cluster-config-file", str(tmp_path / "nodes.conf")],
+                               "--cluster-config-file", str(tmp_path / "nodes.conf"),
+                               # The bus port defaults to port + 10,000: past 65,535 for a high free port, and
+                               # the server then exits. One of its own, free, every run.
+                               "--cluster-port", str(free_port())],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, 10.0, server, "redis in cluster mode")
