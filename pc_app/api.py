@@ -290,6 +290,7 @@ class Operation(NamedTuple):
     query_schema: bool        # a query schema reads its parameters (and decides about unknown ones)
     query_names: frozenset    # query parameters documented one by one, outside a schema
     successes: frozenset      # the 2xx and 3xx statuses documented
+    body: bool = True         # a request body is documented (a schema's, or a manual ``requestBody``)
 
 
 class Blueprint(_Blueprint):
@@ -396,7 +397,9 @@ def _operation(doc: dict, route_parameters) -> Operation:
     return Operation(
         query_schema=any(p.get("in") == "query" for p in doc.get("arguments", {}).get("parameters", [])),
         query_names=frozenset(p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"),
-        successes=frozenset(int(code) for code in codes if 200 <= int(code) < 400))
+        successes=frozenset(int(code) for code in codes if 200 <= int(code) < 400),
+        body=any(p.get("in") in ("json", "form", "files") for p in doc.get("arguments", {}).get("parameters", []))
+        or "requestBody" in manual)
 
 
 # The verb of a MethodView's handler, by HTTP method; ``get`` on a collection lists.
@@ -686,6 +689,18 @@ def install_operation_checks(app: Flask) -> None:
         operation = request_operation()
         if operation is not None and not operation.query_schema:
             Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(operation.query_names), location="query")
+
+    @app.before_request
+    def _refuse_an_undocumented_json_body():
+        # ``PATCH .../extend {"hours": 10000}`` answered 200, the field silently ignored: a JSON body an
+        # operation does not document is parsed against an empty schema, so each of its fields is a 422 naming
+        # it, as an unknown field of a documented body is. No body, ``{}`` and non-JSON bodies (a one-click
+        # unsubscribe's form) pass.
+        if not request.content_length or not request.is_json:
+            return
+        operation = request_operation()
+        if operation is not None and not operation.body:
+            Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(frozenset()), location="json")
 
     if not app.config.get("TESTING"):
         return

@@ -68,3 +68,27 @@ def test_parameters_read_outside_the_path_keep_working(client, actors):
     assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
     stream.close()
     assert client.get(f"/v1/activities/stream?ticket={ticket}&x=1").get_json()["errors"] == UNKNOWN
+
+
+def test_an_operation_without_a_body_refuses_a_json_body_naming_its_fields(client, actors, stripe_sandbox):
+    """``PATCH .../extend {"hours": 10000}`` answered 200 with the field ignored: a JSON body an operation does not
+    document is a 422 naming each field, as an unknown field of a documented body is. No body and ``{}`` pass, and
+    so does a form (a one-click unsubscribe's)."""
+    seller = actors.partner_owner()
+    buyer = actors.partner_owner()
+    enable_payouts(client, stripe_sandbox, seller)
+    lead = client.post("/v1/leads", json={"firstName": "Ada", "email": "ada@engines.example"},
+                       headers=seller.headers).get_json()
+    assert client.post(f"/v1/marketplace/leads/{lead['id']}/list", json={"price": 5000},
+                       headers=seller.headers).status_code == 201
+    refused = client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", json={"hours": 10000}, headers=buyer.headers)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"hours": ["Unknown field."]}
+    reservation = client.post(f"/v1/marketplace/leads/{lead['id']}/reserve", json={}, headers=buyer.headers)
+    assert reservation.status_code == 201
+    extend_url = f"/v1/marketplace/reservations/{reservation.get_json()['id']}/extend"
+    refused = client.patch(extend_url, json={"hours": 10000}, headers=buyer.headers)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"hours": ["Unknown field."]}
+    assert client.patch(extend_url, headers=buyer.headers).status_code == 200
+    # Not JSON: passed on to the operation (an unsubscribe link's form is answered, here refused for its token).
+    form = client.post("/v1/notifications/unsubscribe", data={"List-Unsubscribe": "One-Click"})
+    assert form.status_code != 422 or "List-Unsubscribe" not in (form.get_json() or {}).get("errors", {})
