@@ -80,8 +80,10 @@ def _masked(email: str) -> str:
 
 
 def recipients(partner_id: str, audience: str, type_name: str) -> list:
-    """Active users of the partner who may see the type and have not opted out of its e-mail."""
-    query = {"partner": partner_id, "is_active": True}
+    """Active users of the partner who may see the type and have not opted out of its e-mail. A user invited who
+    has not set a password yet gets none: the invitation may have gone to a mistyped address, and business mail
+    to it would tell a stranger the partner's trades."""
+    query = {"partner": partner_id, "is_active": True, "password_hash__nin": [None, ""]}  # not $ne: see development.md
     if audience == "owners":
         query["is_partner_owner"] = True
     users = list(User.objects(**query).only("id", "email", "name"))

@@ -75,6 +75,16 @@ def test_the_unsubscribe_link_works_without_sign_in_and_only_for_its_recipient(c
     assert activities.feed(owner, type="registration.partner_suspended")["items"][0]["data"]["reason"] == "Second time"
 
 
+def test_a_user_invited_who_has_not_set_a_password_gets_no_business_mail(client, actors, activities, outbox):
+    owner = actors.partner_owner(name="Growing Co")
+    invited = client.post("/v1/users", json={"email": "new-owner@growing.example", "name": "New Owner",
+                                            "isPartnerOwner": True}, headers=owner.headers)
+    assert invited.status_code == 201 and invited.get_json()["hasPassword"] is False
+    suspend(client, actors.admin(), owner.partner_id)
+    activities.fan_out()
+    assert [m["to"] for m in outbox() if "suspended" in m["subject"]] == [owner.user.email]
+
+
 @pytest.mark.parametrize("token", ["not-a-token", "dXNlcnxyZWdpc3RyYXRpb24ucGFydG5lcl9zdXNwZW5kZWR8YWJj"])
 def test_a_forged_or_garbled_unsubscribe_token_is_a_400(client, token):
     response = client.post(f"/v1/notifications/unsubscribe?token={token}")
