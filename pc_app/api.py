@@ -290,7 +290,7 @@ class Operation(NamedTuple):
     query_schema: bool        # a query schema reads its parameters (and decides about unknown ones)
     query_names: frozenset    # query parameters documented one by one, outside a schema
     successes: frozenset      # the 2xx and 3xx statuses documented
-    body: bool = True         # a request body is documented (a schema's, or a manual ``requestBody``)
+    body: bool                # a request body is documented (a schema's, or a manual ``requestBody``)
 
 
 class Blueprint(_Blueprint):
@@ -657,7 +657,8 @@ def install_error_handling(app: Flask) -> None:
 
 @functools.lru_cache(maxsize=None)
 def _named_parameters(names: frozenset) -> Schema:
-    """A query schema taking exactly ``names`` (as the text they are): one instance per set, for ``ParsedQueries``."""
+    """A schema taking exactly ``names`` (as the text they are), for a query or a body: one instance per set, for
+    ``ParsedQueries``."""
     return Schema.from_dict({name: ma.fields.Raw() for name in sorted(names)}, name="NamedQueryParameters")()
 
 
@@ -677,29 +678,27 @@ def install_operation_checks(app: Flask) -> None:
     A query parameter the operation does not document is a 422 naming it, whether or not the
     operation reads a query schema: one without is parsed by the same parser against the
     parameters it documents one by one (none, mostly), so the answer is the one a list gives a
-    misspelled filter. Under test (``TESTING``), a success status the operation does not document
+    misspelled filter; likewise the fields of a JSON body sent to an operation that takes none.
+    Under test (``TESTING``), a success status the operation does not document
     fails the request loudly, as a ``ResponseSchema`` dump missing a field does: a generated client
     would read an undocumented 200 as an error.
     """
 
     @app.before_request
-    def _refuse_undocumented_query_parameters():
-        if not request.query_string:
+    def _refuse_what_the_operation_does_not_document():
+        # A JSON body an operation does not document (``PATCH .../extend {"hours": 10000}`` answered 200, the
+        # field ignored) is parsed against an empty schema, so each of its fields is a 422 naming it, as an
+        # unknown field of a documented body is. No body, ``{}`` and non-JSON bodies (a one-click unsubscribe's
+        # form) pass. Most requests send neither a query nor a body: they never look the operation up.
+        has_query, has_json = bool(request.query_string), bool(request.content_length) and request.is_json
+        if not (has_query or has_json):
             return
         operation = request_operation()
-        if operation is not None and not operation.query_schema:
+        if operation is None:
+            return
+        if has_query and not operation.query_schema:
             Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(operation.query_names), location="query")
-
-    @app.before_request
-    def _refuse_an_undocumented_json_body():
-        # ``PATCH .../extend {"hours": 10000}`` answered 200, the field silently ignored: a JSON body an
-        # operation does not document is parsed against an empty schema, so each of its fields is a 422 naming
-        # it, as an unknown field of a documented body is. No body, ``{}`` and non-JSON bodies (a one-click
-        # unsubscribe's form) pass.
-        if not request.content_length or not request.is_json:
-            return
-        operation = request_operation()
-        if operation is not None and not operation.body:
+        if has_json and not operation.body:
             Blueprint.ARGUMENTS_PARSER.parse(_named_parameters(frozenset()), location="json")
 
     if not app.config.get("TESTING"):

@@ -1,4 +1,4 @@
-"""Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, command, onboarding."""
+"""Hook implementations of the HubSpot plugin: settings, routes, model, periodic job, sealed tokens, onboarding."""
 from pc_app import hookimpl
 from pc_app.toolkit import Setting
 

@@ -9,7 +9,7 @@ refresh), ``client_factory`` (an SDK client per partner, refreshed as needed), `
 from .client_factory import HubSpotClientFactory
 from .connection import connected_partner_ids, connection_status, disconnect, hubspot_connected_step, mark_synced
 from .errors import HubSpotError, HubSpotNotConfigured, HubSpotUnavailable, NotConnected, api_status, upstream_failure
-from .key_rotation import SEALED_TOKENS, rotate_token_keys
+from .key_rotation import SEALED_TOKENS
 from .oauth import authorization_url, callback_redirect, complete_authorization
 from .pipeline import MANUAL_STEPS, MappingInvalid, PipelineSetupFailed, ensure_pipeline, set_stage_mapping
 from .tokens import (REFRESH_AHEAD_SECONDS, access_token_of, expiring_connection_ids, refresh_connection,
@@ -22,5 +22,5 @@ __all__ = [
     "accept_webhook_events", "access_token_of", "authorization_url", "callback_redirect", "complete_authorization",
     "connection_status", "disconnect", "ensure_pipeline", "expiring_connection_ids", "hubspot_connected_step",
     "api_status", "connected_partner_ids", "mark_synced", "upstream_failure",
-    "SEALED_TOKENS", "refresh_connection", "refresh_token_of", "rotate_token_keys", "set_stage_mapping", "verify_webhook",
+    "SEALED_TOKENS", "refresh_connection", "refresh_token_of", "set_stage_mapping", "verify_webhook",
 ]

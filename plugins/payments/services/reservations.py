@@ -38,8 +38,8 @@ def reminder_at(expires_ms: int, now: int) -> int | None:
 
 
 def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservation:
-    """Hold the lead's listing for the buyer (four database round trips: its slots, the listing, whether the buyer
-    already has the lead's e-mail, the insert).
+    """Hold the lead's listing for the buyer (five database round trips: its slots, the listing, its seller's
+    status, whether the buyer already has the lead's e-mail, the insert).
 
     :raises NotFound: the lead is not on the marketplace.
     :raises Conflict: ``maxActiveReservations``, ``ownListing``, ``alreadyReserved``, ``alreadySold``, ``notListed``,
@@ -62,10 +62,7 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
         if why is None:
             raise NotFound("listing", "This lead is not on the marketplace.")
         raise Conflict(*why)
-    _refuse_if_seller_suspended(listing, buyer.id, reservation_id)
-    if marketplace.buyer_owns_lead(buyer.id, listing.email):  # checked once it is held: one read, not two first
-        marketplace.relist(listing.id, buyer.id, hold_id=reservation_id)
-        raise Conflict(*marketplace.ALREADY_OWNED)
+    _give_back_unless_holdable(listing, buyer.id, reservation_id)
     reservation = Reservation(
         id=reservation_id, listing=listing.id, lead=listing.lead, seller=listing.seller, buyer=buyer.id,
         buyer_user=user_id, price=listing.price, currency=listing.currency, industry=listing.industry,
@@ -88,15 +85,21 @@ def reserve(buyer, user_id: str | None, lead_id: str, actor: Actor) -> Reservati
     return reservation
 
 
-def _refuse_if_seller_suspended(listing, buyer_id: str, hold_id: str) -> None:
-    """Give back a hold just taken on a suspended seller's listing (``relist`` delists it) and refuse.
+def _give_back_unless_holdable(listing, buyer_id: str, hold_id: str) -> None:
+    """Give back a hold just taken, and refuse, when its seller is suspended (``relist`` then delists it) or
+    the buyer already has a lead with its e-mail (browse never shows it one).
 
-    Checked after the hold, on the seller it names: one read of its status, and a listing the delisting
-    has not reached yet (or a racing one) cannot be held either.
+    Checked once the listing is held, on what the hold's answer names: a read each, not a read of the
+    listing first, and a listing the delisting has not reached yet (or a racing one) cannot be held either.
     """
     if marketplace.seller_suspended(listing.seller):
-        marketplace.relist(listing.id, buyer_id, hold_id=hold_id)
-        raise seller_suspended_conflict()
+        refusal = seller_suspended_conflict()
+    elif marketplace.buyer_owns_lead(buyer_id, listing.email):
+        refusal = Conflict(*marketplace.ALREADY_OWNED)
+    else:
+        return
+    marketplace.relist(listing.id, buyer_id, hold_id=hold_id)
+    raise refusal
 
 
 def seller_suspended_conflict() -> Conflict:

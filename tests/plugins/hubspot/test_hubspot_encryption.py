@@ -72,13 +72,14 @@ def test_stored_ciphertext_swapped_between_fields_does_not_decrypt(app, connecte
 
 def test_rotate_keys_reseals_every_token_with_the_new_key(app, connected, hubspot_tokens, stored, raw_stored):
     owner, _portal = connected
-    from plugins.hubspot import services
+    from pc_app.toolkit import reseal
+    from plugins.hubspot.services import SEALED_TOKENS
 
     tokens = hubspot_tokens(owner.partner_id)
     app.config.update(ENCRYPTION_KEY=KEY_B, ENCRYPTION_KEYS_OLD=[app.config["ENCRYPTION_KEY"]])
     with app.app_context():
-        assert services.rotate_token_keys() == {"rotated": 2, "current": 0, "failed": 0}
-        assert services.rotate_token_keys() == {"rotated": 0, "current": 2, "failed": 0}
+        assert reseal(SEALED_TOKENS) == {"rotated": 2, "current": 0, "failed": 0}
+        assert reseal(SEALED_TOKENS) == {"rotated": 0, "current": 2, "failed": 0}
     new_kid = key_id(bytes.fromhex(KEY_B))
     raw = raw_stored(owner.partner_id)
     assert raw["access_token_enc"].split(".")[1] == new_kid and raw["refresh_token_enc"].split(".")[1] == new_kid
